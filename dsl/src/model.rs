@@ -285,7 +285,13 @@ pub struct Field {
 ///   values missing from the table pass through unchanged; works on text and on each label;
 /// - `Join(sep)` turns labels into text joined by `sep` going right and splits text going left;
 ///   `Split(sep)` is its mirror image;
+/// - `FormatDate` renders going left and parses going right;
 /// - the others normalise a value and behave the same in both directions.
+///
+/// Inside an expression (`Expr::Pipe`) a step applies according to the kind of its input:
+/// `join` joins labels, `split` splits text, `format_date` renders a date or parses text, and
+/// `translate` maps in the direction the expression's value flows (towards monday for
+/// `Object::name_to_monday`, towards Salesforce everywhere else).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// `translate(table)`.
@@ -304,8 +310,10 @@ pub enum Step {
     Capitalize,
     /// `default(expr)`: the expression's value when the input is empty.
     Default(Box<Expr>),
-    /// `format_date(pattern)`: a date or datetime rendered as text with a pattern of
-    /// `YYYY`, `MM`, `DD`, `hh`, `mm`, `ss`.
+    /// `format_date(pattern)`: a lens between text (monday side) and a date or datetime
+    /// (Salesforce side), with a pattern of `YYYY`, `MM`, `DD`, `hh`, `mm`, `ss`: going to monday
+    /// the date is rendered with the pattern; going to Salesforce the text is parsed with it
+    /// (a parse failure is a runtime error).
     FormatDate(String),
     /// `round(places)`: a number rounded to a number of decimal places.
     Round(u32),
