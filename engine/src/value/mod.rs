@@ -1,0 +1,499 @@
+//! The canonical value model shared by both systems, and conversions between kinds.
+//!
+//! Every value read from monday ([`monday`]) or Salesforce ([`salesforce`]) becomes a [`Value`];
+//! transforms work on `Value`s; writes turn them back into each system's JSON. Comparison
+//! ([`Value::same_as`]) decides whether two values are "the same" for sync purposes.
+
+pub mod monday;
+mod number;
+pub mod salesforce;
+
+use std::fmt;
+
+use crmmap_dsl::model::Kind;
+use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+
+pub use number::Number;
+
+use crate::error::{Code, EvalError};
+
+/// A value flowing through a mapping, independent of either system's format.
+#[derive(Clone, PartialEq)]
+pub enum Value {
+    /// No value (an empty column, a `null` field).
+    Null,
+    /// A string.
+    Text(String),
+    /// An exact decimal number.
+    Number(Number),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A calendar date.
+    Date(Date),
+    /// An instant, always held in UTC.
+    DateTime(OffsetDateTime),
+    /// A set of labels; order is kept for writing but ignored by comparison.
+    Labels(Vec<String>),
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Text(s) => write!(f, "Text({s:?})"),
+            Value::Number(n) => write!(f, "Number({n})"),
+            Value::Bool(b) => write!(f, "Bool({b})"),
+            Value::Date(d) => write!(f, "Date({})", format_date(*d)),
+            Value::DateTime(t) => write!(f, "DateTime({})", format_datetime(*t)),
+            Value::Labels(l) => write!(f, "Labels({l:?})"),
+        }
+    }
+}
+
+impl Value {
+    /// A text value.
+    pub fn text(s: impl Into<String>) -> Value {
+        Value::Text(s.into())
+    }
+
+    /// A labels value.
+    pub fn labels<I: IntoIterator<Item = S>, S: Into<String>>(labels: I) -> Value {
+        Value::Labels(labels.into_iter().map(Into::into).collect())
+    }
+
+    /// Whether the value counts as empty: null, `""`, or no labels.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Value::Null => true,
+            Value::Text(s) => s.is_empty(),
+            Value::Labels(l) => l.iter().all(String::is_empty),
+            _ => false,
+        }
+    }
+
+    /// The kind of the value, `None` for null.
+    pub fn kind(&self) -> Option<Kind> {
+        Some(match self {
+            Value::Null => return None,
+            Value::Text(_) => Kind::Text,
+            Value::Number(_) => Kind::Number,
+            Value::Bool(_) => Kind::Bool,
+            Value::Date(_) => Kind::Date,
+            Value::DateTime(_) => Kind::DateTime,
+            Value::Labels(_) => Kind::Labels,
+        })
+    }
+
+    /// Converts the value to `kind`, where the language allows it implicitly.
+    ///
+    /// - text ↔ number, date, datetime and boolean: parse and format;
+    /// - date ↔ datetime: a date is the instant at UTC midnight, a datetime's date is its UTC date;
+    /// - labels ↔ text only through `join` / `split` ([`Code::LabelsNeedJoin`]), except that a
+    ///   single label reads as text and a text reads as one label;
+    /// - empty values become [`Value::Null`].
+    ///
+    /// ```
+    /// use crmmap_dsl::model::Kind;
+    /// use crmmap_engine::value::Value;
+    /// let v = Value::text(" 42.50 ").convert(Kind::Number).unwrap();
+    /// assert_eq!(v.convert(Kind::Text).unwrap(), Value::text("42.5"));
+    /// let d = Value::text("2024-06-15").convert(Kind::DateTime).unwrap();
+    /// assert_eq!(d.convert(Kind::Text).unwrap(), Value::text("2024-06-15T00:00:00.000+0000"));
+    /// ```
+    pub fn convert(&self, kind: Kind) -> Result<Value, EvalError> {
+        if self.is_empty() {
+            return Ok(Value::Null);
+        }
+        let mismatch = || {
+            EvalError::new(
+                Code::KindMismatch,
+                format!(
+                    "cannot use {} `{}` as {}",
+                    self.kind().map_or("null", Kind::name),
+                    self.display(),
+                    kind.name()
+                ),
+            )
+        };
+        Ok(match (self, kind) {
+            (v, k) if v.kind() == Some(k) => v.clone(),
+            (Value::Text(s), Kind::Number) => Value::Number(Number::parse(s)?),
+            (Value::Text(s), Kind::Date) => Value::Date(parse_date_lenient(s)?),
+            (Value::Text(s), Kind::DateTime) => Value::DateTime(parse_datetime(s)?),
+            (Value::Text(s), Kind::Bool) => Value::Bool(parse_bool(s)?),
+            (Value::Text(s), Kind::Labels) => Value::Labels(vec![s.clone()]),
+            (Value::Number(n), Kind::Text) => Value::Text(n.to_string()),
+            (Value::Bool(b), Kind::Text) => Value::Text(b.to_string()),
+            (Value::Date(d), Kind::Text) => Value::Text(format_date(*d)),
+            (Value::DateTime(t), Kind::Text) => Value::Text(format_datetime(*t)),
+            (Value::Date(d), Kind::DateTime) => Value::DateTime(d.midnight().assume_utc()),
+            (Value::DateTime(t), Kind::Date) => Value::Date(t.to_offset(UtcOffset::UTC).date()),
+            (Value::Labels(l), Kind::Text) => match non_empty_labels(l).as_slice() {
+                [one] => Value::Text((*one).to_owned()),
+                _ => {
+                    return Err(EvalError::new(
+                        Code::LabelsNeedJoin,
+                        format!(
+                            "several labels `{}` need `join(...)` to become text",
+                            self.display()
+                        ),
+                    ));
+                }
+            },
+            (Value::Labels(l), k) => match non_empty_labels(l).as_slice() {
+                [one] => Value::Text((*one).to_owned()).convert(k)?,
+                _ => return Err(mismatch()),
+            },
+            _ => return Err(mismatch()),
+        })
+    }
+
+    /// A short rendering for messages and text conversion (labels joined with `;`).
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Text(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => b.to_string(),
+            Value::Date(d) => format_date(*d),
+            Value::DateTime(t) => format_datetime(*t),
+            Value::Labels(l) => l.join(";"),
+        }
+    }
+
+    /// Whether two values are the same for sync purposes when they belong to a field of `kind`.
+    ///
+    /// The rules (each is tested):
+    /// - empty-like values are equal: null, `""`, no labels;
+    /// - labels compare as sets: order and duplicates do not matter;
+    /// - numbers compare by value: `1 == 1.0 == "1"`;
+    /// - for a date field, a datetime equals the date when it is UTC midnight of that date;
+    /// - for a boolean field, null equals `false` (an unchecked monday checkbox is stored as
+    ///   null while a Salesforce boolean is never null);
+    /// - text is compared exactly: case and surrounding whitespace differences are changes
+    ///   (a user who removes a trailing space meant to, and trimming is available as a step).
+    ///
+    /// Values that cannot convert to `kind` are compared as they are.
+    ///
+    /// ```
+    /// use crmmap_dsl::model::Kind;
+    /// use crmmap_engine::value::Value;
+    /// assert!(Value::labels(["b", "a"]).same_as(&Value::labels(["a", "b"]), Kind::Labels));
+    /// assert!(Value::Null.same_as(&Value::text(""), Kind::Text));
+    /// assert!(!Value::text("a ").same_as(&Value::text("a"), Kind::Text));
+    /// ```
+    pub fn same_as(&self, other: &Value, kind: Kind) -> bool {
+        if kind == Kind::Bool {
+            let truth = |v: &Value| match v.convert(Kind::Bool) {
+                Ok(Value::Bool(b)) => Some(b),
+                Ok(_) => Some(false),
+                Err(_) => None,
+            };
+            if let (Some(a), Some(b)) = (truth(self), truth(other)) {
+                return a == b;
+            }
+        }
+        if kind == Kind::Date {
+            // A datetime that is not at midnight differs from any date.
+            let at_midnight = |v: &Value| match v {
+                Value::DateTime(t) => t.to_offset(UtcOffset::UTC).time() == Time::MIDNIGHT,
+                _ => true,
+            };
+            if !(at_midnight(self) && at_midnight(other)) {
+                return structurally_same(self, other);
+            }
+        }
+        match (self.convert(kind), other.convert(kind)) {
+            (Ok(a), Ok(b)) => structurally_same(&a, &b),
+            _ => structurally_same(self, other),
+        }
+    }
+}
+
+fn non_empty_labels(l: &[String]) -> Vec<&str> {
+    l.iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn structurally_same(a: &Value, b: &Value) -> bool {
+    if a.is_empty() && b.is_empty() {
+        return true;
+    }
+    match (a, b) {
+        (Value::Labels(x), Value::Labels(y)) => {
+            let mut x = non_empty_labels(x);
+            let mut y = non_empty_labels(y);
+            x.sort_unstable();
+            x.dedup();
+            y.sort_unstable();
+            y.dedup();
+            x == y
+        }
+        (Value::DateTime(x), Value::DateTime(y)) => x == y,
+        (x, y) => x == y,
+    }
+}
+
+/// Parses `true`/`false` (any case), `yes`/`no`, `1`/`0`, `checked`/`unchecked`.
+pub fn parse_bool(s: &str) -> Result<bool, EvalError> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "checked" | "v" => Ok(true),
+        "false" | "no" | "0" | "unchecked" => Ok(false),
+        _ => Err(EvalError::new(
+            Code::NotABoolean,
+            format!("cannot read `{s}` as a boolean"),
+        )),
+    }
+}
+
+/// Formats a date as `YYYY-MM-DD` (both systems' date format).
+pub fn format_date(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Formats an instant the way Salesforce returns datetimes: `2011-07-07T00:37:00.000+0000`.
+///
+/// This is also how a datetime reads as text (for example a datetime field shown in a monday text
+/// column), so that the text a user sees is what Salesforce shows through its API.
+pub fn format_datetime(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}+0000",
+        format_date(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+fn digits(s: &str, what: &dyn Fn() -> EvalError) -> Result<u32, EvalError> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(what());
+    }
+    s.parse().map_err(|_| what())
+}
+
+/// Parses a `YYYY-MM-DD` date.
+pub fn parse_date(s: &str) -> Result<Date, EvalError> {
+    let bad = || EvalError::new(Code::NotADate, format!("cannot read `{s}` as a date"));
+    let t = s.trim();
+    let mut parts = t.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(bad());
+    }
+    let year = i32::try_from(digits(y, &bad)?).map_err(|_| bad())?;
+    let month =
+        Month::try_from(u8::try_from(digits(m, &bad)?).map_err(|_| bad())?).map_err(|_| bad())?;
+    let day = u8::try_from(digits(d, &bad)?).map_err(|_| bad())?;
+    Date::from_calendar_date(year, month, day).map_err(|_| bad())
+}
+
+/// Parses a date, also accepting a datetime at UTC midnight written in full.
+fn parse_date_lenient(s: &str) -> Result<Date, EvalError> {
+    match parse_date(s) {
+        Ok(d) => Ok(d),
+        Err(e) => match parse_datetime(s) {
+            Ok(t) if t.time() == Time::MIDNIGHT => Ok(t.date()),
+            _ => Err(e),
+        },
+    }
+}
+
+/// Parses an instant: `2011-07-07T00:37:00.000+0000` (Salesforce), RFC 3339 (`…Z`, `+02:00`),
+/// `2024-06-15 14:30:00` (monday, UTC), with optional seconds and fraction, or a bare date
+/// (UTC midnight).
+pub fn parse_datetime(s: &str) -> Result<OffsetDateTime, EvalError> {
+    let bad = || {
+        EvalError::new(
+            Code::NotADateTime,
+            format!("cannot read `{s}` as a date and time"),
+        )
+    };
+    let t = s.trim();
+    if t.len() < 10 || !t.is_char_boundary(10) {
+        return Err(bad());
+    }
+    let date = parse_date(&t[..10]).map_err(|_| bad())?;
+    let rest = &t[10..];
+    if rest.is_empty() {
+        return Ok(date.midnight().assume_utc());
+    }
+    let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
+    // Split off the zone: `Z`, `+HH:MM`, `+HHMM`, `-…`, or none (UTC).
+    let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
+        (c, UtcOffset::UTC)
+    } else if let Some(i) = rest.rfind(['+', '-']) {
+        let zone = rest[i + 1..].replace(':', "");
+        if zone.len() != 4 {
+            return Err(bad());
+        }
+        let h = i8::try_from(digits(&zone[..2], &bad)?).map_err(|_| bad())?;
+        let m = i8::try_from(digits(&zone[2..], &bad)?).map_err(|_| bad())?;
+        let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
+        (
+            &rest[..i],
+            UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|_| bad())?,
+        )
+    } else {
+        (rest, UtcOffset::UTC)
+    };
+    let (hms, frac) = match clock.split_once('.') {
+        Some((a, b)) => (a, b),
+        None => (clock, ""),
+    };
+    let mut fields = hms.split(':');
+    let hour = digits(fields.next().unwrap_or(""), &bad)?;
+    let minute = digits(fields.next().unwrap_or(""), &bad)?;
+    let second = match fields.next() {
+        Some(sec) => digits(sec, &bad)?,
+        None => 0,
+    };
+    if fields.next().is_some() {
+        return Err(bad());
+    }
+    let nanos = if frac.is_empty() {
+        0
+    } else {
+        let f = &frac[..frac.len().min(9)];
+        digits(f, &bad)? * 10u32.pow(9 - u32::try_from(f.len()).map_err(|_| bad())?)
+    };
+    let time = Time::from_hms_nano(
+        u8::try_from(hour).map_err(|_| bad())?,
+        u8::try_from(minute).map_err(|_| bad())?,
+        u8::try_from(second).map_err(|_| bad())?,
+        nanos,
+    )
+    .map_err(|_| bad())?;
+    Ok(date
+        .with_time(time)
+        .assume_offset(offset)
+        .to_offset(UtcOffset::UTC))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn datetimes_parse_in_every_format_both_systems_use() {
+        let want = datetime!(2011-07-07 00:37:00 UTC);
+        for s in [
+            "2011-07-07T00:37:00.000+0000",
+            "2011-07-07T00:37:00Z",
+            "2011-07-07T00:37:00.000Z",
+            "2011-07-07T02:37:00+02:00",
+            "2011-07-06T19:37:00-0500",
+            "2011-07-07 00:37:00",
+            "2011-07-07T00:37",
+        ] {
+            assert_eq!(parse_datetime(s).unwrap(), want, "{s}");
+        }
+        assert_eq!(
+            parse_datetime("2011-07-07").unwrap(),
+            datetime!(2011-07-07 00:00 UTC)
+        );
+        for bad in [
+            "",
+            "2011-07-07X",
+            "2011-13-07",
+            "07/07/2011",
+            "2011-07-07T25:00:00Z",
+            "2011-07-07T00:37:00+5",
+        ] {
+            assert_eq!(
+                parse_datetime(bad).unwrap_err().code,
+                Code::NotADateTime,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn datetimes_format_like_salesforce() {
+        assert_eq!(
+            format_datetime(datetime!(2011-07-07 00:37:00.5 +02:00)),
+            "2011-07-06T22:37:00.500+0000"
+        );
+        assert_eq!(format_date(date!(2010 - 01 - 01)), "2010-01-01");
+    }
+
+    #[test]
+    fn dates_reject_garbage() {
+        for bad in ["2024-02-30", "2024-2-03", "abcd-ef-gh", "20240203"] {
+            assert_eq!(parse_date(bad).unwrap_err().code, Code::NotADate, "{bad}");
+        }
+    }
+
+    #[test]
+    fn conversions_between_kinds() {
+        assert_eq!(
+            Value::text("yes").convert(Kind::Bool).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            Value::text("nope").convert(Kind::Bool).unwrap_err().code,
+            Code::NotABoolean
+        );
+        assert_eq!(
+            Value::text("x1").convert(Kind::Number).unwrap_err().code,
+            Code::NotANumber
+        );
+        assert_eq!(Value::text("").convert(Kind::Number).unwrap(), Value::Null);
+        assert_eq!(
+            Value::DateTime(datetime!(2024-06-15 23:30 UTC))
+                .convert(Kind::Date)
+                .unwrap(),
+            Value::Date(date!(2024 - 06 - 15))
+        );
+        assert_eq!(
+            Value::Date(date!(2024 - 06 - 15))
+                .convert(Kind::DateTime)
+                .unwrap(),
+            Value::DateTime(datetime!(2024-06-15 0:00 UTC))
+        );
+        assert_eq!(
+            Value::labels(["a"]).convert(Kind::Text).unwrap(),
+            Value::text("a")
+        );
+        assert_eq!(
+            Value::labels(["a", "b"])
+                .convert(Kind::Text)
+                .unwrap_err()
+                .code,
+            Code::LabelsNeedJoin
+        );
+        assert_eq!(
+            Value::Bool(true).convert(Kind::Date).unwrap_err().code,
+            Code::KindMismatch
+        );
+    }
+
+    #[test]
+    fn comparison_rules() {
+        let k = Kind::Text;
+        assert!(Value::Null.same_as(&Value::text(""), k));
+        assert!(Value::Null.same_as(&Value::Labels(vec![]), Kind::Labels));
+        assert!(!Value::text("a").same_as(&Value::text("a "), k));
+        assert!(!Value::text("a").same_as(&Value::text("A"), k));
+        assert!(Value::labels(["x", "y"]).same_as(&Value::labels(["y", "x", "x"]), Kind::Labels));
+        assert!(!Value::labels(["x", "y"]).same_as(&Value::labels(["x"]), Kind::Labels));
+        let one = Value::Number(Number::from_i64(1));
+        assert!(one.same_as(&Value::Number(Number::parse("1.0").unwrap()), Kind::Number));
+        assert!(one.same_as(&Value::text("1"), Kind::Number));
+        assert!(!one.same_as(&Value::text("1.01"), Kind::Number));
+        let day = Value::Date(date!(2024 - 06 - 15));
+        assert!(day.same_as(&Value::DateTime(datetime!(2024-06-15 0:00 UTC)), Kind::Date));
+        assert!(!day.same_as(&Value::DateTime(datetime!(2024-06-15 9:00 UTC)), Kind::Date));
+        assert!(day.same_as(&Value::text("2024-06-15"), Kind::Date));
+        assert!(Value::Null.same_as(&Value::Bool(false), Kind::Bool));
+        assert!(!Value::Null.same_as(&Value::Bool(true), Kind::Bool));
+        assert!(!Value::Null.same_as(&Value::text("x"), Kind::Text));
+    }
+}
