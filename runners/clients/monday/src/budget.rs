@@ -1,0 +1,105 @@
+//! Pacing against monday's per-minute complexity budget.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::types::Complexity;
+
+/// Tracks the complexity budget from the `complexity` object of each response and makes
+/// requests wait until the budget has room for their estimated cost.
+#[derive(Debug)]
+pub struct BudgetTracker {
+    limit: u64,
+    state: Mutex<BudgetState>,
+}
+
+#[derive(Debug, Default)]
+struct BudgetState {
+    /// Budget known to be left (minus reservations), until `reset_at`.
+    remaining: Option<u64>,
+    /// When the server's window resets.
+    reset_at: Option<Instant>,
+}
+
+/// Extra wait after the announced reset, so that rounding never lands us just before it.
+const RESET_MARGIN: Duration = Duration::from_millis(50);
+
+impl BudgetTracker {
+    /// A tracker for a budget of `limit` points per minute.
+    pub fn new(limit: u64) -> Self {
+        Self {
+            limit,
+            state: Mutex::new(BudgetState::default()),
+        }
+    }
+
+    /// The per-minute limit this tracker assumes.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Waits until the budget has room for `estimate`, then reserves it. Returns how long it
+    /// waited. An estimate above the whole limit only waits for a fresh window.
+    pub async fn acquire(&self, estimate: u64) -> Duration {
+        let started = Instant::now();
+        loop {
+            let wait_until = {
+                let mut state = self.state.lock().await;
+                let now = Instant::now();
+                if state.reset_at.is_some_and(|at| at <= now) {
+                    *state = BudgetState::default();
+                }
+                let remaining = state.remaining.unwrap_or(self.limit);
+                if remaining >= estimate || (state.remaining.is_none() && estimate > self.limit) {
+                    state.remaining = Some(remaining.saturating_sub(estimate));
+                    return started.elapsed();
+                }
+                state.reset_at.unwrap_or(now + Duration::from_secs(1))
+            };
+            tracing::debug!(
+                estimate,
+                "waiting for the monday complexity budget to reset"
+            );
+            tokio::time::sleep_until(wait_until + RESET_MARGIN).await;
+        }
+    }
+
+    /// Records the server's view after a response.
+    pub async fn observe(&self, complexity: &Complexity) {
+        let mut state = self.state.lock().await;
+        state.remaining = Some(complexity.after);
+        state.reset_at = Some(Instant::now() + Duration::from_secs(complexity.reset_in_x_seconds));
+    }
+
+    /// Records that the server reported the budget exhausted.
+    pub async fn exhausted(&self, retry_in: Duration) {
+        let mut state = self.state.lock().await;
+        state.remaining = Some(0);
+        state.reset_at = Some(Instant::now() + retry_in);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn acquire_waits_for_the_reset_when_the_budget_is_short() {
+        let tracker = BudgetTracker::new(100);
+        assert_eq!(tracker.acquire(60).await, Duration::ZERO);
+        tracker
+            .observe(&Complexity {
+                before: 100,
+                query: 60,
+                after: 40,
+                reset_in_x_seconds: 5,
+            })
+            .await;
+        let waited = tracker.acquire(60).await;
+        assert!(waited >= Duration::from_secs(5), "{waited:?}");
+        // After the reset the full budget is available again, minus this reservation.
+        assert_eq!(tracker.acquire(40).await, Duration::ZERO);
+    }
+}

@@ -1,0 +1,399 @@
+//! Typed views of what the API returns, and their parsing from the wire JSON.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The `complexity` object returned with every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complexity {
+    /// Budget left before this request.
+    pub before: u64,
+    /// Cost of this request.
+    pub query: u64,
+    /// Budget left after this request.
+    pub after: u64,
+    /// Seconds until the budget resets.
+    pub reset_in_x_seconds: u64,
+}
+
+/// A board column with its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    /// Column id, e.g. `text_mkry13cw`.
+    pub id: String,
+    /// Title shown in the board.
+    pub title: String,
+    /// API column type, e.g. `status`, `dropdown`, `board_relation`.
+    pub column_type: String,
+    /// The raw `settings` JSON.
+    pub settings: Option<Value>,
+    /// Status labels by index, or dropdown labels by id.
+    pub labels: BTreeMap<i64, String>,
+}
+
+impl Column {
+    /// The index or id of a label, if the column has it.
+    pub fn label_id(&self, label: &str) -> Option<i64> {
+        self.labels
+            .iter()
+            .find_map(|(id, text)| (text == label).then_some(*id))
+    }
+}
+
+/// A board with its columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Board {
+    /// Board id.
+    pub id: String,
+    /// Board name.
+    pub name: String,
+    /// Columns in board order.
+    pub columns: Vec<Column>,
+}
+
+impl Board {
+    /// The column with this id.
+    pub fn column(&self, id: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.id == id)
+    }
+}
+
+/// One column value of an item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnValue {
+    /// Column id.
+    pub id: String,
+    /// API column type.
+    pub column_type: String,
+    /// Rendered text (`""` when empty; empty for board relations, see `display_value`).
+    pub text: Option<String>,
+    /// The stored value, parsed from the JSON string the API returns; `None` when empty and
+    /// always for board relations (API 2025-04+).
+    pub value: Option<Value>,
+    /// Linked items of a board-relation column.
+    pub linked_item_ids: Vec<String>,
+    /// Names of the linked items of a board-relation column.
+    pub display_value: Option<String>,
+    /// Status label.
+    pub label: Option<String>,
+    /// Status label index.
+    pub index: Option<i64>,
+    /// Dropdown labels, in order.
+    pub labels: Vec<String>,
+    /// Dropdown label ids, in order.
+    pub label_ids: Vec<i64>,
+    /// Date part of a date column (`YYYY-MM-DD`).
+    pub date: Option<String>,
+    /// Time part of a date column.
+    pub time: Option<String>,
+    /// Checkbox state.
+    pub checked: Option<bool>,
+    /// Number of a numbers column.
+    pub number: Option<f64>,
+    /// Email address of an email column.
+    pub email: Option<String>,
+    /// Phone number of a phone column.
+    pub phone: Option<String>,
+    /// URL of a link column.
+    pub url: Option<String>,
+}
+
+/// An item with the column values that were asked for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Item {
+    /// Item id.
+    pub id: String,
+    /// Item name.
+    pub name: String,
+    /// Board of the item, when asked for.
+    pub board_id: Option<String>,
+    /// Group of the item.
+    pub group_id: Option<String>,
+    /// `active`, `archived` or `deleted`.
+    pub state: Option<String>,
+    /// Creation time as the API renders it.
+    pub created_at: Option<String>,
+    /// Last update time as the API renders it.
+    pub updated_at: Option<String>,
+    /// Column values by column id.
+    pub column_values: BTreeMap<String, ColumnValue>,
+}
+
+impl Item {
+    /// The value of one column.
+    pub fn column(&self, id: &str) -> Option<&ColumnValue> {
+        self.column_values.get(id)
+    }
+}
+
+/// One page of items.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ItemsPage {
+    /// Cursor for the next page; `None` at the end.
+    pub cursor: Option<String>,
+    /// The items of this page.
+    pub items: Vec<Item>,
+}
+
+/// A board webhook subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// Webhook id.
+    pub id: String,
+    /// Board id.
+    pub board_id: Option<String>,
+    /// Event name.
+    pub event: Option<String>,
+    /// Config JSON, if any.
+    pub config: Option<Value>,
+}
+
+/// Why a response did not have the expected shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unexpected response shape: {0}")]
+pub struct ShapeError(pub String);
+
+fn shape(msg: impl Into<String>) -> ShapeError {
+    ShapeError(msg.into())
+}
+
+/// An id that may arrive as a string or a number.
+pub(crate) fn id_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn opt_str(value: &Value, key: &str) -> Option<String> {
+    value.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// Parses the labels out of a status or dropdown column's settings.
+///
+/// UNCERTAIN (reference §3): `settings_str` holds status labels as an object
+/// `{"labels": {"0": "Working on it", ...}}` and dropdown labels as a list
+/// `{"labels": [{"id": 1, "name": "A"}]}`; the `settings` JSON of 2025-10+ may use lists of
+/// `{"id", "label"}` objects for both. Every shape is accepted here.
+pub fn parse_labels(settings: &Value) -> BTreeMap<i64, String> {
+    let mut labels = BTreeMap::new();
+    match settings.get("labels") {
+        Some(Value::Object(map)) => {
+            for (key, text) in map {
+                if let (Ok(index), Some(text)) = (key.parse::<i64>(), text.as_str()) {
+                    labels.insert(index, text.to_owned());
+                }
+            }
+        }
+        Some(Value::Array(list)) => {
+            for entry in list {
+                let id = entry
+                    .get("id")
+                    .or_else(|| entry.get("index"))
+                    .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+                let text = entry
+                    .get("name")
+                    .or_else(|| entry.get("label"))
+                    .and_then(Value::as_str);
+                if let (Some(id), Some(text)) = (id, text) {
+                    labels.insert(id, text.to_owned());
+                }
+            }
+        }
+        _ => {}
+    }
+    labels
+}
+
+/// Parses one column from the wire JSON.
+pub fn parse_column(raw: &Value) -> Result<Column, ShapeError> {
+    let id = raw
+        .get("id")
+        .and_then(id_string)
+        .ok_or_else(|| shape("column without id"))?;
+    let settings = match raw.get("settings") {
+        Some(Value::String(s)) => serde_json::from_str(s).ok(),
+        Some(Value::Null) | None => raw
+            .get("settings_str")
+            .and_then(Value::as_str)
+            .and_then(|s| serde_json::from_str(s).ok()),
+        Some(other) => Some(other.clone()),
+    };
+    let labels = settings.as_ref().map(parse_labels).unwrap_or_default();
+    Ok(Column {
+        id,
+        title: opt_str(raw, "title").unwrap_or_default(),
+        column_type: opt_str(raw, "type").unwrap_or_default(),
+        settings,
+        labels,
+    })
+}
+
+/// Parses one board from the wire JSON.
+pub fn parse_board(raw: &Value) -> Result<Board, ShapeError> {
+    let id = raw
+        .get("id")
+        .and_then(id_string)
+        .ok_or_else(|| shape("board without id"))?;
+    let columns = match raw.get("columns") {
+        Some(Value::Array(list)) => list.iter().map(parse_column).collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    Ok(Board {
+        id,
+        name: opt_str(raw, "name").unwrap_or_default(),
+        columns,
+    })
+}
+
+/// Parses one column value from the wire JSON.
+pub fn parse_column_value(raw: &Value) -> Result<ColumnValue, ShapeError> {
+    let id = raw
+        .get("id")
+        .and_then(id_string)
+        .ok_or_else(|| shape("column value without id"))?;
+    // `value` is a JSON string that holds JSON; tolerate an already-decoded value.
+    let value = match raw.get("value") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(serde_json::from_str(s).unwrap_or(Value::String(s.clone()))),
+        Some(other) => Some(other.clone()),
+    };
+    let linked_item_ids = match raw.get("linked_item_ids") {
+        Some(Value::Array(ids)) => ids.iter().filter_map(id_string).collect(),
+        _ => legacy_linked_ids(value.as_ref()),
+    };
+    let (labels, label_ids) = match raw.get("values") {
+        Some(Value::Array(options)) => (
+            options.iter().filter_map(|o| opt_str(o, "label")).collect(),
+            options
+                .iter()
+                .filter_map(|o| {
+                    o.get("id")
+                        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+                })
+                .collect(),
+        ),
+        _ => (Vec::new(), Vec::new()),
+    };
+    Ok(ColumnValue {
+        id,
+        column_type: opt_str(raw, "type").unwrap_or_default(),
+        text: opt_str(raw, "text"),
+        value,
+        linked_item_ids,
+        display_value: opt_str(raw, "display_value"),
+        label: opt_str(raw, "label"),
+        index: raw.get("index").and_then(Value::as_i64),
+        labels,
+        label_ids,
+        date: opt_str(raw, "date"),
+        time: opt_str(raw, "time"),
+        checked: raw.get("checked").and_then(Value::as_bool),
+        number: raw.get("number").and_then(Value::as_f64),
+        email: opt_str(raw, "email"),
+        phone: opt_str(raw, "phone"),
+        url: opt_str(raw, "url"),
+    })
+}
+
+/// Linked ids from a pre-2025-04 board-relation `value` (`{"linkedPulseIds":[{"linkedPulseId":1}]}`).
+fn legacy_linked_ids(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(|v| v.get("linkedPulseIds"))
+        .and_then(Value::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|entry| entry.get("linkedPulseId").and_then(id_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses one item from the wire JSON.
+pub fn parse_item(raw: &Value) -> Result<Item, ShapeError> {
+    let mut column_values = BTreeMap::new();
+    if let Some(Value::Array(values)) = raw.get("column_values") {
+        for value in values {
+            let parsed = parse_column_value(value)?;
+            column_values.insert(parsed.id.clone(), parsed);
+        }
+    }
+    Ok(Item {
+        id: raw.get("id").and_then(id_string).unwrap_or_default(),
+        name: opt_str(raw, "name").unwrap_or_default(),
+        board_id: raw
+            .get("board")
+            .and_then(|b| b.get("id"))
+            .and_then(id_string),
+        group_id: raw
+            .get("group")
+            .and_then(|g| g.get("id"))
+            .and_then(id_string),
+        state: opt_str(raw, "state"),
+        created_at: opt_str(raw, "created_at"),
+        updated_at: opt_str(raw, "updated_at"),
+        column_values,
+    })
+}
+
+/// Parses an `ItemsResponse` (`{cursor, items}`).
+pub fn parse_items_page(raw: &Value) -> Result<ItemsPage, ShapeError> {
+    let items = match raw.get("items") {
+        Some(Value::Array(items)) => items.iter().map(parse_item).collect::<Result<_, _>>()?,
+        _ => return Err(shape("items page without items")),
+    };
+    Ok(ItemsPage {
+        cursor: opt_str(raw, "cursor"),
+        items,
+    })
+}
+
+/// Parses a webhook.
+pub fn parse_webhook(raw: &Value) -> Result<Webhook, ShapeError> {
+    let config = match raw.get("config") {
+        Some(Value::String(s)) => serde_json::from_str(s)
+            .ok()
+            .or(Some(Value::String(s.clone()))),
+        Some(Value::Null) | None => None,
+        Some(other) => Some(other.clone()),
+    };
+    Ok(Webhook {
+        id: raw
+            .get("id")
+            .and_then(id_string)
+            .ok_or_else(|| shape("webhook without id"))?,
+        board_id: raw.get("board_id").and_then(id_string),
+        event: opt_str(raw, "event"),
+        config,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn status_settings_object_and_dropdown_settings_list_both_parse() {
+        let status = parse_labels(&json!({"labels": {"0": "Working on it", "1": "Done"}}));
+        assert_eq!(status.get(&1).map(String::as_str), Some("Done"));
+        let dropdown =
+            parse_labels(&json!({"labels": [{"id": 1, "name": "A"}, {"id": 2, "label": "B"}]}));
+        assert_eq!(dropdown.get(&2).map(String::as_str), Some("B"));
+    }
+
+    #[test]
+    fn column_value_json_string_is_decoded() {
+        let cv = parse_column_value(&json!({
+            "id": "color_x", "type": "status", "text": "Done",
+            "value": "{\"index\":1,\"post_id\":null}", "index": 1, "label": "Done"
+        }))
+        .unwrap();
+        assert_eq!(cv.value, Some(json!({"index": 1, "post_id": null})));
+        assert_eq!(cv.label.as_deref(), Some("Done"));
+        assert_eq!(cv.index, Some(1));
+    }
+}
