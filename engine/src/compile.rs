@@ -1,0 +1,418 @@
+//! `compile`: checked model → one [`Plan`] per object.
+//!
+//! Compilation cannot fail: the checker guarantees every name resolves. Should a name be missing
+//! anyway (a checker bug), the plan degrades gracefully: an unknown translate table translates
+//! nothing, and an unknown link target has board 0.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use crmmap_dsl::model::{
+    Assignment, DeletePolicy, Expr, Field, Kind, Link, Model, Object, Rule, Step, TranslateTable,
+};
+
+use crate::plan::{
+    AssignPlan, CreatePlan, DatePattern, DeletePlan, ExprPlan, Facts, FieldPlan, LinkPlan, Plan,
+    PlanSet, PropagatePlan, RulePlan, Select, StepPlan, Table,
+};
+use crate::value::Number;
+
+/// Fields every select reads, first.
+pub const ALWAYS_SELECTED: [&str; 3] = ["Id", "SystemModstamp", "LastModifiedDate"];
+
+/// Compiles a checked model into plans.
+pub fn compile(model: &Model) -> PlanSet {
+    let tables: HashMap<&str, Arc<Table>> = model
+        .translates
+        .iter()
+        .map(|t| (t.name.as_str(), Arc::new(table(t))))
+        .collect();
+    let cx = Cx { model, tables };
+    let plans: Vec<Plan> = model.objects.iter().map(|o| cx.plan(o)).collect();
+    PlanSet {
+        order: dependency_order(model),
+        plans,
+    }
+}
+
+fn table(t: &TranslateTable) -> Table {
+    let mut to_salesforce = HashMap::new();
+    let mut to_monday = HashMap::new();
+    for (sf, label) in &t.pairs {
+        // The first pair wins in each direction, as declared.
+        to_salesforce
+            .entry(label.clone())
+            .or_insert_with(|| sf.clone());
+        to_monday.entry(sf.clone()).or_insert_with(|| label.clone());
+    }
+    Table {
+        name: t.name.clone(),
+        to_salesforce,
+        to_monday,
+    }
+}
+
+/// Objects with every link target before the objects linking to it; declaration order otherwise.
+/// Objects in a cycle keep their declaration order.
+fn dependency_order(model: &Model) -> Vec<String> {
+    let names: Vec<&str> = model.objects.iter().map(|o| o.name.as_str()).collect();
+    let parents: Vec<Vec<&str>> = model
+        .objects
+        .iter()
+        .map(|o| {
+            o.links
+                .iter()
+                .map(|l| l.target.as_str())
+                .filter(|t| *t != o.name && names.contains(t))
+                .collect()
+        })
+        .collect();
+    let mut done: Vec<String> = Vec::new();
+    let mut placed: HashSet<&str> = HashSet::new();
+    while done.len() < names.len() {
+        let ready = (0..names.len())
+            .find(|&i| !placed.contains(names[i]) && parents[i].iter().all(|p| placed.contains(p)))
+            // A cycle: take the first object not yet placed.
+            .or_else(|| (0..names.len()).find(|&i| !placed.contains(names[i])));
+        let Some(i) = ready else { break };
+        placed.insert(names[i]);
+        done.push(names[i].to_owned());
+    }
+    done
+}
+
+struct Cx<'a> {
+    model: &'a Model,
+    tables: HashMap<&'a str, Arc<Table>>,
+}
+
+fn push_unique(list: &mut Vec<String>, item: &str) {
+    if !list.iter().any(|x| x == item) {
+        list.push(item.to_owned());
+    }
+}
+
+impl Cx<'_> {
+    fn step(&self, s: &Step) -> StepPlan {
+        match s {
+            Step::Translate(name) => {
+                StepPlan::Translate(self.tables.get(name.as_str()).cloned().unwrap_or_else(|| {
+                    Arc::new(Table {
+                        name: name.clone(),
+                        to_salesforce: HashMap::new(),
+                        to_monday: HashMap::new(),
+                    })
+                }))
+            }
+            Step::Join(sep) => StepPlan::Join(sep.clone()),
+            Step::Split(sep) => StepPlan::Split(sep.clone()),
+            Step::Trim => StepPlan::Trim,
+            Step::Upper => StepPlan::Upper,
+            Step::Lower => StepPlan::Lower,
+            Step::Capitalize => StepPlan::Capitalize,
+            Step::Default(e) => StepPlan::Default(Box::new(self.expr(e))),
+            Step::FormatDate(p) => StepPlan::FormatDate(DatePattern::new(p)),
+            Step::Round(n) => StepPlan::Round(*n),
+            Step::FirstNames => StepPlan::FirstNames,
+            Step::LastName => StepPlan::LastName,
+        }
+    }
+
+    fn steps(&self, s: &[Step]) -> Vec<StepPlan> {
+        s.iter().map(|s| self.step(s)).collect()
+    }
+
+    fn expr(&self, e: &Expr) -> ExprPlan {
+        match e {
+            Expr::Str(s) => ExprPlan::Str(s.clone()),
+            // INVARIANT: the parser only produces finite literals.
+            Expr::Number(n) => ExprPlan::Number(Number::from_f64(*n).unwrap_or(Number::ZERO)),
+            Expr::Today => ExprPlan::Today,
+            Expr::Path(p) => ExprPlan::Path(p.clone()),
+            Expr::Concat(parts) => ExprPlan::Concat(parts.iter().map(|p| self.expr(p)).collect()),
+            Expr::AddDays(e, n) => ExprPlan::AddDays(Box::new(self.expr(e)), *n),
+            Expr::Pipe(e, steps) => ExprPlan::Pipe(Box::new(self.expr(e)), self.steps(steps)),
+        }
+    }
+
+    fn assign(&self, a: &Assignment) -> AssignPlan {
+        AssignPlan {
+            field: a.field.clone(),
+            value: self.expr(&a.value),
+            origin: a.origin.clone(),
+        }
+    }
+
+    fn field(&self, o: &Object, f: &Field) -> FieldPlan {
+        let steps = self.steps(&f.steps);
+        FieldPlan {
+            fallible_to_salesforce: fallible_to_salesforce(f, &steps),
+            fallible_to_monday: fallible_to_monday(f, &steps),
+            column: f.column.clone(),
+            column_type: f.column_type,
+            direction: f.direction,
+            field: f.field.clone(),
+            field_type: f.field_type,
+            steps,
+            conflict: f.conflict.unwrap_or(o.conflict),
+            create_labels: f.create_labels,
+            origin: f.origin.clone(),
+        }
+    }
+
+    fn link(&self, l: &Link) -> LinkPlan {
+        let target = self.model.object(&l.target);
+        LinkPlan {
+            column: l.column.clone(),
+            direction: l.direction,
+            target: l.target.clone(),
+            target_sobject: target.map_or_else(|| l.target.clone(), |t| t.sobject.clone()),
+            target_board: target.map_or(0, |t| t.board),
+            via: l.via.clone(),
+            origin: l.origin.clone(),
+        }
+    }
+
+    fn rule(&self, r: &Rule) -> RulePlan {
+        RulePlan {
+            name: r.name.clone(),
+            when_field: r.when_field.clone(),
+            becomes: r.becomes.clone(),
+            creates: r
+                .creates
+                .iter()
+                .map(|c| CreatePlan {
+                    object: c.object.clone(),
+                    sobject: self
+                        .model
+                        .object(&c.object)
+                        .map_or_else(|| c.object.clone(), |o| o.sobject.clone()),
+                    alias: c.alias.clone(),
+                    assignments: c.assignments.iter().map(|a| self.assign(a)).collect(),
+                    origin: c.origin.clone(),
+                })
+                .collect(),
+            sets: r.sets.iter().map(|a| self.assign(a)).collect(),
+            propagates: r
+                .propagates
+                .iter()
+                .map(|p| PropagatePlan {
+                    from: p.from.clone(),
+                    alias: p.alias.clone(),
+                    to: p.to.clone(),
+                    steps: self.steps(&p.steps),
+                })
+                .collect(),
+            origin: r.origin.clone(),
+        }
+    }
+
+    fn plan(&self, o: &Object) -> Plan {
+        let fields: Vec<FieldPlan> = o.fields.iter().map(|f| self.field(o, f)).collect();
+        let name_to_monday = o.name_to_monday.as_ref().map(|e| self.expr(e));
+        let name_to_salesforce: Vec<AssignPlan> = o
+            .name_to_salesforce
+            .iter()
+            .map(|a| self.assign(a))
+            .collect();
+        let on_create: Vec<AssignPlan> = o.on_create.iter().map(|a| self.assign(a)).collect();
+        let on_delete = match &o.on_delete {
+            DeletePolicy::Log => DeletePlan::Log,
+            DeletePolicy::Delete => DeletePlan::Delete,
+            DeletePolicy::Set(a) => DeletePlan::Set(a.iter().map(|a| self.assign(a)).collect()),
+        };
+        let links: Vec<LinkPlan> = o.links.iter().map(|l| self.link(l)).collect();
+        let rules: Vec<RulePlan> = o.rules.iter().map(|r| self.rule(r)).collect();
+
+        // What to read from Salesforce.
+        let mut select = Vec::new();
+        for f in ALWAYS_SELECTED {
+            push_unique(&mut select, f);
+        }
+        for f in fields.iter().filter(|f| f.direction.to_monday()) {
+            push_unique(&mut select, &f.field);
+        }
+        if let Some(e) = &name_to_monday {
+            e.for_each_path(&mut |p| push_unique(&mut select, &p.join(".")));
+        }
+        for l in &links {
+            push_unique(&mut select, &l.via);
+        }
+        for r in &rules {
+            push_unique(&mut select, &r.when_field);
+            let aliases: Vec<&str> = r.creates.iter().map(|c| c.alias.as_str()).collect();
+            let mut record_path = |p: &[String]| {
+                if !(p.len() > 1 && aliases.contains(&p[0].as_str())) {
+                    push_unique(&mut select, &p.join("."));
+                }
+            };
+            for a in r.creates.iter().flat_map(|c| &c.assignments).chain(&r.sets) {
+                a.value.for_each_path(&mut record_path);
+            }
+            for p in &r.propagates {
+                push_unique(&mut select, &p.from);
+            }
+        }
+
+        // What the plan writes to Salesforce.
+        let mut sf_written = Vec::new();
+        for f in fields.iter().filter(|f| f.direction.to_salesforce()) {
+            push_unique(&mut sf_written, &f.field);
+        }
+        for a in &name_to_salesforce {
+            push_unique(&mut sf_written, &a.field);
+        }
+        if o.record_type.is_some() {
+            push_unique(&mut sf_written, "RecordTypeId");
+        }
+        for a in &on_create {
+            push_unique(&mut sf_written, &a.field);
+        }
+        if let DeletePlan::Set(assignments) = &on_delete {
+            for a in assignments {
+                push_unique(&mut sf_written, &a.field);
+            }
+        }
+        for l in links.iter().filter(|l| l.direction.to_salesforce()) {
+            push_unique(&mut sf_written, &l.via);
+        }
+        for a in rules.iter().flat_map(|r| &r.sets) {
+            push_unique(&mut sf_written, &a.field);
+        }
+
+        // monday columns.
+        let mut monday_read = vec![o.key_column.clone()];
+        for f in fields.iter().filter(|f| f.direction.to_salesforce()) {
+            push_unique(&mut monday_read, &f.column);
+        }
+        for l in links.iter().filter(|l| l.direction.to_salesforce()) {
+            push_unique(&mut monday_read, &l.column);
+        }
+        let mut monday_written = vec![o.key_column.clone()];
+        for f in fields.iter().filter(|f| f.direction.to_monday()) {
+            push_unique(&mut monday_written, &f.column);
+        }
+        for l in links.iter().filter(|l| l.direction.to_monday()) {
+            push_unique(&mut monday_written, &l.column);
+        }
+        let mut creates = Vec::new();
+        for c in rules.iter().flat_map(|r| &r.creates) {
+            push_unique(&mut creates, &c.object);
+        }
+        let fallible = fields.iter().any(|f| {
+            (f.direction.to_salesforce() && f.fallible_to_salesforce)
+                || (f.direction.to_monday() && f.fallible_to_monday)
+        });
+
+        let facts = Facts {
+            salesforce_read: select.clone(),
+            salesforce_written: sf_written,
+            monday_read,
+            monday_written,
+            reads_name: !name_to_salesforce.is_empty(),
+            writes_name: name_to_monday.is_some(),
+            creates,
+            fallible,
+        };
+        Plan {
+            object: o.name.clone(),
+            sobject: o.sobject.clone(),
+            board: o.board,
+            key_column: o.key_column.clone(),
+            select: Select {
+                fields: select,
+                conditions: o.selections.clone(),
+            },
+            fields,
+            name_to_monday,
+            name_to_salesforce,
+            record_type: o.record_type.clone(),
+            on_create,
+            on_delete,
+            conflict: o.conflict,
+            links,
+            rules,
+            facts,
+            origin: o.origin.clone(),
+        }
+    }
+}
+
+/// Whether converting a value of kind `from` to kind `to` can fail.
+fn conversion_fallible(from: Kind, to: Kind) -> bool {
+    match (from, to) {
+        (a, b) if a == b => false,
+        (Kind::Number | Kind::Bool | Kind::Date | Kind::DateTime, Kind::Text) => false,
+        (Kind::Date, Kind::DateTime) | (Kind::DateTime, Kind::Date) => false,
+        (Kind::Text, Kind::Labels) => false,
+        _ => true,
+    }
+}
+
+/// Follows the kinds through the steps towards Salesforce; true when a parse can fail.
+fn fallible_to_salesforce(f: &Field, steps: &[StepPlan]) -> bool {
+    let mut kind = f.column_type.kind();
+    let mut fallible = false;
+    for s in steps {
+        let (needs, out) = match s {
+            StepPlan::Join(_) => (Some(Kind::Labels), Kind::Text),
+            StepPlan::Split(_) => (Some(Kind::Text), Kind::Labels),
+            StepPlan::FormatDate(p) => {
+                fallible = true;
+                (
+                    Some(Kind::Text),
+                    if p.has_time() {
+                        Kind::DateTime
+                    } else {
+                        Kind::Date
+                    },
+                )
+            }
+            StepPlan::Round(_) => (Some(Kind::Number), Kind::Number),
+            StepPlan::FirstNames | StepPlan::LastName => (Some(Kind::Text), Kind::Text),
+            StepPlan::Translate(_)
+            | StepPlan::Trim
+            | StepPlan::Upper
+            | StepPlan::Lower
+            | StepPlan::Capitalize
+            | StepPlan::Default(_) => (None, kind),
+        };
+        if let Some(n) = needs {
+            fallible |= conversion_fallible(kind, n);
+        }
+        kind = out;
+    }
+    fallible || conversion_fallible(kind, f.field_type.kind())
+}
+
+/// Follows the kinds through the steps towards monday; true when a parse can fail.
+fn fallible_to_monday(f: &Field, steps: &[StepPlan]) -> bool {
+    let mut kind = f.field_type.kind();
+    let mut fallible = false;
+    for s in steps.iter().rev() {
+        let (needs, out) = match s {
+            StepPlan::Join(_) => (Some(Kind::Text), Kind::Labels),
+            StepPlan::Split(_) => (Some(Kind::Labels), Kind::Text),
+            StepPlan::FormatDate(_) => (Some(Kind::DateTime), Kind::Text),
+            StepPlan::Round(_) => (Some(Kind::Number), Kind::Number),
+            StepPlan::FirstNames | StepPlan::LastName => (Some(Kind::Text), Kind::Text),
+            StepPlan::Translate(_)
+            | StepPlan::Trim
+            | StepPlan::Upper
+            | StepPlan::Lower
+            | StepPlan::Capitalize
+            | StepPlan::Default(_) => (None, kind),
+        };
+        if let Some(n) = needs {
+            // A date renders as well as a datetime.
+            if !(n == Kind::DateTime && kind == Kind::Date) {
+                fallible |= conversion_fallible(kind, n);
+            }
+        }
+        kind = out;
+    }
+    let column = f.column_type.kind();
+    // A monday date column holds a datetime as a date with a time.
+    fallible
+        || (!(column == Kind::Date && kind == Kind::DateTime) && conversion_fallible(kind, column))
+}

@@ -1,0 +1,246 @@
+//! Conflict decisions: given the last-synced value and both sides' current values, which side
+//! wins and whether anything needs writing.
+
+use crmmap_dsl::model::{ConflictPolicy, Direction, Kind};
+use time::OffsetDateTime;
+
+use crate::error::EvalError;
+use crate::plan::FieldPlan;
+use crate::transform::Env;
+use crate::value::Value;
+
+/// Both sides of a field, in one kind.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sides<'a> {
+    /// The value both sides agreed on at the last sync (`Null` if never synced).
+    pub last_synced: &'a Value,
+    /// The monday side's current value.
+    pub monday: &'a Value,
+    /// The Salesforce side's current value.
+    pub salesforce: &'a Value,
+    /// When the monday value last changed, if known.
+    pub monday_changed_at: Option<OffsetDateTime>,
+    /// When the Salesforce value last changed, if known.
+    pub salesforce_changed_at: Option<OffsetDateTime>,
+}
+
+/// What to do with a field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing changed, or both sides already agree.
+    InSync,
+    /// Copy the monday value to Salesforce.
+    ToSalesforce,
+    /// Copy the Salesforce value to monday.
+    ToMonday,
+}
+
+/// Decides a field of `kind` under `policy`, for data flowing `direction`.
+///
+/// - a side changed when its value is not the same as the last-synced one ([`Value::same_as`]);
+/// - when both sides agree there is nothing to write, whatever changed;
+/// - when only one side changed, it wins (if data may flow from it);
+/// - when both changed, the policy decides: `salesforce`, `monday`, or `newest` (the later
+///   change time; on a tie or a missing time Salesforce wins, as the system of record).
+///
+/// ```
+/// use crmmap_dsl::model::{ConflictPolicy, Direction, Kind};
+/// use crmmap_engine::conflict::{Decision, Sides, decide};
+/// use crmmap_engine::value::Value;
+/// let (last, m, s) = (Value::text("a"), Value::text("b"), Value::text("a"));
+/// let sides = Sides { last_synced: &last, monday: &m, salesforce: &s,
+///     monday_changed_at: None, salesforce_changed_at: None };
+/// assert_eq!(decide(ConflictPolicy::PreferSalesforce, Direction::Both, Kind::Text, &sides), Decision::ToSalesforce);
+/// ```
+pub fn decide(
+    policy: ConflictPolicy,
+    direction: Direction,
+    kind: Kind,
+    sides: &Sides<'_>,
+) -> Decision {
+    if sides.monday.same_as(sides.salesforce, kind) {
+        return Decision::InSync;
+    }
+    let monday_changed = !sides.monday.same_as(sides.last_synced, kind);
+    let salesforce_changed = !sides.salesforce.same_as(sides.last_synced, kind);
+    let winner = match (monday_changed, salesforce_changed) {
+        (false, false) => {
+            // Both equal the last-synced value yet differ from each other: cannot happen with a
+            // consistent comparison; prefer the system of record.
+            Decision::ToMonday
+        }
+        (true, false) => Decision::ToSalesforce,
+        (false, true) => Decision::ToMonday,
+        (true, true) => match policy {
+            ConflictPolicy::PreferSalesforce => Decision::ToMonday,
+            ConflictPolicy::PreferMonday => Decision::ToSalesforce,
+            ConflictPolicy::PreferNewest => {
+                match (sides.monday_changed_at, sides.salesforce_changed_at) {
+                    (Some(m), Some(s)) if m > s => Decision::ToSalesforce,
+                    _ => Decision::ToMonday,
+                }
+            }
+        },
+    };
+    // One-way fields only ever copy along their arrow.
+    match (winner, direction) {
+        (Decision::ToSalesforce, Direction::ToMonday) => {
+            if salesforce_changed || monday_changed {
+                // monday drifted from the source: restore it.
+                Decision::ToMonday
+            } else {
+                Decision::InSync
+            }
+        }
+        (Decision::ToMonday, Direction::ToSalesforce) => {
+            if monday_changed {
+                Decision::ToSalesforce
+            } else {
+                Decision::InSync
+            }
+        }
+        (d, _) => d,
+    }
+}
+
+impl FieldPlan {
+    /// Decides this field from a last-synced and current Salesforce value (field kind) and the
+    /// current monday value (column kind), under the field's policy and direction.
+    pub fn decide(
+        &self,
+        last_synced: &Value,
+        monday: &Value,
+        salesforce: &Value,
+        times: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+        env: &dyn Env,
+    ) -> Result<Decision, EvalError> {
+        let monday_sf = self.value_to_salesforce(monday.clone(), env)?;
+        let sides = Sides {
+            last_synced,
+            monday: &monday_sf,
+            salesforce,
+            monday_changed_at: times.0,
+            salesforce_changed_at: times.1,
+        };
+        Ok(decide(
+            self.conflict,
+            self.direction,
+            self.field_type.kind(),
+            &sides,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn run(policy: ConflictPolicy, direction: Direction, last: &str, m: &str, s: &str) -> Decision {
+        run_at(policy, direction, last, m, s, None, None)
+    }
+
+    fn run_at(
+        policy: ConflictPolicy,
+        direction: Direction,
+        last: &str,
+        m: &str,
+        s: &str,
+        mt: Option<OffsetDateTime>,
+        st: Option<OffsetDateTime>,
+    ) -> Decision {
+        let (last, m, s) = (Value::text(last), Value::text(m), Value::text(s));
+        let sides = Sides {
+            last_synced: &last,
+            monday: &m,
+            salesforce: &s,
+            monday_changed_at: mt,
+            salesforce_changed_at: st,
+        };
+        decide(policy, direction, Kind::Text, &sides)
+    }
+
+    #[test]
+    fn unchanged_or_agreeing_sides_write_nothing() {
+        for p in [
+            ConflictPolicy::PreferSalesforce,
+            ConflictPolicy::PreferMonday,
+            ConflictPolicy::PreferNewest,
+        ] {
+            assert_eq!(run(p, Direction::Both, "a", "a", "a"), Decision::InSync);
+            assert_eq!(run(p, Direction::Both, "a", "b", "b"), Decision::InSync);
+            assert_eq!(run(p, Direction::Both, "", "", ""), Decision::InSync);
+        }
+    }
+
+    #[test]
+    fn the_side_that_changed_wins() {
+        let p = ConflictPolicy::PreferSalesforce;
+        assert_eq!(
+            run(p, Direction::Both, "a", "b", "a"),
+            Decision::ToSalesforce
+        );
+        assert_eq!(run(p, Direction::Both, "a", "a", "c"), Decision::ToMonday);
+    }
+
+    #[test]
+    fn policies_break_real_conflicts() {
+        assert_eq!(
+            run(
+                ConflictPolicy::PreferSalesforce,
+                Direction::Both,
+                "a",
+                "b",
+                "c"
+            ),
+            Decision::ToMonday
+        );
+        assert_eq!(
+            run(ConflictPolicy::PreferMonday, Direction::Both, "a", "b", "c"),
+            Decision::ToSalesforce
+        );
+        let early = Some(datetime!(2024-01-01 10:00 UTC));
+        let late = Some(datetime!(2024-01-01 11:00 UTC));
+        let newest = ConflictPolicy::PreferNewest;
+        assert_eq!(
+            run_at(newest, Direction::Both, "a", "b", "c", late, early),
+            Decision::ToSalesforce
+        );
+        assert_eq!(
+            run_at(newest, Direction::Both, "a", "b", "c", early, late),
+            Decision::ToMonday
+        );
+        assert_eq!(
+            run_at(newest, Direction::Both, "a", "b", "c", late, late),
+            Decision::ToMonday
+        );
+        assert_eq!(
+            run_at(newest, Direction::Both, "a", "b", "c", late, None),
+            Decision::ToMonday
+        );
+    }
+
+    #[test]
+    fn one_way_fields_copy_along_their_arrow_only() {
+        let p = ConflictPolicy::PreferMonday;
+        // `<-`: a monday edit is overwritten by the source.
+        assert_eq!(
+            run(p, Direction::ToMonday, "a", "b", "a"),
+            Decision::ToMonday
+        );
+        assert_eq!(
+            run(p, Direction::ToMonday, "a", "b", "c"),
+            Decision::ToMonday
+        );
+        // `->`: Salesforce edits do not flow back.
+        let p = ConflictPolicy::PreferSalesforce;
+        assert_eq!(
+            run(p, Direction::ToSalesforce, "a", "a", "c"),
+            Decision::InSync
+        );
+        assert_eq!(
+            run(p, Direction::ToSalesforce, "a", "b", "c"),
+            Decision::ToSalesforce
+        );
+    }
+}

@@ -1,0 +1,453 @@
+//! Plans: what [`crate::compile`] makes of a checked model, one [`Plan`] per object.
+//!
+//! A plan holds everything evaluation needs with names resolved (translate tables are embedded,
+//! expression literals are exact numbers), plus static facts the runners use: the SOQL field
+//! list and conditions, which fields and columns are read and written, and the order in which
+//! objects must be synced so that parents exist before their children.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crmmap_dsl::model::{ColumnType, ConflictPolicy, Direction, Kind, Origin, SfType};
+
+use crate::value::Number;
+
+/// Every object's plan, and the order to sync them in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanSet {
+    /// One plan per object, in declaration order.
+    pub plans: Vec<Plan>,
+    /// Object names with parents (link targets) before children.
+    pub order: Vec<String>,
+}
+
+impl PlanSet {
+    /// The plan of the object called `name`.
+    pub fn plan(&self, name: &str) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.object == name)
+    }
+
+    /// The plan of the object mirrored on a monday board.
+    pub fn plan_for_board(&self, board: u64) -> Option<&Plan> {
+        self.plans.iter().find(|p| p.board == board)
+    }
+
+    /// The plans of an sObject (usually one).
+    pub fn plans_for_sobject<'a>(
+        &'a self,
+        sobject: &'a str,
+    ) -> impl Iterator<Item = &'a Plan> + 'a {
+        self.plans.iter().filter(move |p| p.sobject == sobject)
+    }
+
+    /// The plans in dependency order (parents first).
+    pub fn in_order(&self) -> impl Iterator<Item = &Plan> {
+        self.order.iter().filter_map(|name| self.plan(name))
+    }
+}
+
+/// How one object is synced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The mapping's name for the object.
+    pub object: String,
+    /// The sObject API name.
+    pub sobject: String,
+    /// The monday board id.
+    pub board: u64,
+    /// The column holding the Salesforce record Id.
+    pub key_column: String,
+    /// What to read from Salesforce.
+    pub select: Select,
+    /// Column ↔ field mappings in declaration order.
+    pub fields: Vec<FieldPlan>,
+    /// The item name computed from a record (Salesforce → monday).
+    pub name_to_monday: Option<ExprPlan>,
+    /// Fields set from the item name (monday → Salesforce).
+    pub name_to_salesforce: Vec<AssignPlan>,
+    /// `RecordTypeId` for records created from monday.
+    pub record_type: Option<String>,
+    /// Values for records created from monday, applied last.
+    pub on_create: Vec<AssignPlan>,
+    /// What a deleted or archived item does.
+    pub on_delete: DeletePlan,
+    /// The object's conflict policy.
+    pub conflict: ConflictPolicy,
+    /// Board-relation column ↔ reference field mappings.
+    pub links: Vec<LinkPlan>,
+    /// Lifecycle rules.
+    pub rules: Vec<RulePlan>,
+    /// Static facts.
+    pub facts: Facts,
+    /// Where the object is declared.
+    pub origin: Origin,
+}
+
+impl Plan {
+    /// The fields that flow from monday to Salesforce, in declaration order.
+    pub fn fields_to_salesforce(&self) -> impl Iterator<Item = &FieldPlan> {
+        self.fields.iter().filter(|f| f.direction.to_salesforce())
+    }
+
+    /// The fields that flow from Salesforce to monday, in declaration order.
+    pub fn fields_to_monday(&self) -> impl Iterator<Item = &FieldPlan> {
+        self.fields.iter().filter(|f| f.direction.to_monday())
+    }
+
+    /// The field mapped to a column.
+    pub fn field_for_column(&self, column: &str) -> Option<&FieldPlan> {
+        self.fields.iter().find(|f| f.column == column)
+    }
+
+    /// The field mapped to a Salesforce field.
+    pub fn field_for_sf_field(&self, field: &str) -> Option<&FieldPlan> {
+        self.fields.iter().find(|f| f.field == field)
+    }
+
+    /// The link declared on a board-relation column.
+    pub fn link_for_column(&self, column: &str) -> Option<&LinkPlan> {
+        self.links.iter().find(|l| l.column == column)
+    }
+}
+
+/// What to read from Salesforce: a field list and conditions, never a SOQL string with values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Select {
+    /// Fields to read: `Id`, `SystemModstamp`, `LastModifiedDate`, every field flowing to
+    /// monday, fields the name rule reads, link reference fields, rule trigger and propagated
+    /// fields; no duplicates.
+    pub fields: Vec<String>,
+    /// Conditions, OR-ed (each is trusted configuration written by the mapping's author).
+    pub conditions: Vec<String>,
+}
+
+impl Select {
+    /// The WHERE clause the conditions make, `None` when every record is selected.
+    ///
+    /// ```
+    /// use crmmap_engine::plan::Select;
+    /// let s = Select { fields: vec!["Id".into()], conditions: vec!["A = 1".into(), "B = 2".into()] };
+    /// assert_eq!(s.where_clause().unwrap(), "(A = 1) OR (B = 2)");
+    /// ```
+    pub fn where_clause(&self) -> Option<String> {
+        if self.conditions.is_empty() {
+            return None;
+        }
+        Some(
+            self.conditions
+                .iter()
+                .map(|c| format!("({c})"))
+                .collect::<Vec<_>>()
+                .join(" OR "),
+        )
+    }
+}
+
+/// A column ↔ field mapping, ready to evaluate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FieldPlan {
+    /// monday column id.
+    pub column: String,
+    /// monday column type.
+    pub column_type: ColumnType,
+    /// Which way data flows.
+    pub direction: Direction,
+    /// Salesforce field API name.
+    pub field: String,
+    /// Salesforce field type.
+    pub field_type: SfType,
+    /// Steps written from the monday side to the Salesforce side: to Salesforce they run first
+    /// to last forward; to monday last to first backward.
+    pub steps: Vec<StepPlan>,
+    /// The field's conflict policy (its own, else the object's).
+    pub conflict: ConflictPolicy,
+    /// Whether writes to monday may create missing labels.
+    pub create_labels: bool,
+    /// Whether evaluating towards Salesforce can fail on some input (parsing).
+    pub fallible_to_salesforce: bool,
+    /// Whether evaluating towards monday can fail on some input (parsing).
+    pub fallible_to_monday: bool,
+    /// Where the field is declared.
+    pub origin: Origin,
+}
+
+impl FieldPlan {
+    /// The kind values have on the monday side.
+    pub fn column_kind(&self) -> Kind {
+        self.column_type.kind()
+    }
+
+    /// The kind values have on the Salesforce side.
+    pub fn field_kind(&self) -> Kind {
+        self.field_type.kind()
+    }
+}
+
+/// A translate table, both ways.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Table {
+    /// The table's name.
+    pub name: String,
+    /// monday label → Salesforce value.
+    pub to_salesforce: HashMap<String, String>,
+    /// Salesforce value → monday label.
+    pub to_monday: HashMap<String, String>,
+}
+
+/// A date pattern of `YYYY`, `MM`, `DD`, `hh`, `mm`, `ss` and literal characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DatePattern {
+    /// The pattern as written.
+    pub source: String,
+    /// Its parts.
+    pub parts: Vec<PatternPart>,
+}
+
+/// A piece of a [`DatePattern`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PatternPart {
+    /// `YYYY`.
+    Year,
+    /// `MM`.
+    Month,
+    /// `DD`.
+    Day,
+    /// `hh`.
+    Hour,
+    /// `mm`.
+    Minute,
+    /// `ss`.
+    Second,
+    /// Characters written as they are.
+    Literal(String),
+}
+
+impl DatePattern {
+    /// Splits a pattern into its parts.
+    pub fn new(source: &str) -> DatePattern {
+        let mut parts = Vec::new();
+        let mut literal = String::new();
+        let mut rest = source;
+        while !rest.is_empty() {
+            let token = [
+                ("YYYY", PatternPart::Year),
+                ("MM", PatternPart::Month),
+                ("DD", PatternPart::Day),
+                ("hh", PatternPart::Hour),
+                ("mm", PatternPart::Minute),
+                ("ss", PatternPart::Second),
+            ]
+            .into_iter()
+            .find(|(t, _)| rest.starts_with(t));
+            match token {
+                Some((t, part)) => {
+                    if !literal.is_empty() {
+                        parts.push(PatternPart::Literal(std::mem::take(&mut literal)));
+                    }
+                    parts.push(part);
+                    rest = &rest[t.len()..];
+                }
+                None => {
+                    let c = rest.chars().next().unwrap_or_default();
+                    literal.push(c);
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        if !literal.is_empty() {
+            parts.push(PatternPart::Literal(literal));
+        }
+        DatePattern {
+            source: source.to_owned(),
+            parts,
+        }
+    }
+
+    /// Whether the pattern shows a time of day.
+    pub fn has_time(&self) -> bool {
+        self.parts.iter().any(|p| {
+            matches!(
+                p,
+                PatternPart::Hour | PatternPart::Minute | PatternPart::Second
+            )
+        })
+    }
+}
+
+/// A transform step with its names resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepPlan {
+    /// `translate(table)`.
+    Translate(Arc<Table>),
+    /// `join(sep)`: labels → text going to Salesforce.
+    Join(String),
+    /// `split(sep)`: text → labels going to Salesforce.
+    Split(String),
+    /// `trim`.
+    Trim,
+    /// `upper`.
+    Upper,
+    /// `lower`.
+    Lower,
+    /// `capitalize`.
+    Capitalize,
+    /// `default(expr)`.
+    Default(Box<ExprPlan>),
+    /// `format_date(pattern)`: text on the monday side, a date or datetime on the Salesforce side.
+    FormatDate(DatePattern),
+    /// `round(places)`.
+    Round(u32),
+    /// `first_names`.
+    FirstNames,
+    /// `last_name`.
+    LastName,
+}
+
+/// An expression with its names resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprPlan {
+    /// A string literal.
+    Str(String),
+    /// A number literal.
+    Number(Number),
+    /// `today`.
+    Today,
+    /// A record field, the item name (`name`) or `alias.Field`.
+    Path(Vec<String>),
+    /// Text concatenation.
+    Concat(Vec<ExprPlan>),
+    /// `date ± N days`.
+    AddDays(Box<ExprPlan>, i64),
+    /// `expr | steps`.
+    Pipe(Box<ExprPlan>, Vec<StepPlan>),
+}
+
+impl ExprPlan {
+    /// Calls `f` with every path the expression reads, default arguments included.
+    pub fn for_each_path(&self, f: &mut dyn FnMut(&[String])) {
+        match self {
+            ExprPlan::Str(_) | ExprPlan::Number(_) | ExprPlan::Today => {}
+            ExprPlan::Path(p) => f(p),
+            ExprPlan::Concat(parts) => parts.iter().for_each(|p| p.for_each_path(f)),
+            ExprPlan::AddDays(e, _) => e.for_each_path(f),
+            ExprPlan::Pipe(e, steps) => {
+                e.for_each_path(f);
+                for s in steps {
+                    if let StepPlan::Default(d) = s {
+                        d.for_each_path(f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `Field = expr`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssignPlan {
+    /// Salesforce field API name.
+    pub field: String,
+    /// Its value.
+    pub value: ExprPlan,
+    /// Where the assignment is written.
+    pub origin: Origin,
+}
+
+/// A board-relation column ↔ reference field mapping.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkPlan {
+    /// The board-relation column id.
+    pub column: String,
+    /// Which way links flow.
+    pub direction: Direction,
+    /// The linked object's name.
+    pub target: String,
+    /// The linked object's sObject.
+    pub target_sobject: String,
+    /// The linked object's board.
+    pub target_board: u64,
+    /// The reference field holding the linked record's Id.
+    pub via: String,
+    /// Where the link is declared.
+    pub origin: Origin,
+}
+
+/// What a deleted or archived item does to its record.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub enum DeletePlan {
+    /// Log and leave the record alone.
+    #[default]
+    Log,
+    /// Delete the record.
+    Delete,
+    /// Update the record.
+    Set(Vec<AssignPlan>),
+}
+
+/// A lifecycle rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RulePlan {
+    /// The rule's name.
+    pub name: String,
+    /// The field whose change triggers the rule.
+    pub when_field: String,
+    /// The Salesforce value that field must become.
+    pub becomes: String,
+    /// Records created, in order.
+    pub creates: Vec<CreatePlan>,
+    /// Fields of the triggering record set after the creates.
+    pub sets: Vec<AssignPlan>,
+    /// Field changes copied to created records.
+    pub propagates: Vec<PropagatePlan>,
+    /// Where the rule is declared.
+    pub origin: Origin,
+}
+
+/// `create Object as alias { … }` inside a rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreatePlan {
+    /// The created object's name.
+    pub object: String,
+    /// Its sObject.
+    pub sobject: String,
+    /// The alias later expressions use.
+    pub alias: String,
+    /// Its fields.
+    pub assignments: Vec<AssignPlan>,
+    /// Where it is declared.
+    pub origin: Origin,
+}
+
+/// `propagate Field -> alias.Field`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PropagatePlan {
+    /// Field of the triggering record.
+    pub from: String,
+    /// Alias of the created record.
+    pub alias: String,
+    /// Field of the created record.
+    pub to: String,
+    /// Steps applied on the way (forward).
+    pub steps: Vec<StepPlan>,
+}
+
+/// Static facts about a plan.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Facts {
+    /// Salesforce fields read (the select list).
+    pub salesforce_read: Vec<String>,
+    /// Salesforce fields of this object the plan may write.
+    pub salesforce_written: Vec<String>,
+    /// monday columns read (so the webhook runner fetches only these).
+    pub monday_read: Vec<String>,
+    /// monday columns written.
+    pub monday_written: Vec<String>,
+    /// Whether the item name is read (to set fields) and written (from a name rule).
+    pub reads_name: bool,
+    /// Whether the item name is written.
+    pub writes_name: bool,
+    /// Other objects that rules create.
+    pub creates: Vec<String>,
+    /// Whether some evaluation can fail on bad input.
+    pub fallible: bool,
+}

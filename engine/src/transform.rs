@@ -1,0 +1,740 @@
+//! The transform library: every step forward (monday → Salesforce) and backward (Salesforce →
+//! monday), expression evaluation, and whole field pipelines.
+//!
+//! Steps are lenses written from the monday side to the Salesforce side. Each step below lists
+//! its examples; they run as tests (`examples_run` at the bottom of this file), so the table is
+//! true.
+//!
+//! | step | forward (→ Salesforce) | backward (→ monday) |
+//! |---|---|---|
+//! | `translate(t)` | monday label → Salesforce value, each label; misses pass through | the reverse |
+//! | `join(sep)` | labels → text joined by `sep` | text split on `sep` (pieces trimmed, empty pieces dropped) |
+//! | `split(sep)` | text split on `sep` | labels joined by `sep` |
+//! | `trim`, `upper`, `lower`, `capitalize` | on text, and on each label | the same |
+//! | `default(e)` | `e` when the value is empty | the same |
+//! | `format_date(p)` | text parsed with `p` (fallible) | a date or datetime rendered with `p` |
+//! | `round(n)` | a number rounded half away from zero | the same |
+//! | `first_names`, `last_name` | parts of a name | the same |
+
+use crmmap_dsl::model::{ColumnType, Kind};
+use time::{Date, Duration, Month, OffsetDateTime, Time};
+
+use crate::error::{Code, EvalError};
+use crate::plan::{DatePattern, ExprPlan, FieldPlan, PatternPart, StepPlan};
+use crate::value::{Number, Value};
+
+/// What expressions can read: record fields, the item name, aliases, and today's date.
+pub trait Env {
+    /// The value at `path` (`["FirstName"]`, `["name"]`, `["account", "Id"]`); `Null` when the
+    /// path names nothing known.
+    fn get(&self, path: &[String]) -> Result<Value, EvalError>;
+
+    /// Today's UTC date, from the evaluation input.
+    fn today(&self) -> Date;
+}
+
+/// An environment with nothing in it but the date.
+#[derive(Clone, Copy, Debug)]
+pub struct EmptyEnv {
+    /// Today's date.
+    pub today: Date,
+}
+
+impl Env for EmptyEnv {
+    fn get(&self, _path: &[String]) -> Result<Value, EvalError> {
+        Ok(Value::Null)
+    }
+
+    fn today(&self) -> Date {
+        self.today
+    }
+}
+
+/// Which way a value flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// monday → Salesforce: steps run forward.
+    ToSalesforce,
+    /// Salesforce → monday: steps run backward.
+    ToMonday,
+}
+
+fn map_text(v: Value, f: impl Fn(&str) -> String) -> Value {
+    match v {
+        Value::Text(s) => Value::Text(f(&s)),
+        Value::Labels(l) => Value::Labels(l.iter().map(|s| f(s)).collect()),
+        other => other,
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn split_labels(s: &str, sep: &str) -> Value {
+    if sep.is_empty() {
+        return Value::Labels(vec![s.to_owned()]);
+    }
+    Value::Labels(
+        s.split(sep)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+fn join_labels(l: &[String], sep: &str) -> Value {
+    let parts: Vec<&str> = l
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if parts.is_empty() {
+        Value::Null
+    } else {
+        Value::Text(parts.join(sep))
+    }
+}
+
+fn translate(v: Value, map: &std::collections::HashMap<String, String>) -> Value {
+    let t = |s: &str| map.get(s).cloned().unwrap_or_else(|| s.to_owned());
+    match v {
+        Value::Text(_) | Value::Labels(_) => map_text(v, t),
+        Value::Null => Value::Null,
+        other => match map.get(&other.display()) {
+            Some(hit) => Value::text(hit),
+            None => other,
+        },
+    }
+}
+
+fn words(v: &Value) -> Result<Vec<String>, EvalError> {
+    Ok(match v.convert(Kind::Text)? {
+        Value::Text(s) => s.split_whitespace().map(str::to_owned).collect(),
+        _ => vec![],
+    })
+}
+
+fn text_or_null(s: String) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::Text(s)
+    }
+}
+
+/// Renders a date or datetime with a pattern.
+///
+/// ```
+/// use crmmap_engine::plan::DatePattern;
+/// use crmmap_engine::transform::render_date;
+/// use crmmap_engine::value::Value;
+/// let d = Value::Date(time::macros::date!(2024-06-05));
+/// assert_eq!(render_date(&d, &DatePattern::new("DD/MM/YYYY")).unwrap(), "05/06/2024");
+/// ```
+pub fn render_date(v: &Value, pattern: &DatePattern) -> Result<String, EvalError> {
+    let t = match v {
+        Value::Date(d) => d.midnight().assume_utc(),
+        Value::DateTime(t) => *t,
+        other => match other.convert(Kind::DateTime)? {
+            Value::DateTime(t) => t,
+            _ => return Ok(String::new()),
+        },
+    };
+    let mut out = String::new();
+    for part in &pattern.parts {
+        match part {
+            PatternPart::Year => out.push_str(&format!("{:04}", t.year())),
+            PatternPart::Month => out.push_str(&format!("{:02}", u8::from(t.month()))),
+            PatternPart::Day => out.push_str(&format!("{:02}", t.day())),
+            PatternPart::Hour => out.push_str(&format!("{:02}", t.hour())),
+            PatternPart::Minute => out.push_str(&format!("{:02}", t.minute())),
+            PatternPart::Second => out.push_str(&format!("{:02}", t.second())),
+            PatternPart::Literal(l) => out.push_str(l),
+        }
+    }
+    Ok(out)
+}
+
+/// Parses text written with a pattern: a date, or a datetime (UTC) when the pattern has a time.
+/// Number fields take their full width (`YYYY` four digits) or, for the others, one or two.
+///
+/// ```
+/// use crmmap_engine::plan::DatePattern;
+/// use crmmap_engine::transform::parse_with_pattern;
+/// use crmmap_engine::value::Value;
+/// let v = parse_with_pattern("5/6/2024", &DatePattern::new("DD/MM/YYYY")).unwrap();
+/// assert_eq!(v, Value::Date(time::macros::date!(2024-06-05)));
+/// ```
+pub fn parse_with_pattern(text: &str, pattern: &DatePattern) -> Result<Value, EvalError> {
+    let bad = || {
+        EvalError::new(
+            Code::NotADate,
+            format!(
+                "cannot read `{text}` as a date written `{}`",
+                pattern.source
+            ),
+        )
+    };
+    let s = text.trim();
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    let mut rest = s;
+    let (mut year, mut month, mut day, mut hour, mut minute, mut second) =
+        (None, None, None, 0u8, 0u8, 0u8);
+    for part in &pattern.parts {
+        if let PatternPart::Literal(l) = part {
+            rest = rest.strip_prefix(l.as_str()).ok_or_else(bad)?;
+            continue;
+        }
+        let max = if *part == PatternPart::Year { 4 } else { 2 };
+        let n = rest
+            .bytes()
+            .take(max)
+            .take_while(u8::is_ascii_digit)
+            .count();
+        if n == 0 || (*part == PatternPart::Year && n != 4) {
+            return Err(bad());
+        }
+        let value: u32 = rest[..n].parse().map_err(|_| bad())?;
+        rest = &rest[n..];
+        let small = || u8::try_from(value).map_err(|_| bad());
+        match part {
+            PatternPart::Year => year = Some(i32::try_from(value).map_err(|_| bad())?),
+            PatternPart::Month => month = Some(small()?),
+            PatternPart::Day => day = Some(small()?),
+            PatternPart::Hour => hour = small()?,
+            PatternPart::Minute => minute = small()?,
+            PatternPart::Second => second = small()?,
+            PatternPart::Literal(_) => {}
+        }
+    }
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    let (Some(year), Some(month), Some(day)) = (year, month, day) else {
+        return Err(bad());
+    };
+    let month = Month::try_from(month).map_err(|_| bad())?;
+    let date = Date::from_calendar_date(year, month, day).map_err(|_| bad())?;
+    if pattern.has_time() {
+        let time = Time::from_hms(hour, minute, second).map_err(|_| bad())?;
+        Ok(Value::DateTime(date.with_time(time).assume_utc()))
+    } else {
+        Ok(Value::Date(date))
+    }
+}
+
+/// Runs a step in one direction.
+///
+/// ```
+/// use crmmap_engine::plan::StepPlan;
+/// use crmmap_engine::transform::{EmptyEnv, Flow, apply};
+/// use crmmap_engine::value::Value;
+/// let env = EmptyEnv { today: time::macros::date!(2024-01-01) };
+/// let step = StepPlan::Join(";".into());
+/// let text = apply(&step, Value::labels(["a", "b"]), Flow::ToSalesforce, &env).unwrap();
+/// assert_eq!(text, Value::text("a;b"));
+/// assert_eq!(apply(&step, text, Flow::ToMonday, &env).unwrap(), Value::labels(["a", "b"]));
+/// ```
+pub fn apply(step: &StepPlan, v: Value, flow: Flow, env: &dyn Env) -> Result<Value, EvalError> {
+    let forward = flow == Flow::ToSalesforce;
+    Ok(match step {
+        StepPlan::Translate(t) => translate(
+            v,
+            if forward {
+                &t.to_salesforce
+            } else {
+                &t.to_monday
+            },
+        ),
+        StepPlan::Join(sep) | StepPlan::Split(sep) => {
+            // `join` makes text going forward; `split` makes text going backward.
+            let make_text = forward == matches!(step, StepPlan::Join(_));
+            match (make_text, v) {
+                (true, Value::Labels(l)) => join_labels(&l, sep),
+                (false, Value::Text(s)) => split_labels(&s, sep),
+                (_, other) => other,
+            }
+        }
+        StepPlan::Trim => map_text(v, |s| s.trim().to_owned()),
+        StepPlan::Upper => map_text(v, str::to_uppercase),
+        StepPlan::Lower => map_text(v, str::to_lowercase),
+        StepPlan::Capitalize => map_text(v, capitalize),
+        StepPlan::Default(e) => {
+            if v.is_empty() {
+                evaluate(e, env, flow)?
+            } else {
+                v
+            }
+        }
+        StepPlan::FormatDate(p) => {
+            if forward {
+                match v {
+                    Value::Text(s) => parse_with_pattern(&s, p)?,
+                    other => other,
+                }
+            } else {
+                match v {
+                    Value::Null => Value::Null,
+                    other => text_or_null(render_date(&other, p)?),
+                }
+            }
+        }
+        StepPlan::Round(places) => match v.convert(Kind::Number)? {
+            Value::Number(n) => Value::Number(n.round(*places)),
+            other => other,
+        },
+        StepPlan::FirstNames => {
+            let w = words(&v)?;
+            match w.len() {
+                0 => Value::Null,
+                1 => Value::Text(w[0].clone()),
+                n => Value::Text(w[..n - 1].join(" ")),
+            }
+        }
+        StepPlan::LastName => {
+            let w = words(&v)?;
+            if w.len() >= 2 {
+                Value::Text(w[w.len() - 1].clone())
+            } else {
+                Value::Null
+            }
+        }
+    })
+}
+
+/// Runs a step inside an expression, by the kind of its input: `join` joins labels, `split`
+/// splits text, `format_date` renders a date or parses text; `translate` maps in the direction
+/// the expression's value flows.
+fn apply_in_expr(step: &StepPlan, v: Value, flow: Flow, env: &dyn Env) -> Result<Value, EvalError> {
+    match (step, v) {
+        (StepPlan::Join(sep), Value::Labels(l)) => Ok(join_labels(&l, sep)),
+        (StepPlan::Split(sep), Value::Text(s)) => Ok(split_labels(&s, sep)),
+        (StepPlan::Join(_) | StepPlan::Split(_), other) => Ok(other),
+        (StepPlan::FormatDate(p), Value::Text(s)) => parse_with_pattern(&s, p),
+        (StepPlan::FormatDate(p), v @ (Value::Date(_) | Value::DateTime(_))) => {
+            Ok(text_or_null(render_date(&v, p)?))
+        }
+        (StepPlan::FormatDate(_), other) => Ok(other),
+        (step, v) => apply(step, v, flow, env),
+    }
+}
+
+/// Evaluates an expression.
+///
+/// - paths read the environment;
+/// - `a + b` concatenates text (empty parts count as `""`);
+/// - `d + N days` moves a date (text is parsed as a date first);
+/// - `e | steps` runs each step by the kind of its input, translating in the direction `flow`.
+///
+/// ```
+/// use crmmap_engine::plan::ExprPlan;
+/// use crmmap_engine::transform::{EmptyEnv, Flow, evaluate};
+/// use crmmap_engine::value::Value;
+/// let env = EmptyEnv { today: time::macros::date!(2024-12-25) };
+/// let e = ExprPlan::AddDays(Box::new(ExprPlan::Today), 30);
+/// assert_eq!(evaluate(&e, &env, Flow::ToSalesforce).unwrap(), Value::Date(time::macros::date!(2025-01-24)));
+/// ```
+pub fn evaluate(expr: &ExprPlan, env: &dyn Env, flow: Flow) -> Result<Value, EvalError> {
+    Ok(match expr {
+        ExprPlan::Str(s) => Value::text(s),
+        ExprPlan::Number(n) => Value::Number(*n),
+        ExprPlan::Today => Value::Date(env.today()),
+        ExprPlan::Path(p) => env.get(p)?,
+        ExprPlan::Concat(parts) => {
+            let mut out = String::new();
+            for p in parts {
+                out.push_str(&evaluate(p, env, flow)?.display());
+            }
+            text_or_null(out)
+        }
+        ExprPlan::AddDays(e, days) => {
+            let out_of_range = || {
+                EvalError::new(
+                    Code::DateOutOfRange,
+                    format!("moving the date by {days} days leaves the calendar"),
+                )
+            };
+            match evaluate(e, env, flow)? {
+                Value::Null => Value::Null,
+                Value::DateTime(t) => Value::DateTime(
+                    t.checked_add(Duration::days(*days))
+                        .ok_or_else(out_of_range)?,
+                ),
+                other => match other.convert(Kind::Date)? {
+                    Value::Date(d) => Value::Date(
+                        d.checked_add(Duration::days(*days))
+                            .ok_or_else(out_of_range)?,
+                    ),
+                    _ => Value::Null,
+                },
+            }
+        }
+        ExprPlan::Pipe(e, steps) => {
+            let mut v = evaluate(e, env, flow)?;
+            for s in steps {
+                v = apply_in_expr(s, v, flow, env)?;
+            }
+            v
+        }
+    })
+}
+
+/// Converts a pipeline's result to the kind a monday column holds. A date column also holds a
+/// date with a time, so datetimes stay datetimes there.
+pub fn to_column_kind(v: Value, column_type: ColumnType) -> Result<Value, EvalError> {
+    if column_type == ColumnType::Date && matches!(v, Value::DateTime(_)) {
+        return Ok(v);
+    }
+    v.convert(column_type.kind())
+}
+
+impl FieldPlan {
+    /// A monday value (column kind) through the steps forward, as the Salesforce field's kind.
+    pub fn value_to_salesforce(&self, v: Value, env: &dyn Env) -> Result<Value, EvalError> {
+        let run = || -> Result<Value, EvalError> {
+            let mut v = v;
+            for s in &self.steps {
+                v = apply(s, v, Flow::ToSalesforce, env)?;
+            }
+            v.convert(self.field_type.kind())
+        };
+        run().map_err(|e| self.locate(e))
+    }
+
+    /// A Salesforce value (field kind) through the steps backward, as the column's kind.
+    pub fn value_to_monday(&self, v: Value, env: &dyn Env) -> Result<Value, EvalError> {
+        let run = || -> Result<Value, EvalError> {
+            let mut v = v;
+            for s in self.steps.iter().rev() {
+                v = apply(s, v, Flow::ToMonday, env)?;
+            }
+            to_column_kind(v, self.column_type)
+        };
+        run().map_err(|e| self.locate(e))
+    }
+
+    /// Names this field's column, Salesforce field and origin in an error.
+    pub fn locate(&self, e: EvalError) -> EvalError {
+        e.with_column(&self.column)
+            .with_field(&self.field)
+            .with_origin(&self.origin)
+    }
+}
+
+/// `today` for an instant: its UTC date.
+pub fn today_of(now: OffsetDateTime) -> Date {
+    now.to_offset(time::UtcOffset::UTC).date()
+}
+
+/// Exact-decimal helper for examples and callers building number values.
+pub fn number(text: &str) -> Result<Value, EvalError> {
+    Ok(Value::Number(Number::parse(text)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::plan::Table;
+    use time::macros::{date, datetime};
+
+    fn env() -> EmptyEnv {
+        EmptyEnv {
+            today: date!(2024 - 12 - 25),
+        }
+    }
+
+    fn table() -> StepPlan {
+        let pairs = [
+            ("Curriculum", "Curriculum Development"),
+            ("Other Internet source", "Other Social Media"),
+        ];
+        StepPlan::Translate(Arc::new(Table {
+            name: "needs".into(),
+            to_salesforce: pairs
+                .iter()
+                .map(|(s, m)| ((*m).to_owned(), (*s).to_owned()))
+                .collect(),
+            to_monday: pairs
+                .iter()
+                .map(|(s, m)| ((*s).to_owned(), (*m).to_owned()))
+                .collect::<HashMap<_, _>>(),
+        }))
+    }
+
+    /// One documented example: a step, a monday-side value and its Salesforce-side value; it
+    /// holds forward, and backward too when `lens` is set.
+    struct Example {
+        step: StepPlan,
+        monday: Value,
+        salesforce: Value,
+        lens: bool,
+    }
+
+    fn examples() -> Vec<Example> {
+        let ex = |step, monday, salesforce, lens| Example {
+            step,
+            monday,
+            salesforce,
+            lens,
+        };
+        let t = Value::text;
+        vec![
+            ex(
+                table(),
+                Value::labels(["Curriculum Development", "Seniors"]),
+                Value::labels(["Curriculum", "Seniors"]),
+                true,
+            ),
+            ex(
+                table(),
+                t("Other Social Media"),
+                t("Other Internet source"),
+                true,
+            ),
+            ex(table(), t("Unknown"), t("Unknown"), true),
+            ex(
+                StepPlan::Join(";".into()),
+                Value::labels(["a", "b"]),
+                t("a;b"),
+                true,
+            ),
+            ex(
+                StepPlan::Join(", ".into()),
+                Value::labels(["x"]),
+                t("x"),
+                true,
+            ),
+            ex(
+                StepPlan::Join(";".into()),
+                Value::Labels(vec![]),
+                Value::Null,
+                false,
+            ),
+            ex(
+                StepPlan::Split(";".into()),
+                t("a;b"),
+                Value::labels(["a", "b"]),
+                true,
+            ),
+            ex(StepPlan::Trim, t("  a b "), t("a b"), false),
+            ex(
+                StepPlan::Trim,
+                Value::labels([" a"]),
+                Value::labels(["a"]),
+                false,
+            ),
+            ex(StepPlan::Upper, t("ca"), t("CA"), false),
+            ex(StepPlan::Lower, t("CA"), t("ca"), false),
+            ex(
+                StepPlan::Capitalize,
+                t("élan vital"),
+                t("Élan vital"),
+                false,
+            ),
+            ex(
+                StepPlan::Default(Box::new(ExprPlan::Str("Open".into()))),
+                Value::Null,
+                t("Open"),
+                false,
+            ),
+            ex(
+                StepPlan::Default(Box::new(ExprPlan::Str("Open".into()))),
+                t("MOU"),
+                t("MOU"),
+                true,
+            ),
+            ex(
+                StepPlan::FormatDate(DatePattern::new("DD/MM/YYYY")),
+                t("05/06/2024"),
+                Value::Date(date!(2024 - 06 - 05)),
+                true,
+            ),
+            ex(
+                StepPlan::FormatDate(DatePattern::new("YYYY-MM-DD hh:mm")),
+                t("2024-06-05 14:30"),
+                Value::DateTime(datetime!(2024-06-05 14:30 UTC)),
+                true,
+            ),
+            ex(
+                StepPlan::Round(2),
+                number("2.345").unwrap(),
+                number("2.35").unwrap(),
+                false,
+            ),
+            ex(StepPlan::Round(0), t("7.5"), number("8").unwrap(), false),
+            ex(
+                StepPlan::Round(1),
+                number("2.5").unwrap(),
+                number("2.5").unwrap(),
+                true,
+            ),
+            ex(
+                StepPlan::FirstNames,
+                t("Ada King Lovelace"),
+                t("Ada King"),
+                false,
+            ),
+            ex(StepPlan::FirstNames, t("Cher"), t("Cher"), true),
+            ex(
+                StepPlan::LastName,
+                t("Ada King Lovelace"),
+                t("Lovelace"),
+                false,
+            ),
+            ex(StepPlan::LastName, t("Cher"), Value::Null, false),
+        ]
+    }
+
+    #[test]
+    fn examples_run() {
+        for Example {
+            step,
+            monday,
+            salesforce,
+            lens,
+        } in examples()
+        {
+            let got = apply(&step, monday.clone(), Flow::ToSalesforce, &env()).unwrap();
+            assert_eq!(got, salesforce, "{step:?} forward on {monday:?}");
+            if lens {
+                let back = apply(&step, salesforce.clone(), Flow::ToMonday, &env()).unwrap();
+                assert_eq!(back, monday, "{step:?} backward on {salesforce:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn format_date_rejects_text_that_does_not_fit() {
+        let p = DatePattern::new("DD/MM/YYYY");
+        for bad in [
+            "2024-06-05",
+            "31/02/2024",
+            "05/06/24",
+            "05/06/2024x",
+            "aa/bb/cccc",
+        ] {
+            let e = parse_with_pattern(bad, &p).unwrap_err();
+            assert_eq!(e.code, Code::NotADate, "{bad}");
+        }
+        let e = apply(
+            &StepPlan::FormatDate(p),
+            Value::text("nope"),
+            Flow::ToSalesforce,
+            &env(),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "cannot read `nope` as a date written `DD/MM/YYYY`"
+        );
+    }
+
+    #[test]
+    fn round_rejects_text_that_is_not_a_number() {
+        let e = apply(
+            &StepPlan::Round(1),
+            Value::text("n/a"),
+            Flow::ToSalesforce,
+            &env(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, Code::NotANumber);
+    }
+
+    struct MapEnv(HashMap<String, Value>);
+
+    impl Env for MapEnv {
+        fn get(&self, path: &[String]) -> Result<Value, EvalError> {
+            Ok(self.0.get(&path.join(".")).cloned().unwrap_or(Value::Null))
+        }
+
+        fn today(&self) -> Date {
+            date!(2024 - 02 - 28)
+        }
+    }
+
+    #[test]
+    fn expressions() {
+        let env = MapEnv(HashMap::from([
+            ("FirstName".to_owned(), Value::text("Ada")),
+            ("LastName".to_owned(), Value::text("Lovelace")),
+            ("Needs".to_owned(), Value::labels(["Curriculum", "Other"])),
+            ("Close".to_owned(), Value::text("2024-12-31")),
+        ]));
+        let path = |p: &str| ExprPlan::Path(p.split('.').map(str::to_owned).collect());
+        let full = ExprPlan::Concat(vec![
+            path("FirstName"),
+            ExprPlan::Str(" ".into()),
+            path("LastName"),
+        ]);
+        assert_eq!(
+            evaluate(&full, &env, Flow::ToMonday).unwrap(),
+            Value::text("Ada Lovelace")
+        );
+        let missing = ExprPlan::Concat(vec![path("Nope"), path("LastName")]);
+        assert_eq!(
+            evaluate(&missing, &env, Flow::ToMonday).unwrap(),
+            Value::text("Lovelace")
+        );
+        let due = ExprPlan::AddDays(Box::new(ExprPlan::Today), 2);
+        assert_eq!(
+            evaluate(&due, &env, Flow::ToSalesforce).unwrap(),
+            Value::Date(date!(2024 - 03 - 01))
+        );
+        let back = ExprPlan::AddDays(Box::new(path("Close")), -31);
+        assert_eq!(
+            evaluate(&back, &env, Flow::ToSalesforce).unwrap(),
+            Value::Date(date!(2024 - 11 - 30))
+        );
+        // Translate follows the flow: to monday maps Salesforce values to labels.
+        let needs = ExprPlan::Pipe(
+            Box::new(path("Needs")),
+            vec![table(), StepPlan::Join(", ".into())],
+        );
+        assert_eq!(
+            evaluate(&needs, &env, Flow::ToMonday).unwrap(),
+            Value::text("Curriculum Development, Other")
+        );
+        // format_date renders a date and parses text inside expressions.
+        let shown = ExprPlan::Pipe(
+            Box::new(ExprPlan::Today),
+            vec![StepPlan::FormatDate(DatePattern::new("DD.MM.YYYY"))],
+        );
+        assert_eq!(
+            evaluate(&shown, &env, Flow::ToSalesforce).unwrap(),
+            Value::text("28.02.2024")
+        );
+        let parsed = ExprPlan::Pipe(
+            Box::new(ExprPlan::Str("01.03.2024".into())),
+            vec![StepPlan::FormatDate(DatePattern::new("DD.MM.YYYY"))],
+        );
+        assert_eq!(
+            evaluate(&parsed, &env, Flow::ToSalesforce).unwrap(),
+            Value::Date(date!(2024 - 03 - 01))
+        );
+        let bad = ExprPlan::AddDays(Box::new(path("FirstName")), 1);
+        assert_eq!(
+            evaluate(&bad, &env, Flow::ToSalesforce).unwrap_err().code,
+            Code::NotADate
+        );
+    }
+
+    #[test]
+    fn today_is_the_utc_date() {
+        assert_eq!(
+            today_of(datetime!(2024-06-15 23:30 -05:00)),
+            date!(2024 - 06 - 16)
+        );
+    }
+}
