@@ -9,6 +9,7 @@
 
 pub mod ast;
 pub mod diag;
+pub mod fmt;
 pub mod model;
 pub mod source;
 pub mod syntax;

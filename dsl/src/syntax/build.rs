@@ -16,9 +16,27 @@ struct Cx {
 }
 
 impl Cx {
+    /// The pair's span without the whitespace and comments that pest's implicit skipping
+    /// leaves at the end of a rule ending in `?` or `*`.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.file, s.start(), s.end())
+        let input = s.get_input();
+        let mut end = s.end();
+        let comments: Vec<(usize, usize)> = pair
+            .clone()
+            .into_inner()
+            .flatten()
+            .filter(|p| p.as_rule() == Rule::COMMENT)
+            .map(|p| (p.as_span().start(), p.as_span().end()))
+            .collect();
+        loop {
+            end = s.start() + input[s.start()..end].trim_end().len();
+            match comments.iter().find(|(cs, ce)| *cs < end && end <= *ce) {
+                Some((cs, _)) => end = *cs,
+                None => break,
+            }
+        }
+        Span::new(self.file, s.start(), end)
     }
 
     fn name(&self, pair: Pair<'_, Rule>) -> Name {

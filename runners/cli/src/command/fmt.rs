@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use crmmap_dsl::fmt::{FmtError, format};
+use crmmap_dsl::{SourceMap, diag};
 
 use crate::exit::CrmmapExit;
 
@@ -17,6 +19,58 @@ pub struct FmtArgs {
 }
 
 /// Runs `crmmap fmt`.
-pub fn fmt(_args: &FmtArgs) -> CrmmapExit {
-    super::fail("not yet")
+pub fn fmt(args: &FmtArgs) -> CrmmapExit {
+    let map = match crate::sources::load(&args.paths) {
+        Ok(map) => map,
+        Err(e) => return super::fail(&e),
+    };
+    let mut exit = CrmmapExit::Clean;
+    for file in map.files() {
+        let formatted = match format(file) {
+            Ok(text) => text,
+            Err(FmtError::Syntax(d)) => {
+                let mut one = SourceMap::new();
+                one.add(file.path.clone(), file.text.clone());
+                eprint!("{}", diag::render_human(&[*d], &map, 100, false));
+                exit = worst(exit, CrmmapExit::Problems);
+                continue;
+            }
+            Err(FmtError::Internal(message)) => {
+                eprintln!("error: {message}");
+                exit = worst(exit, CrmmapExit::Failure);
+                continue;
+            }
+        };
+        if formatted == *file.text {
+            continue;
+        }
+        if args.check {
+            print!("{}", unified_diff(&file.path, &file.text, &formatted));
+            exit = worst(exit, CrmmapExit::Problems);
+        } else if let Err(e) = std::fs::write(&*file.path, &formatted) {
+            eprintln!("error: cannot write `{}`: {e}", file.path);
+            exit = worst(exit, CrmmapExit::Failure);
+        } else {
+            eprintln!("formatted {}", file.path);
+        }
+    }
+    exit
+}
+
+fn worst(a: CrmmapExit, b: CrmmapExit) -> CrmmapExit {
+    use CrmmapExit::*;
+    match (a, b) {
+        (Failure, _) | (_, Failure) => Failure,
+        (Problems, _) | (_, Problems) => Problems,
+        _ => Clean,
+    }
+}
+
+/// A unified diff between a file and its formatted text.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(2)
+        .header(path, &format!("{path} (formatted)"))
+        .to_string()
 }
