@@ -344,7 +344,7 @@ fn conversion_fallible(from: Kind, to: Kind) -> bool {
         (a, b) if a == b => false,
         (Kind::Number | Kind::Bool | Kind::Date | Kind::DateTime, Kind::Text) => false,
         (Kind::Date, Kind::DateTime) | (Kind::DateTime, Kind::Date) => false,
-        (Kind::Text, Kind::Labels) => false,
+        (Kind::Text, Kind::Labels) | (Kind::Labels, Kind::Text) => false,
         _ => true,
     }
 }

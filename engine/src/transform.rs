@@ -390,8 +390,19 @@ pub fn evaluate(expr: &ExprPlan, env: &dyn Env, flow: Flow) -> Result<Value, Eva
 /// Converts a pipeline's result to the kind a monday column holds. A date column also holds a
 /// date with a time, so datetimes stay datetimes there.
 pub fn to_column_kind(v: Value, column_type: ColumnType) -> Result<Value, EvalError> {
-    if column_type == ColumnType::Date && matches!(v, Value::DateTime(_)) {
-        return Ok(v);
+    if column_type == ColumnType::Date {
+        match &v {
+            Value::DateTime(_) => return Ok(v),
+            Value::Text(s) => {
+                return match crate::value::parse_date(s) {
+                    Ok(d) => Ok(Value::Date(d)),
+                    Err(e) => crate::value::parse_datetime(s)
+                        .map(Value::DateTime)
+                        .map_err(|_| e),
+                };
+            }
+            _ => {}
+        }
     }
     v.convert(column_type.kind())
 }
@@ -400,7 +411,11 @@ impl FieldPlan {
     /// A monday value (column kind) through the steps forward, as the Salesforce field's kind.
     pub fn value_to_salesforce(&self, v: Value, env: &dyn Env) -> Result<Value, EvalError> {
         let run = || -> Result<Value, EvalError> {
-            let mut v = v;
+            // A checkbox is never empty: unchecked (stored as null) is false.
+            let mut v = match v {
+                Value::Null if self.column_type == ColumnType::Checkbox => Value::Bool(false),
+                v => v,
+            };
             for s in &self.steps {
                 v = apply(s, v, Flow::ToSalesforce, env)?;
             }

@@ -88,8 +88,10 @@ impl Value {
     ///
     /// - text ↔ number, date, datetime and boolean: parse and format;
     /// - date ↔ datetime: a date is the instant at UTC midnight, a datetime's date is its UTC date;
-    /// - labels ↔ text only through `join` / `split` ([`Code::LabelsNeedJoin`]), except that a
-    ///   single label reads as text and a text reads as one label;
+    /// - labels ↔ text: the mapping language pairs them only through `join` / `split`, except a
+    ///   text column with a multi-select picklist, which converts the way Salesforce encodes
+    ///   them (values joined with `;`); a single label converts to any scalar kind, several
+    ///   labels only to text ([`Code::LabelsNeedJoin`]);
     /// - empty values become [`Value::Null`].
     ///
     /// ```
@@ -121,28 +123,34 @@ impl Value {
             (Value::Text(s), Kind::Date) => Value::Date(parse_date_lenient(s)?),
             (Value::Text(s), Kind::DateTime) => Value::DateTime(parse_datetime(s)?),
             (Value::Text(s), Kind::Bool) => Value::Bool(parse_bool(s)?),
-            (Value::Text(s), Kind::Labels) => Value::Labels(vec![s.clone()]),
+            (Value::Text(s), Kind::Labels) => Value::Labels(
+                s.split(salesforce::MULTIPICKLIST_SEPARATOR)
+                    .map(str::trim)
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            ),
             (Value::Number(n), Kind::Text) => Value::Text(n.to_string()),
             (Value::Bool(b), Kind::Text) => Value::Text(b.to_string()),
             (Value::Date(d), Kind::Text) => Value::Text(format_date(*d)),
             (Value::DateTime(t), Kind::Text) => Value::Text(format_datetime(*t)),
             (Value::Date(d), Kind::DateTime) => Value::DateTime(d.midnight().assume_utc()),
             (Value::DateTime(t), Kind::Date) => Value::Date(t.to_offset(UtcOffset::UTC).date()),
-            (Value::Labels(l), Kind::Text) => match non_empty_labels(l).as_slice() {
-                [one] => Value::Text((*one).to_owned()),
+            (Value::Labels(l), Kind::Text) => Value::Text(
+                non_empty_labels(l).join(&salesforce::MULTIPICKLIST_SEPARATOR.to_string()),
+            ),
+            (Value::Labels(l), k) => match non_empty_labels(l).as_slice() {
+                [one] => Value::Text((*one).to_owned()).convert(k)?,
                 _ => {
                     return Err(EvalError::new(
                         Code::LabelsNeedJoin,
                         format!(
-                            "several labels `{}` need `join(...)` to become text",
-                            self.display()
+                            "several labels `{}` cannot become one {}",
+                            self.display(),
+                            k.name()
                         ),
                     ));
                 }
-            },
-            (Value::Labels(l), k) => match non_empty_labels(l).as_slice() {
-                [one] => Value::Text((*one).to_owned()).convert(k)?,
-                _ => return Err(mismatch()),
             },
             _ => return Err(mismatch()),
         })
@@ -463,11 +471,23 @@ mod tests {
             Value::text("a")
         );
         assert_eq!(
+            Value::labels(["a", "b"]).convert(Kind::Text).unwrap(),
+            Value::text("a;b")
+        );
+        assert_eq!(
+            Value::text("a; b;").convert(Kind::Labels).unwrap(),
             Value::labels(["a", "b"])
-                .convert(Kind::Text)
+        );
+        assert_eq!(
+            Value::labels(["1", "2"])
+                .convert(Kind::Number)
                 .unwrap_err()
                 .code,
             Code::LabelsNeedJoin
+        );
+        assert_eq!(
+            Value::labels(["2"]).convert(Kind::Number).unwrap(),
+            Value::Number(Number::from_i64(2))
         );
         assert_eq!(
             Value::Bool(true).convert(Kind::Date).unwrap_err().code,

@@ -947,10 +947,10 @@ mod tests {
             Code::NotANumber
         );
         assert_eq!(
-            write(ColumnType::Text, &Value::labels(["a", "b"]))
+            write(ColumnType::Checkbox, &Value::text("maybe"))
                 .unwrap_err()
                 .code,
-            Code::LabelsNeedJoin
+            Code::NotABoolean
         );
     }
 

@@ -1,0 +1,7 @@
+//! crmmap-engine integration tests (one binary).
+
+mod eval;
+mod lead;
+mod plan;
+mod purity;
+mod roundtrip;
