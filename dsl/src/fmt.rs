@@ -108,7 +108,8 @@ impl Printer<'_> {
                 .source
                 .get(end as usize..c.span.start as usize)
                 .unwrap_or("\n");
-            if c.span.start >= end && !between.contains('\n') {
+            // Only whitespace (no newline, no other statement) between the two.
+            if c.span.start >= end && between.chars().all(|ch| ch == ' ' || ch == '\t') {
                 self.out.push(' ');
                 self.out.push_str(&c.text);
                 self.next_comment += 1;
@@ -156,7 +157,7 @@ impl Printer<'_> {
 
     fn object(&mut self, o: &ObjectBlock) {
         self.line(&format!("object {} {{", o.name.node));
-        self.end_line(o.name.span.end);
+        self.end_line(self.brace_after(o.name.span.end));
         self.indent += 1;
         let mut prev_end = None;
         let mut i = 0;
@@ -317,7 +318,7 @@ impl Printer<'_> {
 
     fn rule(&mut self, r: &RuleBlock, span: Span) {
         self.line(&format!("rule {} {{", r.name.node));
-        self.end_line(r.name.span.end);
+        self.end_line(self.brace_after(r.name.span.end));
         self.indent += 1;
         self.leading(r.when_field.span.start);
         self.line(&format!(
@@ -367,7 +368,7 @@ impl Printer<'_> {
 
     fn translate(&mut self, t: &TranslateBlock) {
         self.line(&format!("translate {} {{", t.name.node));
-        self.end_line(t.name.span.end);
+        self.end_line(self.brace_after(t.name.span.end));
         self.indent += 1;
         let mut prev_end = None;
         for p in &t.pairs {

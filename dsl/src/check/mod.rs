@@ -1083,7 +1083,7 @@ impl Cx<'_> {
                                 format!("unknown name `{}`", p.join(".")),
                             )
                             .label("not a field")
-                            .help("write a field of this object (such as `FirstName`) or `name`"),
+                            .help("a dotted name reads a record created earlier in a rule; elsewhere write a field of this object"),
                         );
                     } else {
                         self.unknown_alias(e.span, &p[0], scope);

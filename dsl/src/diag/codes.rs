@@ -39,9 +39,8 @@ macro_rules! codes {
 }
 
 codes! {
-    // E00xx: files and inputs
-    E0001 = 1, Error, "a mapping file cannot be read";
-    E0002 = 2, Error, "no mapping files were found";
+    // E00xx: reserved for files, includes and configuration (unreadable files are usage errors,
+    // reported by the command line with exit code 2, not diagnostics).
     // E01xx: syntax
     E0101 = 101, Error, "syntax error";
     E0102 = 102, Error, "expression nested too deeply";

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use crmmap_dsl::diag;
 
 use crate::exit::CrmmapExit;
 
@@ -13,7 +14,21 @@ pub struct ExplainArgs {
     pub paths: Vec<PathBuf>,
 }
 
-/// Runs `crmmap explain`.
-pub fn explain(_args: &ExplainArgs) -> CrmmapExit {
-    super::fail("not yet")
+/// Runs `crmmap explain`: check, compile, print the plans.
+pub fn explain(args: &ExplainArgs) -> CrmmapExit {
+    let map = match crate::sources::load(&args.paths) {
+        Ok(map) => map,
+        Err(e) => return super::fail(&e),
+    };
+    let checked = crmmap_dsl::check_sources(&map);
+    let Some(model) = checked.model else {
+        eprint!(
+            "{}",
+            diag::render_human(&checked.diagnostics, &map, 100, false)
+        );
+        eprintln!("the mappings have errors; run `crmmap check` for details");
+        return CrmmapExit::Problems;
+    };
+    print!("{}", crmmap_engine::compile(&model));
+    CrmmapExit::Clean
 }
