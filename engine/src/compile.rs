@@ -145,9 +145,11 @@ impl Cx<'_> {
 
     fn field(&self, o: &Object, f: &Field) -> FieldPlan {
         let steps = self.steps(&f.steps);
+        let kinds = step_kinds(f.column_type.kind(), &steps);
         FieldPlan {
-            fallible_to_salesforce: fallible_to_salesforce(f, &steps),
-            fallible_to_monday: fallible_to_monday(f, &steps),
+            fallible_to_salesforce: fallible_to_salesforce(&kinds, &steps, f.field_type.kind()),
+            fallible_to_monday: fallible_to_monday(&kinds, f.field_type.kind()),
+            kinds,
             column: f.column.clone(),
             column_type: f.column_type,
             direction: f.direction,
@@ -349,70 +351,43 @@ fn conversion_fallible(from: Kind, to: Kind) -> bool {
     }
 }
 
-/// Follows the kinds through the steps towards Salesforce; true when a parse can fail.
-fn fallible_to_salesforce(f: &Field, steps: &[StepPlan]) -> bool {
-    let mut kind = f.column_type.kind();
-    let mut fallible = false;
-    for s in steps {
-        let (needs, out) = match s {
-            StepPlan::Join(_) => (Some(Kind::Labels), Kind::Text),
-            StepPlan::Split(_) => (Some(Kind::Text), Kind::Labels),
-            StepPlan::FormatDate(p) => {
-                fallible = true;
-                (
-                    Some(Kind::Text),
-                    if p.has_time() {
-                        Kind::DateTime
-                    } else {
-                        Kind::Date
-                    },
-                )
-            }
-            StepPlan::Round(_) => (Some(Kind::Number), Kind::Number),
-            StepPlan::FirstNames | StepPlan::LastName => (Some(Kind::Text), Kind::Text),
-            StepPlan::Translate(_)
-            | StepPlan::Trim
-            | StepPlan::Upper
-            | StepPlan::Lower
-            | StepPlan::Capitalize
-            | StepPlan::Default(_) => (None, kind),
-        };
-        if let Some(n) = needs {
-            fallible |= conversion_fallible(kind, n);
-        }
-        kind = out;
+/// The kind a step makes of its input going to Salesforce (the checker's rule).
+fn step_kind(step: &StepPlan, input: Kind) -> Kind {
+    match step {
+        StepPlan::Join(_) => Kind::Text,
+        StepPlan::Split(_) => Kind::Labels,
+        StepPlan::FormatDate(p) if p.has_time() => Kind::DateTime,
+        StepPlan::FormatDate(_) => Kind::Date,
+        StepPlan::Round(_) => Kind::Number,
+        StepPlan::Capitalize | StepPlan::FirstNames | StepPlan::LastName => Kind::Text,
+        StepPlan::Translate(_)
+        | StepPlan::Trim
+        | StepPlan::Upper
+        | StepPlan::Lower
+        | StepPlan::Default(_) => input,
     }
-    fallible || conversion_fallible(kind, f.field_type.kind())
 }
 
-/// Follows the kinds through the steps towards monday; true when a parse can fail.
-fn fallible_to_monday(f: &Field, steps: &[StepPlan]) -> bool {
-    let mut kind = f.field_type.kind();
-    let mut fallible = false;
-    for s in steps.iter().rev() {
-        let (needs, out) = match s {
-            StepPlan::Join(_) => (Some(Kind::Text), Kind::Labels),
-            StepPlan::Split(_) => (Some(Kind::Labels), Kind::Text),
-            StepPlan::FormatDate(_) => (Some(Kind::DateTime), Kind::Text),
-            StepPlan::Round(_) => (Some(Kind::Number), Kind::Number),
-            StepPlan::FirstNames | StepPlan::LastName => (Some(Kind::Text), Kind::Text),
-            StepPlan::Translate(_)
-            | StepPlan::Trim
-            | StepPlan::Upper
-            | StepPlan::Lower
-            | StepPlan::Capitalize
-            | StepPlan::Default(_) => (None, kind),
-        };
-        if let Some(n) = needs {
-            // A date renders as well as a datetime.
-            if !(n == Kind::DateTime && kind == Kind::Date) {
-                fallible |= conversion_fallible(kind, n);
-            }
-        }
-        kind = out;
+/// The kinds between the steps: the column's kind, then each step's output going to Salesforce.
+fn step_kinds(column: Kind, steps: &[StepPlan]) -> Vec<Kind> {
+    let mut kinds = Vec::with_capacity(steps.len() + 1);
+    kinds.push(column);
+    for s in steps {
+        let last = kinds[kinds.len() - 1];
+        kinds.push(step_kind(s, last));
     }
-    let column = f.column_type.kind();
-    // A monday date column holds a datetime as a date with a time.
-    fallible
-        || (!(column == Kind::Date && kind == Kind::DateTime) && conversion_fallible(kind, column))
+    kinds
+}
+
+/// Going to Salesforce, parsing can fail in `format_date` and in the final conversion.
+fn fallible_to_salesforce(kinds: &[Kind], steps: &[StepPlan], field: Kind) -> bool {
+    steps.iter().any(|s| matches!(s, StepPlan::FormatDate(_)))
+        || conversion_fallible(kinds[kinds.len() - 1], field)
+}
+
+/// Going to monday, only the first conversion (from the field's kind into the last step's
+/// output kind) can fail; every later kind is what the step before produces.
+fn fallible_to_monday(kinds: &[Kind], field: Kind) -> bool {
+    let target = kinds[kinds.len() - 1];
+    !matches!((field, target), (Kind::DateTime, Kind::Date)) && conversion_fallible(field, target)
 }

@@ -350,17 +350,17 @@ pub fn column_change(
         today: today_of(now),
     };
     let sf = f.value_to_salesforce(new.clone(), &env)?;
+    let json = salesforce::write(f.field_type, &sf).map_err(|e| f.locate(e))?;
     if let Some(current) = current {
+        // Compare what Salesforce would store (an int field rounds) with what it holds.
         let held = salesforce::read(f.field_type, current).map_err(|e| f.locate(e))?;
-        if held.same_as(&sf, f.field_kind()) {
+        let stored = salesforce::read(f.field_type, &json).map_err(|e| f.locate(e))?;
+        if held.same_as(&stored, f.field_kind()) {
             return Ok(None);
         }
     }
     let mut out = SfWrites::default();
-    out.fields.insert(
-        f.field.clone(),
-        salesforce::write(f.field_type, &sf).map_err(|e| f.locate(e))?,
-    );
+    out.fields.insert(f.field.clone(), json);
     Ok(Some(out))
 }
 

@@ -163,6 +163,10 @@ pub struct FieldPlan {
     pub conflict: ConflictPolicy,
     /// Whether writes to monday may create missing labels.
     pub create_labels: bool,
+    /// The kinds between the steps: `kinds[0]` is the column's kind and `kinds[i + 1]` the kind
+    /// step `i` produces going to Salesforce. Going to monday each step first gets its value in
+    /// the kind it produced going to Salesforce, so that both directions see the same shapes.
+    pub kinds: Vec<Kind>,
     /// Whether evaluating towards Salesforce can fail on some input (parsing).
     pub fallible_to_salesforce: bool,
     /// Whether evaluating towards monday can fail on some input (parsing).

@@ -67,11 +67,17 @@ fn map_text(v: Value, f: impl Fn(&str) -> String) -> Value {
     }
 }
 
+/// Upper-cases the first character that is not whitespace; the rest is unchanged.
 fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    match s.char_indices().find(|(_, c)| !c.is_whitespace()) {
+        Some((i, c)) => {
+            let mut out = String::with_capacity(s.len() + 2);
+            out.push_str(&s[..i]);
+            out.extend(c.to_uppercase());
+            out.push_str(&s[i + c.len_utf8()..]);
+            out
+        }
+        None => s.to_owned(),
     }
 }
 
@@ -260,6 +266,12 @@ pub fn apply(step: &StepPlan, v: Value, flow: Flow, env: &dyn Env) -> Result<Val
             match (make_text, v) {
                 (true, Value::Labels(l)) => join_labels(&l, sep),
                 (false, Value::Text(s)) => split_labels(&s, sep),
+                (_, Value::Null) => Value::Null,
+                // A scalar from the other side (a number field after `join`) splits as its text.
+                (
+                    false,
+                    v @ (Value::Number(_) | Value::Bool(_) | Value::Date(_) | Value::DateTime(_)),
+                ) => split_labels(&v.display(), sep),
                 (_, other) => other,
             }
         }
@@ -388,16 +400,17 @@ pub fn evaluate(expr: &ExprPlan, env: &dyn Env, flow: Flow) -> Result<Value, Eva
 }
 
 /// Converts a pipeline's result to the kind a monday column holds. A date column also holds a
-/// date with a time, so datetimes stay datetimes there.
+/// date with a time, so datetimes stay datetimes there (to the second, as monday stores them).
 pub fn to_column_kind(v: Value, column_type: ColumnType) -> Result<Value, EvalError> {
     if column_type == ColumnType::Date {
+        let whole_seconds = |t: OffsetDateTime| t.replace_nanosecond(0).unwrap_or(t);
         match &v {
-            Value::DateTime(_) => return Ok(v),
+            Value::DateTime(t) => return Ok(Value::DateTime(whole_seconds(*t))),
             Value::Text(s) => {
                 return match crate::value::parse_date(s) {
                     Ok(d) => Ok(Value::Date(d)),
                     Err(e) => crate::value::parse_datetime(s)
-                        .map(Value::DateTime)
+                        .map(|t| Value::DateTime(whole_seconds(t)))
                         .map_err(|_| e),
                 };
             }
@@ -405,6 +418,17 @@ pub fn to_column_kind(v: Value, column_type: ColumnType) -> Result<Value, EvalEr
         }
     }
     v.convert(column_type.kind())
+}
+
+/// Brings a value into the kind a step boundary has; dates and datetimes pass as they are
+/// (a monday date column holds both), and so does null.
+fn coerce(v: Value, kind: Option<Kind>) -> Result<Value, EvalError> {
+    match (v.kind(), kind) {
+        (None, _) | (_, None) => Ok(v),
+        (Some(a), Some(b)) if a == b => Ok(v),
+        (Some(Kind::Date | Kind::DateTime), Some(Kind::Date | Kind::DateTime)) => Ok(v),
+        (_, Some(k)) => v.convert(k),
+    }
 }
 
 impl FieldPlan {
@@ -416,7 +440,8 @@ impl FieldPlan {
                 Value::Null if self.column_type == ColumnType::Checkbox => Value::Bool(false),
                 v => v,
             };
-            for s in &self.steps {
+            for (i, s) in self.steps.iter().enumerate() {
+                v = coerce(v, self.kinds.get(i).copied())?;
                 v = apply(s, v, Flow::ToSalesforce, env)?;
             }
             v.convert(self.field_type.kind())
@@ -428,7 +453,8 @@ impl FieldPlan {
     pub fn value_to_monday(&self, v: Value, env: &dyn Env) -> Result<Value, EvalError> {
         let run = || -> Result<Value, EvalError> {
             let mut v = v;
-            for s in self.steps.iter().rev() {
+            for (i, s) in self.steps.iter().enumerate().rev() {
+                v = coerce(v, self.kinds.get(i + 1).copied())?;
                 v = apply(s, v, Flow::ToMonday, env)?;
             }
             to_column_kind(v, self.column_type)
@@ -557,6 +583,7 @@ mod tests {
                 t("Élan vital"),
                 false,
             ),
+            ex(StepPlan::Capitalize, t("  ada"), t("  Ada"), false),
             ex(
                 StepPlan::Default(Box::new(ExprPlan::Str("Open".into()))),
                 Value::Null,
