@@ -33,6 +33,6 @@ pub use client::{GraphQlResponse, MondayClient, MutationResult, PageRequest};
 pub use config::MondayConfig;
 pub use documents::ItemMutation;
 pub use error::{MondayError, is_item_gone};
-pub use schema::{SCHEMA_SDL, schema, validate_document};
+pub use schema::{DocumentError, SCHEMA_SDL, schema, validate_document};
 pub use secret::Secret;
 pub use types::{Board, Column, ColumnValue, Complexity, Item, ItemsPage, Webhook};

@@ -1,0 +1,9 @@
+//! Client → emulator over real HTTP on 127.0.0.1.
+
+mod common;
+mod fixtures;
+mod limits;
+mod protocol;
+mod reads;
+mod webhooks;
+mod writes;
