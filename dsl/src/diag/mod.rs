@@ -109,6 +109,8 @@ impl Diagnostic {
 /// A diagnostic bundled with its source, ready for miette's renderers.
 pub struct Report<'a> {
     diag: &'a Diagnostic,
+    /// Whether this is a secondary location shown under another diagnostic.
+    secondary: bool,
     source: NamedSource<String>,
     related: Vec<Report<'a>>,
 }
@@ -116,11 +118,20 @@ pub struct Report<'a> {
 impl<'a> Report<'a> {
     /// Wraps `diag` with the text of its file.
     pub fn new(diag: &'a Diagnostic, map: &SourceMap) -> Self {
+        Self::build(diag, map, false)
+    }
+
+    fn build(diag: &'a Diagnostic, map: &SourceMap, secondary: bool) -> Self {
         let file = map.get(diag.span().file);
         Report {
             diag,
+            secondary,
             source: NamedSource::new(&*file.path, file.text.to_string()).with_language("crmmap"),
-            related: diag.related.iter().map(|r| Report::new(r, map)).collect(),
+            related: diag
+                .related
+                .iter()
+                .map(|r| Report::build(r, map, true))
+                .collect(),
         }
     }
 }
@@ -141,10 +152,16 @@ impl std::error::Error for Report<'_> {}
 
 impl miette::Diagnostic for Report<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        if self.secondary {
+            return None;
+        }
         Some(Box::new(self.diag.code))
     }
 
     fn severity(&self) -> Option<miette::Severity> {
+        if self.secondary {
+            return Some(miette::Severity::Advice);
+        }
         Some(match self.diag.severity() {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,

@@ -1,0 +1,109 @@
+//! The `crmmap` command line: stdout, stderr and exit code, as snapshots.
+
+use assert_cmd::Command;
+use crmmap_tests::root;
+
+/// Runs `crmmap` from the workspace root with colours off.
+fn crmmap(args: &[&str]) -> String {
+    let out = Command::cargo_bin("crmmap")
+        .unwrap()
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("CLICOLOR_FORCE")
+        .args(args)
+        .output()
+        .unwrap();
+    format!(
+        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn check_of_the_shipped_mappings_is_clean() {
+    insta::assert_snapshot!(crmmap(&["check", "mappings"]));
+}
+
+#[test]
+fn check_reports_every_problem_and_exits_1() {
+    insta::assert_snapshot!(crmmap(&["check", "tests/fixtures/cli/broken"]));
+}
+
+#[test]
+fn check_json_and_github_formats() {
+    insta::assert_snapshot!(
+        "json",
+        crmmap(&[
+            "check",
+            "--format",
+            "json",
+            "dsl/tests/fixtures/check/E0401_writes_read_only.crmmap"
+        ])
+    );
+    insta::assert_snapshot!(
+        "github",
+        crmmap(&[
+            "check",
+            "--format",
+            "github",
+            "dsl/tests/fixtures/check/E0401_writes_read_only.crmmap"
+        ])
+    );
+}
+
+#[test]
+fn usage_and_io_errors_exit_2() {
+    insta::assert_snapshot!("missing_path", crmmap(&["check", "no/such/dir"]));
+    let out = Command::cargo_bin("crmmap")
+        .unwrap()
+        .args(["check", "--format", "xml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn explain_prints_the_four_plans() {
+    insta::assert_snapshot!(crmmap(&["explain", "mappings"]));
+}
+
+#[test]
+fn fmt_check_passes_on_mappings_and_shows_a_diff_otherwise() {
+    insta::assert_snapshot!("clean", crmmap(&["fmt", "--check", "mappings"]));
+    insta::assert_snapshot!(
+        "diff",
+        crmmap(&[
+            "fmt",
+            "--check",
+            "dsl/tests/fixtures/fmt/messy_layout.crmmap"
+        ])
+    );
+}
+
+#[test]
+fn fmt_writes_files_and_leaves_broken_ones_alone() {
+    let dir = std::env::temp_dir().join(format!("crmmap-fmt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("good.crmmap");
+    let bad = dir.join("bad.crmmap");
+    std::fs::write(&good, "object A { salesforce A board 1 key k }\n").unwrap();
+    std::fs::write(&bad, "object A { salesforce }\n").unwrap();
+    let out = Command::cargo_bin("crmmap")
+        .unwrap()
+        .arg("fmt")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&good).unwrap(),
+        "object A {\n  salesforce A\n  board 1\n  key k\n}\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        "object A { salesforce }\n"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,5 @@
+//! End-to-end tests across crates: the shipped mappings against the seed system's data, and the
+//! `crmmap` command line.
+
+mod cli;
+mod seed;
