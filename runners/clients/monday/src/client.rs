@@ -38,10 +38,11 @@ pub mod cost {
     pub const WEBHOOK: u64 = 1_000;
 
     /// Estimated cost of reading `items` items with `columns` column values each
-    /// (`None`: every column, assumed 30).
+    /// (`None`: every column, assumed 30): about 13 points per item for the item, its board
+    /// and group, and 4 per column value with its typed fragments.
     pub fn read(items: u64, columns: Option<usize>) -> u64 {
         let columns = columns.map_or(30, |c| c as u64);
-        10 + items * (10 + 2 * columns)
+        10 + items * (13 + 4 * columns)
     }
 }
 
@@ -680,5 +681,52 @@ impl MondayClient {
             .and_then(Value::as_array)
             .ok_or_else(|| ShapeError("no webhooks in response".into()))?;
         Ok(list.iter().map(parse_webhook).collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create(n: usize) -> ItemMutation {
+        ItemMutation::CreateItem {
+            board_id: "1".into(),
+            item_name: format!("item {n}"),
+            column_values: Map::new(),
+            group_id: None,
+            create_labels_if_missing: false,
+        }
+    }
+
+    #[test]
+    fn batches_are_capped_by_count_complexity_and_budget() {
+        let mut config = MondayConfig::new("t");
+        config.batch_max_mutations = 4;
+        config.batch_max_complexity = 25_000;
+        let client = MondayClient::new(config.clone()).unwrap();
+        let mutations: Vec<_> = (0..7).map(create).collect();
+        // 10,000 per create: at most two fit in 25,000.
+        assert_eq!(client.plan_batches(&mutations), [0..2, 2..4, 4..6, 6..7]);
+
+        config.batch_max_complexity = 1_000_000;
+        let client = MondayClient::new(config.clone()).unwrap();
+        assert_eq!(client.plan_batches(&mutations), [0..4, 4..7]);
+
+        // A budget smaller than one mutation still lets each run alone.
+        config.complexity_budget_per_minute = 5_000;
+        let client = MondayClient::new(config).unwrap();
+        assert_eq!(client.plan_batches(&mutations[..2]), [0..1, 1..2]);
+        assert!(client.plan_batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn page_limits_are_clamped_to_monday_bounds() {
+        let request = |limit| PageRequest {
+            limit,
+            ..PageRequest::default()
+        };
+        assert_eq!(request(0).limit(), 25);
+        assert_eq!(request(100).limit(), 100);
+        assert_eq!(request(10_000).limit(), MAX_PAGE_SIZE);
     }
 }

@@ -152,3 +152,18 @@ async fn the_token_never_shows_in_debug_output() {
     assert_eq!(err, MondayError::Unauthorized { status: 401 });
     assert!(!err.to_string().contains("nope-secret"));
 }
+
+#[tokio::test]
+async fn slow_responses_hit_the_client_timeout() {
+    let emu = emulator(EmulatorOptions {
+        latency: Duration::from_millis(500),
+        ..options()
+    })
+    .await;
+    let mut config = config(&emu);
+    config.timeout = Duration::from_millis(50);
+    config.max_attempts = 2;
+    let client = MondayClient::new(config).unwrap();
+    let err = client.board(LEAD).await.unwrap_err();
+    assert!(matches!(err, MondayError::Transport(_)), "{err:?}");
+}

@@ -173,3 +173,103 @@ async fn complexity_is_consistent_across_requests() {
     assert_eq!(n(&b["before"]), n(&a["after"]));
     assert!(n(&a["reset_in_x_seconds"]) <= 60);
 }
+
+#[tokio::test]
+async fn inline_arguments_and_single_column_mutations_work() {
+    let emu = emulator(options()).await;
+    let create = json!({ "query": "mutation { a: create_item(board_id: 9378000505, item_name: \"Inline\", column_values: \"{\\\"text_mkry13cw\\\": \\\"Ada\\\"}\") { id name } }" }).to_string();
+    let (status, _, body) = raw(&emu, Some(TOKEN), &create).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["data"]["a"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(body["data"]["a"]["name"], "Inline");
+
+    let query = format!(
+        "mutation {{
+            s: change_simple_column_value(board_id: \"9378000505\", item_id: {id}, column_id: \"color_mksj2adq\", value: \"Qualified\") {{ id }}
+            c: change_column_value(board_id: 9378000505, item_id: \"{id}\", column_id: \"dropdown_mkstb9d4\", value: \"{{\\\"labels\\\":[\\\"Texas\\\"]}}\") {{ id }}
+            r: change_simple_column_value(board_id: 9378000505, item_id: {id}, column_id: \"name\", value: \"Renamed\") {{ id }}
+        }}"
+    );
+    let (status, _, body) = raw(&emu, Some(TOKEN), &json!({ "query": query }).to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.get("errors").is_none(), "{body}");
+
+    let read = format!(
+        "query {{ items(ids: [{id}]) {{ name column_values(ids: [\"color_mksj2adq\", \"dropdown_mkstb9d4\", \"text_mkry13cw\"]) {{ id text value ... on StatusValue {{ label }} }} }} }}"
+    );
+    let (_, _, body) = raw(&emu, Some(TOKEN), &json!({ "query": read }).to_string()).await;
+    let item = &body["data"]["items"][0];
+    assert_eq!(item["name"], "Renamed", "{body}");
+    let by_id = |id: &str| {
+        item["column_values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("color_mksj2adq")["label"], "Qualified");
+    assert_eq!(by_id("dropdown_mkstb9d4")["text"], "Texas");
+    assert_eq!(
+        by_id("text_mkry13cw")["value"],
+        "\"Ada\"",
+        "the value is a JSON string holding JSON"
+    );
+    let dropdown: Value =
+        serde_json::from_str(by_id("dropdown_mkstb9d4")["value"].as_str().unwrap()).unwrap();
+    assert!(
+        dropdown["changed_at"].is_string() && dropdown["ids"].is_array(),
+        "{dropdown}"
+    );
+}
+
+#[tokio::test]
+async fn board_relation_value_is_served_only_before_2025_04() {
+    let emu = emulator(options()).await;
+    let send = |version: &'static str, query: String| {
+        let url = emu.base_url();
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .header("Authorization", TOKEN)
+                .header("API-Version", version)
+                .json(&json!({ "query": query }))
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let account = send(
+        "2026-10",
+        "mutation { create_item(board_id: 9378000326, item_name: \"Acme\") { id } }".into(),
+    )
+    .await;
+    let account_id = account["data"]["create_item"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let create = format!(
+        "mutation {{ create_item(board_id: 9378000036, item_name: \"Deal\", column_values: \"{{\\\"board_relation_mks9nfzc\\\": {{\\\"item_ids\\\": [{account_id}]}}}}\") {{ id }} }}"
+    );
+    let deal = send("2026-10", create).await;
+    let deal_id = deal["data"]["create_item"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = format!(
+        "query {{ items(ids: [{deal_id}]) {{ column_values(ids: [\"board_relation_mks9nfzc\"]) {{ value ... on BoardRelationValue {{ linked_item_ids }} }} }} }}"
+    );
+    let current = send("2026-10", read.clone()).await;
+    let old = send("2025-01", read).await;
+    let current = &current["data"]["items"][0]["column_values"][0];
+    let old = &old["data"]["items"][0]["column_values"][0];
+    assert_eq!(current["value"], Value::Null);
+    assert_eq!(current["linked_item_ids"], json!([account_id]));
+    let legacy: Value = serde_json::from_str(old["value"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        legacy["linkedPulseIds"][0]["linkedPulseId"].to_string(),
+        account_id
+    );
+}
