@@ -1,5 +1,6 @@
 //! Pacing against monday's per-minute complexity budget.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Mutex;
@@ -11,7 +12,7 @@ use crate::types::Complexity;
 /// requests wait until the budget has room for their estimated cost.
 #[derive(Debug)]
 pub struct BudgetTracker {
-    limit: u64,
+    limit: AtomicU64,
     state: Mutex<BudgetState>,
 }
 
@@ -30,14 +31,19 @@ impl BudgetTracker {
     /// A tracker for a budget of `limit` points per minute.
     pub fn new(limit: u64) -> Self {
         Self {
-            limit,
+            limit: AtomicU64::new(limit),
             state: Mutex::new(BudgetState::default()),
         }
     }
 
     /// The per-minute limit this tracker assumes.
     pub fn limit(&self) -> u64 {
-        self.limit
+        self.limit.load(Ordering::Relaxed)
+    }
+
+    /// Adopts the limit the server announces (`RateLimit-Policy`).
+    pub fn set_limit(&self, limit: u64) {
+        self.limit.store(limit, Ordering::Relaxed);
     }
 
     /// Waits until the budget has room for `estimate`, then reserves it. Returns how long it
@@ -51,8 +57,9 @@ impl BudgetTracker {
                 if state.reset_at.is_some_and(|at| at <= now) {
                     *state = BudgetState::default();
                 }
-                let remaining = state.remaining.unwrap_or(self.limit);
-                if remaining >= estimate || (state.remaining.is_none() && estimate > self.limit) {
+                let limit = self.limit();
+                let remaining = state.remaining.unwrap_or(limit);
+                if remaining >= estimate || (state.remaining.is_none() && estimate > limit) {
                     state.remaining = Some(remaining.saturating_sub(estimate));
                     return started.elapsed();
                 }
@@ -81,8 +88,27 @@ impl BudgetTracker {
     }
 }
 
+/// The `complexityMinute` quota of a `RateLimit-Policy` header, e.g.
+/// `"minuteRate";q=5000;w=60, "complexityMinute";q=5000000;w=60;qu="content-bytes"`.
+pub fn complexity_quota(policy: &str) -> Option<u64> {
+    policy
+        .split(',')
+        .find(|part| part.trim().starts_with("\"complexityMinute\""))?
+        .split(';')
+        .find_map(|param| param.trim().strip_prefix("q="))?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn complexity_quota_is_read_from_the_policy_header() {
+        let policy = "\"minuteRate\";q=5000;w=60, \"concurrency\";q=250;qu=\"concurrent-requests\", \"complexityMinute\";q=5000000;w=60;qu=\"content-bytes\"";
+        assert_eq!(super::complexity_quota(policy), Some(5_000_000));
+        assert_eq!(super::complexity_quota("\"minuteRate\";q=5000;w=60"), None);
+    }
+
     use super::*;
 
     #[tokio::test(start_paused = true)]

@@ -200,6 +200,14 @@ impl MondayClient {
                 }
             };
             let status = response.status();
+            if let Some(quota) = response
+                .headers()
+                .get("RateLimit-Policy")
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::budget::complexity_quota)
+            {
+                self.budget.set_limit(quota);
+            }
             let retry_after = response
                 .headers()
                 .get(RETRY_AFTER)
@@ -501,13 +509,11 @@ impl MondayClient {
     }
 
     /// Splits mutations into batches by count and estimated complexity (never above the
-    /// per-minute budget, so that a batch can always run).
+    /// per-minute budget, as configured or announced by the server, so that a batch can
+    /// always run).
     pub fn plan_batches(&self, mutations: &[ItemMutation]) -> Vec<std::ops::Range<usize>> {
         let max_count = self.config.batch_max_mutations.max(1);
-        let max_cost = self
-            .config
-            .batch_max_complexity
-            .min(self.config.complexity_budget_per_minute);
+        let max_cost = self.config.batch_max_complexity.min(self.budget.limit());
         let mut ranges = Vec::new();
         let mut start = 0;
         let mut cost = 0;

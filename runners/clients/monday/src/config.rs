@@ -29,7 +29,8 @@ pub struct MondayConfig {
     pub retry_base_delay: Duration,
     /// Longest backoff delay.
     pub retry_max_delay: Duration,
-    /// Complexity budget per minute (10,000,000 for a personal token).
+    /// Complexity budget per minute (10,000,000 for a personal token); replaced by the quota
+    /// the server announces in `RateLimit-Policy`.
     pub complexity_budget_per_minute: u64,
     /// Most mutations packed into one batch request.
     pub batch_max_mutations: usize,

@@ -12,7 +12,7 @@ use crate::common::*;
 async fn budget_exhaustion_is_waited_out_and_never_surfaces() {
     let emu = emulator(EmulatorOptions {
         complexity_budget_per_minute: 25_000,
-        minute: Duration::from_secs(1),
+        minute: Duration::from_secs(2),
         ..options()
     })
     .await;
@@ -166,4 +166,36 @@ async fn slow_responses_hit_the_client_timeout() {
     let client = MondayClient::new(config).unwrap();
     let err = client.board(LEAD).await.unwrap_err();
     assert!(matches!(err, MondayError::Transport(_)), "{err:?}");
+}
+
+#[tokio::test]
+async fn batches_fit_the_budget_the_server_announces() {
+    let emu = emulator(EmulatorOptions {
+        complexity_budget_per_minute: 30_000,
+        minute: Duration::from_secs(1),
+        ..options()
+    })
+    .await;
+    // Configured for the default 10M; the RateLimit-Policy header corrects it.
+    let client = client(&emu);
+    client.board(LEAD).await.unwrap();
+    assert_eq!(client.budget().limit(), 30_000);
+    let mutations: Vec<_> = (0..5)
+        .map(|i| crmmap_monday::ItemMutation::CreateItem {
+            board_id: LEAD.into(),
+            item_name: format!("Lead {i}"),
+            column_values: Default::default(),
+            group_id: None,
+            create_labels_if_missing: false,
+        })
+        .collect();
+    let results = client.execute(&mutations).await.unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    let counters = emu.state().counters();
+    assert_eq!(counters.budget_exhausted, 0, "{counters:?}");
+    assert_eq!(
+        counters.executed,
+        1 + 2,
+        "two batches of at most three creates, after the board read"
+    );
 }
