@@ -119,6 +119,14 @@ pub struct EmulatorState {
     options: EmulatorOptions,
     account: Mutex<Account>,
     webhooks: Arc<WebhookSender>,
+    knobs: Mutex<Knobs>,
+}
+
+/// Fault knobs that can change while the emulator runs.
+#[derive(Debug, Clone, Copy)]
+struct Knobs {
+    latency: Duration,
+    error_rate: f64,
 }
 
 /// Current time as monday renders it (`2025-02-05T16:28:02.630Z`).
@@ -147,11 +155,98 @@ impl EmulatorState {
             options.user_id,
             options.account_id,
         ));
+        let knobs = Mutex::new(Knobs {
+            latency: options.latency,
+            error_rate: options.error_rate,
+        });
         Self {
             options,
             account: Mutex::new(account),
             webhooks,
+            knobs,
         }
+    }
+
+    fn knobs(&self) -> Knobs {
+        *self.knobs.lock().expect("knobs lock")
+    }
+
+    /// Changes the latency added to every request.
+    pub fn set_latency(&self, latency: Duration) {
+        self.knobs.lock().expect("knobs lock").latency = latency;
+    }
+
+    /// Changes the fraction of requests that fail (HTTP 500 and 423, alternating).
+    pub fn set_error_rate(&self, error_rate: f64) {
+        self.knobs.lock().expect("knobs lock").error_rate = error_rate;
+    }
+
+    /// A copy of one item (any state).
+    pub fn item(&self, id: u64) -> Option<state::Item> {
+        self.with_account(|a| a.items.get(&id).cloned())
+    }
+
+    /// Copies of a board's active items, in creation order.
+    pub fn active_items(&self, board_id: u64) -> Vec<state::Item> {
+        self.with_account(|a| a.active_items(board_id).cloned().collect())
+    }
+
+    /// Adds an item directly (no webhooks, no budget), with column values in the API write
+    /// formats keyed by column id. For seeding tests and sandboxes.
+    pub fn seed_item(
+        &self,
+        board_id: u64,
+        name: &str,
+        column_values: &serde_json::Map<String, Value>,
+    ) -> Result<u64, exec::AppError> {
+        let now = now_iso();
+        self.with_account(|account| {
+            let board = account
+                .boards
+                .get(&board_id)
+                .ok_or_else(|| exec::codes::board_not_found(&board_id.to_string()))?;
+            let group_id = board.groups[0].id.clone();
+            let mut columns = board.columns.clone();
+            let mut stored = std::collections::BTreeMap::new();
+            {
+                let items = &account.items;
+                let item_board = |id: u64| {
+                    items
+                        .get(&id)
+                        .filter(|i| i.state != ItemState::Deleted)
+                        .map(|i| i.board_id)
+                };
+                for (column_id, raw) in column_values {
+                    let column = columns
+                        .iter_mut()
+                        .find(|c| &c.id == column_id)
+                        .ok_or_else(|| exec::codes::column_not_found(column_id))?;
+                    if let Some(value) = values::write_value(column, raw, true, &now, &item_board)?
+                    {
+                        stored.insert(column_id.clone(), value);
+                    }
+                }
+            }
+            if let Some(board) = account.boards.get_mut(&board_id) {
+                board.columns = columns;
+            }
+            let id = account.next_item_id;
+            account.next_item_id += 1;
+            account.items.insert(
+                id,
+                state::Item {
+                    id,
+                    board_id,
+                    group_id,
+                    name: name.to_owned(),
+                    state: ItemState::Active,
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                    values: stored,
+                },
+            );
+            Ok(id)
+        })
     }
 
     /// The options.
@@ -334,8 +429,9 @@ async fn graphql(
     body: Bytes,
 ) -> Response {
     let options = &state.options;
-    if !options.latency.is_zero() {
-        tokio::time::sleep(options.latency).await;
+    let latency = state.knobs().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
     let request_id = uuid::Uuid::new_v4().to_string();
     let version = headers
@@ -411,7 +507,7 @@ async fn handle(
 
     let fault = state.with_account(|a| {
         let fault = a.faults.pop_front().or_else(|| {
-            fails_at_rate(n, options.error_rate).then(|| {
+            fails_at_rate(n, state.knobs().error_rate).then(|| {
                 if (a.counters.injected_server_errors + a.counters.injected_locks) % 2 == 0 {
                     Fault::ServerError
                 } else {

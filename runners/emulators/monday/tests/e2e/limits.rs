@@ -199,3 +199,16 @@ async fn batches_fit_the_budget_the_server_announces() {
         "two batches of at most three creates, after the board read"
     );
 }
+
+#[tokio::test]
+async fn fault_knobs_can_change_while_running() {
+    let emu = emulator(options()).await;
+    let query = json!({ "query": "query { complexity { before } }" }).to_string();
+    emu.state().set_error_rate(1.0);
+    let (first, first_headers, _) = raw(&emu, Some(TOKEN), &query).await;
+    let (second, _, _) = raw(&emu, Some(TOKEN), &query).await;
+    assert_eq!((first, second), (500, 423));
+    assert!(first_headers.contains_key("Retry-After"));
+    emu.state().set_error_rate(0.0);
+    assert_eq!(raw(&emu, Some(TOKEN), &query).await.0, 200);
+}

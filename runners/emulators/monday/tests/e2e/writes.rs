@@ -337,3 +337,32 @@ async fn batches_are_split_by_count_and_keep_their_order() {
     );
     assert_eq!(emu.state().counters().executed, 3);
 }
+
+#[tokio::test]
+async fn seeded_items_are_served_like_created_ones() {
+    let emu = emulator(options()).await;
+    let id = emu
+        .state()
+        .seed_item(
+            9_378_000_505,
+            "Seeded",
+            &values(&[
+                ("color_mksj2adq", json!({ "label": "MOU" })),
+                ("text_mkryhch5", json!("00Q000000000001AAA")),
+            ]),
+        )
+        .unwrap();
+    assert!(
+        emu.state()
+            .seed_item(9_378_000_505, "x", &values(&[("nope", json!("a"))]))
+            .is_err()
+    );
+    let client = client(&emu);
+    let item = client.item(&id.to_string(), None).await.unwrap().unwrap();
+    assert_eq!(
+        item.column("color_mksj2adq").unwrap().label.as_deref(),
+        Some("MOU")
+    );
+    assert_eq!(emu.state().active_items(9_378_000_505).len(), 1);
+    assert_eq!(emu.state().item(id).unwrap().name, "Seeded");
+}
