@@ -2,6 +2,7 @@
 
 mod eval;
 mod lead;
+mod mappings;
 mod plan;
 mod purity;
 mod roundtrip;
