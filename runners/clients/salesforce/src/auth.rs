@@ -1,0 +1,263 @@
+//! Access tokens: obtained with the configured flow, cached, shared, refreshed once at a time.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::config::{AuthFlow, Config, RetryPolicy};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::types::{OAuthErrorBody, TokenResponse};
+
+/// JWT assertions expire this long after they are made (restforce uses the same).
+const JWT_LIFETIME: Duration = Duration::from_secs(180);
+
+/// A cached access token and the instance it is valid for.
+pub(crate) struct Token {
+    pub(crate) access_token: Secret,
+    pub(crate) instance_url: String,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("access_token", &self.access_token)
+            .field("instance_url", &self.instance_url)
+            .finish()
+    }
+}
+
+#[derive(Serialize)]
+struct JwtClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: u64,
+}
+
+/// Builds the RS256-signed assertion of the JWT bearer flow.
+pub(crate) fn jwt_assertion(
+    client_id: &str,
+    username: &str,
+    audience: &str,
+    private_key_pem: &Secret,
+) -> Result<String> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let claims = JwtClaims {
+        iss: client_id,
+        sub: username,
+        aud: audience,
+        exp: (now + JWT_LIFETIME).as_secs(),
+    };
+    let key = jsonwebtoken::EncodingKey::from_rsa_pem(private_key_pem.expose().as_bytes())
+        .map_err(|e| Error::Config(format!("JWT private key is not a valid RSA PEM key: {e}")))?;
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &key,
+    )
+    .map_err(|e| Error::Config(format!("cannot sign JWT assertion: {e}")))
+}
+
+/// Gets tokens and shares them between concurrent calls. At most one token request is in
+/// flight: callers that find the token stale wait for the refresh that is under way.
+pub(crate) struct TokenManager {
+    http: reqwest::Client,
+    login_url: String,
+    flow: AuthFlow,
+    timeout: Duration,
+    retry: RetryPolicy,
+    current: Mutex<Option<Arc<Token>>>,
+    requests: AtomicU64,
+}
+
+impl TokenManager {
+    pub(crate) fn new(http: reqwest::Client, config: &Config) -> Self {
+        TokenManager {
+            http,
+            login_url: config.login_url.trim_end_matches('/').to_string(),
+            flow: config.auth.clone(),
+            timeout: config.request_timeout,
+            retry: config.retry.clone(),
+            current: Mutex::new(None),
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// Token requests sent so far.
+    pub(crate) fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// The cached token, fetching one if there is none.
+    pub(crate) async fn token(&self) -> Result<Arc<Token>> {
+        let mut guard = self.current.lock().await;
+        if let Some(t) = guard.as_ref() {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(self.fetch().await?);
+        *guard = Some(t.clone());
+        Ok(t)
+    }
+
+    /// Replaces `stale` (a token the server refused) with a new one. If another caller has
+    /// already replaced it, returns that token without a new request.
+    pub(crate) async fn refresh(&self, stale: &Arc<Token>) -> Result<Arc<Token>> {
+        let mut guard = self.current.lock().await;
+        if let Some(t) = guard.as_ref()
+            && !Arc::ptr_eq(t, stale)
+        {
+            return Ok(t.clone());
+        }
+        *guard = None;
+        let t = Arc::new(self.fetch().await?);
+        *guard = Some(t.clone());
+        Ok(t)
+    }
+
+    fn form(&self) -> Result<Vec<(&'static str, String)>> {
+        Ok(match &self.flow {
+            AuthFlow::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+            } => vec![
+                ("grant_type", "password".into()),
+                ("client_id", client_id.clone()),
+                ("client_secret", client_secret.expose().to_string()),
+                ("username", username.clone()),
+                ("password", password.expose().to_string()),
+            ],
+            AuthFlow::ClientCredentials {
+                client_id,
+                client_secret,
+            } => vec![
+                ("grant_type", "client_credentials".into()),
+                ("client_id", client_id.clone()),
+                ("client_secret", client_secret.expose().to_string()),
+            ],
+            AuthFlow::JwtBearer {
+                client_id,
+                username,
+                private_key_pem,
+                audience,
+            } => {
+                let aud = audience.clone().unwrap_or_else(|| self.login_url.clone());
+                vec![
+                    (
+                        "grant_type",
+                        "urn:ietf:params:oauth:grant-type:jwt-bearer".into(),
+                    ),
+                    (
+                        "assertion",
+                        jwt_assertion(client_id, username, &aud, private_key_pem)?,
+                    ),
+                ]
+            }
+            AuthFlow::RefreshToken {
+                client_id,
+                client_secret,
+                refresh_token,
+            } => {
+                let mut f = vec![
+                    ("grant_type", "refresh_token".into()),
+                    ("client_id", client_id.clone()),
+                    ("refresh_token", refresh_token.expose().to_string()),
+                ];
+                if let Some(s) = client_secret {
+                    f.push(("client_secret", s.expose().to_string()));
+                }
+                f
+            }
+        })
+    }
+
+    /// Requests a token, retrying connection failures, timeouts and 5xx answers with the
+    /// client's retry policy (a token request changes nothing server-side, so it is safe to
+    /// resend). Refusals (4xx) are returned at once.
+    async fn fetch(&self) -> Result<Token> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.fetch_once().await {
+                Err(e) if attempt < self.retry.max_attempts.max(1) && is_transient(&e) => {
+                    let bound = self.retry.backoff_bound(attempt);
+                    let sleep = Duration::from_secs_f64(rand::Rng::gen_range(
+                        &mut rand::thread_rng(),
+                        0.0..=bound.as_secs_f64(),
+                    ));
+                    tracing::debug!(attempt, ?sleep, error = %e, "token request failed; retrying");
+                    tokio::time::sleep(sleep).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn fetch_once(&self) -> Result<Token> {
+        let url = format!("{}/services/oauth2/token", self.login_url);
+        let flow = self.flow.name();
+        let form = self.form()?;
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(flow, "requesting Salesforce access token");
+        let resp = self
+            .http
+            .post(&url)
+            .timeout(self.timeout)
+            .header(http::header::ACCEPT, "application/json")
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    Error::Timeout(self.timeout)
+                } else {
+                    Error::Transport(e.without_url().to_string())
+                }
+            })?;
+        let status = resp.status().as_u16();
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| Error::Transport(e.without_url().to_string()))?;
+        if (200..300).contains(&status) {
+            let t: TokenResponse = serde_json::from_slice(&body).map_err(|e| Error::Decode {
+                status,
+                message: format!("token response is not the expected JSON: {e}"),
+            })?;
+            return Ok(Token {
+                access_token: t.access_token,
+                instance_url: t.instance_url.trim_end_matches('/').to_string(),
+            });
+        }
+        match serde_json::from_slice::<OAuthErrorBody>(&body) {
+            Ok(e) => Err(Error::Auth {
+                flow,
+                status,
+                error: e.error,
+                description: e.error_description,
+            }),
+            Err(_) => Err(Error::Auth {
+                flow,
+                status,
+                error: "unexpected_response".into(),
+                description: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            }),
+        }
+    }
+}
+
+fn is_transient(e: &Error) -> bool {
+    match e {
+        Error::Timeout(_) | Error::Transport(_) => true,
+        Error::Auth { status, .. } => *status >= 500,
+        _ => false,
+    }
+}

@@ -1,0 +1,126 @@
+//! Client configuration.
+
+use std::time::Duration;
+
+use crate::secret::Secret;
+
+/// How the client obtains access tokens from `POST {login_url}/services/oauth2/token`.
+#[derive(Clone, Debug)]
+pub enum AuthFlow {
+    /// Username-password flow (deprecated by Salesforce; kept for old orgs). `password` is the
+    /// password with the security token appended.
+    Password {
+        client_id: String,
+        client_secret: Secret,
+        username: String,
+        password: Secret,
+    },
+    /// Client credentials flow (run-as integration user). Use the org's My Domain as login URL.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+    },
+    /// JWT bearer flow: an RS256 assertion signed with `private_key_pem`, `iss` = consumer key,
+    /// `sub` = username, `aud` = `audience` (default: the login URL), `exp` = now + 180 s.
+    JwtBearer {
+        client_id: String,
+        username: String,
+        private_key_pem: Secret,
+        audience: Option<String>,
+    },
+    /// Refresh-token flow with a refresh token obtained out of band.
+    RefreshToken {
+        client_id: String,
+        client_secret: Option<Secret>,
+        refresh_token: Secret,
+    },
+}
+
+impl AuthFlow {
+    /// The flow's name, for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AuthFlow::Password { .. } => "password",
+            AuthFlow::ClientCredentials { .. } => "client_credentials",
+            AuthFlow::JwtBearer { .. } => "jwt_bearer",
+            AuthFlow::RefreshToken { .. } => "refresh_token",
+        }
+    }
+}
+
+/// When and how often to retry transient failures.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first one included (1 = no retry).
+    pub max_attempts: u32,
+    /// Upper bound of the first backoff; each retry doubles it ("full jitter": the actual
+    /// sleep is uniform in `0..=bound`).
+    pub base_delay: Duration,
+    /// Cap on the backoff bound.
+    pub max_delay: Duration,
+    /// Also retry non-idempotent requests (POST creates) after a timeout, when Salesforce may
+    /// have applied the first attempt. Off by default: a retried create could duplicate.
+    pub retry_timeouts_on_create: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+            retry_timeouts_on_create: false,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries.
+    pub fn none() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            ..Self::default()
+        }
+    }
+
+    /// The backoff bound before retry number `retry` (1-based).
+    pub fn backoff_bound(&self, retry: u32) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(20));
+        self.base_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// Everything the client needs to talk to one org.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `https://login.salesforce.com`, `https://test.salesforce.com` or the org's My Domain
+    /// (for the emulator: its base URL).
+    pub login_url: String,
+    /// API version without the `v`, e.g. `"62.0"`.
+    pub api_version: String,
+    pub auth: AuthFlow,
+    /// Timeout of each HTTP request (each attempt).
+    pub request_timeout: Duration,
+    pub retry: RetryPolicy,
+    /// `Sforce-Query-Options: batchSize=N` on queries (Salesforce accepts 200..=2000).
+    pub query_batch_size: Option<u32>,
+    /// Value of `client=` in `Sforce-Call-Options`, sent on every write so that change events
+    /// can be told apart from the sync's own writes.
+    pub call_options_client: String,
+}
+
+impl Config {
+    /// A configuration with the defaults: API v62.0, 60 s timeout, default retries, client
+    /// name `crmmap`.
+    pub fn new(login_url: impl Into<String>, auth: AuthFlow) -> Self {
+        Config {
+            login_url: login_url.into(),
+            api_version: "62.0".into(),
+            auth,
+            request_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+            query_batch_size: None,
+            call_options_client: "crmmap".into(),
+        }
+    }
+}
