@@ -322,7 +322,7 @@ impl WebhookSender {
 
     /// Every attempt so far, in order.
     pub fn deliveries(&self) -> Vec<Delivery> {
-        self.log.lock().expect("delivery log lock").clone()
+        crate::lock(&self.log).clone()
     }
 
     /// Waits until `done(deliveries)` holds, or `timeout` passes; returns the deliveries.
@@ -420,7 +420,7 @@ impl WebhookSender {
                 signed: jwt.is_some(),
             };
             let acknowledged = delivery.acknowledged();
-            self.log.lock().expect("delivery log lock").push(delivery);
+            crate::lock(&self.log).push(delivery);
             self.notify.notify_waiters();
             if acknowledged {
                 return;

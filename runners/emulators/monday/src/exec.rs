@@ -146,7 +146,7 @@ pub struct ExecSettings {
 
 /// Everything one execution reads and writes.
 pub struct ExecCtx<'s> {
-    account: RefCell<Account>,
+    account: RefCell<&'s mut Account>,
     errors: RefCell<Vec<AppError>>,
     events: RefCell<Vec<Event>>,
     complexity: Charge,
@@ -170,7 +170,7 @@ pub const APP_ERROR_MARKER: &str = "\u{1}app-error:";
 impl<'s> ExecCtx<'s> {
     /// A context for one request.
     pub fn new(
-        account: Account,
+        account: &'s mut Account,
         complexity: Charge,
         now: String,
         settings: &'s ExecSettings,
@@ -188,15 +188,12 @@ impl<'s> ExecCtx<'s> {
         }
     }
 
-    /// Ends the execution and hands the account back.
-    pub fn finish(self) -> (Account, ExecOutput) {
-        (
-            self.account.into_inner(),
-            ExecOutput {
-                errors: self.errors.into_inner(),
-                events: self.events.into_inner(),
-            },
-        )
+    /// Ends the execution.
+    pub fn finish(self) -> ExecOutput {
+        ExecOutput {
+            errors: self.errors.into_inner(),
+            events: self.events.into_inner(),
+        }
     }
 
     fn fail(&self, error: AppError) -> FieldError {
@@ -288,44 +285,44 @@ impl ObjectValue for JsonObj {
 }
 
 /// The root object of a query or mutation.
-pub struct Root<'c> {
-    ctx: &'c ExecCtx<'c>,
+pub struct Root<'c, 's> {
+    ctx: &'c ExecCtx<'s>,
     mutation: bool,
 }
 
-impl<'c> Root<'c> {
+impl<'c, 's> Root<'c, 's> {
     /// The root for a query (`mutation == false`) or a mutation.
-    pub fn new(ctx: &'c ExecCtx<'c>, mutation: bool) -> Self {
+    pub fn new(ctx: &'c ExecCtx<'s>, mutation: bool) -> Self {
         Self { ctx, mutation }
     }
 }
 
-struct BoardObj<'c> {
-    ctx: &'c ExecCtx<'c>,
+struct BoardObj<'c, 's> {
+    ctx: &'c ExecCtx<'s>,
     id: u64,
 }
 
-struct ColumnObj<'c> {
-    ctx: &'c ExecCtx<'c>,
+struct ColumnObj<'c, 's> {
+    ctx: &'c ExecCtx<'s>,
     board_id: u64,
     column_id: String,
 }
 
-struct ItemObj<'c> {
-    ctx: &'c ExecCtx<'c>,
+struct ItemObj<'c, 's> {
+    ctx: &'c ExecCtx<'s>,
     id: u64,
 }
 
-struct ColumnValueObj<'c> {
-    ctx: &'c ExecCtx<'c>,
+struct ColumnValueObj<'c, 's> {
+    ctx: &'c ExecCtx<'s>,
     item_id: u64,
     board_id: u64,
     column_id: String,
     kind: ColumnKind,
 }
 
-struct ItemsResponseObj<'c> {
-    ctx: &'c ExecCtx<'c>,
+struct ItemsResponseObj<'c, 's> {
+    ctx: &'c ExecCtx<'s>,
     cursor: Option<String>,
     items: Vec<u64>,
 }
@@ -362,7 +359,7 @@ fn page_limit(args: &Map<String, Value>) -> Result<usize, AppError> {
     Ok(limit as usize)
 }
 
-impl<'c> Root<'c> {
+impl<'c, 's> Root<'c, 's> {
     fn count(&self, field: &str) {
         *self
             .ctx
@@ -374,7 +371,7 @@ impl<'c> Root<'c> {
             .or_default() += 1;
     }
 
-    fn start_page(&self, matching: Vec<u64>, limit: usize) -> ItemsResponseObj<'c> {
+    fn start_page(&self, matching: Vec<u64>, limit: usize) -> ItemsResponseObj<'c, 's> {
         let mut remaining: VecDeque<u64> = matching.into();
         let items: Vec<u64> = remaining.drain(..limit.min(remaining.len())).collect();
         let cursor = (!remaining.is_empty()).then(|| {
@@ -395,7 +392,7 @@ impl<'c> Root<'c> {
         }
     }
 
-    fn next_page(&self, cursor: &str, limit: usize) -> Result<ItemsResponseObj<'c>, AppError> {
+    fn next_page(&self, cursor: &str, limit: usize) -> Result<ItemsResponseObj<'c, 's>, AppError> {
         let lifetime = self.ctx.settings.minute * CURSOR_LIFETIME_MINUTES;
         let now = self.ctx.now_instant;
         let mut account = self.ctx.account.borrow_mut();
@@ -534,7 +531,7 @@ fn matches_query(account: &Account, item: &Item, query: &Value) -> Result<bool, 
     })
 }
 
-impl ObjectValue for Root<'_> {
+impl ObjectValue for Root<'_, '_> {
     fn type_name(&self) -> &str {
         if self.mutation { "Mutation" } else { "Query" }
     }
@@ -554,7 +551,7 @@ impl ObjectValue for Root<'_> {
     }
 }
 
-impl<'c> Root<'c> {
+impl<'c, 's> Root<'c, 's> {
     fn resolve_query<'a>(
         &'a self,
         field: &str,
@@ -1139,7 +1136,7 @@ mod mutations {
     }
 }
 
-impl ObjectValue for BoardObj<'_> {
+impl ObjectValue for BoardObj<'_, '_> {
     fn type_name(&self) -> &str {
         "Board"
     }
@@ -1227,7 +1224,7 @@ impl ObjectValue for BoardObj<'_> {
     }
 }
 
-impl ObjectValue for ColumnObj<'_> {
+impl ObjectValue for ColumnObj<'_, '_> {
     fn type_name(&self) -> &str {
         "Column"
     }
@@ -1257,7 +1254,7 @@ impl ObjectValue for ColumnObj<'_> {
     }
 }
 
-impl ObjectValue for ItemObj<'_> {
+impl ObjectValue for ItemObj<'_, '_> {
     fn type_name(&self) -> &str {
         "Item"
     }
@@ -1334,7 +1331,7 @@ impl ObjectValue for ItemObj<'_> {
     }
 }
 
-impl ObjectValue for ColumnValueObj<'_> {
+impl ObjectValue for ColumnValueObj<'_, '_> {
     fn type_name(&self) -> &str {
         self.kind.value_type_name()
     }
@@ -1475,7 +1472,7 @@ impl ObjectValue for ColumnValueObj<'_> {
     }
 }
 
-impl ObjectValue for ItemsResponseObj<'_> {
+impl ObjectValue for ItemsResponseObj<'_, '_> {
     fn type_name(&self) -> &str {
         "ItemsResponse"
     }

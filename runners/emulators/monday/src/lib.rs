@@ -129,6 +129,13 @@ struct Knobs {
     error_rate: f64,
 }
 
+/// Locks a mutex, also after a panic elsewhere poisoned it (the state stays usable).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Current time as monday renders it (`2025-02-05T16:28:02.630Z`).
 pub fn now_iso() -> String {
     let format = time::macros::format_description!(
@@ -168,17 +175,17 @@ impl EmulatorState {
     }
 
     fn knobs(&self) -> Knobs {
-        *self.knobs.lock().expect("knobs lock")
+        *lock(&self.knobs)
     }
 
     /// Changes the latency added to every request.
     pub fn set_latency(&self, latency: Duration) {
-        self.knobs.lock().expect("knobs lock").latency = latency;
+        lock(&self.knobs).latency = latency;
     }
 
     /// Changes the fraction of requests that fail (HTTP 500 and 423, alternating).
     pub fn set_error_rate(&self, error_rate: f64) {
-        self.knobs.lock().expect("knobs lock").error_rate = error_rate;
+        lock(&self.knobs).error_rate = error_rate;
     }
 
     /// A copy of one item (any state).
@@ -256,7 +263,7 @@ impl EmulatorState {
 
     /// Runs `f` on the account (boards, items, counters, faults, budget).
     pub fn with_account<R>(&self, f: impl FnOnce(&mut Account) -> R) -> R {
-        f(&mut self.account.lock().expect("account lock"))
+        f(&mut lock(&self.account))
     }
 
     /// A copy of the counters.
@@ -684,13 +691,12 @@ async fn handle(
         legacy_relation_value: version < "2025-04",
         user_id: options.user_id,
     };
-    let (response, output, deliveries) = {
-        let mut account = state.account.lock().expect("account lock");
+    // A bug in a resolver must not take the emulator down: it becomes an HTTP 500.
+    let executed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut account = lock(&state.account);
         account.counters.executed += 1;
         account.counters.complexity_spent += cost;
-        // The account moves into the execution context and back (cheap: no copy).
-        let taken = std::mem::replace(&mut *account, Account::new(0, options.minute));
-        let ctx = exec::ExecCtx::new(taken, charge, now_iso(), &settings, &challenges);
+        let ctx = exec::ExecCtx::new(&mut account, charge, now_iso(), &settings, &challenges);
         let response = {
             let root = exec::Root::new(&ctx, operation.operation_type == OperationType::Mutation);
             Execution::new(schema(), &document)
@@ -698,8 +704,7 @@ async fn handle(
                 .coerced_variable_values(&coerced)
                 .execute_sync(&root)
         };
-        let (taken, output) = ctx.finish();
-        *account = taken;
+        let output = ctx.finish();
         let mut deliveries = Vec::new();
         for event in &output.events {
             for subscription in account
@@ -720,6 +725,18 @@ async fn handle(
             }
         }
         (response, output, deliveries)
+    }));
+    let Ok((response, output, deliveries)) = executed else {
+        let (s, b) = error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            vec![error_entry(
+                "Internal Server Error",
+                "INTERNAL_SERVER_ERROR",
+                500,
+            )],
+            request_id,
+        );
+        return (s, b, Some(1));
     };
     for (url, subscription_id, event) in deliveries {
         tokio::spawn(state.webhooks.clone().deliver(url, subscription_id, event));
