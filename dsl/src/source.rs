@@ -17,17 +17,18 @@ pub struct SourceFile {
     pub path: Arc<str>,
     /// The whole text.
     pub text: Arc<str>,
+    /// Byte offset of the start of every line.
+    line_starts: Arc<[u32]>,
 }
 
 impl SourceFile {
     /// 1-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
-        let offset = (offset as usize).min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() as u32 + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before[line_start..].chars().count() as u32 + 1;
-        (line, column)
+        let offset = offset.min(self.text.len() as u32);
+        let index = self.line_starts.partition_point(|&s| s <= offset) - 1;
+        let line_start = self.line_starts[index] as usize;
+        let column = self.text[line_start..offset as usize].chars().count() as u32 + 1;
+        (index as u32 + 1, column)
     }
 }
 
@@ -46,10 +47,15 @@ impl SourceMap {
     /// Adds a file and returns its id.
     pub fn add(&mut self, path: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> FileId {
         let id = FileId(self.files.len() as u32);
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i as u32 + 1))
+            .collect();
         self.files.push(SourceFile {
             id,
             path: path.into(),
-            text: text.into(),
+            text,
+            line_starts,
         });
         id
     }
