@@ -11,7 +11,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::error::{Code, EvalError};
 use crate::plan::{AssignPlan, DeletePlan, Plan, RulePlan};
-use crate::transform::{Env, Flow, apply, evaluate, today_of};
+use crate::transform::{self, Env, Flow, apply, today_of};
 use crate::value::{Value, monday, salesforce};
 
 /// A Salesforce record as the REST API returns it (field name → JSON value).
@@ -206,7 +206,7 @@ pub fn record_to_item(
         }
     }
     if let Some(expr) = &plan.name_to_monday {
-        let name = evaluate(expr, &env, Flow::ToMonday)
+        let name = transform::evaluate(expr, &env, Flow::ToMonday)
             .map_err(|e| e.with_origin(&plan.origin))?
             .convert(crmmap_dsl::model::Kind::Text)
             .map_err(|e| e.with_origin(&plan.origin))?
@@ -318,7 +318,7 @@ fn assign_all(
             fields: values,
             today,
         };
-        let v = evaluate(&a.value, &env, Flow::ToSalesforce)
+        let v = transform::evaluate(&a.value, &env, Flow::ToSalesforce)
             .map_err(|e| e.with_field(&a.field).with_origin(&a.origin))?;
         out.fields
             .insert(a.field.clone(), assigned_json(plan, a, &v)?);
@@ -552,7 +552,7 @@ impl RulePlan {
         };
         let mut out = SfWrites::default();
         for a in assignments {
-            let v = evaluate(&a.value, &env, Flow::ToSalesforce)
+            let v = transform::evaluate(&a.value, &env, Flow::ToSalesforce)
                 .map_err(|e| e.with_field(&a.field).with_origin(&a.origin))?;
             out.fields
                 .insert(a.field.clone(), salesforce::write_untyped(&v));
@@ -621,4 +621,161 @@ pub fn propagations(
         }
     }
     Ok(out)
+}
+
+/// Reads an item's API `column_values` (objects with `id`, `type`, `text`, `value`, …) into an
+/// [`Item`], keeping the columns the plan reads; each is read with the plan's column type.
+/// `labels` gives status/dropdown settings by column id, for values that only carry ids.
+pub fn item_from_api(
+    plan: &Plan,
+    name: &str,
+    column_values: &[Json],
+    labels: &BTreeMap<String, monday::LabelSettings>,
+) -> Result<Item, EvalError> {
+    let mut item = Item {
+        name: name.to_owned(),
+        columns: BTreeMap::new(),
+    };
+    for cv in column_values {
+        let Some(id) = cv.get("id").and_then(Json::as_str) else {
+            continue;
+        };
+        let column_type = if id == plan.key_column {
+            crmmap_dsl::model::ColumnType::Text
+        } else if let Some(f) = plan.field_for_column(id) {
+            f.column_type
+        } else if plan.link_for_column(id).is_some() {
+            crmmap_dsl::model::ColumnType::BoardRelation
+        } else {
+            continue;
+        };
+        let read = monday::ColumnRead::from_api(cv).map_err(|e| e.with_column(id))?;
+        let value =
+            monday::read(column_type, &read, labels.get(id)).map_err(|e| e.with_column(id))?;
+        item.columns.insert(id.to_owned(), value);
+    }
+    Ok(item)
+}
+
+impl Prior {
+    /// What monday holds for an item read now.
+    pub fn from_item(item: &Item) -> Prior {
+        Prior {
+            name: Some(item.name.clone()),
+            columns: item.columns.clone(),
+            links: BTreeMap::new(),
+        }
+    }
+}
+
+/// A webhook `update_column_value` → the field update, reading `value` and `previousValue`
+/// with the plan's column type (the webhook's legacy `columnType` is not needed).
+pub fn webhook_column_change(
+    plan: &Plan,
+    column: &str,
+    value: &Json,
+    previous: &Json,
+    current: Option<&Json>,
+    labels: Option<&monday::LabelSettings>,
+    now: OffsetDateTime,
+) -> Result<Option<SfWrites>, EvalError> {
+    let Some(f) = plan.fields_to_salesforce().find(|f| f.column == column) else {
+        return Ok(None);
+    };
+    let new = monday::read_webhook(f.column_type, value, labels).map_err(|e| f.locate(e))?;
+    let old = monday::read_webhook(f.column_type, previous, labels).map_err(|e| f.locate(e))?;
+    column_change(plan, column, &new, &old, current, now)
+}
+
+/// A change, from either side.
+#[derive(Clone, Copy, Debug)]
+pub enum Change<'a> {
+    /// A Salesforce record was created or changed; `prior` is what its item holds.
+    Record {
+        /// The record.
+        record: &'a Record,
+        /// What monday holds (none for a new item).
+        prior: Option<&'a Prior>,
+    },
+    /// A monday item was created.
+    ItemCreated(&'a Item),
+    /// A monday column changed.
+    ColumnChanged {
+        /// The column id.
+        column: &'a str,
+        /// The new value.
+        value: &'a Value,
+        /// The value before.
+        previous: &'a Value,
+        /// The field's current Salesforce JSON, when known.
+        current: Option<&'a Json>,
+    },
+    /// A monday item was renamed.
+    Renamed(&'a str),
+    /// Items were linked or unlinked in a board-relation column (Salesforce Ids of their records).
+    LinksChanged {
+        /// The board-relation column.
+        column: &'a str,
+        /// Records linked.
+        added: &'a [String],
+        /// Records unlinked.
+        removed: &'a [String],
+    },
+    /// A monday item was deleted or archived (its last name).
+    ItemDeleted(&'a str),
+}
+
+/// What a change needs written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Writes {
+    /// Nothing.
+    Nothing,
+    /// Update or create the monday item.
+    Item(ItemWrites),
+    /// Create a Salesforce record.
+    CreateRecord(SfWrites),
+    /// Update the Salesforce record.
+    UpdateRecord(SfWrites),
+    /// Delete the Salesforce record.
+    DeleteRecord,
+}
+
+/// The one entry point: a change → the writes it needs. Pure and deterministic.
+pub fn evaluate(plan: &Plan, change: Change<'_>, now: OffsetDateTime) -> Result<Writes, EvalError> {
+    let update = |w: SfWrites| {
+        if w.is_empty() {
+            Writes::Nothing
+        } else {
+            Writes::UpdateRecord(w)
+        }
+    };
+    Ok(match change {
+        Change::Record { record, prior } => {
+            let w = record_to_item(plan, record, prior, now)?;
+            if w.is_empty() {
+                Writes::Nothing
+            } else {
+                Writes::Item(w)
+            }
+        }
+        Change::ItemCreated(item) => Writes::CreateRecord(item_to_create(plan, item, now)?),
+        Change::ColumnChanged {
+            column,
+            value,
+            previous,
+            current,
+        } => column_change(plan, column, value, previous, current, now)?
+            .map_or(Writes::Nothing, update),
+        Change::Renamed(name) => update(rename(plan, name, now)?),
+        Change::LinksChanged {
+            column,
+            added,
+            removed,
+        } => link_change(plan, column, added, removed).map_or(Writes::Nothing, update),
+        Change::ItemDeleted(name) => match on_delete(plan, name, now)? {
+            DeleteAction::Log => Writes::Nothing,
+            DeleteAction::Delete => Writes::DeleteRecord,
+            DeleteAction::Update(w) => update(w),
+        },
+    })
 }

@@ -6,11 +6,27 @@
 use crmmap_dsl::model::{Kind, SfType};
 use serde_json::{Value as Json, json};
 
-use super::{Number, Value, format_date, format_datetime, parse_date, parse_datetime};
+use super::{Number, Value, format_date, parse_date, parse_datetime};
 use crate::error::{Code, EvalError};
 
 /// The separator of multi-select picklist values.
 pub const MULTIPICKLIST_SEPARATOR: char = ';';
+
+/// Formats an instant for a write: `2011-07-07T00:37:00.000Z`.
+///
+/// Salesforce returns datetimes as `…+0000` but documents writes as `…+HH:mm` or `…Z`
+/// (`salesforce-api.md` §8); the `Z` form is in both lists, so it is the one written.
+pub fn format_datetime_for_write(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}T{:02}:{:02}:{:02}.{:03}Z",
+        format_date(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
 
 fn shape(t: SfType, v: &Json) -> EvalError {
     EvalError::new(
@@ -106,7 +122,7 @@ pub fn write(t: SfType, v: &Value) -> Result<Json, EvalError> {
         }
         Value::Bool(b) => json!(b),
         Value::Date(d) => json!(format_date(d)),
-        Value::DateTime(d) => json!(format_datetime(d)),
+        Value::DateTime(d) => json!(format_datetime_for_write(d)),
         Value::Labels(l) => {
             let parts: Vec<&str> = l
                 .iter()
@@ -128,7 +144,7 @@ pub fn write_untyped(v: &Value) -> Json {
         Value::Number(n) => n.to_json(),
         Value::Bool(b) => json!(b),
         Value::Date(d) => json!(format_date(*d)),
-        Value::DateTime(t) => json!(format_datetime(*t)),
+        Value::DateTime(t) => json!(format_datetime_for_write(*t)),
         Value::Labels(l) => {
             if l.is_empty() {
                 Json::Null
@@ -239,7 +255,7 @@ mod tests {
             (
                 SfType::Datetime,
                 Value::Date(date!(2024 - 06 - 15)),
-                json!("2024-06-15T00:00:00.000+0000"),
+                json!("2024-06-15T00:00:00.000Z"),
             ),
             (SfType::Int, Value::text("7"), json!(7)),
             (SfType::Double, Value::text("7.25"), json!(7.25)),

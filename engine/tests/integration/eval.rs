@@ -537,3 +537,119 @@ fn conflicts_follow_each_fields_policy() {
     );
     assert_eq!(d.unwrap(), Decision::InSync);
 }
+
+#[test]
+fn items_read_from_the_api_create_records() {
+    let plans = plans();
+    let plan = plans.plan("Lead").unwrap();
+    let cvs = vec![
+        json!({"id": "text_mkry13cw", "type": "text", "text": "Ada", "value": "\"Ada\""}),
+        json!({"id": "color_mksj2adq", "type": "status", "text": "", "value": "{\"index\":1,\"changed_at\":\"x\"}"}),
+        json!({"id": "dropdown_mksfyfqp", "type": "dropdown", "text": "", "value": "{\"ids\":[3]}"}),
+        json!({"id": "numeric_mkbudget", "type": "numbers", "text": "12", "value": "\"12\""}),
+        json!({"id": "board_relation_mks9cjfs", "type": "board_relation", "text": "", "value": null, "linked_item_ids": ["77"]}),
+        json!({"id": "unmapped", "type": "text", "text": "x", "value": "\"x\""}),
+    ];
+    let labels = BTreeMap::from([
+        (
+            "color_mksj2adq".to_owned(),
+            monday::LabelSettings::from_settings(&json!({"labels": {"1": "Open"}})),
+        ),
+        (
+            "dropdown_mksfyfqp".to_owned(),
+            monday::LabelSettings::from_pairs([(3, "Curriculum Development")]),
+        ),
+    ]);
+    let item = eval::item_from_api(plan, "Acme", &cvs, &labels).unwrap();
+    assert_eq!(item.columns.len(), 5);
+    assert_eq!(
+        item.columns["board_relation_mks9cjfs"],
+        Value::labels(["77"])
+    );
+    let w = eval::evaluate(plan, eval::Change::ItemCreated(&item), NOW).unwrap();
+    let eval::Writes::CreateRecord(w) = w else {
+        panic!("a create expected: {w:?}")
+    };
+    assert_eq!(w.fields["Status"], json!("Open"));
+    assert_eq!(w.fields["Capacity_Building_Needs__c"], json!("Curriculum"));
+    assert_eq!(w.fields["AnnualRevenue"], json!(12));
+    // An unknown status index is an error naming the column.
+    let bad = vec![
+        json!({"id": "color_mksj2adq", "type": "status", "text": "", "value": "{\"index\":9}"}),
+    ];
+    let e = eval::item_from_api(plan, "Acme", &bad, &labels).unwrap_err();
+    assert_eq!(
+        (e.code, e.column.as_deref()),
+        (Code::UnknownLabelId, Some("color_mksj2adq"))
+    );
+}
+
+#[test]
+fn webhook_values_update_fields() {
+    let plans = plans();
+    let plan = plans.plan("Lead").unwrap();
+    let value =
+        json!({"label": {"index": 2, "text": "Qualified", "is_done": false}, "post_id": null});
+    let w =
+        eval::webhook_column_change(plan, "color_mksj2adq", &value, &Json::Null, None, None, NOW)
+            .unwrap();
+    assert_eq!(w.unwrap().to_json(), json!({"Status": "Qualified"}));
+    let chosen = json!({"chosenValues": [{"id": 1, "name": "Curriculum Development"}]});
+    let before =
+        json!({"chosenValues": [{"id": 1, "name": "Curriculum Development"}], "changed_at": "x"});
+    assert_eq!(
+        eval::webhook_column_change(plan, "dropdown_mksfyfqp", &chosen, &before, None, None, NOW)
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn evaluate_dispatches_every_change() {
+    use eval::{Change, Writes};
+    let plans = plans();
+    let plan = plans.plan("Lead").unwrap();
+    let r = sample();
+    assert!(matches!(
+        eval::evaluate(
+            plan,
+            Change::Record {
+                record: &r,
+                prior: None
+            },
+            NOW
+        )
+        .unwrap(),
+        Writes::Item(_)
+    ));
+    let (v, p) = (Value::text("Open"), Value::text("Open"));
+    let same = Change::ColumnChanged {
+        column: "color_mksj2adq",
+        value: &v,
+        previous: &p,
+        current: None,
+    };
+    assert_eq!(eval::evaluate(plan, same, NOW).unwrap(), Writes::Nothing);
+    let w = eval::evaluate(plan, Change::Renamed("New name"), NOW).unwrap();
+    assert_eq!(
+        w,
+        Writes::UpdateRecord(eval::SfWrites {
+            fields: [("Company".to_owned(), json!("New name"))].into()
+        })
+    );
+    let links = Change::LinksChanged {
+        column: "board_relation_mks9cjfs",
+        added: &[],
+        removed: &[],
+    };
+    assert_eq!(eval::evaluate(plan, links, NOW).unwrap(), Writes::Nothing);
+    assert!(matches!(
+        eval::evaluate(plan, Change::ItemDeleted("x"), NOW).unwrap(),
+        Writes::UpdateRecord(_)
+    ));
+    let account = plans.plan("Account").unwrap();
+    assert_eq!(
+        eval::evaluate(account, Change::ItemDeleted("x"), NOW).unwrap(),
+        Writes::Nothing
+    );
+}
