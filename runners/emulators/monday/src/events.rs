@@ -429,3 +429,50 @@ impl WebhookSender {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::Label;
+
+    fn status_change(column_id: &str, index: i64) -> Event {
+        let column = Column {
+            id: column_id.into(),
+            title: "Status".into(),
+            kind: ColumnKind::Status,
+            labels: vec![Label {
+                id: index,
+                text: "L".into(),
+            }],
+            connected_board_ids: vec![],
+        };
+        Event::UpdateColumnValue {
+            board_id: 1,
+            item_id: 2,
+            item_name: "x".into(),
+            group_id: "topics".into(),
+            value: json!({ "label": { "index": index } }),
+            previous: Value::Null,
+            column,
+        }
+    }
+
+    #[test]
+    fn subscriptions_match_their_event_column_and_status_index() {
+        let config = json!({ "columnId": "color_a", "columnValue": { "index": 3 } });
+        assert!(status_change("color_a", 3).matches("change_status_column_value", Some(&config)));
+        assert!(!status_change("color_a", 1).matches("change_status_column_value", Some(&config)));
+        assert!(!status_change("color_b", 3).matches("change_status_column_value", Some(&config)));
+        let any = json!({ "columnId": "color_a", "columnValue": { "$any$": true } });
+        assert!(status_change("color_a", 1).matches("change_status_column_value", Some(&any)));
+        let specific = json!({ "columnId": "color_a" });
+        assert!(
+            status_change("color_a", 1).matches("change_specific_column_value", Some(&specific))
+        );
+        assert!(
+            !status_change("color_b", 1).matches("change_specific_column_value", Some(&specific))
+        );
+        assert!(status_change("color_b", 1).matches("change_column_value", None));
+        assert!(!status_change("color_b", 1).matches("create_item", None));
+    }
+}

@@ -328,3 +328,49 @@ async fn deliveries_carry_an_hs256_jwt_when_a_signing_secret_is_set() {
     );
     assert!(forged.is_err());
 }
+
+#[tokio::test]
+async fn status_subscriptions_filter_by_column_and_index() {
+    let (url, receiver) = start_receiver(true).await;
+    let emu = emulator(options()).await;
+    let client = client(&emu);
+    let board = client.board(LEAD).await.unwrap();
+    let qualified = board
+        .column("color_mksj2adq")
+        .unwrap()
+        .label_id("Qualified")
+        .unwrap();
+    client
+        .create_webhook(
+            LEAD,
+            &url,
+            "change_status_column_value",
+            Some(json!({ "columnId": "color_mksj2adq", "columnValue": { "index": qualified } })),
+        )
+        .await
+        .unwrap();
+    let item = client
+        .create_item(LEAD, "x", Default::default(), false)
+        .await
+        .unwrap();
+    for (column, label) in [
+        ("color_mksj2adq", "Contacted"),
+        ("color_mksf6mtf", "Library"),
+        ("color_mksj2adq", "Qualified"),
+    ] {
+        client
+            .change_column_values(
+                LEAD,
+                &item.item_id,
+                values(&[(column, json!({ "label": label }))]),
+                false,
+            )
+            .await
+            .unwrap();
+    }
+    let deliveries = wait(&emu, 1).await;
+    assert_eq!(deliveries.len(), 1, "{deliveries:?}");
+    let event = receiver.events.lock().unwrap()[0].1["event"].clone();
+    assert_eq!(event["value"]["label"]["text"], "Qualified");
+    assert_eq!(event["previousValue"]["label"]["text"], "Contacted");
+}
