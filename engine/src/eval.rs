@@ -211,6 +211,7 @@ pub fn record_to_item(
             .convert(crmmap_dsl::model::Kind::Text)
             .map_err(|e| e.with_origin(&plan.origin))?
             .display();
+        let name = monday::item_name(&name);
         if !name.is_empty() && prior.name.as_deref() != Some(name.as_str()) {
             out.name = Some(name);
         }

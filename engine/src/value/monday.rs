@@ -23,6 +23,17 @@ use crate::error::{Code, EvalError};
 /// Salesforce phone field carries no country; the seed data is US-only, so `US` is assumed.
 pub const PHONE_COUNTRY: &str = "US";
 
+/// The longest item name monday accepts, in characters (`monday-api.md` §4.1: 1–255).
+pub const MAX_ITEM_NAME: usize = 255;
+
+/// An item name as monday will store it: cut to [`MAX_ITEM_NAME`] characters.
+pub fn item_name(name: &str) -> String {
+    match name.char_indices().nth(MAX_ITEM_NAME) {
+        Some((i, _)) => name[..i].to_owned(),
+        None => name.to_owned(),
+    }
+}
+
 /// How a people column's team entries read as labels (`team:7`); persons read as their bare id.
 const TEAM_PREFIX: &str = "team:";
 
@@ -305,6 +316,9 @@ pub fn read(
                     .map_or(Value::Null, |s| text_value(&s)))
             }
             Json::Null => Ok(Value::Null),
+            // A number or boolean stored in a text column reads as its text.
+            Json::Number(n) => Ok(Value::text(n.to_string())),
+            Json::Bool(b) => Ok(Value::text(b.to_string())),
             _ => Err(shape(column_type, v)),
         },
         ColumnType::LongText => match v {
@@ -833,6 +847,18 @@ mod tests {
         for (t, v, want) in cases {
             assert_eq!(read_webhook(t, &v, None).unwrap(), want, "{t} {v}");
         }
+    }
+
+    #[test]
+    fn item_names_are_cut_to_what_monday_accepts() {
+        assert_eq!(item_name("Acme"), "Acme");
+        let long = "é".repeat(300);
+        assert_eq!(item_name(&long).chars().count(), MAX_ITEM_NAME);
+        let cv = api("text", "", Some("42"));
+        assert_eq!(
+            read(ColumnType::Text, &cv, None).unwrap(),
+            Value::text("42")
+        );
     }
 
     #[test]
