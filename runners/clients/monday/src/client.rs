@@ -166,7 +166,12 @@ impl MondayClient {
         variables: Value,
         estimate: u64,
     ) -> Result<GraphQlResponse, MondayError> {
-        debug_assert!(variables.is_object(), "variables are always a json object");
+        // Variables are always a JSON object (a string is rejected since 2025-04). Null
+        // values are left out, so that optional arguments are absent rather than null.
+        let variables: Map<String, Value> = match variables {
+            Value::Object(map) => map.into_iter().filter(|(_, v)| !v.is_null()).collect(),
+            _ => Map::new(),
+        };
         let body = json!({ "query": query, "variables": variables });
         let mut token = HeaderValue::from_str(self.config.token.expose()).map_err(|_| {
             MondayError::BadRequest {
