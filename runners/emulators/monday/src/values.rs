@@ -656,4 +656,122 @@ mod tests {
             .is_err()
         );
     }
+
+    fn column(kind: ColumnKind) -> Column {
+        Column {
+            id: "c".into(),
+            title: "C".into(),
+            kind,
+            labels: vec![
+                Label {
+                    id: 1,
+                    text: "A".into(),
+                },
+                Label {
+                    id: 2,
+                    text: "B".into(),
+                },
+            ],
+            connected_board_ids: vec![7],
+        }
+    }
+
+    fn write(kind: ColumnKind, raw: Value) -> Result<Option<Value>, ValueError> {
+        let on_board_7 = |id: u64| (id == 70).then_some(7);
+        write_value(
+            &mut column(kind),
+            &raw,
+            false,
+            "2026-01-01T00:00:00.000Z",
+            &on_board_7,
+        )
+    }
+
+    #[test]
+    fn every_supported_type_stores_the_api_value_shape() {
+        let stored = |kind, raw| write(kind, raw).unwrap().unwrap();
+        assert_eq!(stored(ColumnKind::Text, json!(42)), json!("42"));
+        assert_eq!(stored(ColumnKind::Numbers, json!(" 7.5 ")), json!("7.5"));
+        assert_eq!(
+            stored(ColumnKind::Dropdown, json!({"ids": ["2", 1]}))["ids"],
+            json!([2, 1])
+        );
+        assert_eq!(
+            stored(ColumnKind::Dropdown, json!("A, B"))["ids"],
+            json!([1, 2])
+        );
+        let phone = stored(
+            ColumnKind::Phone,
+            json!({"phone": "11231234567", "countryShortName": "US"}),
+        );
+        assert_eq!(phone["countryShortName"], "US");
+        assert!(phone["changed_at"].is_string());
+        assert_eq!(
+            stored(ColumnKind::Phone, json!("11231234567 US"))["phone"],
+            "11231234567"
+        );
+        let link = stored(
+            ColumnKind::Link,
+            json!({"url": "https://x.com", "text": "X"}),
+        );
+        assert_eq!(
+            render_text(&column(ColumnKind::Link), Some(&link)),
+            "X - https://x.com"
+        );
+        let email = stored(ColumnKind::Email, json!("a@b.com Ada"));
+        assert_eq!(
+            (email["email"].clone(), email["text"].clone()),
+            (json!("a@b.com"), json!("Ada"))
+        );
+        assert_eq!(
+            stored(ColumnKind::Checkbox, json!({"checked": "true"}))["checked"],
+            "true"
+        );
+        let people = stored(
+            ColumnKind::People,
+            json!({"personsAndTeams": [{"id": 5, "kind": "team"}]}),
+        );
+        assert_eq!(
+            people["personsAndTeams"],
+            json!([{"id": 5, "kind": "team"}])
+        );
+        let relation = stored(ColumnKind::BoardRelation, json!({"item_ids": [70]}));
+        assert_eq!(linked_ids(Some(&relation)), [70]);
+        let date = stored(
+            ColumnKind::Date,
+            json!({"date": "2024-06-15", "time": "14:30"}),
+        );
+        assert_eq!(date["time"], "14:30:00");
+    }
+
+    #[test]
+    fn malformed_values_and_clears() {
+        assert!(write(ColumnKind::Numbers, json!("seven")).is_err());
+        assert!(
+            write(
+                ColumnKind::Phone,
+                json!({"phone": "123", "countryShortName": "usa"})
+            )
+            .is_err()
+        );
+        assert!(write(ColumnKind::Email, json!({"email": "not-an-email"})).is_err());
+        assert!(write(ColumnKind::Dropdown, json!({"labels": ["A"], "ids": [1]})).is_err());
+        assert!(write(ColumnKind::Dropdown, json!({"ids": [9]})).is_err());
+        assert!(write(ColumnKind::BoardRelation, json!({"item_ids": [71]})).is_err());
+        assert!(
+            write(
+                ColumnKind::People,
+                json!({"personsAndTeams": [{"id": 1, "kind": "robot"}]})
+            )
+            .is_err()
+        );
+        assert_eq!(
+            write(ColumnKind::Checkbox, json!({"checked": false})).unwrap(),
+            None
+        );
+        assert_eq!(write(ColumnKind::Status, Value::Null).unwrap(), None);
+        assert_eq!(write(ColumnKind::Text, json!("")).unwrap(), Some(json!("")));
+        let err = write(ColumnKind::Checkbox, json!("yes")).unwrap_err();
+        assert_eq!(err.code, "CorrectedValueException");
+    }
 }

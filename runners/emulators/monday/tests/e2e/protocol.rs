@@ -273,3 +273,22 @@ async fn board_relation_value_is_served_only_before_2025_04() {
         account_id
     );
 }
+
+#[tokio::test]
+async fn page_limits_above_500_are_rejected() {
+    let emu = emulator(options()).await;
+    let query = json!({ "query": "query { boards(ids: [9378000505]) { items_page(limit: 501) { cursor } } }" }).to_string();
+    let (status, _, body) = raw(&emu, Some(TOKEN), &query).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "InvalidArgumentException",
+        "{body}"
+    );
+    let ok = json!({ "query": "query { boards(ids: [9378000505]) { items_page(limit: 500) { cursor items { id } } } }" }).to_string();
+    let (_, _, body) = raw(&emu, Some(TOKEN), &ok).await;
+    assert_eq!(
+        body["data"]["boards"][0]["items_page"]["cursor"],
+        Value::Null,
+        "{body}"
+    );
+}
