@@ -1,6 +1,7 @@
 //! crmmap-engine integration tests (one binary).
 
 mod eval;
+mod fixtures;
 mod lead;
 mod mappings;
 mod plan;

@@ -4,8 +4,8 @@
 //! kind rules, restated below), a value that reached Salesforce from monday comes back the same
 //! after Salesforce → monday → Salesforce, through both systems' JSON formats.
 //!
-//! `first_names` and `last_name` are left out: they drop words and are not lenses, so a
-//! two-way field using them cannot round-trip (see the report of this crate).
+//! `first_names` and `last_name` are left out: they drop words, and the checker rejects them
+//! (like `round`) on two-way fields (E0403). `round` is kept: it round-trips anyway.
 
 use crmmap_dsl::model::*;
 use crmmap_engine::compile;
