@@ -178,7 +178,9 @@ fn assigned_json(plan: &Plan, a: &AssignPlan, v: &Value) -> Result<Json, EvalErr
 ///
 /// Only values that differ from `prior` are written; with no prior, only non-empty values are.
 /// Fields missing from the record (not selected) are left alone. The key column gets the record
-/// Id; the name comes from the name rule; `<-` links become [`LinkWrite`]s.
+/// Id; the name comes from the name rule (`None` when it is empty: a runner creating the item
+/// must pick a name itself); `<-` links become [`LinkWrite`]s, and an empty reference clears
+/// the column unless the column also sends links to Salesforce through another field.
 pub fn record_to_item(
     plan: &Plan,
     record: &Record,
@@ -237,6 +239,15 @@ pub fn record_to_item(
             continue;
         };
         let id = json.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+        // A column that also sends links to Salesforce through another field holds links made
+        // on monday: an empty reference here does not clear them.
+        let shared = plan
+            .links
+            .iter()
+            .any(|o| o.column == l.column && o.direction.to_salesforce() && o.via != l.via);
+        if id.is_none() && shared {
+            continue;
+        }
         let before = prior.links.get(&l.column).cloned().unwrap_or(None);
         if id != before {
             out.links.push(LinkWrite {

@@ -1,4 +1,4 @@
-//! Plans: what [`crate::compile`] makes of a checked model, one [`Plan`] per object.
+//! Plans: what [`crate::compile()`] makes of a checked model, one [`Plan`] per object.
 //!
 //! A plan holds everything evaluation needs with names resolved (translate tables are embedded,
 //! expression literals are exact numbers), plus static facts the runners use: the SOQL field

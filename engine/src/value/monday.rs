@@ -5,7 +5,7 @@
 //!   fragment fields (`label`, `values`, `linked_item_ids`) — [`ColumnRead`] and [`read`];
 //! - the webhook format: `value` / `previousValue` JSON *objects* whose shapes differ —
 //!   [`read_webhook`];
-//! - the write format for `column_values` — [`write`].
+//! - the write format for `column_values` — [`write()`].
 //!
 //! Metadata keys inside stored values (`changed_at`, `post_id`, `icon`, …) are ignored on read,
 //! so two stored values that differ only there read as the same `Value`.

@@ -186,6 +186,44 @@ fn only_changed_fields_are_written() {
 }
 
 #[test]
+fn an_empty_reference_keeps_links_made_on_monday() {
+    let plans = plans();
+    let plan = plans.plan("Lead").unwrap();
+    // The Account column also sends links to Salesforce (Linked_Account__c): a null
+    // ConvertedAccountId leaves it alone.
+    let prior = Prior {
+        links: [(
+            "board_relation_mks9cjfs".to_owned(),
+            Some("001000000000001AAA".to_owned()),
+        )]
+        .into(),
+        ..Prior::default()
+    };
+    let w = eval::record_to_item(plan, &sample(), Some(&prior), NOW).unwrap();
+    assert!(w.links.is_empty(), "{:?}", w.links);
+    // A `<->` link clears with its reference.
+    let contact = plans.plan("Contact").unwrap();
+    let prior = Prior {
+        links: [(
+            "board_relation_mks98dnn".to_owned(),
+            Some("001000000000001AAA".to_owned()),
+        )]
+        .into(),
+        ..Prior::default()
+    };
+    let r = record(json!({"Id": "003000000000001AAA", "AccountId": null}));
+    let w = eval::record_to_item(contact, &r, Some(&prior), NOW).unwrap();
+    assert_eq!(
+        w.links,
+        [LinkWrite {
+            column: "board_relation_mks98dnn".into(),
+            target: "Account".into(),
+            record_id: None
+        }]
+    );
+}
+
+#[test]
 fn cleared_fields_clear_columns() {
     let plans = plans();
     let plan = plans.plan("Lead").unwrap();
