@@ -208,7 +208,11 @@ impl Value {
                 _ => true,
             };
             if !(at_midnight(self) && at_midnight(other)) {
-                return structurally_same(self, other);
+                // Compare as instants (a date is its UTC midnight).
+                return match (self.convert(Kind::DateTime), other.convert(Kind::DateTime)) {
+                    (Ok(a), Ok(b)) => structurally_same(&a, &b),
+                    _ => structurally_same(self, other),
+                };
             }
         }
         match (self.convert(kind), other.convert(kind)) {
@@ -512,6 +516,9 @@ mod tests {
         assert!(day.same_as(&Value::DateTime(datetime!(2024-06-15 0:00 UTC)), Kind::Date));
         assert!(!day.same_as(&Value::DateTime(datetime!(2024-06-15 9:00 UTC)), Kind::Date));
         assert!(day.same_as(&Value::text("2024-06-15"), Kind::Date));
+        let at_nine = Value::DateTime(datetime!(2024-06-15 9:00 UTC));
+        assert!(at_nine.same_as(&Value::text("2024-06-15T11:00:00+02:00"), Kind::Date));
+        assert!(!at_nine.same_as(&Value::text("2024-06-15"), Kind::Date));
         assert!(Value::Null.same_as(&Value::Bool(false), Kind::Bool));
         assert!(!Value::Null.same_as(&Value::Bool(true), Kind::Bool));
         assert!(!Value::Null.same_as(&Value::text("x"), Kind::Text));
