@@ -11,6 +11,7 @@
 //! |---|---|
 //! | [`value`] | the canonical [`value::Value`], monday and Salesforce value formats, kind conversions, comparison |
 //! | [`transform`] | every step both ways, expression evaluation |
+//! | [`library`] | the transform reference as data, with examples that run as tests |
 //! | [`plan`] / [`compile()`] | plans with static facts (select list, fields and columns read and written, object order) |
 //! | [`eval`] | pure evaluation of changes into writes |
 //! | [`conflict`] | which side wins when both changed |
@@ -51,6 +52,7 @@ pub mod conflict;
 pub mod error;
 pub mod eval;
 pub mod explain;
+pub mod library;
 pub mod plan;
 pub mod transform;
 pub mod value;
