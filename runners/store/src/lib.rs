@@ -1,1 +1,155 @@
-//! State store for crmmap runners.
+//! The crmmap state store: everything the runners remember between two calls.
+//!
+//! ```text
+//!  webhook runner ─┐                         ┌─ SQLite (embedded default, `sqlite://crmmap.db`)
+//!                  ├──▶ Store (sqlx pool) ───┤
+//!  migrator ───────┘                         └─ PostgreSQL (`postgres://...`, shared by Lambdas)
+//! ```
+//!
+//! One [`Store`] type serves both runners and both backends:
+//!
+//! | what | methods | used by |
+//! |---|---|---|
+//! | item ↔ record links | [`Store::upsert_link`], [`Store::link_by_item`], [`Store::link_by_record`] | both |
+//! | last-synced values (echo and change detection) | [`Store::set_synced_values`], [`Store::synced_values`] | both |
+//! | processed events (idempotency) | [`Store::begin_event`], [`Store::finish_event`] | webhook |
+//! | create intents (crash-safe create) | [`Store::record_create_intent`], [`Store::complete_create_intent`] | webhook |
+//! | per-item ordering | [`Store::lock_item`] → [`ItemGuard`] | webhook |
+//! | sync log | [`Store::append_log`], [`Store::query_log`] | both, `crmmap log` |
+//! | watermarks | [`Store::watermark`], [`Store::advance_watermark`] | migrator |
+//! | run checkpoints | [`Store::start_run`], [`Store::save_progress`], [`Store::unfinished_run`] | migrator |
+//! | parked links | [`Store::park_link`], [`Store::parked_for_target`] | migrator |
+//! | retry queue | [`Store::enqueue_retry`], [`Store::claim_due_retries`], [`Store::fail_retry`] | both |
+//!
+//! The store never reads the clock: every method that records or compares a time
+//! takes `now`. Times are kept in UTC with microsecond precision on both backends.
+//! Migrations (`migrations/sqlite`, `migrations/postgres`) are applied by
+//! [`Store::connect`]; applying them again is a no-op.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use crmmap_store::{Store, EventStart, EventOutcome};
+//! use time::macros::datetime;
+//!
+//! let store = Store::connect("sqlite::memory:").await?;
+//! let now = datetime!(2026-01-01 12:00 UTC);
+//! store.upsert_link("9378000505", "123", "Lead", "00Q000000000001AAA", now).await?;
+//! assert_eq!(store.link_by_record("Lead", "00Q000000000001AAA").await?.unwrap().item_id, "123");
+//!
+//! assert_eq!(store.begin_event("b95777fd072aab62280dfb409b81232b", now).await?, EventStart::Started);
+//! store.finish_event("b95777fd072aab62280dfb409b81232b", EventOutcome::Applied, None, now).await?;
+//! assert_eq!(store.begin_event("b95777fd072aab62280dfb409b81232b", now).await?, EventStart::AlreadyApplied);
+//! # Ok::<(), crmmap_store::StoreError>(())
+//! # }).unwrap();
+//! ```
+
+mod db;
+mod error;
+mod events;
+mod intents;
+mod links;
+mod lock;
+mod log;
+mod parked;
+mod retry;
+mod runs;
+mod scrub;
+mod url;
+mod watermark;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use db::normalize_time;
+pub use error::{Result, StoreError};
+pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
+pub use intents::{CreateIntent, IntentStatus};
+pub use links::{Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_key};
+pub use lock::ItemGuard;
+pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
+pub use parked::{NewParkedLink, ParkedLink};
+pub use retry::{ClaimedRetry, FailOutcome, RetryItem, RetryPolicy, RetryStatus};
+pub use runs::{ObjectProgress, Run, RunStatus};
+pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};
+pub use url::{Backend, DATABASE_URL_ENV, DEFAULT_URL, effective_url, redact_url};
+pub use watermark::Watermark;
+
+use db::Pool;
+
+/// A handle on the state store. Cheap to clone: clones share one connection pool.
+///
+/// Build one per process (or per Lambda instance) with [`Store::connect`] and pass
+/// clones around.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    /// The URL with its password redacted.
+    url: String,
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .field("url", &self.inner.url)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the store and applies pending migrations.
+    ///
+    /// - `sqlite://PATH` opens (and creates when missing) an SQLite file in WAL mode,
+    ///   with a busy timeout and foreign keys on; `sqlite::memory:` is a private
+    ///   in-memory database (for tests).
+    /// - `postgres://...` / `postgresql://...` opens a pool on PostgreSQL.
+    ///
+    /// Migrations run on every connect and are idempotent; on PostgreSQL concurrent
+    /// connects (several Lambda instances) are serialized by an advisory lock. Errors
+    /// show the URL with its password redacted.
+    pub async fn connect(url: &str) -> Result<Store> {
+        let pool = Pool::connect(url).await?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                url: redact_url(url),
+            }),
+        })
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.inner.pool.backend()
+    }
+
+    /// The URL the store was opened with, password redacted.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Closes the pool: waits for checked-out connections to come back, then closes
+    /// them. Other clones of this store can no longer be used afterwards.
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+}
+
+/// Parses a text column that holds one of a fixed set of names.
+pub(crate) fn parse_enum<T>(
+    column: &'static str,
+    value: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T> {
+    parse(value).ok_or_else(|| StoreError::Corrupt {
+        column,
+        value: value.to_owned(),
+    })
+}

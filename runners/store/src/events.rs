@@ -1,0 +1,164 @@
+//! Processed webhook events: a delivery is applied at most once.
+
+use time::OffsetDateTime;
+
+use crate::db::{DbTime, with_pool};
+use crate::error::Result;
+use crate::{Store, StoreError};
+
+/// How long an event may stay `in progress` before another instance may take it
+/// over (the first one is presumed dead). Longer than the longest Lambda run (15
+/// minutes), so a live instance is never overtaken.
+pub const EVENT_LEASE: time::Duration = time::Duration::minutes(16);
+
+/// The key under which a monday delivery is deduplicated.
+///
+/// UNCERTAIN (monday-api.md §5.5): whether a redelivery repeats `triggerUuid` or
+/// carries a new one with `originalTriggerUuid` set to the first. Using the original
+/// when present and the trigger uuid otherwise is right in both cases. This is the
+/// one place that makes the choice.
+pub fn event_dedup_key<'a>(
+    trigger_uuid: &'a str,
+    original_trigger_uuid: Option<&'a str>,
+) -> &'a str {
+    match original_trigger_uuid {
+        Some(original) if !original.trim().is_empty() => original,
+        _ => trigger_uuid,
+    }
+}
+
+/// What [`Store::begin_event`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventStart {
+    /// This caller owns the event now and must apply it, then call
+    /// [`Store::finish_event`].
+    Started,
+    /// The event was applied before: change nothing, acknowledge the delivery.
+    AlreadyApplied,
+    /// Another instance is applying it right now: change nothing; the delivery may
+    /// be acknowledged or left to monday's retry.
+    InProgress,
+}
+
+/// How applying an event ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventOutcome {
+    /// Applied (or deliberately skipped): a redelivery changes nothing.
+    Applied,
+    /// Failed: a redelivery may start it again.
+    Failed,
+}
+
+impl Store {
+    /// Claims a delivery for applying, atomically.
+    ///
+    /// The first caller for a key gets [`EventStart::Started`] (a unique-key insert
+    /// decides, so exactly one of any number of concurrent callers, on any number of
+    /// instances sharing the database, wins). A later caller gets
+    /// [`EventStart::AlreadyApplied`] when it was applied, and
+    /// [`EventStart::InProgress`] while another owner holds it. An event that
+    /// [`EventOutcome::Failed`], or whose owner has held it longer than
+    /// [`EVENT_LEASE`] before `now`, is taken over: that caller gets `Started`.
+    ///
+    /// Pass the key from [`event_dedup_key`].
+    pub async fn begin_event(&self, key: &str, now: OffsetDateTime) -> Result<EventStart> {
+        let stale_before = DbTime::from(now - EVENT_LEASE);
+        let now = DbTime::from(now);
+        // Each statement is atomic on its own; the loop covers a state change between them.
+        for _ in 0..3 {
+            let inserted = with_pool!(self.pool(), pool => {
+                sqlx::query(
+                    "INSERT INTO processed_events (trigger_uuid, status, attempts, started_at) \
+                     VALUES ($1, 'in_progress', 1, $2) ON CONFLICT (trigger_uuid) DO NOTHING",
+                )
+                .bind(key)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+            if inserted == 1 {
+                return Ok(EventStart::Started);
+            }
+            let taken_over = with_pool!(self.pool(), pool => {
+                sqlx::query(
+                    "UPDATE processed_events \
+                     SET status = 'in_progress', attempts = attempts + 1, started_at = $2, \
+                         finished_at = NULL, detail = NULL \
+                     WHERE trigger_uuid = $1 \
+                       AND (status = 'failed' OR (status = 'in_progress' AND started_at < $3))",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(stale_before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+            if taken_over == 1 {
+                return Ok(EventStart::Started);
+            }
+            let status: Option<(String,)> = with_pool!(self.pool(), pool => {
+                sqlx::query_as("SELECT status FROM processed_events WHERE trigger_uuid = $1")
+                    .bind(key)
+                    .fetch_optional(pool)
+                    .await?
+            });
+            match status.as_ref().map(|s| s.0.as_str()) {
+                Some("applied") => return Ok(EventStart::AlreadyApplied),
+                Some("in_progress") => return Ok(EventStart::InProgress),
+                Some("failed") | None => continue,
+                Some(other) => {
+                    return Err(StoreError::Corrupt {
+                        column: "processed_events.status",
+                        value: other.to_owned(),
+                    });
+                }
+            }
+        }
+        // Three lost races in a row: someone else is working on it.
+        Ok(EventStart::InProgress)
+    }
+
+    /// Records how applying an event ended. Idempotent. `detail` is a short,
+    /// secret-free note (it is scrubbed defensively).
+    pub async fn finish_event(
+        &self,
+        key: &str,
+        outcome: EventOutcome,
+        detail: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        let status = match outcome {
+            EventOutcome::Applied => "applied",
+            EventOutcome::Failed => "failed",
+        };
+        let detail = detail.map(crate::scrub::scrub_secrets);
+        let now = DbTime::from(now);
+        with_pool!(self.pool(), pool => {
+            sqlx::query(
+                "UPDATE processed_events SET status = $2, detail = $3, finished_at = $4 \
+                 WHERE trigger_uuid = $1",
+            )
+            .bind(key)
+            .bind(status)
+            .bind(detail)
+            .bind(now)
+            .execute(pool)
+            .await?;
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn original_trigger_uuid_wins_when_present() {
+        assert_eq!(event_dedup_key("new", Some("first")), "first");
+        assert_eq!(event_dedup_key("new", None), "new");
+        assert_eq!(event_dedup_key("new", Some("")), "new");
+    }
+}

@@ -1,0 +1,204 @@
+//! Per-item ordering: events for one monday item are applied one at a time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use sqlx::Postgres;
+use sqlx::pool::PoolConnection;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::Store;
+use crate::db::Pool;
+use crate::error::Result;
+
+/// First key of the two-key advisory lock, so crmmap's locks cannot collide with
+/// another application's on a shared server (`"crm"` in ASCII).
+const PG_LOCK_NAMESPACE: i32 = 0x0063_726d;
+
+type LocalMap = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+/// Process-wide item locks for SQLite stores. Keyed by store URL and item, so two
+/// `Store`s on the same file in one process exclude each other too.
+static LOCAL_LOCKS: LazyLock<LocalMap> = LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Holds the lock of one monday item until [`ItemGuard::release`] or drop.
+///
+/// Release it explicitly with [`ItemGuard::release`]. If it is dropped instead (a
+/// panic, an early return), the lock is still freed: on PostgreSQL by closing the
+/// connection that holds it, which ends the session and its advisory locks.
+#[must_use = "the item is unlocked as soon as the guard is dropped"]
+pub struct ItemGuard {
+    inner: GuardInner,
+}
+
+enum GuardInner {
+    Local {
+        guard: Option<OwnedMutexGuard<()>>,
+        key: String,
+    },
+    Postgres {
+        conn: Option<PoolConnection<Postgres>>,
+        key: String,
+    },
+}
+
+impl std::fmt::Debug for ItemGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, key) = match &self.inner {
+            GuardInner::Local { key, .. } => ("local", key),
+            GuardInner::Postgres { key, .. } => ("postgres advisory", key),
+        };
+        f.debug_struct("ItemGuard")
+            .field("kind", &kind)
+            .field("key", key)
+            .finish()
+    }
+}
+
+fn item_key(board_id: &str, item_id: &str) -> String {
+    format!("monday-item:{board_id}:{item_id}")
+}
+
+impl Store {
+    /// Waits for and takes the lock of a monday item.
+    ///
+    /// Callers that lock the same item are served one at a time, in the order they
+    /// asked. On PostgreSQL this is a session advisory lock
+    /// (`pg_advisory_lock(namespace, hashtext(item))`) held on a dedicated pooled
+    /// connection, so it excludes every process sharing the database (several
+    /// Lambda instances); PostgreSQL queues waiters in arrival order. Two different
+    /// items may hash alike and then merely wait for each other. On SQLite it is a
+    /// fair in-process async mutex: an SQLite store serves one process.
+    pub async fn lock_item(&self, board_id: &str, item_id: &str) -> Result<ItemGuard> {
+        let key = item_key(board_id, item_id);
+        match self.pool() {
+            Pool::Sqlite(_) => {
+                let mutex = local_mutex(&self.local_key(&key));
+                let guard = mutex.lock_owned().await;
+                Ok(self.local_guard(key, guard))
+            }
+            Pool::Postgres(pool) => {
+                // If this future is dropped while waiting, the server may still grant
+                // the lock: the connection must then be closed, not pooled.
+                let mut conn = CloseUnlessKept(Some(pool.acquire().await?));
+                if let Some(c) = conn.0.as_mut() {
+                    sqlx::query("SELECT pg_advisory_lock($1, hashtext($2))")
+                        .bind(PG_LOCK_NAMESPACE)
+                        .bind(&key)
+                        .execute(&mut **c)
+                        .await?;
+                }
+                Ok(ItemGuard {
+                    inner: GuardInner::Postgres {
+                        conn: conn.0.take(),
+                        key,
+                    },
+                })
+            }
+        }
+    }
+
+    /// Takes the lock of a monday item if nobody holds it, without waiting.
+    pub async fn try_lock_item(&self, board_id: &str, item_id: &str) -> Result<Option<ItemGuard>> {
+        let key = item_key(board_id, item_id);
+        match self.pool() {
+            Pool::Sqlite(_) => {
+                let mutex = local_mutex(&self.local_key(&key));
+                Ok(mutex
+                    .try_lock_owned()
+                    .ok()
+                    .map(|g| self.local_guard(key, g)))
+            }
+            Pool::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let (got,): (bool,) =
+                    sqlx::query_as("SELECT pg_try_advisory_lock($1, hashtext($2))")
+                        .bind(PG_LOCK_NAMESPACE)
+                        .bind(&key)
+                        .fetch_one(&mut *conn)
+                        .await?;
+                Ok(got.then(|| ItemGuard {
+                    inner: GuardInner::Postgres {
+                        conn: Some(conn),
+                        key,
+                    },
+                }))
+            }
+        }
+    }
+
+    fn local_key(&self, key: &str) -> String {
+        format!("{}\u{0}{key}", self.url())
+    }
+
+    fn local_guard(&self, key: String, guard: OwnedMutexGuard<()>) -> ItemGuard {
+        ItemGuard {
+            inner: GuardInner::Local {
+                guard: Some(guard),
+                key: self.local_key(&key),
+            },
+        }
+    }
+}
+
+/// A pooled connection that is closed when dropped unless taken out.
+struct CloseUnlessKept(Option<PoolConnection<Postgres>>);
+
+impl Drop for CloseUnlessKept {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            c.close_on_drop();
+        }
+    }
+}
+
+fn local_mutex(key: &str) -> Arc<tokio::sync::Mutex<()>> {
+    let mut map = LOCAL_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(key.to_owned()).or_default().clone()
+}
+
+impl ItemGuard {
+    /// Releases the lock. The next waiter (if any) gets it.
+    pub async fn release(mut self) -> Result<()> {
+        if let GuardInner::Postgres { conn, key } = &mut self.inner {
+            if let Some(mut c) = conn.take() {
+                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+                    .bind(PG_LOCK_NAMESPACE)
+                    .bind(&*key)
+                    .execute(&mut *c)
+                    .await;
+                if let Err(e) = unlocked {
+                    // The session may still hold the lock: end it so the lock goes.
+                    c.close_on_drop();
+                    return Err(e.into());
+                }
+            }
+        }
+        // Local locks are released by Drop.
+        Ok(())
+    }
+}
+
+impl Drop for ItemGuard {
+    fn drop(&mut self) {
+        match &mut self.inner {
+            GuardInner::Local { guard, key } => {
+                drop(guard.take());
+                let mut map = LOCAL_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+                // Only the map holds the mutex: nobody waits, forget it.
+                if map
+                    .get(key.as_str())
+                    .is_some_and(|m| Arc::strong_count(m) == 1)
+                {
+                    map.remove(key.as_str());
+                }
+            }
+            GuardInner::Postgres { conn, .. } => {
+                if let Some(mut c) = conn.take() {
+                    // Not released explicitly: closing the session frees its advisory locks.
+                    c.close_on_drop();
+                }
+            }
+        }
+    }
+}
