@@ -156,6 +156,72 @@ impl Value {
         })
     }
 
+    /// A lossless JSON form, for storing values (for example the last-synced value of a
+    /// field): `null`, `{"text": …}`, `{"number": "1.5"}` (decimal text), `{"bool": …}`,
+    /// `{"date": "2024-06-15"}`, `{"datetime": "2024-06-15T14:30:00.123456789Z"}`,
+    /// `{"labels": […]}`.
+    ///
+    /// ```
+    /// use crmmap_engine::value::Value;
+    /// let v = Value::labels(["a", "b"]);
+    /// assert_eq!(Value::from_json(&v.to_json()).unwrap(), v);
+    /// ```
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Text(s) => json!({ "text": s }),
+            Value::Number(n) => json!({ "number": n.to_string() }),
+            Value::Bool(b) => json!({ "bool": b }),
+            Value::Date(d) => json!({ "date": format_date(*d) }),
+            Value::DateTime(t) => {
+                let t = t.to_offset(UtcOffset::UTC);
+                json!({ "datetime": format!(
+                    "{}T{:02}:{:02}:{:02}.{:09}Z",
+                    format_date(t.date()),
+                    t.hour(),
+                    t.minute(),
+                    t.second(),
+                    t.nanosecond()
+                ) })
+            }
+            Value::Labels(l) => json!({ "labels": l }),
+        }
+    }
+
+    /// Reads the form [`Value::to_json`] writes.
+    pub fn from_json(j: &serde_json::Value) -> Result<Value, EvalError> {
+        let bad = || EvalError::new(Code::KindMismatch, format!("`{j}` is not a stored value"));
+        let Some(obj) = j.as_object() else {
+            return if j.is_null() {
+                Ok(Value::Null)
+            } else {
+                Err(bad())
+            };
+        };
+        let (key, v) = obj
+            .iter()
+            .next()
+            .filter(|_| obj.len() == 1)
+            .ok_or_else(bad)?;
+        let text = || v.as_str().ok_or_else(bad);
+        Ok(match key.as_str() {
+            "text" => Value::Text(text()?.to_owned()),
+            "number" => Value::Number(Number::parse(text()?)?),
+            "bool" => Value::Bool(v.as_bool().ok_or_else(bad)?),
+            "date" => Value::Date(parse_date(text()?)?),
+            "datetime" => Value::DateTime(parse_datetime(text()?)?),
+            "labels" => Value::Labels(
+                v.as_array()
+                    .ok_or_else(bad)?
+                    .iter()
+                    .map(|l| l.as_str().map(str::to_owned).ok_or_else(bad))
+                    .collect::<Result<_, _>>()?,
+            ),
+            _ => return Err(bad()),
+        })
+    }
+
     /// A short rendering for messages and text conversion (labels joined with `;`).
     pub fn display(&self) -> String {
         match self {
@@ -497,6 +563,29 @@ mod tests {
             Value::Bool(true).convert(Kind::Date).unwrap_err().code,
             Code::KindMismatch
         );
+    }
+
+    #[test]
+    fn stored_json_rejects_other_shapes() {
+        use serde_json::json;
+        for bad in [
+            json!(5),
+            json!({"x": 1}),
+            json!({"text": 1}),
+            json!({"text": "a", "bool": true}),
+            json!({"labels": [1]}),
+        ] {
+            assert_eq!(
+                Value::from_json(&bad).unwrap_err().code,
+                Code::KindMismatch,
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            Value::from_json(&json!({"number": "x"})).unwrap_err().code,
+            Code::NotANumber
+        );
+        assert_eq!(Value::from_json(&json!(null)).unwrap(), Value::Null);
     }
 
     #[test]

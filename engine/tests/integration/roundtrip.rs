@@ -322,6 +322,21 @@ proptest! {
     }
 
     #[test]
+    fn stored_values_read_back_exactly(
+        v in prop_oneof![
+            Just(Value::Null),
+            text().prop_map(Value::Text),
+            number().prop_map(Value::Number),
+            any::<bool>().prop_map(Value::Bool),
+            day().prop_map(Value::Date),
+            (instant(), 0u32..1_000_000_000).prop_map(|(t, ns)| Value::DateTime(t.replace_nanosecond(ns).unwrap())),
+            prop::collection::vec(label(), 0..4).prop_map(Value::Labels),
+        ]
+    ) {
+        prop_assert_eq!(Value::from_json(&v.to_json()).unwrap(), v);
+    }
+
+    #[test]
     fn comparison_is_reflexive_and_symmetric(a in monday_value(ColumnType::Dropdown), b in monday_value(ColumnType::Dropdown)) {
         prop_assert!(a.same_as(&a, Kind::Labels));
         prop_assert_eq!(a.same_as(&b, Kind::Labels), b.same_as(&a, Kind::Labels));
