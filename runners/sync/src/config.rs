@@ -1,0 +1,417 @@
+//! `crmmap.toml` and the environment: where things are, and the credentials to reach them.
+//!
+//! The file never holds secrets; they come from environment variables (the same names on a
+//! workstation and in the Lambda):
+//!
+//! | variable | used for |
+//! |---|---|
+//! | `SF_CLIENT_ID`, `SF_CLIENT_SECRET` | every Salesforce flow but JWT bearer (which needs only the id) |
+//! | `SF_USERNAME`, `SF_PASSWORD` | `auth = "password"` (password with the security token appended) |
+//! | `SF_USERNAME`, `SF_PRIVATE_KEY` or `SF_PRIVATE_KEY_FILE` | `auth = "jwt_bearer"` (PEM) |
+//! | `SF_REFRESH_TOKEN` | `auth = "refresh_token"` |
+//! | `MONDAY_TOKEN` | the monday API |
+//! | `MONDAY_SIGNING_SECRET` | verifying signed webhooks |
+//! | `TELEGRAM_TOKEN`, `TELEGRAM_CHAT_ID`, `SLACK_WEBHOOK_URL` | alerts |
+//! | `DATABASE_URL` | overrides `[store] url` |
+
+use std::path::{Path, PathBuf};
+
+use crmmap_monday::MondayConfig;
+use crmmap_salesforce::{AuthFlow, Secret};
+use serde::Deserialize;
+
+/// The default configuration file.
+pub const DEFAULT_CONFIG: &str = "crmmap.toml";
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("`{path}` is not a valid crmmap configuration: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong (from the TOML parser).
+        message: String,
+    },
+    /// A required environment variable is not set.
+    #[error("environment variable `{0}` is not set (needed by {1})")]
+    MissingEnv(&'static str, String),
+    /// A value is not usable.
+    #[error("{0}")]
+    Value(String),
+}
+
+/// The parsed `crmmap.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Directory (or file) of the mappings, relative to the configuration file.
+    #[serde(default = "default_mappings")]
+    pub mappings: PathBuf,
+    /// The state store.
+    #[serde(default)]
+    pub store: StoreSection,
+    /// Salesforce.
+    #[serde(default)]
+    pub salesforce: SalesforceSection,
+    /// monday.com.
+    #[serde(default)]
+    pub monday: MondaySection,
+    /// Optional alerts.
+    #[serde(default)]
+    pub alerts: AlertsSection,
+    /// The webhook runner.
+    #[serde(default)]
+    pub webhook: WebhookSection,
+}
+
+fn default_mappings() -> PathBuf {
+    PathBuf::from("mappings")
+}
+
+/// `[store]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// `sqlite://crmmap.db` (default) or `postgres://…`.
+    #[serde(default = "default_store_url")]
+    pub url: String,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            url: default_store_url(),
+        }
+    }
+}
+
+fn default_store_url() -> String {
+    "sqlite://crmmap.db".into()
+}
+
+/// `[salesforce]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SalesforceSection {
+    /// Login host (or the org's My Domain, or an emulator).
+    #[serde(default = "default_login_url")]
+    pub login_url: String,
+    /// `v59.0` or `59.0`.
+    #[serde(default = "default_sf_version")]
+    pub api_version: String,
+    /// `password`, `client_credentials`, `jwt_bearer` or `refresh_token`.
+    #[serde(default = "default_auth")]
+    pub auth: String,
+    /// JWT audience when it is not the login URL.
+    pub audience: Option<String>,
+}
+
+impl Default for SalesforceSection {
+    fn default() -> Self {
+        SalesforceSection {
+            login_url: default_login_url(),
+            api_version: default_sf_version(),
+            auth: default_auth(),
+            audience: None,
+        }
+    }
+}
+
+fn default_login_url() -> String {
+    "https://login.salesforce.com".into()
+}
+
+fn default_sf_version() -> String {
+    "v62.0".into()
+}
+
+fn default_auth() -> String {
+    "client_credentials".into()
+}
+
+/// `[monday]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MondaySection {
+    /// GraphQL endpoint.
+    #[serde(default = "default_monday_url")]
+    pub api_url: String,
+    /// `API-Version` header.
+    #[serde(default = "default_monday_version")]
+    pub api_version: String,
+    /// Complexity budget per minute of the token (10,000,000 for a personal token).
+    pub complexity_budget: Option<u64>,
+    /// The monday user id of the API token, so that events caused by crmmap's own writes
+    /// are recognised (echo suppression).
+    pub user_id: Option<u64>,
+}
+
+impl Default for MondaySection {
+    fn default() -> Self {
+        MondaySection {
+            api_url: default_monday_url(),
+            api_version: default_monday_version(),
+            complexity_budget: None,
+            user_id: None,
+        }
+    }
+}
+
+fn default_monday_url() -> String {
+    crmmap_monday::config::DEFAULT_API_URL.into()
+}
+
+fn default_monday_version() -> String {
+    crmmap_monday::schema::SCHEMA_API_VERSION.into()
+}
+
+/// `[alerts]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlertsSection {
+    /// Send alerts to Telegram (`TELEGRAM_TOKEN`, `TELEGRAM_CHAT_ID`).
+    #[serde(default)]
+    pub telegram: bool,
+    /// Send alerts to Slack (`SLACK_WEBHOOK_URL`).
+    #[serde(default)]
+    pub slack: bool,
+    /// Telegram API base URL (tests point it at a local server).
+    pub telegram_api_url: Option<String>,
+}
+
+/// `[webhook]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSection {
+    /// Require monday's JWT signature (`MONDAY_SIGNING_SECRET`); otherwise a path token.
+    #[serde(default)]
+    pub require_signature: bool,
+    /// Name of the environment variable holding the secret path token (default
+    /// `CRMMAP_WEBHOOK_TOKEN`).
+    pub path_token_env: Option<String>,
+    /// Failed attempts after which a queued event is dead-lettered (default 8).
+    pub max_attempts: Option<u32>,
+}
+
+/// Everything a runner needs: the file's settings with secrets filled in from the environment.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The parsed file.
+    pub file: FileConfig,
+    /// The mappings path, resolved against the configuration file's directory.
+    pub mappings: PathBuf,
+    /// The store URL (`DATABASE_URL` wins over the file).
+    pub store_url: String,
+}
+
+impl Settings {
+    /// Reads `path` (default `./crmmap.toml`).
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let path = path.unwrap_or(Path::new(DEFAULT_CONFIG));
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Settings::parse(&text, path, base, |k| std::env::var(k).ok())
+    }
+
+    /// Parses configuration text; `env` looks up environment variables.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        base: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, ConfigError> {
+        let file: FileConfig = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: e.message().to_string(),
+        })?;
+        Ok(Settings::from_file(file, base, env))
+    }
+
+    /// Settings from an already parsed file.
+    pub fn from_file(
+        file: FileConfig,
+        base: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Settings {
+        let mappings = if file.mappings.is_absolute() {
+            file.mappings.clone()
+        } else {
+            base.join(&file.mappings)
+        };
+        let store_url = env("DATABASE_URL").unwrap_or_else(|| file.store.url.clone());
+        Settings {
+            file,
+            mappings,
+            store_url,
+        }
+    }
+
+    /// The Salesforce client configuration, with credentials from `env`.
+    pub fn salesforce(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<crmmap_salesforce::Config, ConfigError> {
+        let s = &self.file.salesforce;
+        let need = |name: &'static str| {
+            env(name).ok_or_else(|| ConfigError::MissingEnv(name, format!("auth = \"{}\"", s.auth)))
+        };
+        let auth = match s.auth.as_str() {
+            "password" => AuthFlow::Password {
+                client_id: need("SF_CLIENT_ID")?,
+                client_secret: Secret::new(need("SF_CLIENT_SECRET")?),
+                username: need("SF_USERNAME")?,
+                password: Secret::new(need("SF_PASSWORD")?),
+            },
+            "client_credentials" => AuthFlow::ClientCredentials {
+                client_id: need("SF_CLIENT_ID")?,
+                client_secret: Secret::new(need("SF_CLIENT_SECRET")?),
+            },
+            "jwt_bearer" => {
+                let key = match env("SF_PRIVATE_KEY") {
+                    Some(k) => k,
+                    None => {
+                        let file = need("SF_PRIVATE_KEY_FILE")?;
+                        std::fs::read_to_string(&file).map_err(|e| {
+                            ConfigError::Value(format!(
+                                "cannot read SF_PRIVATE_KEY_FILE `{file}`: {e}"
+                            ))
+                        })?
+                    }
+                };
+                AuthFlow::JwtBearer {
+                    client_id: need("SF_CLIENT_ID")?,
+                    username: need("SF_USERNAME")?,
+                    private_key_pem: Secret::new(key),
+                    audience: s.audience.clone(),
+                }
+            }
+            "refresh_token" => AuthFlow::RefreshToken {
+                client_id: need("SF_CLIENT_ID")?,
+                client_secret: env("SF_CLIENT_SECRET").map(Secret::new),
+                refresh_token: Secret::new(need("SF_REFRESH_TOKEN")?),
+            },
+            other => {
+                return Err(ConfigError::Value(format!(
+                    "unknown salesforce auth `{other}`: use password, client_credentials, jwt_bearer or refresh_token"
+                )));
+            }
+        };
+        let mut config = crmmap_salesforce::Config::new(s.login_url.trim_end_matches('/'), auth);
+        config.api_version = s.api_version.trim_start_matches('v').to_string();
+        Ok(config)
+    }
+
+    /// The monday client configuration, with the token from `env`.
+    pub fn monday(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<MondayConfig, ConfigError> {
+        let m = &self.file.monday;
+        let token = env("MONDAY_TOKEN")
+            .ok_or_else(|| ConfigError::MissingEnv("MONDAY_TOKEN", "the monday API".into()))?;
+        let url = url::Url::parse(&m.api_url).map_err(|e| {
+            ConfigError::Value(format!("monday api_url `{}` is not a URL: {e}", m.api_url))
+        })?;
+        let mut config = MondayConfig::new(token).with_api_url(url);
+        config.api_version = m.api_version.clone();
+        if let Some(budget) = m.complexity_budget {
+            config.complexity_budget_per_minute = budget;
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        move |k| pairs.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone())
+    }
+
+    #[test]
+    fn the_documented_example_parses_with_defaults() {
+        let text = r#"
+mappings = "mappings"
+[store]
+url = "sqlite://crmmap.db"
+[salesforce]
+login_url   = "https://login.salesforce.com"
+api_version = "v59.0"
+auth        = "password"
+[monday]
+api_url     = "https://api.monday.com/v2"
+api_version = "2026-10"
+[alerts]
+"#;
+        let s = Settings::parse(
+            text,
+            Path::new("crmmap.toml"),
+            Path::new("/srv/app"),
+            env(&[]),
+        )
+        .unwrap();
+        assert_eq!(s.mappings, Path::new("/srv/app/mappings"));
+        assert_eq!(s.store_url, "sqlite://crmmap.db");
+        let sf = s
+            .salesforce(env(&[
+                ("SF_CLIENT_ID", "id"),
+                ("SF_CLIENT_SECRET", "s3cret"),
+                ("SF_USERNAME", "u@example.org"),
+                ("SF_PASSWORD", "pw-and-token"),
+            ]))
+            .unwrap();
+        assert_eq!(sf.api_version, "59.0");
+        assert!(!format!("{sf:?}").contains("s3cret"));
+        assert!(!format!("{sf:?}").contains("pw-and-token"));
+    }
+
+    #[test]
+    fn database_url_overrides_the_file() {
+        let s = Settings::parse(
+            "[store]\nurl = \"sqlite://a.db\"\n",
+            Path::new("c.toml"),
+            Path::new("."),
+            env(&[("DATABASE_URL", "postgres://db/crmmap")]),
+        )
+        .unwrap();
+        assert_eq!(s.store_url, "postgres://db/crmmap");
+    }
+
+    #[test]
+    fn missing_credentials_and_bad_keys_are_named() {
+        let s = Settings::parse("", Path::new("c.toml"), Path::new("."), env(&[])).unwrap();
+        let e = s.salesforce(env(&[("SF_CLIENT_ID", "id")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "environment variable `SF_CLIENT_SECRET` is not set (needed by auth = \"client_credentials\")"
+        );
+        let e = s.monday(env(&[])).unwrap_err();
+        assert!(e.to_string().contains("MONDAY_TOKEN"));
+        let e = Settings::parse(
+            "[store]\nuri = 1\n",
+            Path::new("c.toml"),
+            Path::new("."),
+            env(&[]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("unknown field `uri`"), "{e}");
+    }
+}

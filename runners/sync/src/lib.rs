@@ -1,0 +1,12 @@
+//! crmmap's runners: everything that does I/O around the pure engine.
+//!
+//! ```text
+//! crmmap.toml + env ──config──▶ Settings ──context──▶ RunContext (plans, clients, store)
+//!                                                     ├─ migrate: Salesforce pages → monday writes
+//!                                                     └─ webhook: monday events → Salesforce writes
+//! ```
+
+pub mod config;
+pub mod mappings;
+
+pub use config::{ConfigError, Settings};
