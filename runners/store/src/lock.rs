@@ -127,6 +127,34 @@ impl Store {
         }
     }
 
+    /// How many callers are waiting for the lock of an item (for diagnostics and
+    /// tests). On PostgreSQL this counts waiting sessions on the whole server.
+    pub async fn item_lock_waiters(&self, board_id: &str, item_id: &str) -> Result<usize> {
+        let key = item_key(board_id, item_id);
+        match self.pool() {
+            Pool::Sqlite(_) => {
+                let map = LOCAL_LOCKS.lock().unwrap_or_else(|e| e.into_inner());
+                Ok(map.get(&self.local_key(&key)).map_or(0, |m| {
+                    let held = usize::from(m.try_lock().is_err());
+                    // One reference is the map's, one the holder's; the rest wait.
+                    Arc::strong_count(m).saturating_sub(1 + held)
+                }))
+            }
+            Pool::Postgres(pool) => {
+                let (n,): (i64,) = sqlx::query_as(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                     AND classid::bigint = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295) \
+                     AND objsubid = 2",
+                )
+                .bind(i64::from(PG_LOCK_NAMESPACE))
+                .bind(&key)
+                .fetch_one(pool)
+                .await?;
+                Ok(usize::try_from(n).unwrap_or(0))
+            }
+        }
+    }
+
     fn local_key(&self, key: &str) -> String {
         format!("{}\u{0}{key}", self.url())
     }

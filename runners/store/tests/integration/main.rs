@@ -1,0 +1,53 @@
+//! The store test suite: every test in `suite` runs against a fresh SQLite file and,
+//! when `CRMMAP_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database.
+
+mod harness;
+mod suite;
+
+/// Generates one `#[tokio::test]` per backend for each suite function.
+macro_rules! store_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = crate::harness::TestDb::sqlite().await;
+                    crate::suite::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
+                    crate::suite::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+store_tests!(
+    migrations_apply_again_on_reconnect,
+    links_upsert_and_lookup_both_ways,
+    link_conflicts_and_repointing,
+    synced_values_set_many_and_read_back,
+    event_dedup_exactly_one_starts_under_concurrency,
+    event_failed_or_stale_is_taken_over,
+    create_intent_survives_a_crash,
+    item_lock_excludes_across_stores,
+    item_lock_serves_waiters_in_order,
+    item_lock_dropped_guard_frees_the_item,
+    sync_log_filters_newest_first,
+    sync_log_scrubs_secrets,
+    watermark_keeps_ties_by_id,
+    checkpoints_resume_after_a_crash,
+    parked_links_wait_for_their_target,
+    retry_backoff_and_dead_letter,
+    retry_concurrent_claimers_never_share_an_item,
+    retry_expired_claim_is_lost,
+    url_password_never_shown,
+);

@@ -1,0 +1,1119 @@
+//! The store behaviours, written once and run on every backend.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crmmap_store::{
+    Action, Backend, EVENT_LEASE, EventOutcome, EventStart, FailOutcome, IntentStatus, LogEntry,
+    LogFilter, NewParkedLink, RetryPolicy, RetryStatus, RunStatus, RunnerKind, SetValue, Side,
+    Store, StoreError, Watermark, column_key, field_key,
+};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::harness::{TestDb, wait_until};
+
+const BOARD: &str = "9378000505";
+const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
+
+fn at(minutes: i64) -> OffsetDateTime {
+    T0 + time::Duration::minutes(minutes)
+}
+
+pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
+    let store = db.store();
+    store
+        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
+        .await
+        .unwrap();
+    // Two more connects at once: migrations are already applied, and concurrent
+    // migrators must not trip over each other.
+    let (a, b) = tokio::join!(db.connect_again(), db.connect_again());
+    for s in [&a, &b] {
+        let link = s
+            .link_by_item(BOARD, "1")
+            .await
+            .unwrap()
+            .expect("data kept across reconnect");
+        assert_eq!(link.record_id, "00Q000000000001AAA");
+    }
+    a.close().await;
+    b.close().await;
+}
+
+pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
+    let store = db.store();
+    let created = store
+        .upsert_link(BOARD, "101", "Lead", "00Q1", at(0))
+        .await
+        .unwrap();
+    assert_eq!((created.created_at, created.updated_at), (at(0), at(0)));
+    store
+        .upsert_link(BOARD, "102", "Lead", "00Q2", at(0))
+        .await
+        .unwrap();
+    store
+        .upsert_link("999", "201", "Account", "0011", at(0))
+        .await
+        .unwrap();
+
+    let by_item = store.link_by_item(BOARD, "101").await.unwrap().unwrap();
+    assert_eq!(
+        (by_item.object.as_str(), by_item.record_id.as_str()),
+        ("Lead", "00Q1")
+    );
+    let by_record = store.link_by_record("Lead", "00Q2").await.unwrap().unwrap();
+    assert_eq!(
+        (by_record.board_id.as_str(), by_record.item_id.as_str()),
+        (BOARD, "102")
+    );
+    assert!(
+        store
+            .link_by_record("Account", "00Q2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.link_by_item(BOARD, "404").await.unwrap().is_none());
+
+    // Upserting again is idempotent but moves updated_at.
+    let again = store
+        .upsert_link(BOARD, "101", "Lead", "00Q1", at(5))
+        .await
+        .unwrap();
+    assert_eq!((again.created_at, again.updated_at), (at(0), at(5)));
+
+    let leads: Vec<String> = store
+        .links_for_object("Lead")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.item_id)
+        .collect();
+    assert_eq!(leads, ["101", "102"]);
+
+    assert!(store.delete_link(BOARD, "102").await.unwrap());
+    assert!(!store.delete_link(BOARD, "102").await.unwrap());
+    assert!(
+        store
+            .link_by_record("Lead", "00Q2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn link_conflicts_and_repointing(db: &TestDb) {
+    let store = db.store();
+    store
+        .upsert_link(BOARD, "1", "Lead", "00QA", T0)
+        .await
+        .unwrap();
+    store
+        .upsert_link(BOARD, "2", "Lead", "00QB", T0)
+        .await
+        .unwrap();
+    let value = |key: &str| SetValue {
+        key: key.into(),
+        value: json!("x"),
+        source: Side::Monday,
+    };
+    store
+        .set_synced_values(BOARD, "1", &[value("name")], T0)
+        .await
+        .unwrap();
+
+    // A record belongs to one item only.
+    let err = store
+        .upsert_link(BOARD, "2", "Lead", "00QA", at(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::LinkConflict { .. }), "{err}");
+    assert_eq!(
+        store
+            .link_by_item(BOARD, "2")
+            .await
+            .unwrap()
+            .unwrap()
+            .record_id,
+        "00QB"
+    );
+
+    // Same pairing again keeps the synced values; a new pairing drops them.
+    store
+        .upsert_link(BOARD, "1", "Lead", "00QA", at(2))
+        .await
+        .unwrap();
+    assert_eq!(store.synced_values(BOARD, "1").await.unwrap().len(), 1);
+    store
+        .upsert_link(BOARD, "1", "Lead", "00QC", at(3))
+        .await
+        .unwrap();
+    assert!(store.synced_values(BOARD, "1").await.unwrap().is_empty());
+    assert!(
+        store
+            .link_by_record("Lead", "00QA")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Deleting a link deletes its values.
+    store
+        .set_synced_values(BOARD, "1", &[value("name")], at(4))
+        .await
+        .unwrap();
+    store.delete_link(BOARD, "1").await.unwrap();
+    store
+        .upsert_link(BOARD, "1", "Lead", "00QC", at(5))
+        .await
+        .unwrap();
+    assert!(store.synced_values(BOARD, "1").await.unwrap().is_empty());
+}
+
+pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
+    let store = db.store();
+    store
+        .upsert_link(BOARD, "7", "Lead", "00Q7", T0)
+        .await
+        .unwrap();
+    let status = column_key("color_mksj2adq");
+    let first = field_key("FirstName");
+    store
+        .set_synced_values(
+            BOARD,
+            "7",
+            &[
+                SetValue {
+                    key: status.clone(),
+                    value: json!({"label": "Working"}),
+                    source: Side::Monday,
+                },
+                SetValue {
+                    key: first.clone(),
+                    value: json!("Ada"),
+                    source: Side::Salesforce,
+                },
+                SetValue {
+                    key: "name".into(),
+                    value: json!("Acme"),
+                    source: Side::Monday,
+                },
+            ],
+            at(1),
+        )
+        .await
+        .unwrap();
+    store
+        .set_synced_values(
+            BOARD,
+            "7",
+            &[SetValue {
+                key: first.clone(),
+                value: json!(null),
+                source: Side::Monday,
+            }],
+            at(2),
+        )
+        .await
+        .unwrap();
+    let values = store.synced_values(BOARD, "7").await.unwrap();
+    let keys: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+    assert_eq!(keys, ["column:color_mksj2adq", "field:FirstName", "name"]);
+    assert_eq!(values[0].value, json!({"label": "Working"}));
+    assert_eq!(
+        (values[0].source, values[0].synced_at),
+        (Side::Monday, at(1))
+    );
+    assert_eq!(values[1].value, json!(null));
+    assert_eq!(
+        (values[1].source, values[1].synced_at),
+        (Side::Monday, at(2))
+    );
+
+    let err = store
+        .set_synced_values(
+            BOARD,
+            "8",
+            &[SetValue {
+                key: "name".into(),
+                value: json!(1),
+                source: Side::Monday,
+            }],
+            T0,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownLink { .. }), "{err}");
+}
+
+pub async fn event_dedup_exactly_one_starts_under_concurrency(db: &TestDb) {
+    let other = db.connect_again().await;
+    let uuid = "b95777fd072aab62280dfb409b81232b";
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let s = if i % 2 == 0 {
+                db.store().clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move { s.begin_event(uuid, T0).await.unwrap() })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    let started = results
+        .iter()
+        .filter(|r| **r == EventStart::Started)
+        .count();
+    assert_eq!(started, 1, "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, EventStart::Started | EventStart::InProgress))
+    );
+
+    db.store()
+        .finish_event(uuid, EventOutcome::Applied, Some("updated Lead"), at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.begin_event(uuid, at(2)).await.unwrap(),
+        EventStart::AlreadyApplied
+    );
+    // Long after: still applied (dedup does not expire).
+    assert_eq!(
+        other.begin_event(uuid, at(60 * 24)).await.unwrap(),
+        EventStart::AlreadyApplied
+    );
+    other.close().await;
+}
+
+pub async fn event_failed_or_stale_is_taken_over(db: &TestDb) {
+    let store = db.store();
+    assert_eq!(
+        store.begin_event("e1", T0).await.unwrap(),
+        EventStart::Started
+    );
+    store
+        .finish_event("e1", EventOutcome::Failed, Some("salesforce 503"), at(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.begin_event("e1", at(2)).await.unwrap(),
+        EventStart::Started
+    );
+    assert_eq!(
+        store.begin_event("e1", at(3)).await.unwrap(),
+        EventStart::InProgress
+    );
+
+    // An owner that died: taken over once its lease is over, not before.
+    assert_eq!(
+        store.begin_event("e2", T0).await.unwrap(),
+        EventStart::Started
+    );
+    let almost = T0 + EVENT_LEASE - time::Duration::seconds(1);
+    assert_eq!(
+        store.begin_event("e2", almost).await.unwrap(),
+        EventStart::InProgress
+    );
+    let after = T0 + EVENT_LEASE + time::Duration::seconds(1);
+    assert_eq!(
+        store.begin_event("e2", after).await.unwrap(),
+        EventStart::Started
+    );
+    assert_eq!(
+        store.begin_event("e2", after).await.unwrap(),
+        EventStart::InProgress
+    );
+}
+
+pub async fn create_intent_survives_a_crash(db: &TestDb) {
+    let intent = db
+        .store()
+        .record_create_intent(BOARD, "55", "Lead", "crmmap-key-1", T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (intent.status, intent.record_id.as_deref()),
+        (IntentStatus::Pending, None)
+    );
+
+    // The process dies after creating the record in Salesforce, before the write-back.
+    db.store().close().await;
+    let store = db.connect_again().await;
+
+    let pending = store
+        .pending_create_intent(BOARD, "55")
+        .await
+        .unwrap()
+        .expect("intent survived");
+    assert_eq!(pending.idempotency_key, "crmmap-key-1");
+    assert_eq!(pending.object, "Lead");
+    // The retry records its intent again with a new key: the first key wins.
+    let again = store
+        .record_create_intent(BOARD, "55", "Lead", "crmmap-key-2", at(1))
+        .await
+        .unwrap();
+    assert_eq!(again.idempotency_key, "crmmap-key-1");
+    assert_eq!(again.created_at, T0);
+    let stale = store.pending_create_intents(at(1)).await.unwrap();
+    assert_eq!(stale.len(), 1);
+    assert!(store.pending_create_intents(T0).await.unwrap().is_empty());
+
+    // Reconciled: the record found by key is linked, the intent completed.
+    let link = store
+        .complete_create_intent(BOARD, "55", "00Q55", at(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        (link.object.as_str(), link.record_id.as_str()),
+        ("Lead", "00Q55")
+    );
+    assert!(
+        store
+            .pending_create_intent(BOARD, "55")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let done = store.create_intent(BOARD, "55").await.unwrap().unwrap();
+    assert_eq!(
+        (done.status, done.record_id.as_deref()),
+        (IntentStatus::Completed, Some("00Q55"))
+    );
+    assert_eq!(done.completed_at, Some(at(2)));
+    // Completing twice is harmless.
+    store
+        .complete_create_intent(BOARD, "55", "00Q55", at(3))
+        .await
+        .unwrap();
+    let again = store
+        .record_create_intent(BOARD, "55", "Lead", "crmmap-key-3", at(4))
+        .await
+        .unwrap();
+    assert_eq!(again.status, IntentStatus::Completed);
+
+    let err = store
+        .complete_create_intent(BOARD, "56", "00Q56", at(2))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownIntent { .. }), "{err}");
+    // A record already linked elsewhere: refused, the intent stays pending.
+    store
+        .record_create_intent(BOARD, "57", "Lead", "crmmap-key-57", at(2))
+        .await
+        .unwrap();
+    let err = store
+        .complete_create_intent(BOARD, "57", "00Q55", at(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::LinkConflict { .. }), "{err}");
+    assert!(
+        store
+            .pending_create_intent(BOARD, "57")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.close().await;
+}
+
+pub async fn item_lock_excludes_across_stores(db: &TestDb) {
+    let other = db.connect_again().await;
+    let guard = db.store().lock_item(BOARD, "1").await.unwrap();
+    assert!(
+        other.try_lock_item(BOARD, "1").await.unwrap().is_none(),
+        "second store got a held lock"
+    );
+    // Another item is independent.
+    let g2 = other
+        .try_lock_item(BOARD, "2")
+        .await
+        .unwrap()
+        .expect("other item is free");
+    g2.release().await.unwrap();
+    guard.release().await.unwrap();
+    let again = other
+        .try_lock_item(BOARD, "1")
+        .await
+        .unwrap()
+        .expect("released lock is free");
+    again.release().await.unwrap();
+
+    // Under contention from two stores, never two holders at once.
+    let inside = Arc::new(Mutex::new((0u32, 0u32)));
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let s = if i % 2 == 0 {
+                db.store().clone()
+            } else {
+                other.clone()
+            };
+            let inside = inside.clone();
+            tokio::spawn(async move {
+                let g = s.lock_item(BOARD, "hot").await.unwrap();
+                {
+                    let mut n = inside.lock().unwrap();
+                    n.0 += 1;
+                    n.1 = n.1.max(n.0);
+                }
+                tokio::task::yield_now().await;
+                s.append_log(&LogEntry::new(T0, RunnerKind::Webhook, Action::Updated))
+                    .await
+                    .unwrap();
+                inside.lock().unwrap().0 -= 1;
+                g.release().await.unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(inside.lock().unwrap().1, 1, "two holders at once");
+    other.close().await;
+}
+
+pub async fn item_lock_serves_waiters_in_order(db: &TestDb) {
+    // Two stores with their own pools: two Lambda instances on one database.
+    let second = db.connect_again().await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let first = db.store().lock_item(BOARD, "42").await.unwrap();
+
+    let spawn_waiter = |store: Store, name: &'static str| {
+        let order = order.clone();
+        tokio::spawn(async move {
+            let g = store.lock_item(BOARD, "42").await.unwrap();
+            order.lock().unwrap().push(name);
+            g.release().await.unwrap();
+        })
+    };
+    let b = spawn_waiter(second.clone(), "B");
+    wait_until("B waits", || async {
+        db.store().item_lock_waiters(BOARD, "42").await.unwrap() == 1
+    })
+    .await;
+    let c = spawn_waiter(db.store().clone(), "C");
+    wait_until("C waits", || async {
+        db.store().item_lock_waiters(BOARD, "42").await.unwrap() == 2
+    })
+    .await;
+    let d = spawn_waiter(second.clone(), "D");
+    wait_until("D waits", || async {
+        db.store().item_lock_waiters(BOARD, "42").await.unwrap() == 3
+    })
+    .await;
+
+    order.lock().unwrap().push("A");
+    first.release().await.unwrap();
+    for t in [b, c, d] {
+        t.await.unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), ["A", "B", "C", "D"]);
+    assert_eq!(db.store().item_lock_waiters(BOARD, "42").await.unwrap(), 0);
+    second.close().await;
+}
+
+pub async fn item_lock_dropped_guard_frees_the_item(db: &TestDb) {
+    let other = db.connect_again().await;
+    {
+        let _guard = db.store().lock_item(BOARD, "9").await.unwrap();
+        assert!(other.try_lock_item(BOARD, "9").await.unwrap().is_none());
+        // Dropped without release (a panic, an early return).
+    }
+    // On PostgreSQL the lock goes with the closed session, which takes a moment.
+    let mut got = None;
+    for _ in 0..2_000 {
+        if let Some(g) = other.try_lock_item(BOARD, "9").await.unwrap() {
+            got = Some(g);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    got.expect("a dropped guard never freed the item")
+        .release()
+        .await
+        .unwrap();
+    other.close().await;
+}
+
+pub async fn sync_log_filters_newest_first(db: &TestDb) {
+    let store = db.store();
+    let entries = [
+        LogEntry::new(at(0), RunnerKind::Migrate, Action::Created)
+            .object("Lead")
+            .item(BOARD, "1")
+            .record("00Q1"),
+        LogEntry::new(at(1), RunnerKind::Migrate, Action::Failed)
+            .object("Lead")
+            .record("00Q2")
+            .reason("monday returned 500")
+            .request("create_item board 9378000505")
+            .response("500 internal error"),
+        LogEntry::new(at(2), RunnerKind::Webhook, Action::Skipped)
+            .object("Account")
+            .trigger("t-1")
+            .reason("echo of our own write"),
+        LogEntry::new(at(3), RunnerKind::Retry, Action::Failed)
+            .object("Account")
+            .reason("timeout"),
+        LogEntry::new(at(3), RunnerKind::Webhook, Action::Updated)
+            .object("Lead")
+            .item(BOARD, "1"),
+    ];
+    let mut ids = Vec::new();
+    for e in &entries {
+        ids.push(store.append_log(e).await.unwrap());
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+
+    let all = store.query_log(&LogFilter::default()).await.unwrap();
+    let got: Vec<i64> = all.iter().map(|r| r.id).collect();
+    assert_eq!(
+        got,
+        [ids[4], ids[3], ids[2], ids[1], ids[0]],
+        "newest first, ties by id"
+    );
+    assert_eq!(all[3].entry, entries[1]);
+
+    let failed = store
+        .query_log(&LogFilter {
+            failed_only: true,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        failed.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[3], ids[1]]
+    );
+
+    let since = store
+        .query_log(&LogFilter {
+            since: Some(at(2)),
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        since.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[4], ids[3], ids[2]]
+    );
+
+    let filter = LogFilter {
+        failed_only: true,
+        since: Some(at(2)),
+        object: Some("Account".into()),
+        limit: 10,
+    };
+    let combined = store.query_log(&filter).await.unwrap();
+    assert_eq!(combined.iter().map(|r| r.id).collect::<Vec<_>>(), [ids[3]]);
+
+    let leads = store
+        .query_log(&LogFilter {
+            object: Some("Lead".into()),
+            limit: 2,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        leads.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[4], ids[1]]
+    );
+}
+
+pub async fn sync_log_scrubs_secrets(db: &TestDb) {
+    let store = db.store();
+    let session = "00D5g000004abcdEAA!ARQAQH7mC0VBqZsecretpart";
+    let entry = LogEntry::new(T0, RunnerKind::Webhook, Action::Failed)
+        .reason(format!("auth failed for {session}"))
+        .request("PATCH /sobjects/Lead/00Q1 Authorization: Bearer abc123SECRET")
+        .response(r#"{"access_token":"tok-SECRET-9","error":"invalid_grant"}"#);
+    store.append_log(&entry).await.unwrap();
+    let row = store
+        .query_log(&LogFilter::default())
+        .await
+        .unwrap()
+        .remove(0);
+    let text = format!("{:?}", row.entry);
+    for secret in ["ARQAQH7mC0VBqZsecretpart", "abc123SECRET", "tok-SECRET-9"] {
+        assert!(!text.contains(secret), "secret `{secret}` stored: {text}");
+    }
+    assert!(
+        row.entry
+            .request_summary
+            .unwrap()
+            .starts_with("PATCH /sobjects/Lead/00Q1")
+    );
+    assert!(
+        row.entry
+            .response_summary
+            .unwrap()
+            .contains("invalid_grant")
+    );
+}
+
+pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
+    let store = db.store();
+    assert!(store.watermark("Lead").await.unwrap().is_none());
+    let ts = "2026-02-01T10:00:00.000+0000";
+    let w1 = Watermark::from_salesforce(ts, "00Q000000000003AAA").unwrap();
+    assert!(store.advance_watermark("Lead", &w1, T0).await.unwrap());
+
+    // A page ended in the middle of records sharing the timestamp: the Id is kept.
+    let stored = store.watermark("Lead").await.unwrap().unwrap();
+    assert_eq!(stored, w1);
+    assert!(stored.covers(w1.modstamp, "00Q000000000002AAA"));
+    assert!(
+        !stored.covers(w1.modstamp, "00Q000000000004AAA"),
+        "a record sharing the timestamp was skipped"
+    );
+
+    // Forward within the tie, never back.
+    let w2 = Watermark::from_salesforce(ts, "00Q000000000005AAA").unwrap();
+    assert!(store.advance_watermark("Lead", &w2, at(1)).await.unwrap());
+    assert!(!store.advance_watermark("Lead", &w1, at(2)).await.unwrap());
+    let earlier = Watermark::from_salesforce("2026-02-01T09:59:59.999+0000", "00Q9").unwrap();
+    assert!(
+        !store
+            .advance_watermark("Lead", &earlier, at(2))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.watermark("Lead").await.unwrap().unwrap(), w2);
+
+    // Ids compare byte-wise (case-sensitive), the same in Rust and in the database.
+    let upper = Watermark::new(w2.modstamp, "00Q000000000005AAZ");
+    let lower = Watermark::new(w2.modstamp, "00Q000000000005AAa");
+    assert!(
+        store
+            .advance_watermark("Lead", &upper, at(3))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .advance_watermark("Lead", &lower, at(3))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .advance_watermark("Lead", &upper, at(3))
+            .await
+            .unwrap()
+    );
+
+    // Sub-second precision survives (and orders) on both backends.
+    let later = Watermark::from_salesforce("2026-02-01T10:00:00.001+0000", "00Q0").unwrap();
+    assert!(
+        store
+            .advance_watermark("Lead", &later, at(4))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.watermark("Lead").await.unwrap().unwrap().modstamp,
+        datetime!(2026-02-01 10:00:00.001 UTC)
+    );
+
+    // An operator may reset it; objects are independent.
+    store.set_watermark("Lead", &w1, at(5)).await.unwrap();
+    assert_eq!(store.watermark("Lead").await.unwrap().unwrap(), w1);
+    assert!(store.watermark("Account").await.unwrap().is_none());
+    assert!(store.clear_watermark("Lead").await.unwrap());
+    assert!(store.watermark("Lead").await.unwrap().is_none());
+}
+
+pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
+    let store = db.store();
+    let old = store
+        .start_run("run-0", "migrate", &json!({}), T0)
+        .await
+        .unwrap();
+    store
+        .finish_run(&old.id, RunStatus::Finished, at(1))
+        .await
+        .unwrap();
+    let options = json!({"objects": ["Lead", "Account"], "full": false});
+    let run = store
+        .start_run("run-1", "migrate", &options, at(2))
+        .await
+        .unwrap();
+    assert_eq!((run.status, run.objects.len()), (RunStatus::Running, 0));
+    assert!(
+        store
+            .start_run("run-1", "migrate", &options, at(2))
+            .await
+            .is_err(),
+        "run ids are unique"
+    );
+
+    store
+        .mark_object_done("run-1", "Account", &json!({"created": 2}), at(3))
+        .await
+        .unwrap();
+    store
+        .save_progress(
+            "run-1",
+            "Lead",
+            "items",
+            Some("00Q000000000100AAA"),
+            &json!({"created": 100}),
+            at(4),
+        )
+        .await
+        .unwrap();
+    store
+        .save_progress(
+            "run-1",
+            "Lead",
+            "items",
+            Some("00Q000000000200AAA"),
+            &json!({"created": 200}),
+            at(5),
+        )
+        .await
+        .unwrap();
+
+    // Crash; a new process looks for a run to resume.
+    db.store().close().await;
+    let store = db.connect_again().await;
+    let resumed = store
+        .unfinished_run("migrate")
+        .await
+        .unwrap()
+        .expect("run to resume");
+    assert_eq!((resumed.id.as_str(), &resumed.options), ("run-1", &options));
+    let account = resumed.object("Account").unwrap();
+    assert!(account.done);
+    assert_eq!(account.counts, json!({"created": 2}));
+    let lead = resumed.object("Lead").unwrap();
+    assert!(!lead.done);
+    assert_eq!(
+        (lead.phase.as_str(), lead.position.as_deref()),
+        ("items", Some("00Q000000000200AAA"))
+    );
+    assert_eq!(
+        (lead.counts.clone(), lead.updated_at),
+        (json!({"created": 200}), at(5))
+    );
+    assert!(
+        store
+            .unfinished_run("webhook-backfill")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    store
+        .finish_run("run-1", RunStatus::Finished, at(6))
+        .await
+        .unwrap();
+    assert!(store.unfinished_run("migrate").await.unwrap().is_none());
+    let finished = store.run("run-1").await.unwrap().unwrap();
+    assert_eq!(
+        (finished.status, finished.finished_at),
+        (RunStatus::Finished, Some(at(6)))
+    );
+
+    let err = store
+        .save_progress("nope", "Lead", "items", None, &json!({}), at(7))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnknownRun(_)), "{err}");
+    store.close().await;
+}
+
+pub async fn parked_links_wait_for_their_target(db: &TestDb) {
+    let store = db.store();
+    let link = |record: &str, target: &str| NewParkedLink {
+        object: "Contact".into(),
+        record_id: record.into(),
+        column_id: "board_relation_mks9cjfs".into(),
+        target_object: "Account".into(),
+        target_record_id: target.into(),
+        reason: "account has no item yet".into(),
+    };
+    let a = store.park_link(&link("003A", "001X"), T0).await.unwrap();
+    let b = store.park_link(&link("003B", "001X"), T0).await.unwrap();
+    let c = store.park_link(&link("003C", "001Y"), T0).await.unwrap();
+    // Parking the same link again keeps one row.
+    let mut again = link("003A", "001X");
+    again.reason = "still no item".into();
+    assert_eq!(store.park_link(&again, at(1)).await.unwrap(), a);
+
+    let waiting = store.parked_for_target("Account", "001X").await.unwrap();
+    assert_eq!(waiting.iter().map(|p| p.id).collect::<Vec<_>>(), [a, b]);
+    assert_eq!(
+        (waiting[0].link.reason.as_str(), waiting[0].parked_at),
+        ("still no item", at(1))
+    );
+    assert_eq!(store.parked_for_object("Contact").await.unwrap().len(), 3);
+    assert!(
+        store
+            .parked_for_target("Account", "001Z")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A later run created the item for 001X and completed both links.
+    for p in waiting {
+        assert!(store.delete_parked(p.id).await.unwrap());
+    }
+    assert!(!store.delete_parked(a).await.unwrap());
+    let left = store.parked_for_object("Contact").await.unwrap();
+    assert_eq!(left.iter().map(|p| p.id).collect::<Vec<_>>(), [c]);
+}
+
+pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
+    let store = db.store();
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        base_delay: Duration::from_secs(60),
+        max_delay: Duration::from_secs(3600),
+        jitter: 0.0,
+    };
+    let mut rng = StdRng::seed_from_u64(42);
+    let lease = Duration::from_secs(300);
+    let payload = json!({"object": "Lead", "id": "00Q1"});
+    let id = store
+        .enqueue_retry(
+            "migrate_record",
+            "Lead:00Q1",
+            &payload,
+            "monday 500",
+            T0,
+            T0,
+        )
+        .await
+        .unwrap();
+    // The same work queued again is one item, with the newer payload and error.
+    let newer = json!({"object": "Lead", "id": "00Q1", "v": 2});
+    let same = store
+        .enqueue_retry(
+            "migrate_record",
+            "Lead:00Q1",
+            &newer,
+            "monday 502",
+            at(1),
+            at(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(id, same);
+    // Not yet due.
+    store
+        .enqueue_retry(
+            "migrate_record",
+            "Lead:00Q2",
+            &json!({}),
+            "later",
+            at(30),
+            T0,
+        )
+        .await
+        .unwrap();
+
+    let claimed = store.claim_due_retries(at(1), 10, lease).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let c = &claimed[0];
+    assert_eq!(
+        (c.item.id, c.item.attempts, &c.item.payload),
+        (id, 1, &newer)
+    );
+    assert_eq!(c.item.last_error, "monday 502");
+    // Claimed: nobody else gets it during the lease.
+    assert!(
+        store
+            .claim_due_retries(at(2), 10, lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Attempt 1 failed: back in 60 s.
+    let out = store
+        .fail_retry(c, "monday 500 again", at(2), &policy, &mut rng)
+        .await
+        .unwrap();
+    assert_eq!(out, FailOutcome::Rescheduled(at(3)));
+    assert!(
+        store
+            .claim_due_retries(at(2), 10, lease)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let c = store
+        .claim_due_retries(at(3), 1, lease)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(c.item.attempts, 2);
+    // Attempt 2 failed: back in 120 s.
+    let out = store
+        .fail_retry(&c, "again", at(3), &policy, &mut rng)
+        .await
+        .unwrap();
+    assert_eq!(out, FailOutcome::Rescheduled(at(5)));
+    let c = store
+        .claim_due_retries(at(5), 1, lease)
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(c.item.attempts, 3);
+    // Attempt 3 failed: dead letter.
+    assert_eq!(
+        store
+            .fail_retry(&c, "gave up", at(5), &policy, &mut rng)
+            .await
+            .unwrap(),
+        FailOutcome::DeadLettered
+    );
+    assert!(
+        store
+            .claim_due_retries(at(500), 10, lease)
+            .await
+            .unwrap()
+            .iter()
+            .all(|c| c.item.id != id)
+    );
+    let dead = store.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].id, dead[0].status, dead[0].last_error.as_str()),
+        (id, RetryStatus::Dead, "gave up")
+    );
+
+    // Revived by an operator, then done.
+    assert!(store.requeue_dead(id, at(600)).await.unwrap());
+    assert!(store.dead_letters(10).await.unwrap().is_empty());
+    let c = store.claim_due_retries(at(600), 10, lease).await.unwrap();
+    let mine = c
+        .iter()
+        .find(|c| c.item.id == id)
+        .expect("requeued item is due");
+    assert_eq!(mine.item.attempts, 1);
+    store.complete_retry(mine).await.unwrap();
+    assert!(store.retry_item(id).await.unwrap().is_none());
+}
+
+pub async fn retry_concurrent_claimers_never_share_an_item(db: &TestDb) {
+    let store = db.store();
+    let other = db.connect_again().await;
+    for i in 0..60 {
+        store
+            .enqueue_retry(
+                "webhook_event",
+                &format!("evt-{i}"),
+                &json!({"i": i}),
+                "503",
+                T0,
+                T0,
+            )
+            .await
+            .unwrap();
+    }
+    let lease = Duration::from_secs(600);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let s = if i % 2 == 0 {
+                store.clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = s.claim_due_retries(at(1), 4, lease).await.unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch.into_iter().map(|c| c.item.id));
+                }
+            })
+        })
+        .collect();
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for t in tasks {
+        for id in t.await.unwrap() {
+            total += 1;
+            assert!(seen.insert(id), "item {id} claimed twice");
+        }
+    }
+    assert_eq!((total, seen.len()), (60, 60));
+    other.close().await;
+}
+
+pub async fn retry_expired_claim_is_lost(db: &TestDb) {
+    let store = db.store();
+    let policy = RetryPolicy::default();
+    let mut rng = StdRng::seed_from_u64(3);
+    let id = store
+        .enqueue_retry("k", "x", &json!(1), "e", T0, T0)
+        .await
+        .unwrap();
+    let slow = store
+        .claim_due_retries(T0, 1, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .remove(0);
+    // The slow worker's lease ran out; another worker claims the item.
+    let fast = store
+        .claim_due_retries(at(2), 1, Duration::from_secs(60))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!((fast.item.id, fast.item.attempts), (id, 2));
+    let err = store.complete_retry(&slow).await.unwrap_err();
+    assert!(matches!(err, StoreError::ClaimLost { .. }), "{err}");
+    let err = store
+        .fail_retry(&slow, "late", at(2), &policy, &mut rng)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::ClaimLost { .. }), "{err}");
+    store.complete_retry(&fast).await.unwrap();
+}
+
+pub async fn url_password_never_shown(db: &TestDb) {
+    let debug = format!("{:?}", db.store());
+    assert!(debug.contains("Store"), "{debug}");
+    let err = Store::connect("mysql://crm:hunter2@db/crmmap")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::UnsupportedUrl { .. }));
+    assert!(!err.to_string().contains("hunter2"), "{err}");
+
+    if db.backend() == Backend::Postgres {
+        // Trust auth ignores the password, so this connects; it must not show it.
+        let mut with_password = url::Url::parse(db.url()).unwrap();
+        with_password.set_password(Some("hunter2")).unwrap();
+        let store = Store::connect(with_password.as_str()).await.unwrap();
+        let shown = format!("{store:?} {}", store.url());
+        assert!(
+            !shown.contains("hunter2") && shown.contains("***"),
+            "{shown}"
+        );
+        store.close().await;
+
+        // A database that does not exist: the error names the URL, redacted.
+        let mut missing = with_password.clone();
+        missing.set_path("/crmmap_no_such_database");
+        let err = Store::connect(missing.as_str()).await.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(matches!(err, StoreError::Connect { .. }), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("crmmap_no_such_database"), "{text}");
+    }
+}
