@@ -2,7 +2,6 @@
 
 mod command;
 mod exit;
-mod sources;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +23,21 @@ enum Command {
     Fmt(command::fmt::FmtArgs),
     /// Print the compiled plans.
     Explain(command::explain::ExplainArgs),
+    /// Copy Salesforce records to monday (incremental, resumable).
+    Migrate(command::migrate::MigrateArgs),
+    /// Show the sync log.
+    Log(command::log::LogArgs),
+    /// Run the webhook runner locally: POST /webhooks/monday, GET /health.
+    Serve(command::serve::ServeArgs),
+    /// Retry the queued failures now.
+    Retry(command::retry::RetryArgs),
+    /// Run local emulators of both APIs with sample data.
+    Sandbox(command::sandbox::SandboxArgs),
+    /// Emulators + migration + webhook round trip on SQLite, with a summary.
+    Demo(command::demo::DemoArgs),
+    /// Snapshot the live schema (board columns, sObject describes) for offline checks.
+    #[command(subcommand)]
+    Schema(command::schema::SchemaCommand),
 }
 
 fn main() -> CrmmapExit {
@@ -34,5 +48,12 @@ fn main() -> CrmmapExit {
         Command::Check(args) => command::check::check(&args),
         Command::Fmt(args) => command::fmt::fmt(&args),
         Command::Explain(args) => command::explain::explain(&args),
+        Command::Migrate(args) => command::migrate::migrate(&args),
+        Command::Log(args) => command::log::log(&args),
+        Command::Serve(args) => command::serve::serve(&args),
+        Command::Retry(args) => command::retry::retry(&args),
+        Command::Sandbox(args) => command::sandbox::sandbox(&args),
+        Command::Demo(args) => command::demo::demo(&args),
+        Command::Schema(cmd) => command::schema::schema(&cmd),
     }
 }

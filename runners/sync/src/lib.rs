@@ -7,6 +7,8 @@
 //! ```
 
 pub mod config;
+pub mod context;
 pub mod mappings;
 
 pub use config::{ConfigError, Settings};
+pub use context::{Clock, RunContext, system_clock};

@@ -31,7 +31,7 @@ pub enum Format {
 
 /// Runs `crmmap check`.
 pub fn check(args: &CheckArgs) -> CrmmapExit {
-    let map = match crate::sources::load(&args.paths) {
+    let map = match super::read_mappings(&args.paths) {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };

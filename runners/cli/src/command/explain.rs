@@ -16,7 +16,7 @@ pub struct ExplainArgs {
 
 /// Runs `crmmap explain`: check, compile, print the plans.
 pub fn explain(args: &ExplainArgs) -> CrmmapExit {
-    let map = match crate::sources::load(&args.paths) {
+    let map = match super::read_mappings(&args.paths) {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };

@@ -20,7 +20,7 @@ pub struct FmtArgs {
 
 /// Runs `crmmap fmt`.
 pub fn fmt(args: &FmtArgs) -> CrmmapExit {
-    let map = match crate::sources::load(&args.paths) {
+    let map = match super::read_mappings(&args.paths) {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };
