@@ -22,10 +22,33 @@ use crate::url::{Backend, redact_url};
 
 /// How long an SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Pool size for a PostgreSQL store (a Lambda instance needs few connections).
-const PG_MAX_CONNECTIONS: u32 = 10;
-/// Pool size for an SQLite file store (one writer at a time anyway).
-const SQLITE_MAX_CONNECTIONS: u32 = 8;
+/// How long a caller may wait for a connection of the lock pool: waiting for an
+/// item lock can be long, and is bounded by the caller (see [`crate::Store::lock_item`]).
+const LOCK_POOL_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Pool sizes and timeouts. The defaults suit both a Lambda instance and `crmmap serve`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Connections for queries (an SQLite file store; PostgreSQL). An in-memory
+    /// SQLite store always has exactly one.
+    pub max_connections: u32,
+    /// PostgreSQL only: connections that hold or wait for item locks, in a pool of
+    /// their own (opened lazily), so that callers queued for a busy item can never
+    /// take the connections the lock holder needs for its own queries.
+    pub lock_connections: u32,
+    /// How long to wait for a free query connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            max_connections: 10,
+            lock_connections: 32,
+            acquire_timeout: Duration::from_secs(30),
+        }
+    }
+}
 
 /// The connection pool of one backend.
 #[derive(Clone)]
@@ -42,8 +65,9 @@ impl Pool {
         }
     }
 
-    /// Connects and applies the migrations of the backend.
-    pub(crate) async fn connect(url: &str) -> Result<Pool> {
+    /// Connects and applies the migrations of the backend. Returns the query pool
+    /// and, on PostgreSQL, the (lazy) pool for item locks.
+    pub(crate) async fn connect(url: &str, opts: &StoreOptions) -> Result<(Pool, Option<PgPool>)> {
         let shown = redact_url(url);
         let connect_err = |source| StoreError::Connect {
             url: shown.clone(),
@@ -72,25 +96,32 @@ impl Pool {
                         .idle_timeout(None)
                         .max_lifetime(None)
                 } else {
-                    SqlitePoolOptions::new().max_connections(SQLITE_MAX_CONNECTIONS)
+                    SqlitePoolOptions::new().max_connections(opts.max_connections.max(1))
                 }
+                .acquire_timeout(opts.acquire_timeout)
                 .connect_with(options)
                 .await
                 .map_err(connect_err)?;
                 sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-                Ok(Pool::Sqlite(pool))
+                Ok((Pool::Sqlite(pool), None))
             }
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url).map_err(connect_err)?;
                 let pool = PgPoolOptions::new()
-                    .max_connections(PG_MAX_CONNECTIONS)
-                    .connect_with(options)
+                    .max_connections(opts.max_connections.max(1))
+                    .acquire_timeout(opts.acquire_timeout)
+                    .connect_with(options.clone())
                     .await
                     .map_err(connect_err)?;
+                let locks = PgPoolOptions::new()
+                    .max_connections(opts.lock_connections.max(1))
+                    .min_connections(0)
+                    .acquire_timeout(LOCK_POOL_ACQUIRE_TIMEOUT)
+                    .connect_lazy_with(options);
                 // sqlx serializes concurrent migrators with an advisory lock, so several
                 // Lambda instances starting at once are safe.
                 sqlx::migrate!("./migrations/postgres").run(&pool).await?;
-                Ok(Pool::Postgres(pool))
+                Ok((Pool::Postgres(pool), Some(locks)))
             }
             None => Err(StoreError::UnsupportedUrl { url: shown }),
         }

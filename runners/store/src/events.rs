@@ -149,6 +149,23 @@ impl Store {
         });
         Ok(())
     }
+
+    /// Forgets finished events that started before `before` (retention). Events in
+    /// progress are kept. Choose `before` well past monday's redelivery window
+    /// (30 minutes), or a late redelivery would be applied again. Returns how many.
+    pub async fn prune_events(&self, before: OffsetDateTime) -> Result<u64> {
+        let before = DbTime::from(before);
+        let n = with_pool!(self.pool(), pool => {
+            sqlx::query(
+                "DELETE FROM processed_events WHERE status <> 'in_progress' AND started_at < $1",
+            )
+            .bind(before)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(n)
+    }
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ mod watermark;
 use std::fmt;
 use std::sync::Arc;
 
-pub use db::normalize_time;
+pub use db::{StoreOptions, normalize_time};
 pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
 pub use intents::{CreateIntent, IntentStatus};
@@ -68,7 +68,7 @@ pub use links::{Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_k
 pub use lock::ItemGuard;
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};
-pub use retry::{ClaimedRetry, FailOutcome, RetryItem, RetryPolicy, RetryStatus};
+pub use retry::{ClaimedRetry, FailOutcome, RetryCounts, RetryItem, RetryPolicy, RetryStatus};
 pub use runs::{ObjectProgress, Run, RunStatus};
 pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};
 pub use url::{Backend, DATABASE_URL_ENV, DEFAULT_URL, effective_url, redact_url};
@@ -87,6 +87,8 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
+    /// PostgreSQL: the pool whose connections hold and wait for item locks.
+    lock_pool: Option<sqlx::PgPool>,
     /// The URL with its password redacted.
     url: String,
 }
@@ -112,10 +114,16 @@ impl Store {
     /// connects (several Lambda instances) are serialized by an advisory lock. Errors
     /// show the URL with its password redacted.
     pub async fn connect(url: &str) -> Result<Store> {
-        let pool = Pool::connect(url).await?;
+        Store::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// [`Store::connect`] with explicit pool sizes and timeouts.
+    pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Store> {
+        let (pool, lock_pool) = Pool::connect(url, options).await?;
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
+                lock_pool,
                 url: redact_url(url),
             }),
         })
@@ -135,6 +143,27 @@ impl Store {
     /// them. Other clones of this store can no longer be used afterwards.
     pub async fn close(&self) {
         self.inner.pool.close().await;
+        if let Some(locks) = &self.inner.lock_pool {
+            locks.close().await;
+        }
+    }
+
+    /// Checks that the database answers (for `GET /health`).
+    pub async fn ping(&self) -> Result<()> {
+        db::with_pool!(self.pool(), pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// The version of the newest applied migration (for diagnostics).
+    pub async fn schema_version(&self) -> Result<i64> {
+        let (v,): (Option<i64>,) = db::with_pool!(self.pool(), pool => {
+            sqlx::query_as("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(v.unwrap_or(0))
     }
 
     pub(crate) fn pool(&self) -> &Pool {

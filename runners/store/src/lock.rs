@@ -67,8 +67,13 @@ impl Store {
     /// (`pg_advisory_lock(namespace, hashtext(item))`) held on a dedicated pooled
     /// connection, so it excludes every process sharing the database (several
     /// Lambda instances); PostgreSQL queues waiters in arrival order. Two different
-    /// items may hash alike and then merely wait for each other. On SQLite it is a
-    /// fair in-process async mutex: an SQLite store serves one process.
+    /// items may hash alike and then merely wait for each other. Lock connections
+    /// come from a pool of their own ([`crate::StoreOptions::lock_connections`]), so
+    /// waiters never starve the holder of query connections. On SQLite it is a fair
+    /// in-process async mutex: an SQLite store serves one process.
+    ///
+    /// Waiting is unbounded; bound it with `tokio::time::timeout`. Cancelling the
+    /// wait is safe: a lock granted to a cancelled waiter is freed with its session.
     pub async fn lock_item(&self, board_id: &str, item_id: &str) -> Result<ItemGuard> {
         let key = item_key(board_id, item_id);
         match self.pool() {
@@ -78,6 +83,7 @@ impl Store {
                 Ok(self.local_guard(key, guard))
             }
             Pool::Postgres(pool) => {
+                let pool = self.lock_pool(pool);
                 // If this future is dropped while waiting, the server may still grant
                 // the lock: the connection must then be closed, not pooled.
                 let mut conn = CloseUnlessKept(Some(pool.acquire().await?));
@@ -110,7 +116,7 @@ impl Store {
                     .map(|g| self.local_guard(key, g)))
             }
             Pool::Postgres(pool) => {
-                let mut conn = pool.acquire().await?;
+                let mut conn = self.lock_pool(pool).acquire().await?;
                 let (got,): (bool,) =
                     sqlx::query_as("SELECT pg_try_advisory_lock($1, hashtext($2))")
                         .bind(PG_LOCK_NAMESPACE)
@@ -153,6 +159,11 @@ impl Store {
                 Ok(usize::try_from(n).unwrap_or(0))
             }
         }
+    }
+
+    /// The pool for lock connections (the query pool only if there is none).
+    fn lock_pool<'a>(&'a self, query_pool: &'a sqlx::PgPool) -> &'a sqlx::PgPool {
+        self.inner.lock_pool.as_ref().unwrap_or(query_pool)
     }
 
     fn local_key(&self, key: &str) -> String {

@@ -304,4 +304,17 @@ impl Store {
             })
             .collect()
     }
+
+    /// Deletes decisions logged before `before` (retention). Returns how many.
+    pub async fn prune_log(&self, before: OffsetDateTime) -> Result<u64> {
+        let before = DbTime::from(before);
+        let n = with_pool!(self.pool(), pool => {
+            sqlx::query("DELETE FROM sync_log WHERE at < $1")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
 }

@@ -371,6 +371,42 @@ impl Store {
     }
 }
 
+/// How many items the retry queue holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetryCounts {
+    /// Pending items due at or before the time asked about.
+    pub due: u64,
+    /// Pending items due later.
+    pub waiting: u64,
+    /// Dead letters.
+    pub dead: u64,
+}
+
+impl Store {
+    /// Counts the queue's items, for `crmmap` status output and alerts.
+    pub async fn retry_counts(&self, now: OffsetDateTime) -> Result<RetryCounts> {
+        let now = DbTime::from(now);
+        let (due, waiting, dead): (i64, i64, i64) = with_pool!(self.pool(), pool => {
+            sqlx::query_as(
+                "SELECT \
+                   COALESCE(SUM(CASE WHEN status = 'pending' AND next_attempt_at <= $1 THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN status = 'pending' AND next_attempt_at > $1 THEN 1 ELSE 0 END), 0), \
+                   COALESCE(SUM(CASE WHEN status = 'dead' THEN 1 ELSE 0 END), 0) \
+                 FROM retry_queue",
+            )
+            .bind(now)
+            .fetch_one(pool)
+            .await?
+        });
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok(RetryCounts {
+            due: count(due),
+            waiting: count(waiting),
+            dead: count(dead),
+        })
+    }
+}
+
 /// The `SKIP LOCKED` clause of a pool's backend.
 fn pool_skip_locked<P: Dialect>(_pool: &P) -> &'static str {
     P::SKIP_LOCKED

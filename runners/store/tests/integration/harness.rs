@@ -1,7 +1,7 @@
 //! Fresh databases for each test: an SQLite file in a temporary directory, or a
 //! PostgreSQL database created from `CRMMAP_TEST_POSTGRES_URL` and dropped after.
 
-use crmmap_store::{Backend, Store};
+use crmmap_store::{Backend, Store, StoreOptions};
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
 
@@ -93,6 +93,13 @@ impl TestDb {
     /// process, another Lambda instance, or this one after a crash.
     pub async fn connect_again(&self) -> Store {
         Store::connect(&self.url).await.expect("reconnect")
+    }
+
+    /// Like [`TestDb::connect_again`], with explicit pool options.
+    pub async fn connect_again_with(&self, options: &StoreOptions) -> Store {
+        Store::connect_with(&self.url, options)
+            .await
+            .expect("reconnect")
     }
 
     pub async fn cleanup(mut self) {

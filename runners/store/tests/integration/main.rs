@@ -40,6 +40,7 @@ store_tests!(
     create_intent_survives_a_crash,
     item_lock_excludes_across_stores,
     item_lock_serves_waiters_in_order,
+    item_lock_waiters_do_not_starve_the_holder,
     item_lock_dropped_guard_frees_the_item,
     sync_log_filters_newest_first,
     sync_log_scrubs_secrets,

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use crmmap_store::{
     Action, Backend, EVENT_LEASE, EventOutcome, EventStart, FailOutcome, IntentStatus, LogEntry,
-    LogFilter, NewParkedLink, RetryPolicy, RetryStatus, RunStatus, RunnerKind, SetValue, Side,
-    Store, StoreError, Watermark, column_key, field_key,
+    LogFilter, NewParkedLink, RetryCounts, RetryPolicy, RetryStatus, RunStatus, RunnerKind,
+    SetValue, Side, Store, StoreError, StoreOptions, Watermark, column_key, field_key,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -40,6 +40,10 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
             .unwrap()
             .expect("data kept across reconnect");
         assert_eq!(link.record_id, "00Q000000000001AAA");
+    }
+    for s in [db.store(), &a, &b] {
+        s.ping().await.unwrap();
+        assert_eq!(s.schema_version().await.unwrap(), 20261126000001);
     }
     a.close().await;
     b.close().await;
@@ -521,6 +525,48 @@ pub async fn item_lock_serves_waiters_in_order(db: &TestDb) {
     second.close().await;
 }
 
+pub async fn item_lock_waiters_do_not_starve_the_holder(db: &TestDb) {
+    // A small query pool and more waiters than it has connections.
+    let options = StoreOptions {
+        max_connections: 2,
+        ..StoreOptions::default()
+    };
+    let store = db.connect_again_with(&options).await;
+    let guard = store.lock_item(BOARD, "busy").await.unwrap();
+    let waiters: Vec<_> = (0..6)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move {
+                let g = s.lock_item(BOARD, "busy").await.unwrap();
+                s.append_log(&LogEntry::new(T0, RunnerKind::Webhook, Action::Unchanged))
+                    .await
+                    .unwrap();
+                g.release().await.unwrap();
+            })
+        })
+        .collect();
+    wait_until("six waiters", || async {
+        store.item_lock_waiters(BOARD, "busy").await.unwrap() == 6
+    })
+    .await;
+    // The holder still gets query connections for its own work.
+    for _ in 0..5 {
+        store
+            .append_log(&LogEntry::new(T0, RunnerKind::Webhook, Action::Updated))
+            .await
+            .unwrap();
+    }
+    guard.release().await.unwrap();
+    for w in waiters {
+        w.await.unwrap();
+    }
+    assert_eq!(
+        store.query_log(&LogFilter::default()).await.unwrap().len(),
+        11
+    );
+    store.close().await;
+}
+
 pub async fn item_lock_dropped_guard_frees_the_item(db: &TestDb) {
     let other = db.connect_again().await;
     {
@@ -924,6 +970,14 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
         .await
         .unwrap();
 
+    assert_eq!(
+        store.retry_counts(at(1)).await.unwrap(),
+        RetryCounts {
+            due: 1,
+            waiting: 1,
+            dead: 0
+        }
+    );
     let claimed = store.claim_due_retries(at(1), 10, lease).await.unwrap();
     assert_eq!(claimed.len(), 1);
     let c = &claimed[0];
@@ -990,6 +1044,7 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
     );
     let dead = store.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
+    assert_eq!(store.retry_counts(at(6)).await.unwrap().dead, 1);
     assert_eq!(
         (dead[0].id, dead[0].status, dead[0].last_error.as_str()),
         (id, RetryStatus::Dead, "gave up")
