@@ -70,6 +70,18 @@ pub enum StoreError {
         /// The item.
         item_id: String,
     },
+    /// A create intent was already completed with another record.
+    #[error(
+        "the create intent of item `{item_id}` on board `{board_id}` was completed with record `{record_id}`"
+    )]
+    IntentCompleted {
+        /// The board.
+        board_id: String,
+        /// The item.
+        item_id: String,
+        /// The record it was completed with.
+        record_id: String,
+    },
     /// A Salesforce datetime that cannot be parsed.
     #[error("invalid salesforce datetime `{0}`")]
     InvalidDatetime(String),

@@ -79,6 +79,13 @@ impl TryFrom<IntentRow> for CreateIntent {
     }
 }
 
+/// How a completion transaction ended.
+enum Completion {
+    Done,
+    NoIntent,
+    OtherRecord(String),
+}
+
 const INTENT_COLUMNS: &str =
     "board_id, item_id, object, idempotency_key, status, record_id, created_at, completed_at";
 
@@ -128,9 +135,10 @@ impl Store {
     /// the record, in one transaction.
     ///
     /// Idempotent: completing again with the same record id changes nothing but
-    /// `updated_at` of the link. Fails with [`StoreError::UnknownIntent`] when no
-    /// intent exists, and [`StoreError::LinkConflict`] when the record is linked to
-    /// another item (then nothing is written).
+    /// `updated_at` of the link. Fails, writing nothing, with
+    /// [`StoreError::UnknownIntent`] when no intent exists,
+    /// [`StoreError::IntentCompleted`] when it was completed with another record,
+    /// and [`StoreError::LinkConflict`] when the record is linked to another item.
     pub async fn complete_create_intent(
         &self,
         board_id: &str,
@@ -142,16 +150,19 @@ impl Store {
         let result = with_pool!(self.pool(), pool => {
             async {
                 let mut tx = pool.begin_write().await?;
-                let object: Option<(String,)> = sqlx::query_as(
-                    "SELECT object FROM create_intents WHERE board_id = $1 AND item_id = $2",
+                let found: Option<(String, Option<String>)> = sqlx::query_as(
+                    "SELECT object, record_id FROM create_intents WHERE board_id = $1 AND item_id = $2",
                 )
                 .bind(board_id)
                 .bind(item_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-                let Some((object,)) = object else {
-                    return Ok(None);
+                let Some((object, existing)) = found else {
+                    return Ok(Completion::NoIntent);
                 };
+                if let Some(existing) = existing.filter(|e| e != record_id) {
+                    return Ok(Completion::OtherRecord(existing));
+                }
                 sqlx::query(
                     "UPDATE create_intents SET status = 'completed', record_id = $3, \
                      completed_at = COALESCE(completed_at, $4) WHERE board_id = $1 AND item_id = $2",
@@ -164,12 +175,17 @@ impl Store {
                 .await?;
                 upsert_link_stmts!(tx, board_id, item_id, object.as_str(), record_id, now_db).await?;
                 tx.commit().await?;
-                Ok::<_, sqlx::Error>(Some(object))
+                Ok::<_, sqlx::Error>(Completion::Done)
             }
             .await
         });
         match result {
-            Ok(Some(_)) => {
+            Ok(Completion::OtherRecord(existing)) => Err(StoreError::IntentCompleted {
+                board_id: board_id.to_owned(),
+                item_id: item_id.to_owned(),
+                record_id: existing,
+            }),
+            Ok(Completion::Done) => {
                 self.link_by_item(board_id, item_id)
                     .await?
                     .ok_or_else(|| StoreError::UnknownLink {
@@ -177,7 +193,7 @@ impl Store {
                         item_id: item_id.to_owned(),
                     })
             }
-            Ok(None) => Err(StoreError::UnknownIntent {
+            Ok(Completion::NoIntent) => Err(StoreError::UnknownIntent {
                 board_id: board_id.to_owned(),
                 item_id: item_id.to_owned(),
             }),

@@ -84,6 +84,9 @@ impl From<LinkRow> for Link {
     }
 }
 
+/// Ids per `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits.
+const IN_LIST_CHUNK: usize = 500;
+
 const LINK_COLUMNS: &str = "board_id, item_id, object, record_id, created_at, updated_at";
 
 /// Which system a value was written to (and so came from, for echo detection).
@@ -229,6 +232,46 @@ impl Store {
             .await?
         });
         Ok(row.map(Link::from))
+    }
+
+    /// The links of many records of one sObject at once (a migrate page), in no
+    /// particular order; records without a link are absent. Queries in chunks.
+    pub async fn links_by_records(&self, object: &str, record_ids: &[String]) -> Result<Vec<Link>> {
+        self.links_by_many("object", object, "record_id", record_ids)
+            .await
+    }
+
+    /// The links of many items of one board at once, in no particular order; items
+    /// without a link are absent. Queries in chunks.
+    pub async fn links_by_items(&self, board_id: &str, item_ids: &[String]) -> Result<Vec<Link>> {
+        self.links_by_many("board_id", board_id, "item_id", item_ids)
+            .await
+    }
+
+    async fn links_by_many(
+        &self,
+        fixed_column: &'static str,
+        fixed: &str,
+        list_column: &'static str,
+        list: &[String],
+    ) -> Result<Vec<Link>> {
+        let mut out = Vec::with_capacity(list.len());
+        for chunk in list.chunks(IN_LIST_CHUNK) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT {LINK_COLUMNS} FROM links WHERE {fixed_column} = $1 AND {list_column} IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<LinkRow> = with_pool!(self.pool(), pool => {
+                let mut q = sqlx::query_as(&sql).bind(fixed);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await?
+            });
+            out.extend(rows.into_iter().map(Link::from));
+        }
+        Ok(out)
     }
 
     /// All links of an sObject, ordered by board and item id.

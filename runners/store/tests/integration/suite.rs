@@ -100,6 +100,29 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
         .collect();
     assert_eq!(leads, ["101", "102"]);
 
+    // Batch lookups for a page of records or items; unlinked ones are absent.
+    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut page = store
+        .links_by_records("Lead", &ids(&["00Q2", "00Q404", "00Q1"]))
+        .await
+        .unwrap();
+    page.sort_by(|a, b| a.record_id.cmp(&b.record_id));
+    let page_items: Vec<&str> = page.iter().map(|l| l.item_id.as_str()).collect();
+    assert_eq!(page_items, ["101", "102"]);
+    let many: Vec<String> = (0..1_200)
+        .map(|i| format!("00Qx{i}"))
+        .chain(ids(&["00Q1"]))
+        .collect();
+    let found = store.links_by_records("Lead", &many).await.unwrap();
+    assert_eq!(found.len(), 1, "chunked lookup");
+    let items = store
+        .links_by_items(BOARD, &ids(&["102", "999"]))
+        .await
+        .unwrap();
+    let records: Vec<&str> = items.iter().map(|l| l.record_id.as_str()).collect();
+    assert_eq!(records, ["00Q2"]);
+    assert!(store.links_by_items(BOARD, &[]).await.unwrap().is_empty());
+
     assert!(store.delete_link(BOARD, "102").await.unwrap());
     assert!(!store.delete_link(BOARD, "102").await.unwrap());
     assert!(
@@ -404,6 +427,24 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(again.status, IntentStatus::Completed);
+
+    let err = store
+        .complete_create_intent(BOARD, "55", "00Q99", at(3))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::IntentCompleted { ref record_id, .. } if record_id == "00Q55"),
+        "{err}"
+    );
+    assert_eq!(
+        store
+            .link_by_item(BOARD, "55")
+            .await
+            .unwrap()
+            .unwrap()
+            .record_id,
+        "00Q55"
+    );
 
     let err = store
         .complete_create_intent(BOARD, "56", "00Q56", at(2))
