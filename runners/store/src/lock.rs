@@ -134,7 +134,8 @@ impl Store {
     }
 
     /// How many callers are waiting for the lock of an item (for diagnostics and
-    /// tests). On PostgreSQL this counts waiting sessions on the whole server.
+    /// tests). On PostgreSQL this counts waiting sessions of every process using the
+    /// database.
     pub async fn item_lock_waiters(&self, board_id: &str, item_id: &str) -> Result<usize> {
         let key = item_key(board_id, item_id);
         match self.pool() {
@@ -150,7 +151,8 @@ impl Store {
                 let (n,): (i64,) = sqlx::query_as(
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
                      AND classid::bigint = $1 AND objid::bigint = (hashtext($2)::bigint & 4294967295) \
-                     AND objsubid = 2",
+                     AND objsubid = 2 \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
                 )
                 .bind(i64::from(PG_LOCK_NAMESPACE))
                 .bind(&key)

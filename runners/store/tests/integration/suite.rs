@@ -41,6 +41,13 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
             .expect("data kept across reconnect");
         assert_eq!(link.record_id, "00Q000000000001AAA");
     }
+    if db.backend() == Backend::Sqlite {
+        let path = db.url().trim_start_matches("sqlite://");
+        assert!(
+            std::path::Path::new(path).is_file(),
+            "sqlite file created on first use"
+        );
+    }
     for s in [db.store(), &a, &b] {
         s.ping().await.unwrap();
         assert_eq!(s.schema_version().await.unwrap(), 20261126000001);
