@@ -35,6 +35,7 @@ store_tests!(
     links_upsert_and_lookup_both_ways,
     link_conflicts_and_repointing,
     synced_values_set_many_and_read_back,
+    synced_values_round_trip_exactly,
     event_dedup_exactly_one_starts_under_concurrency,
     event_failed_or_stale_is_taken_over,
     create_intent_survives_a_crash,

@@ -285,6 +285,44 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
     assert!(matches!(err, StoreError::UnknownLink { .. }), "{err}");
 }
 
+pub async fn synced_values_round_trip_exactly(db: &TestDb) {
+    let store = db.store();
+    store
+        .upsert_link(BOARD, "rt", "Lead", "00Qrt", T0)
+        .await
+        .unwrap();
+    let tricky = [
+        json!(u64::MAX),
+        json!(i64::MIN),
+        json!(0.1),
+        json!(1e300),
+        json!(""),
+        json!("Zoë — 東京 \"quoted\" \\ back\nslash"),
+        json!({"z": 1, "a": [true, false, null], "m": {"labels": ["Curriculum", "Mentoring"]}}),
+        json!([]),
+        json!({}),
+    ];
+    let values: Vec<SetValue> = tricky
+        .iter()
+        .enumerate()
+        .map(|(i, v)| SetValue {
+            key: format!("field:F{i}"),
+            value: v.clone(),
+            source: Side::Salesforce,
+        })
+        .collect();
+    store
+        .set_synced_values(BOARD, "rt", &values, T0)
+        .await
+        .unwrap();
+    let back = store.synced_values(BOARD, "rt").await.unwrap();
+    assert_eq!(back.len(), tricky.len());
+    for v in &values {
+        let got = back.iter().find(|b| b.key == v.key).unwrap();
+        assert_eq!(got.value, v.value, "{}", v.key);
+    }
+}
+
 pub async fn event_dedup_exactly_one_starts_under_concurrency(db: &TestDb) {
     let other = db.connect_again().await;
     let uuid = "b95777fd072aab62280dfb409b81232b";
