@@ -134,8 +134,8 @@ impl Store {
     }
 
     /// How many callers are waiting for the lock of an item (for diagnostics and
-    /// tests). On PostgreSQL this counts waiting sessions of every process using the
-    /// database.
+    /// tests). On PostgreSQL this counts sessions queued on the lock by every process
+    /// using the database; on SQLite it also counts callers about to queue.
     pub async fn item_lock_waiters(&self, board_id: &str, item_id: &str) -> Result<usize> {
         let key = item_key(board_id, item_id);
         match self.pool() {
