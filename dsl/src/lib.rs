@@ -11,6 +11,7 @@ pub mod ast;
 pub mod diag;
 pub mod fmt;
 pub mod model;
+pub mod schema;
 pub mod source;
 pub mod syntax;
 
@@ -19,4 +20,4 @@ pub use source::{FileId, SourceFile, SourceMap, Span, Spanned};
 pub use syntax::parse;
 pub mod check;
 
-pub use check::{Checked, check, check_sources};
+pub use check::{Checked, check, check_sources, check_sources_with_schema, check_with_schema};

@@ -2,4 +2,5 @@
 //! `crmmap` command line.
 
 mod cli;
+mod schema;
 mod seed;

@@ -5,6 +5,7 @@
 //! not one-to-one where used both ways, links and rules that name unknown objects or aliases.
 
 mod kinds;
+mod schema;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -14,6 +15,7 @@ use crate::model::{
     Assignment, ColumnType, ConflictPolicy, DeletePolicy, Direction, Expr, Field, Kind, Link,
     Model, Object, Origin, Propagate, Rule, RuleCreate, SfType, Step, TranslateTable,
 };
+use crate::schema::SchemaSnapshot;
 use crate::source::{SourceMap, Span, Spanned};
 
 /// The result of checking: the model when there is no error, and every diagnostic.
@@ -37,6 +39,11 @@ impl Checked {
 /// Parses every file of `map` and checks them together. Syntax errors in one file do not stop
 /// the others from being checked.
 pub fn check_sources(map: &SourceMap) -> Checked {
+    check_sources_with_schema(map, None)
+}
+
+/// [`check_sources`], plus the checks against a schema snapshot when one is given.
+pub fn check_sources_with_schema(map: &SourceMap, schema: Option<&SchemaSnapshot>) -> Checked {
     let mut diags = Vec::new();
     let mut files = Vec::new();
     for f in map.files() {
@@ -46,7 +53,7 @@ pub fn check_sources(map: &SourceMap) -> Checked {
         }
     }
     let syntax_ok = diags.is_empty();
-    let mut checked = check(map, &files);
+    let mut checked = check_with_schema(map, &files, schema);
     diags.append(&mut checked.diagnostics);
     sort(&mut diags);
     Checked {
@@ -57,12 +64,24 @@ pub fn check_sources(map: &SourceMap) -> Checked {
 
 /// Checks parsed files together (translate tables and objects are shared between files).
 pub fn check(map: &SourceMap, files: &[ast::File]) -> Checked {
+    check_with_schema(map, files, None)
+}
+
+/// [`check`], plus the checks against a schema snapshot when one is given.
+pub fn check_with_schema(
+    map: &SourceMap,
+    files: &[ast::File],
+    snapshot: Option<&SchemaSnapshot>,
+) -> Checked {
     let mut cx = Cx {
         map,
         diags: Vec::new(),
     };
     let model = cx.model(files);
     let mut diags = cx.diags;
+    if let Some(snapshot) = snapshot {
+        schema::check(files, snapshot, &mut diags);
+    }
     sort(&mut diags);
     let has_errors = diags.iter().any(|d| d.severity() == crate::Severity::Error);
     Checked {

@@ -75,6 +75,15 @@ codes! {
     // E05xx: links and rules
     E0501 = 501, Error, "rule trigger field is not read from monday";
     E0502 = 502, Error, "rule refers to an unknown alias";
+    // E06xx: differences from the live schema (`crmmap check --schema`)
+    E0601 = 601, Error, "column or board not in the schema";
+    E0602 = 602, Error, "field or sObject not in the schema";
+    E0603 = 603, Error, "column type differs from the board";
+    E0604 = 604, Error, "field type differs from Salesforce";
+    E0605 = 605, Error, "Salesforce value has no label on the column";
+    E0606 = 606, Error, "value outside a restricted picklist";
+    E0607 = 607, Error, "mapping writes a field Salesforce does not let it write";
+    E0608 = 608, Error, "link column connects another board";
     // W0xxx: warnings
     W0001 = 1001, Warning, "translate table is never used";
 }

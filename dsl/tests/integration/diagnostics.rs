@@ -1,17 +1,42 @@
 //! Every fixture under `fixtures/check/` produces the code its name starts with; the rendered
 //! diagnostics (human, JSON and GitHub) are snapshots.
 
-use crmmap_dsl::{Code, check_sources, diag};
+use crmmap_dsl::schema::SchemaSnapshot;
+use crmmap_dsl::{Code, check_sources, check_sources_with_schema, diag};
 
 use crate::{one_file, root};
+
+/// The schema snapshot the E06xx fixtures are checked against (`fixtures/schema/`).
+fn fixture_snapshot() -> SchemaSnapshot {
+    let dir = root().join("dsl/tests/fixtures/schema");
+    let mut snapshot = SchemaSnapshot::default();
+    for sub in ["monday", "salesforce"] {
+        let mut files: Vec<_> = std::fs::read_dir(dir.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            if sub == "monday" {
+                snapshot.boards.push(serde_json::from_str(&text).unwrap());
+            } else {
+                snapshot.sobjects.push(serde_json::from_str(&text).unwrap());
+            }
+        }
+    }
+    snapshot
+}
 
 #[test]
 fn check_fixtures() {
     insta::glob!("../fixtures", "check/*.crmmap", |path| {
         let map = one_file(path);
-        let checked = check_sources(&map);
         let name = path.file_stem().unwrap().to_string_lossy();
         let code = name.split('_').next().unwrap();
+        // Schema codes need a snapshot; the other fixtures must not depend on one.
+        let snapshot = code.starts_with("E06").then(fixture_snapshot);
+        let checked = check_sources_with_schema(&map, snapshot.as_ref());
         assert!(
             checked
                 .diagnostics
@@ -39,6 +64,19 @@ fn check_fixtures() {
 fn underlined(map: &crmmap_dsl::SourceMap, d: &crmmap_dsl::Diagnostic) -> String {
     let span = d.span();
     map.get(span.file).text[span.start as usize..span.end as usize].to_string()
+}
+
+#[test]
+fn the_snapshot_checks_are_silent_without_a_snapshot_and_on_clean_mappings() {
+    let map = one_file(&root().join("dsl/tests/fixtures/check/E0601_unknown_column.crmmap"));
+    assert!(check_sources(&map).diagnostics.is_empty());
+    let mut map = crmmap_dsl::SourceMap::new();
+    map.add(
+        "ok.crmmap",
+        "object Lead {\n  salesforce Lead\n  board 1\n  key text_id\n  field text_first : text <-> FirstName : string\n  field color_status : status -> Status : picklist\n  link board_relation_a -> Account via Linked_Account__c\n}\nobject Account {\n  salesforce Account\n  board 2\n  key text_id\n  name <-> Name\n}\n",
+    );
+    let checked = check_sources_with_schema(&map, Some(&fixture_snapshot()));
+    assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 pub mod config;
 pub mod context;
 pub mod mappings;
+pub mod schema;
 
 pub use config::{ConfigError, Settings};
 pub use context::{Clock, RunContext, system_clock};

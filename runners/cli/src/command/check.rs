@@ -16,6 +16,9 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+    /// Also check against a schema snapshot written by `crmmap schema pull`.
+    #[arg(long, value_name = "DIR")]
+    pub schema: Option<PathBuf>,
 }
 
 /// Output formats of `crmmap check`.
@@ -35,7 +38,14 @@ pub fn check(args: &CheckArgs) -> CrmmapExit {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };
-    let checked = crmmap_dsl::check_sources(&map);
+    let snapshot = match &args.schema {
+        Some(dir) => match crmmap_sync::schema::read_dir(dir) {
+            Ok(s) => Some(s),
+            Err(e) => return super::fail(&e.to_string()),
+        },
+        None => None,
+    };
+    let checked = crmmap_dsl::check_sources_with_schema(&map, snapshot.as_ref());
     let diags = &checked.diagnostics;
     match args.format {
         Format::Human => {
