@@ -202,7 +202,8 @@ impl Printer<'_> {
             let comment_between = self
                 .comments
                 .iter()
-                .any(|c| c.span.start > prev.span.end && c.span.start < s.span.start);
+                // A comment inside the previous row counts too: it is printed between the rows.
+                .any(|c| c.span.start > prev.span.start && c.span.start < s.span.start);
             if kind(&s.node) != Some(first)
                 || comment_between
                 || self.blank_after(prev.span.end, s.span.start)
