@@ -2,5 +2,6 @@
 //! `crmmap` command line.
 
 mod cli;
+mod docs;
 mod schema;
 mod seed;
