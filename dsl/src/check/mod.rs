@@ -364,17 +364,13 @@ impl Cx<'_> {
                     });
                 }
                 Stmt::NameToMonday(e) => {
-                    if let Some(e) =
-                        self.expr(e, &Scope::record(), Flow::ToMonday, tables, used_tables)
-                    {
+                    if let Some(e) = self.expr(e, &Scope::record(), tables, used_tables) {
                         self.set_name_to_monday(&mut name_to_monday, e, stmt.span);
                     }
                 }
                 Stmt::NameToSalesforce { field, value } => {
                     let value = match value {
-                        Some(v) => {
-                            self.expr(v, &Scope::item(), Flow::ToSalesforce, tables, used_tables)
-                        }
+                        Some(v) => self.expr(v, &Scope::item(), tables, used_tables),
                         None => Some(Expr::Path(vec!["name".into()])),
                     };
                     if let Some(value) = value {
@@ -799,13 +795,7 @@ impl Cx<'_> {
         let mut steps = Vec::new();
         let mut steps_ok = true;
         for call in &f.steps {
-            match self.step(
-                call,
-                &Scope::item(),
-                Flow::ToSalesforce,
-                tables,
-                used_tables,
-            ) {
+            match self.step(call, &Scope::item(), tables, used_tables) {
                 Some(s) => {
                     if direction == Direction::Both {
                         if let Step::Translate(t) = &s {
@@ -922,13 +912,7 @@ impl Cx<'_> {
     ) -> Vec<Assignment> {
         list.iter()
             .filter_map(|a| {
-                let value = self.expr(
-                    &a.node.value,
-                    scope,
-                    Flow::ToSalesforce,
-                    tables,
-                    used_tables,
-                )?;
+                let value = self.expr(&a.node.value, scope, tables, used_tables)?;
                 Some(Assignment {
                     field: a.node.field.node.clone(),
                     value,
@@ -1033,7 +1017,7 @@ impl Cx<'_> {
                     }
                     let mut list = Vec::new();
                     for c in steps {
-                        match self.step(c, &scope, Flow::ToSalesforce, tables, used_tables) {
+                        match self.step(c, &scope, tables, used_tables) {
                             Some(s) => list.push(s),
                             None => ok = false,
                         }
@@ -1072,7 +1056,6 @@ impl Cx<'_> {
         &mut self,
         e: &Spanned<AExpr>,
         scope: &Scope,
-        flow: Flow,
         tables: &BTreeMap<String, TableInfo>,
         used_tables: &mut HashSet<String>,
     ) -> Option<Expr> {
@@ -1119,9 +1102,9 @@ impl Cx<'_> {
                 }
                 Expr::Path(p.clone())
             }
-            AExpr::Paren(inner) => return self.expr(inner, scope, flow, tables, used_tables),
+            AExpr::Paren(inner) => return self.expr(inner, scope, tables, used_tables),
             AExpr::Sum(first, rest) => {
-                let base = self.expr(first, scope, flow, tables, used_tables)?;
+                let base = self.expr(first, scope, tables, used_tables)?;
                 // `date + N days` / `date - N days`.
                 if let [
                     (
@@ -1146,15 +1129,15 @@ impl Cx<'_> {
                         );
                         return None;
                     }
-                    parts.push(self.expr(term, scope, flow, tables, used_tables)?);
+                    parts.push(self.expr(term, scope, tables, used_tables)?);
                 }
                 Expr::Concat(parts)
             }
             AExpr::Pipe(base, calls) => {
-                let base = self.expr(base, scope, flow, tables, used_tables);
+                let base = self.expr(base, scope, tables, used_tables);
                 let mut steps = Vec::new();
                 for c in calls {
-                    steps.push(self.step(c, scope, flow, tables, used_tables));
+                    steps.push(self.step(c, scope, tables, used_tables));
                 }
                 let steps: Option<Vec<Step>> = steps.into_iter().collect();
                 Expr::Pipe(Box::new(base?), steps?)
@@ -1166,7 +1149,6 @@ impl Cx<'_> {
         &mut self,
         call: &Spanned<ast::Call>,
         scope: &Scope,
-        flow: Flow,
         tables: &BTreeMap<String, TableInfo>,
         used_tables: &mut HashSet<String>,
     ) -> Option<Step> {
@@ -1208,7 +1190,6 @@ impl Cx<'_> {
                 }
             }
         };
-        let _ = flow;
         Some(match name {
             "translate" => {
                 if !arity(self, 1, "translate(table_name)") {
@@ -1285,13 +1266,7 @@ impl Cx<'_> {
                 if !arity(self, 1, "default(\"Unknown\")") {
                     return None;
                 }
-                Step::Default(Box::new(self.expr(
-                    &args[0],
-                    scope,
-                    flow,
-                    tables,
-                    used_tables,
-                )?))
+                Step::Default(Box::new(self.expr(&args[0], scope, tables, used_tables)?))
             }
             "trim" | "upper" | "lower" | "capitalize" | "first_names" | "last_name" => {
                 if !args.is_empty() || call.node.args.as_ref().is_some_and(|a| !a.is_empty()) {
@@ -1325,13 +1300,6 @@ impl Cx<'_> {
             }
         })
     }
-}
-
-/// Which way an expression's value flows.
-#[derive(Clone, Copy)]
-enum Flow {
-    ToMonday,
-    ToSalesforce,
 }
 
 /// What an expression may read.
