@@ -6,6 +6,27 @@
 //! ```
 //!
 //! Nothing here does I/O: sources are strings handed in by the caller.
+//!
+//! ```
+//! use crmmap_dsl::{SourceMap, check_sources};
+//!
+//! let mut map = SourceMap::new();
+//! map.add(
+//!     "mappings/account.crmmap",
+//!     "object Account {\n  salesforce Account\n  board 9378000326\n  key text_mkrykpx4\n  name <-> Name\n  field text_mkry84sc : text <-> BillingCity\n}\n",
+//! );
+//! let checked = check_sources(&map);
+//! assert!(checked.diagnostics.is_empty());
+//! let model = checked.model.unwrap();
+//! assert_eq!(model.objects[0].fields[0].field, "BillingCity");
+//!
+//! // A mistake is reported with a stable code and a span.
+//! let mut map = SourceMap::new();
+//! map.add("bad.crmmap", "object A {\n  salesforce A\n  board 1\n  key k\n  field c : txt <-> F\n}\n");
+//! let checked = check_sources(&map);
+//! assert_eq!(checked.diagnostics[0].code.to_string(), "E0301");
+//! assert!(checked.model.is_none());
+//! ```
 
 pub mod ast;
 pub mod diag;
