@@ -30,20 +30,7 @@ fn every_transform_the_checker_knows_is_in_the_library() {
         .iter()
         .map(|d| d.name)
         .collect();
-    for step in [
-        "translate",
-        "join",
-        "split",
-        "trim",
-        "upper",
-        "lower",
-        "capitalize",
-        "default",
-        "format_date",
-        "round",
-        "first_names",
-        "last_name",
-    ] {
+    for step in crmmap_dsl::check::TRANSFORMS {
         assert!(
             names.contains(&step),
             "{step} is not documented in the library"

@@ -134,8 +134,8 @@ fn standard_read_only(sobject: &str, field: &str) -> bool {
     SYSTEM_READ_ONLY.contains(&field) || list.contains(&field)
 }
 
-/// The names of every transform, for suggestions.
-const TRANSFORMS: &[&str] = &[
+/// The name of every transform the language knows.
+pub const TRANSFORMS: &[&str] = &[
     "translate",
     "join",
     "split",
@@ -158,7 +158,11 @@ struct Cx<'a> {
 /// Where an object's flows are written, to find columns and fields mapped twice.
 #[derive(Default)]
 struct Writes {
+    /// Columns written from Salesforce (fields `<-`, links `<-`, the key).
     columns: HashMap<String, Span>,
+    /// Board-relation columns whose links are sent to Salesforce (links `->`).
+    link_reads: HashMap<String, Span>,
+    /// Salesforce fields written from monday.
     fields: HashMap<String, Span>,
 }
 
@@ -469,7 +473,6 @@ impl Cx<'_> {
         }
 
         let mut links = Vec::new();
-        let mut link_columns: HashMap<(String, bool), Span> = HashMap::new();
         for l in link_decls {
             let direction = direction(l.arrow.node);
             if !objects.contains(&l.target.node) {
@@ -493,49 +496,12 @@ impl Cx<'_> {
             if direction.to_salesforce() && standard_read_only(&sobject_name, &l.via.node) {
                 self.read_only(l.via.span, &l.via.node, &sobject_name, l.arrow.span);
             }
-            for dir in [true, false] {
-                let flows = if dir {
-                    direction.to_monday()
-                } else {
-                    direction.to_salesforce()
-                };
-                if !flows {
-                    continue;
-                }
-                let key = (l.column.node.clone(), dir);
-                if let Some(first) = link_columns.get(&key).copied().or_else(|| {
-                    dir.then(|| writes.columns.get(&l.column.node).copied())
-                        .flatten()
-                }) {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0204,
-                            l.column.span,
-                            format!("column `{}` is mapped twice", l.column.node),
-                        )
-                        .label("mapped again here")
-                        .secondary(first, "first mapped here")
-                        .help("a column can be written by one mapping only; delete one of them"),
-                    );
-                } else {
-                    link_columns.insert(key, l.column.span);
-                }
+            if direction.to_monday() {
+                self.claim(&mut writes.columns, &l.column, Code::E0204);
             }
             if direction.to_salesforce() {
-                if let Some(first) = writes.fields.get(&l.via.node) {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E0205,
-                            l.via.span,
-                            format!("field `{}` is written by two mappings", l.via.node),
-                        )
-                        .label("written again here")
-                        .secondary(*first, "first written here")
-                        .help("a Salesforce field can be written from one column only"),
-                    );
-                } else {
-                    writes.fields.insert(l.via.node.clone(), l.via.span);
-                }
+                self.claim(&mut writes.link_reads, &l.column, Code::E0204);
+                self.claim(&mut writes.fields, &l.via, Code::E0205);
             }
             links.push(Link {
                 column: l.column.node.clone(),
@@ -594,6 +560,35 @@ impl Cx<'_> {
         } else {
             *slot = Some(value);
         }
+    }
+
+    /// Records that `name` is written; reports E0204 (columns) or E0205 (fields) when it
+    /// already was.
+    fn claim(&mut self, written: &mut HashMap<String, Span>, name: &ast::Name, code: Code) {
+        let Some(first) = written.get(&name.node).copied() else {
+            written.insert(name.node.clone(), name.span);
+            return;
+        };
+        let d = if code == Code::E0204 {
+            Diagnostic::new(
+                code,
+                name.span,
+                format!("column `{}` is mapped twice", name.node),
+            )
+            .label("mapped again here")
+            .secondary(first, "first mapped here")
+            .help("a column can be written by one mapping only; delete one of them")
+        } else {
+            Diagnostic::new(
+                code,
+                name.span,
+                format!("field `{}` is written by two mappings", name.node),
+            )
+            .label("written again here")
+            .secondary(first, "first written here")
+            .help("a Salesforce field can be written from one column only; make one of them `<-`")
+        };
+        self.error(d);
     }
 
     fn twice(&mut self, span: Span, first: Span, what: &str) {
@@ -764,32 +759,12 @@ impl Cx<'_> {
                     .secondary(k.span, "declared as the key here")
                     .help("the key column always receives the record Id; delete this field line"),
                 );
-            } else if let Some(first) = writes.columns.get(&f.column.node) {
-                self.error(
-                    Diagnostic::new(Code::E0204, f.column.span, format!("column `{}` is mapped twice", f.column.node))
-                        .label("mapped again here")
-                        .secondary(*first, "first mapped here")
-                        .help("a column can be written from one Salesforce field only; delete one of the lines"),
-                );
             } else {
-                writes.columns.insert(f.column.node.clone(), f.column.span);
+                self.claim(&mut writes.columns, &f.column, Code::E0204);
             }
         }
         if direction.to_salesforce() {
-            if let Some(first) = writes.fields.get(&f.field.node) {
-                self.error(
-                    Diagnostic::new(
-                        Code::E0205,
-                        f.field.span,
-                        format!("field `{}` is written by two mappings", f.field.node),
-                    )
-                    .label("written again here")
-                    .secondary(*first, "first written here")
-                    .help("a Salesforce field can be written from one column only; make one of them `<-`"),
-                );
-            } else {
-                writes.fields.insert(f.field.node.clone(), f.field.span);
-            }
+            self.claim(&mut writes.fields, &f.field, Code::E0205);
         }
 
         let mut steps = Vec::new();
