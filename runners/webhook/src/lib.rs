@@ -1,1 +1,631 @@
-//! The webhook runner.
+//! crmmap's webhook runner: monday.com board events applied to Salesforce, in real time.
+//!
+//! ```text
+//! POST /webhooks/monday[/{token}] ─► size limit ─► auth (JWT or path token) ─► parse
+//!     ─► challenge? echo it
+//!     ─► dedup (store: processed events) ─► item lock (store) ─► read the item (one call,
+//!        only the columns needed) ─► compare with last-synced ─► engine eval ─► Salesforce
+//!        write (If-Unmodified-Since) ─► last-synced values ─► sync log
+//!     ─► failure: retry queue (200 to monday), drained by `crmmap retry` or the schedule
+//! GET /health ─► store ping
+//! ```
+//!
+//! One [`Webhook`] per process holds the [`RunContext`] (plans, clients with their token
+//! cache, the store's pool); [`Webhook::router`] is the one axum `Router` that both
+//! `crmmap serve` and the Lambda function serve.
+
+pub mod alerts;
+pub mod apply;
+pub mod auth;
+pub mod event;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use crmmap_store::{
+    Action, EventOutcome, EventStart, FailOutcome, LogEntry, RetryPolicy, RunnerKind,
+};
+use crmmap_sync::{ConfigError, RunContext, Settings};
+use serde_json::{Value as Json, json};
+
+pub use crate::alerts::{Alert, AlertConfig, Alerter};
+pub use crate::apply::{ApplyError, Done, LAST_SEEN_KEY, rule_key};
+pub use crate::auth::{AuthConfig, AuthError, SecretString};
+pub use crate::event::{BadRequest, Event, EventKind, Incoming};
+
+/// The retry-queue kind of webhook events.
+pub const RETRY_KIND: &str = "webhook_event";
+
+/// Largest accepted request body. monday's events are a few KB; long-text values stay well
+/// below this.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// How the runner behaves.
+#[derive(Clone, Debug)]
+pub struct WebhookOptions {
+    /// Authentication.
+    pub auth: AuthConfig,
+    /// Largest accepted body (larger: 413).
+    pub max_body_bytes: usize,
+    /// Retry backoff and dead-lettering.
+    pub retry: RetryPolicy,
+    /// A Salesforce external-id field present on every synced sObject (e.g.
+    /// `External_Id__c`): creates become upserts by an idempotency key. Without it, a crashed
+    /// create is reconciled by a lookup (see [`Webhook::apply`]).
+    pub external_id_field: Option<String>,
+    /// Alert channels.
+    pub alerts: AlertConfig,
+    /// Longest time one event may take before it is queued for a retry instead.
+    pub apply_timeout: Duration,
+    /// Test hook: abort the process right after a Salesforce create, before the write-back.
+    #[doc(hidden)]
+    pub crash_after_create: bool,
+}
+
+impl Default for WebhookOptions {
+    fn default() -> WebhookOptions {
+        WebhookOptions {
+            auth: AuthConfig::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            retry: RetryPolicy::default(),
+            external_id_field: None,
+            alerts: AlertConfig::default(),
+            apply_timeout: Duration::from_secs(25),
+            crash_after_create: false,
+        }
+    }
+}
+
+/// The environment variable naming an external-id field for crash-safe creates.
+pub const EXTERNAL_ID_FIELD_ENV: &str = "CRMMAP_EXTERNAL_ID_FIELD";
+
+impl WebhookOptions {
+    /// Options from `crmmap.toml` (`[webhook]`, `[alerts]`) and the environment
+    /// (`MONDAY_SIGNING_SECRET`, the path token variable, `TELEGRAM_*`, `SLACK_WEBHOOK_URL`,
+    /// `CRMMAP_EXTERNAL_ID_FIELD`). Fails when no authentication is configured, or an enabled
+    /// alert channel lacks its variables.
+    pub fn from_settings(
+        settings: &Settings,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<WebhookOptions, ConfigError> {
+        let w = &settings.file.webhook;
+        let token_env = w
+            .path_token_env
+            .clone()
+            .unwrap_or_else(|| "CRMMAP_WEBHOOK_TOKEN".to_owned());
+        let nonempty = |k: &str| env(k).filter(|v| !v.trim().is_empty());
+        let auth = AuthConfig {
+            signing_secret: nonempty("MONDAY_SIGNING_SECRET").map(SecretString::new),
+            require_signature: w.require_signature,
+            path_token: nonempty(&token_env).map(SecretString::new),
+        };
+        if w.require_signature && auth.signing_secret.is_none() {
+            return Err(ConfigError::MissingEnv(
+                "MONDAY_SIGNING_SECRET",
+                "[webhook] require_signature".into(),
+            ));
+        }
+        if !auth.is_configured() {
+            return Err(ConfigError::Value(format!(
+                "no webhook authentication: set MONDAY_SIGNING_SECRET or {token_env}"
+            )));
+        }
+        if let Some(t) = &auth.path_token {
+            if t.expose().len() < 16 {
+                return Err(ConfigError::Value(format!(
+                    "{token_env} is too short: use at least 16 random characters"
+                )));
+            }
+        }
+        let a = &settings.file.alerts;
+        let mut alerts = AlertConfig::default();
+        if a.telegram {
+            let token = nonempty("TELEGRAM_TOKEN").ok_or_else(|| {
+                ConfigError::MissingEnv("TELEGRAM_TOKEN", "[alerts] telegram".into())
+            })?;
+            let chat = nonempty("TELEGRAM_CHAT_ID").ok_or_else(|| {
+                ConfigError::MissingEnv("TELEGRAM_CHAT_ID", "[alerts] telegram".into())
+            })?;
+            let base = a
+                .telegram_api_url
+                .clone()
+                .unwrap_or_else(|| alerts::TELEGRAM_API_URL.to_owned());
+            alerts.telegram = Some((base, SecretString::new(token), chat));
+        }
+        if a.slack {
+            let hook = nonempty("SLACK_WEBHOOK_URL").ok_or_else(|| {
+                ConfigError::MissingEnv("SLACK_WEBHOOK_URL", "[alerts] slack".into())
+            })?;
+            alerts.slack = Some(SecretString::new(hook));
+        }
+        let mut retry = RetryPolicy::default();
+        if let Some(n) = w.max_attempts {
+            retry.max_attempts = n.max(1);
+        }
+        Ok(WebhookOptions {
+            auth,
+            retry,
+            alerts,
+            external_id_field: nonempty(EXTERNAL_ID_FIELD_ENV),
+            ..WebhookOptions::default()
+        })
+    }
+}
+
+/// The webhook runner: built once per process, cheap to clone.
+#[derive(Clone)]
+pub struct Webhook {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    ctx: RunContext,
+    options: WebhookOptions,
+    alerter: Alerter,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("store", &self.inner.ctx.store)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+/// What the handler answered for an event (the JSON body's `outcome`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Applied now (or deliberately skipped); see the sync log.
+    Done(Done),
+    /// Already applied: a redelivery.
+    Duplicate,
+    /// Could not be applied now: in the retry queue.
+    Queued(String),
+}
+
+/// What a retry drain did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DrainReport {
+    /// Items claimed.
+    pub claimed: usize,
+    /// Applied (or found already applied).
+    pub applied: usize,
+    /// Failed again and rescheduled.
+    pub rescheduled: usize,
+    /// Gave up: dead-lettered and alerted.
+    pub dead: usize,
+}
+
+impl Webhook {
+    /// A runner over a built context.
+    pub fn new(ctx: RunContext, options: WebhookOptions) -> Webhook {
+        let alerter = Alerter::new(options.alerts.clone());
+        Webhook {
+            inner: Arc::new(Inner {
+                ctx,
+                options,
+                alerter,
+            }),
+        }
+    }
+
+    /// The context.
+    pub fn context(&self) -> &RunContext {
+        &self.inner.ctx
+    }
+
+    /// The options.
+    pub fn options(&self) -> &WebhookOptions {
+        &self.inner.options
+    }
+
+    /// The router: `POST /webhooks/monday` (signed), `POST /webhooks/monday/{token}`,
+    /// `GET /health`.
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/webhooks/monday", post(receive_signed))
+            .route("/webhooks/monday/{token}", post(receive_with_token))
+            .route("/health", get(health))
+            .with_state(self.clone())
+    }
+
+    async fn log(
+        &self,
+        ev: &Event,
+        runner: RunnerKind,
+        action: Action,
+        done: Option<&Done>,
+        reason: &str,
+    ) {
+        let mut entry = LogEntry::new(self.inner.ctx.now(), runner, action)
+            .item(ev.board_id.to_string(), ev.item_id.to_string())
+            .trigger(ev.key.clone())
+            .reason(reason)
+            .request(ev.kind.type_name());
+        if let Some(d) = done {
+            if let Some(o) = &d.object {
+                entry = entry.object(o.clone());
+            }
+            if let Some(r) = &d.record_id {
+                entry = entry.record(r.clone());
+            }
+        } else if let Some(p) = self.inner.ctx.plans.plan_for_board(ev.board_id) {
+            entry = entry.object(p.sobject.clone());
+        }
+        if let Err(e) = self.inner.ctx.store.append_log(&entry).await {
+            tracing::error!(error = %e, "cannot write the sync log");
+        }
+    }
+
+    /// Handles one delivered event: deduplicates, applies (bounded in time), logs, and queues
+    /// what could not be applied. Errors only when the store cannot record anything (then
+    /// monday should redeliver).
+    pub async fn handle_event(&self, ev: &Event) -> Result<Outcome, crmmap_store::StoreError> {
+        let store = &self.inner.ctx.store;
+        match store.begin_event(&ev.key, self.inner.ctx.now()).await? {
+            EventStart::AlreadyApplied => {
+                self.log(
+                    ev,
+                    RunnerKind::Webhook,
+                    Action::Skipped,
+                    None,
+                    "duplicate delivery",
+                )
+                .await;
+                return Ok(Outcome::Duplicate);
+            }
+            EventStart::InProgress => {
+                // Another instance holds it; if that one dies, the retry queue takes over
+                // once its lease has run out.
+                let due = self.inner.ctx.now() + crmmap_store::EVENT_LEASE;
+                self.enqueue(ev, true, "another instance is applying this event", due)
+                    .await?;
+                return Ok(Outcome::Queued("in progress elsewhere".into()));
+            }
+            EventStart::Started => {}
+        }
+        let result = tokio::time::timeout(self.inner.options.apply_timeout, self.apply(ev)).await;
+        let result = match result {
+            Ok(r) => r,
+            Err(_) => Err(ApplyError::Other(format!(
+                "not applied within {:?}",
+                self.inner.options.apply_timeout
+            ))),
+        };
+        match result {
+            Ok(done) => {
+                self.log(
+                    ev,
+                    RunnerKind::Webhook,
+                    done.action,
+                    Some(&done),
+                    &done.reason,
+                )
+                .await;
+                store
+                    .finish_event(
+                        &ev.key,
+                        EventOutcome::Applied,
+                        Some(&done.reason),
+                        self.inner.ctx.now(),
+                    )
+                    .await?;
+                Ok(Outcome::Done(done))
+            }
+            Err(e) => {
+                let error = e.to_string();
+                let delay = self.inner.options.retry.delay(1, &mut rand::thread_rng());
+                let due = self.inner.ctx.now()
+                    + time::Duration::try_from(delay).unwrap_or(time::Duration::MINUTE);
+                self.enqueue(ev, false, &error, due).await?;
+                self.log(
+                    ev,
+                    RunnerKind::Webhook,
+                    Action::Failed,
+                    None,
+                    &format!("queued for retry: {error}"),
+                )
+                .await;
+                // The queue owns it now: a redelivery from monday must not apply it twice.
+                store
+                    .finish_event(
+                        &ev.key,
+                        EventOutcome::Applied,
+                        Some("queued for retry"),
+                        self.inner.ctx.now(),
+                    )
+                    .await?;
+                Ok(Outcome::Queued(error))
+            }
+        }
+    }
+
+    async fn enqueue(
+        &self,
+        ev: &Event,
+        check_dedup: bool,
+        error: &str,
+        due: time::OffsetDateTime,
+    ) -> Result<i64, crmmap_store::StoreError> {
+        let payload = json!({ "event": ev.raw, "check_dedup": check_dedup });
+        self.inner
+            .ctx
+            .store
+            .enqueue_retry(
+                RETRY_KIND,
+                &ev.key,
+                &payload,
+                error,
+                due,
+                self.inner.ctx.now(),
+            )
+            .await
+    }
+
+    /// Applies the due items of the retry queue (up to `limit`), reschedules those that fail
+    /// again with backoff, and dead-letters (and alerts) those out of attempts.
+    pub async fn drain_retries(&self, limit: u32) -> Result<DrainReport, crmmap_store::StoreError> {
+        let store = &self.inner.ctx.store;
+        let lease = self.inner.options.apply_timeout * 2;
+        let claimed = store
+            .claim_due_retries(self.inner.ctx.now(), limit, lease)
+            .await?;
+        let mut report = DrainReport {
+            claimed: claimed.len(),
+            ..DrainReport::default()
+        };
+        for claim in claimed {
+            if claim.item.kind != RETRY_KIND {
+                continue;
+            }
+            let parsed = claim
+                .item
+                .payload
+                .get("event")
+                .ok_or_else(|| "queued payload has no event".to_owned())
+                .and_then(|e| event::parse_event(e).map_err(|e| e.to_string()));
+            let ev = match parsed {
+                Ok(ev) => ev,
+                Err(e) => {
+                    self.fail(&claim, None, &e, &mut report).await?;
+                    continue;
+                }
+            };
+            let check = claim
+                .item
+                .payload
+                .get("check_dedup")
+                .and_then(Json::as_bool)
+                .unwrap_or(false);
+            if check {
+                match store.begin_event(&ev.key, self.inner.ctx.now()).await? {
+                    EventStart::AlreadyApplied => {
+                        store.complete_retry(&claim).await?;
+                        report.applied += 1;
+                        continue;
+                    }
+                    EventStart::InProgress => {
+                        self.fail(
+                            &claim,
+                            Some(&ev),
+                            "still in progress elsewhere",
+                            &mut report,
+                        )
+                        .await?;
+                        continue;
+                    }
+                    EventStart::Started => {}
+                }
+            }
+            let result = tokio::time::timeout(self.inner.options.apply_timeout, self.apply(&ev))
+                .await
+                .unwrap_or_else(|_| Err(ApplyError::Other("retry timed out".into())));
+            match result {
+                Ok(done) => {
+                    self.log(
+                        &ev,
+                        RunnerKind::Retry,
+                        done.action,
+                        Some(&done),
+                        &done.reason,
+                    )
+                    .await;
+                    if check {
+                        store
+                            .finish_event(
+                                &ev.key,
+                                EventOutcome::Applied,
+                                Some(&done.reason),
+                                self.inner.ctx.now(),
+                            )
+                            .await?;
+                    }
+                    store.complete_retry(&claim).await?;
+                    report.applied += 1;
+                }
+                Err(e) => {
+                    if check {
+                        store
+                            .finish_event(
+                                &ev.key,
+                                EventOutcome::Applied,
+                                Some("queued for retry"),
+                                self.inner.ctx.now(),
+                            )
+                            .await?;
+                    }
+                    self.fail(&claim, Some(&ev), &e.to_string(), &mut report)
+                        .await?;
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    async fn fail(
+        &self,
+        claim: &crmmap_store::ClaimedRetry,
+        ev: Option<&Event>,
+        error: &str,
+        report: &mut DrainReport,
+    ) -> Result<(), crmmap_store::StoreError> {
+        let outcome = self
+            .inner
+            .ctx
+            .store
+            .fail_retry(
+                claim,
+                error,
+                self.inner.ctx.now(),
+                &self.inner.options.retry,
+                &mut rand::thread_rng(),
+            )
+            .await?;
+        match outcome {
+            FailOutcome::Rescheduled(_) => {
+                report.rescheduled += 1;
+                if let Some(ev) = ev {
+                    self.log(
+                        ev,
+                        RunnerKind::Retry,
+                        Action::Failed,
+                        None,
+                        &format!("retry failed: {error}"),
+                    )
+                    .await;
+                }
+            }
+            FailOutcome::DeadLettered => {
+                report.dead += 1;
+                let title = format!(
+                    "webhook event gave up after {} attempts",
+                    claim.item.attempts
+                );
+                let mut alert = Alert {
+                    title: title.clone(),
+                    object: None,
+                    item: None,
+                    record: None,
+                    error: error.to_owned(),
+                };
+                if let Some(ev) = ev {
+                    self.log(
+                        ev,
+                        RunnerKind::Retry,
+                        Action::Failed,
+                        None,
+                        &format!("dead letter: {error}"),
+                    )
+                    .await;
+                    let store = &self.inner.ctx.store;
+                    let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
+                    alert.item = Some(format!("{item} on board {board}"));
+                    alert.object = self
+                        .inner
+                        .ctx
+                        .plans
+                        .plan_for_board(ev.board_id)
+                        .map(|p| p.sobject.clone());
+                    alert.record = store
+                        .link_by_item(&board, &item)
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(|l| l.record_id);
+                }
+                self.inner.alerter.send(&alert).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn reply(status: StatusCode, body: Json) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error_reply(status: StatusCode, message: &str) -> Response {
+    reply(status, json!({ "error": message }))
+}
+
+async fn receive_signed(State(w): State<Webhook>, headers: HeaderMap, body: Body) -> Response {
+    receive(w, headers, None, body).await
+}
+
+async fn receive_with_token(
+    State(w): State<Webhook>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(w, headers, Some(token), body).await
+}
+
+async fn receive(w: Webhook, headers: HeaderMap, token: Option<String>, body: Body) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok());
+    if let Err(e) = w.inner.options.auth.check(authorization, token.as_deref()) {
+        // Never the body, never the token.
+        tracing::warn!(reason = %e, "webhook request refused");
+        return error_reply(StatusCode::UNAUTHORIZED, &e.to_string());
+    }
+    let limit = w.inner.options.max_body_bytes;
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            tracing::warn!(limit, "webhook body too large");
+            return error_reply(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                &format!("the body is larger than {limit} bytes"),
+            );
+        }
+    };
+    let incoming = match event::parse(&bytes) {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!(reason = %e, bytes = bytes.len(), "bad webhook request");
+            return error_reply(StatusCode::BAD_REQUEST, &e.to_string());
+        }
+    };
+    let ev = match incoming {
+        Incoming::Challenge(c) => return reply(StatusCode::OK, json!({ "challenge": c })),
+        Incoming::Event(ev) => ev,
+    };
+    match w.handle_event(&ev).await {
+        Ok(Outcome::Done(d)) => reply(
+            StatusCode::OK,
+            json!({ "outcome": d.action.as_str(), "record": d.record_id, "detail": d.reason }),
+        ),
+        Ok(Outcome::Duplicate) => reply(StatusCode::OK, json!({ "outcome": "duplicate" })),
+        Ok(Outcome::Queued(e)) => {
+            reply(StatusCode::OK, json!({ "outcome": "queued", "detail": e }))
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "store unavailable; monday will redeliver");
+            error_reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "state store unavailable, retry later",
+            )
+        }
+    }
+}
+
+async fn health(State(w): State<Webhook>) -> Response {
+    match w.inner.ctx.store.ping().await {
+        Ok(()) => reply(StatusCode::OK, json!({ "status": "ok" })),
+        Err(_) => error_reply(StatusCode::SERVICE_UNAVAILABLE, "state store unavailable"),
+    }
+}

@@ -1,0 +1,1160 @@
+//! Applying one event to Salesforce: under the item's lock, from the item's current state
+//! (read once, only the columns needed), against the last-synced values in the store.
+//!
+//! Because every event re-reads the item and compares with what was last synced, applying an
+//! event twice, late, or out of order writes nothing stale: the last application under the
+//! lock always writes the item's current state, and an echo of a value crmmap wrote (or read)
+//! itself compares equal and writes nothing.
+
+use std::collections::BTreeMap;
+
+use crmmap_dsl::model::{ColumnType, ConflictPolicy};
+use crmmap_engine::eval::{self, Aliases, DeleteAction, Item, Record, SfWrites};
+use crmmap_engine::plan::{LinkPlan, Plan, RulePlan};
+use crmmap_engine::value::{Value, monday, salesforce};
+use crmmap_engine::{EvalError, PlanSet};
+use crmmap_monday::ColumnValue;
+use crmmap_salesforce::soql::{Condition, Direction, Soql};
+use crmmap_store::{
+    Action, IntentStatus, NAME_KEY, SetValue, Side, StoreError, SyncedValue, column_key, field_key,
+};
+use serde_json::{Map, Value as Json, json};
+use time::OffsetDateTime;
+
+use crate::event::{Event, EventKind};
+use crate::{Webhook, WebhookOptions};
+
+/// The last-synced key holding the record's `LastModifiedDate` as last seen (or written) by
+/// crmmap: the `If-Unmodified-Since` of the next update.
+pub const LAST_SEEN_KEY: &str = "field:LastModifiedDate";
+
+/// Attempts at a conditional update that keeps meeting concurrent Salesforce changes.
+const CONFLICT_ROUNDS: u32 = 3;
+
+/// The last-synced key recording a record a lifecycle rule created for this item.
+pub fn rule_key(rule: &str, alias: &str) -> String {
+    format!("rule:{rule}:{alias}")
+}
+
+/// Why an event could not be applied now (it goes to the retry queue).
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// monday.
+    #[error("monday: {0}")]
+    Monday(#[from] crmmap_monday::MondayError),
+    /// Salesforce.
+    #[error("salesforce: {0}")]
+    Salesforce(#[from] crmmap_salesforce::Error),
+    /// The store.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// A value could not be converted.
+    #[error("mapping: {0}")]
+    Eval(#[from] EvalError),
+    /// Anything else, said plainly.
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What applying an event did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Done {
+    /// The sync-log action.
+    pub action: Action,
+    /// The sObject, when the board is mapped.
+    pub object: Option<String>,
+    /// The Salesforce record, when known.
+    pub record_id: Option<String>,
+    /// Why (short, lowercase, secret-free).
+    pub reason: String,
+}
+
+impl Done {
+    fn new(
+        action: Action,
+        plan: Option<&Plan>,
+        record: Option<&str>,
+        reason: impl Into<String>,
+    ) -> Done {
+        Done {
+            action,
+            object: plan.map(|p| p.sobject.clone()),
+            record_id: record.map(str::to_owned),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Last-synced values by key.
+type Synced = BTreeMap<String, SyncedValue>;
+
+fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
+    synced
+        .get(key)
+        .and_then(|s| Value::from_json(&s.value).ok())
+}
+
+/// The engine's view of an API column value.
+pub fn column_read(cv: &ColumnValue) -> monday::ColumnRead {
+    let labels = if !cv.labels.is_empty() {
+        Some(cv.labels.clone())
+    } else {
+        cv.label.as_ref().map(|l| vec![l.clone()])
+    };
+    monday::ColumnRead {
+        text: cv.text.clone(),
+        value: cv.value.clone(),
+        linked_item_ids: cv.linked_item_ids.clone(),
+        labels,
+    }
+}
+
+fn key_value(plan: &Plan, item: &crmmap_monday::Item) -> Option<String> {
+    item.column(&plan.key_column)
+        .and_then(|c| {
+            c.text
+                .clone()
+                .or_else(|| c.value.as_ref().and_then(|v| v.as_str().map(str::to_owned)))
+        })
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// The columns read for a new item: the key, every column flowing to Salesforce, and the
+/// board-relation columns of `->` links.
+fn create_columns(plan: &Plan) -> Vec<String> {
+    let mut cols = vec![plan.key_column.clone()];
+    for f in plan.fields_to_salesforce() {
+        if !cols.contains(&f.column) {
+            cols.push(f.column.clone());
+        }
+    }
+    for l in plan.links.iter().filter(|l| l.direction.to_salesforce()) {
+        if !cols.contains(&l.column) {
+            cols.push(l.column.clone());
+        }
+    }
+    cols
+}
+
+fn engine_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Item, EvalError> {
+    let mut out = Item {
+        name: item.name.clone(),
+        columns: BTreeMap::new(),
+    };
+    for f in plan.fields_to_salesforce() {
+        if let Some(cv) = item.column(&f.column) {
+            let v = monday::read(f.column_type, &column_read(cv), None)
+                .map_err(|e| e.with_column(&f.column))?;
+            out.columns.insert(f.column.clone(), v);
+        }
+    }
+    Ok(out)
+}
+
+/// The Salesforce value kind of a field: typed when the plan maps it.
+fn read_field(plan: &Plan, field: &str, json: &Json) -> Value {
+    match plan.field_for_sf_field(field) {
+        Some(f) => {
+            salesforce::read(f.field_type, json).unwrap_or_else(|_| salesforce::read_untyped(json))
+        }
+        None => salesforce::read_untyped(json),
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    let kind = a
+        .kind()
+        .or(b.kind())
+        .unwrap_or(crmmap_dsl::model::Kind::Text);
+    a.same_as(b, kind)
+}
+
+/// How a conditional update ended.
+#[derive(Debug, Default)]
+struct Updated {
+    /// The fields written.
+    written: SfWrites,
+    /// Fields left as Salesforce has them because Salesforce changed them too and the policy
+    /// prefers Salesforce (or the newer change).
+    kept_by_salesforce: Vec<String>,
+    /// The record's `LastModifiedDate` read during conflict handling, if any.
+    seen: Option<OffsetDateTime>,
+}
+
+impl Webhook {
+    fn plans(&self) -> &PlanSet {
+        &self.inner.ctx.plans
+    }
+
+    fn opts(&self) -> &WebhookOptions {
+        &self.inner.options
+    }
+
+    /// Applies one event, under its item's lock. Does not deduplicate (the caller does).
+    pub async fn apply(&self, ev: &Event) -> Result<Done, ApplyError> {
+        let Some(plan) = self.plans().plan_for_board(ev.board_id) else {
+            return Ok(Done::new(
+                Action::Skipped,
+                None,
+                None,
+                format!("board {} is not mapped", ev.board_id),
+            ));
+        };
+        if let EventKind::Other(t) = &ev.kind {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                format!("event type `{t}` is not handled"),
+            ));
+        }
+        if ev.user_id.is_some() && ev.user_id == self.inner.ctx.monday_user_id {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "echo: the change was made by crmmap's own monday user",
+            ));
+        }
+        let board = ev.board_id.to_string();
+        let item = ev.item_id.to_string();
+        let guard = self.inner.ctx.store.lock_item(&board, &item).await?;
+        let result = self.apply_locked(plan, ev, &board, &item).await;
+        if let Err(e) = guard.release().await {
+            tracing::warn!(error = %e, "releasing an item lock failed; its session was closed");
+        }
+        result
+    }
+
+    async fn apply_locked(
+        &self,
+        plan: &Plan,
+        ev: &Event,
+        board: &str,
+        item: &str,
+    ) -> Result<Done, ApplyError> {
+        match &ev.kind {
+            EventKind::Created { .. } => self.created(plan, board, item).await,
+            EventKind::ColumnChanged {
+                column, previous, ..
+            } => {
+                self.column_changed(plan, ev, board, item, column, previous)
+                    .await
+            }
+            EventKind::Renamed { .. } => self.renamed(plan, ev, board, item).await,
+            EventKind::Deleted { name } | EventKind::Archived { name } => {
+                self.deleted(plan, ev, board, item, name).await
+            }
+            EventKind::Other(_) => unreachable!("handled before locking"),
+        }
+    }
+
+    async fn synced(&self, board: &str, item: &str) -> Result<Synced, ApplyError> {
+        Ok(self
+            .inner
+            .ctx
+            .store
+            .synced_values(board, item)
+            .await?
+            .into_iter()
+            .map(|v| (v.key.clone(), v))
+            .collect())
+    }
+
+    /// The record of an item: the store's link, else the id in the item's key column (the
+    /// link is then stored).
+    async fn record_of(
+        &self,
+        plan: &Plan,
+        board: &str,
+        item: &str,
+        read: Option<&crmmap_monday::Item>,
+    ) -> Result<Option<String>, ApplyError> {
+        let store = &self.inner.ctx.store;
+        if let Some(link) = store.link_by_item(board, item).await? {
+            return Ok(Some(link.record_id));
+        }
+        let Some(id) = read.and_then(|i| key_value(plan, i)) else {
+            return Ok(None);
+        };
+        store
+            .upsert_link(board, item, &plan.sobject, &id, self.inner.ctx.now())
+            .await?;
+        Ok(Some(id))
+    }
+
+    async fn read_item(
+        &self,
+        item: &str,
+        columns: Vec<String>,
+    ) -> Result<Option<crmmap_monday::Item>, ApplyError> {
+        Ok(self.inner.ctx.monday.item(item, Some(&columns)).await?)
+    }
+
+    // ------------------------------------------------------------------ create
+
+    async fn created(&self, plan: &Plan, board: &str, item: &str) -> Result<Done, ApplyError> {
+        let ctx = &self.inner.ctx;
+        if let Some(link) = ctx.store.link_by_item(board, item).await? {
+            return Ok(Done::new(
+                Action::Unchanged,
+                Some(plan),
+                Some(&link.record_id),
+                "item already linked",
+            ));
+        }
+        let Some(read) = self.read_item(item, create_columns(plan)).await? else {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "item no longer exists",
+            ));
+        };
+        if let Some(id) = key_value(plan, &read) {
+            // Created with a record id: the migrator made it from Salesforce.
+            ctx.store
+                .upsert_link(board, item, &plan.sobject, &id, ctx.now())
+                .await?;
+            return Ok(Done::new(
+                Action::Linked,
+                Some(plan),
+                Some(&id),
+                "item already carries its record id",
+            ));
+        }
+        let values = engine_item(plan, &read)?;
+        let mut fields = eval::item_to_create(plan, &values, ctx.now())?;
+        for l in plan.links.iter().filter(|l| l.direction.to_salesforce()) {
+            let linked = read
+                .column(&l.column)
+                .map(|c| c.linked_item_ids.clone())
+                .unwrap_or_default();
+            if let Some(last) = linked.last() {
+                let ids = self.records_of_items(l, std::slice::from_ref(last)).await?;
+                if let Some(id) = ids.into_iter().next() {
+                    fields.fields.insert(l.via.clone(), Json::String(id));
+                }
+            }
+        }
+        let record_id = self.create_record(plan, board, item, &fields).await?;
+        // The id goes back into the key column; done again (harmlessly) if a retry comes here.
+        let mut key = Map::new();
+        key.insert(plan.key_column.clone(), Json::String(record_id.clone()));
+        ctx.monday
+            .change_column_values(board, item, key, false)
+            .await?;
+        let mut set = vec![
+            SetValue {
+                key: NAME_KEY.to_owned(),
+                value: Value::text(&values.name).to_json(),
+                source: Side::Salesforce,
+            },
+            SetValue {
+                key: column_key(&plan.key_column),
+                value: Value::text(&record_id).to_json(),
+                source: Side::Monday,
+            },
+            SetValue {
+                key: LAST_SEEN_KEY.to_owned(),
+                value: Value::DateTime(ctx.now()).to_json(),
+                source: Side::Salesforce,
+            },
+        ];
+        for (column, v) in &values.columns {
+            set.push(SetValue {
+                key: column_key(column),
+                value: v.to_json(),
+                source: Side::Salesforce,
+            });
+        }
+        for (field, json) in &fields.fields {
+            set.push(SetValue {
+                key: field_key(field),
+                value: read_field(plan, field, json).to_json(),
+                source: Side::Salesforce,
+            });
+        }
+        ctx.store
+            .set_synced_values(board, item, &set, ctx.now())
+            .await?;
+        Ok(Done::new(
+            Action::Created,
+            Some(plan),
+            Some(&record_id),
+            "record created from the new item",
+        ))
+    }
+
+    /// Creates the item's record at most once: the intent is recorded first; a pending
+    /// intent from a crashed attempt is reconciled before creating again.
+    async fn create_record(
+        &self,
+        plan: &Plan,
+        board: &str,
+        item: &str,
+        fields: &SfWrites,
+    ) -> Result<String, ApplyError> {
+        let ctx = &self.inner.ctx;
+        let fresh = uuid::Uuid::new_v4().simple().to_string();
+        let intent = ctx
+            .store
+            .record_create_intent(board, item, &plan.sobject, &fresh, ctx.now())
+            .await?;
+        if intent.status == IntentStatus::Completed {
+            if let Some(id) = intent.record_id {
+                return Ok(id);
+            }
+        }
+        let mut body = fields.clone();
+        let id = if let Some(ext) = &self.opts().external_id_field {
+            // Upsert by the intent's key: a retry finds the record the crashed attempt made.
+            body.fields
+                .insert(ext.clone(), Json::String(intent.idempotency_key.clone()));
+            match ctx
+                .salesforce
+                .upsert(&plan.sobject, ext, &intent.idempotency_key, &body.to_json())
+                .await?
+            {
+                crmmap_salesforce::UpsertOutcome::Created(id)
+                | crmmap_salesforce::UpsertOutcome::Updated(Some(id)) => id,
+                other => {
+                    return Err(ApplyError::Other(format!(
+                        "upsert by {ext} gave no single record: {other:?}"
+                    )));
+                }
+            }
+        } else {
+            let earlier = if intent.idempotency_key == fresh {
+                None
+            } else {
+                self.reconcile(plan, &intent, fields).await?
+            };
+            match earlier {
+                Some(id) => id,
+                None => {
+                    ctx.salesforce
+                        .create(&plan.sobject, &body.to_json())
+                        .await?
+                }
+            }
+        };
+        if self.opts().crash_after_create {
+            // Test hook: die between the create and the write-back.
+            std::process::abort();
+        }
+        ctx.store
+            .complete_create_intent(board, item, &id, ctx.now())
+            .await?;
+        Ok(id)
+    }
+
+    /// Finds the record an earlier, crashed attempt created, without an external id: a record
+    /// of the sObject created since the intent, with the same name fields.
+    ///
+    /// This is the one place that decides how a pending create is reconciled when no external
+    /// id field is configured (with one, the create is an upsert by the intent's key).
+    async fn reconcile(
+        &self,
+        plan: &Plan,
+        intent: &crmmap_store::CreateIntent,
+        fields: &SfWrites,
+    ) -> Result<Option<String>, ApplyError> {
+        let since = intent
+            .created_at
+            .replace_nanosecond(0)
+            .unwrap_or(intent.created_at)
+            - time::Duration::seconds(1);
+        let mut cond = Condition::ge(
+            "CreatedDate",
+            crmmap_salesforce::soql::Literal::DateTime(since),
+        );
+        let mut named = false;
+        for a in &plan.name_to_salesforce {
+            if let Some(Json::String(v)) = fields.fields.get(&a.field) {
+                cond = cond.and(Condition::eq(a.field.clone(), v.clone()));
+                named = true;
+            }
+        }
+        if !named {
+            return Ok(None);
+        }
+        let soql = Soql::select(["Id"])
+            .from(plan.sobject.clone())
+            .where_(cond)
+            .order_by("CreatedDate", Direction::Asc)
+            .limit(1)
+            .build()
+            .map_err(|e| ApplyError::Other(e.to_string()))?;
+        let found = self.inner.ctx.salesforce.query_collect(soql).await?;
+        Ok(found.first().and_then(|r| r.id()).map(str::to_owned))
+    }
+
+    // ------------------------------------------------------------------ column change
+
+    async fn column_changed(
+        &self,
+        plan: &Plan,
+        ev: &Event,
+        board: &str,
+        item: &str,
+        column: &str,
+        previous: &Json,
+    ) -> Result<Done, ApplyError> {
+        let field = plan.fields_to_salesforce().find(|f| f.column == column);
+        let link = plan
+            .links
+            .iter()
+            .find(|l| l.column == column && l.direction.to_salesforce());
+        if field.is_none() && link.is_none() {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                format!("column `{column}` does not flow to salesforce"),
+            ));
+        }
+        let Some(read) = self
+            .read_item(item, vec![plan.key_column.clone(), column.to_owned()])
+            .await?
+        else {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "item no longer exists",
+            ));
+        };
+        let Some(record_id) = self.record_of(plan, board, item, Some(&read)).await? else {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "item has no salesforce record yet (its create carries current values)",
+            ));
+        };
+        let synced = self.synced(board, item).await?;
+        let cv = read.column(column).cloned().unwrap_or_default();
+        if let Some(l) = link {
+            return self
+                .links_changed(plan, ev, board, item, &record_id, l, &cv, previous, &synced)
+                .await;
+        }
+        let Some(f) = field else {
+            unreachable!("checked above")
+        };
+        let current = monday::read(f.column_type, &column_read(&cv), None)
+            .map_err(|e| e.with_column(column))?;
+        let old = match synced_value(&synced, &column_key(column)) {
+            Some(v) => v,
+            None => monday::read_webhook(f.column_type, previous, None).unwrap_or(Value::Null),
+        };
+        let held = synced_value(&synced, &field_key(&f.field))
+            .and_then(|v| salesforce::write(f.field_type, &v).ok());
+        let Some(mut writes) = eval::column_change(
+            plan,
+            column,
+            &current,
+            &old,
+            held.as_ref(),
+            self.inner.ctx.now(),
+        )?
+        else {
+            if synced_value(&synced, &column_key(column))
+                .is_none_or(|v| !v.same_as(&current, f.column_kind()))
+            {
+                self.remember(
+                    board,
+                    item,
+                    &[(column_key(column), current.to_json(), Side::Monday)],
+                )
+                .await?;
+            }
+            return Ok(Done::new(
+                Action::Unchanged,
+                Some(plan),
+                Some(&record_id),
+                format!("`{column}` already matches salesforce (echo or no change)"),
+            ));
+        };
+        // Lifecycle rules and propagations see the field go from its last-synced value.
+        let mut old_record = Record::new();
+        let before = synced_value(&synced, &field_key(&f.field)).map_or(Json::Null, |v| {
+            salesforce::write(f.field_type, &v).unwrap_or(Json::Null)
+        });
+        old_record.insert(f.field.clone(), before);
+        let new_record = writes.apply_to(&old_record);
+        let propagations =
+            eval::propagations(plan, &old_record, &new_record, self.inner.ctx.now())?;
+        let mut notes = Vec::new();
+        for rule in eval::rules_fired(plan, &old_record, &new_record) {
+            let sets = self
+                .run_rule(plan, rule, board, item, &record_id, &writes, &synced)
+                .await?;
+            for (k, v) in sets.fields {
+                writes.fields.insert(k, v);
+            }
+            notes.push(format!("rule `{}` ran", rule.name));
+        }
+        let updated = self
+            .update_record(plan, &record_id, &writes, &synced, ev.trigger_time)
+            .await?;
+        for p in propagations {
+            let Some(id) = synced_value(&synced, &rule_key(&p.rule, &p.alias)) else {
+                continue;
+            };
+            let id = id.display();
+            let mut body = Map::new();
+            body.insert(p.field.clone(), p.value.clone());
+            self.inner
+                .ctx
+                .salesforce
+                .update(&p.sobject, &id, &Json::Object(body), None)
+                .await?;
+            notes.push(format!("{}.{} of {id} set", p.sobject, p.field));
+        }
+        let mut remember = vec![(column_key(column), current.to_json(), Side::Monday)];
+        self.remember_update(plan, board, item, &updated, &mut remember)
+            .await?;
+        Ok(self.update_done(
+            plan,
+            &record_id,
+            &updated,
+            &format!("`{column}` → {}", f.field),
+            notes,
+        ))
+    }
+
+    fn update_done(
+        &self,
+        plan: &Plan,
+        record_id: &str,
+        updated: &Updated,
+        what: &str,
+        mut notes: Vec<String>,
+    ) -> Done {
+        if !updated.kept_by_salesforce.is_empty() {
+            notes.push(format!(
+                "conflict: salesforce changed {} too; kept salesforce's value",
+                updated.kept_by_salesforce.join(", ")
+            ));
+        }
+        let action = if updated.written.is_empty() {
+            Action::Skipped
+        } else {
+            Action::Updated
+        };
+        let mut reason = what.to_owned();
+        for n in notes {
+            reason.push_str("; ");
+            reason.push_str(&n);
+        }
+        Done::new(action, Some(plan), Some(record_id), reason)
+    }
+
+    async fn remember(
+        &self,
+        board: &str,
+        item: &str,
+        values: &[(String, Json, Side)],
+    ) -> Result<(), ApplyError> {
+        let set: Vec<SetValue> = values
+            .iter()
+            .map(|(key, value, source)| SetValue {
+                key: key.clone(),
+                value: value.clone(),
+                source: *source,
+            })
+            .collect();
+        self.inner
+            .ctx
+            .store
+            .set_synced_values(board, item, &set, self.inner.ctx.now())
+            .await?;
+        Ok(())
+    }
+
+    async fn remember_update(
+        &self,
+        plan: &Plan,
+        board: &str,
+        item: &str,
+        updated: &Updated,
+        extra: &mut Vec<(String, Json, Side)>,
+    ) -> Result<(), ApplyError> {
+        for (field, json) in &updated.written.fields {
+            extra.push((
+                field_key(field),
+                read_field(plan, field, json).to_json(),
+                Side::Salesforce,
+            ));
+        }
+        let now = self.inner.ctx.now();
+        let seen = updated.seen.map_or(now, |s| s.max(now));
+        if !updated.written.is_empty() || updated.seen.is_some() {
+            extra.push((
+                LAST_SEEN_KEY.to_owned(),
+                Value::DateTime(seen).to_json(),
+                Side::Salesforce,
+            ));
+        }
+        self.remember(board, item, extra).await
+    }
+
+    // ------------------------------------------------------------------ links
+
+    /// The records of linked items (in order; items without a record are an error, retried
+    /// later: their create may still be on its way).
+    async fn records_of_items(
+        &self,
+        link: &LinkPlan,
+        items: &[String],
+    ) -> Result<Vec<String>, ApplyError> {
+        let store = &self.inner.ctx.store;
+        let board = link.target_board.to_string();
+        let mut out = Vec::new();
+        let mut missing = Vec::new();
+        for i in items {
+            match store.link_by_item(&board, i).await? {
+                Some(l) => out.push((i.clone(), l.record_id)),
+                None => missing.push(i.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            let target = self.plans().plan(&link.target).ok_or_else(|| {
+                ApplyError::Other(format!("link target `{}` has no plan", link.target))
+            })?;
+            let read = self
+                .inner
+                .ctx
+                .monday
+                .items_by_id(&missing, Some(std::slice::from_ref(&target.key_column)))
+                .await?;
+            for m in &missing {
+                let id = read
+                    .iter()
+                    .find(|r| &r.id == m)
+                    .and_then(|r| key_value(target, r));
+                let Some(id) = id else {
+                    return Err(ApplyError::Other(format!(
+                        "linked item {m} has no salesforce record yet"
+                    )));
+                };
+                store
+                    .upsert_link(&board, m, &target.sobject, &id, self.inner.ctx.now())
+                    .await?;
+                out.push((m.clone(), id));
+            }
+        }
+        Ok(items
+            .iter()
+            .filter_map(|i| out.iter().find(|(k, _)| k == i).map(|(_, r)| r.clone()))
+            .collect())
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site; the pieces are all different"
+    )]
+    async fn links_changed(
+        &self,
+        plan: &Plan,
+        ev: &Event,
+        board: &str,
+        item: &str,
+        record_id: &str,
+        link: &LinkPlan,
+        cv: &ColumnValue,
+        previous: &Json,
+        synced: &Synced,
+    ) -> Result<Done, ApplyError> {
+        let column = &link.column;
+        let current = cv.linked_item_ids.clone();
+        let before: Vec<String> = match synced_value(synced, &column_key(column)) {
+            Some(Value::Labels(ids)) => ids,
+            Some(_) => Vec::new(),
+            None => match monday::read_webhook(ColumnType::BoardRelation, previous, None) {
+                Ok(Value::Labels(ids)) => ids,
+                _ => Vec::new(),
+            },
+        };
+        let added: Vec<String> = current
+            .iter()
+            .filter(|i| !before.contains(i))
+            .cloned()
+            .collect();
+        let removed: Vec<String> = before
+            .iter()
+            .filter(|i| !current.contains(i))
+            .cloned()
+            .collect();
+        let added_records = self.records_of_items(link, &added).await?;
+        // Removed items may be gone already: their records come from the store only.
+        let mut removed_records = Vec::new();
+        for r in &removed {
+            if let Some(l) = self
+                .inner
+                .ctx
+                .store
+                .link_by_item(&link.target_board.to_string(), r)
+                .await?
+            {
+                removed_records.push(l.record_id);
+            } else {
+                removed_records.push(r.clone());
+            }
+        }
+        let remember_links = (
+            column_key(column),
+            Value::Labels(current.clone()).to_json(),
+            Side::Monday,
+        );
+        let Some(writes) = eval::link_change(plan, column, &added_records, &removed_records) else {
+            self.remember(board, item, &[remember_links]).await?;
+            return Ok(Done::new(
+                Action::Unchanged,
+                Some(plan),
+                Some(record_id),
+                format!("links of `{column}` unchanged"),
+            ));
+        };
+        let updated = self
+            .update_record(plan, record_id, &writes, synced, ev.trigger_time)
+            .await?;
+        let mut remember = vec![remember_links];
+        self.remember_update(plan, board, item, &updated, &mut remember)
+            .await?;
+        Ok(self.update_done(
+            plan,
+            record_id,
+            &updated,
+            &format!("`{column}` → {}", link.via),
+            Vec::new(),
+        ))
+    }
+
+    // ------------------------------------------------------------------ rename, delete
+
+    async fn renamed(
+        &self,
+        plan: &Plan,
+        ev: &Event,
+        board: &str,
+        item: &str,
+    ) -> Result<Done, ApplyError> {
+        if plan.name_to_salesforce.is_empty() {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "the item name does not flow to salesforce",
+            ));
+        }
+        let Some(read) = self.read_item(item, vec![plan.key_column.clone()]).await? else {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "item no longer exists",
+            ));
+        };
+        let Some(record_id) = self.record_of(plan, board, item, Some(&read)).await? else {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "item has no salesforce record yet (its create carries current values)",
+            ));
+        };
+        let synced = self.synced(board, item).await?;
+        let name_now = Value::text(&read.name);
+        if synced_value(&synced, NAME_KEY).is_some_and(|n| same(&n, &name_now)) {
+            return Ok(Done::new(
+                Action::Unchanged,
+                Some(plan),
+                Some(&record_id),
+                "name already matches salesforce (echo or no change)",
+            ));
+        }
+        let mut writes = eval::rename(plan, &read.name, self.inner.ctx.now())?;
+        writes.fields.retain(|field, json| {
+            synced_value(&synced, &field_key(field))
+                .is_none_or(|held| !same(&held, &read_field(plan, field, json)))
+        });
+        let mut remember = vec![(NAME_KEY.to_owned(), name_now.to_json(), Side::Monday)];
+        if writes.is_empty() {
+            self.remember(board, item, &remember).await?;
+            return Ok(Done::new(
+                Action::Unchanged,
+                Some(plan),
+                Some(&record_id),
+                "name fields already match salesforce",
+            ));
+        }
+        let updated = self
+            .update_record(plan, &record_id, &writes, &synced, ev.trigger_time)
+            .await?;
+        self.remember_update(plan, board, item, &updated, &mut remember)
+            .await?;
+        Ok(self.update_done(plan, &record_id, &updated, "item name", Vec::new()))
+    }
+
+    async fn deleted(
+        &self,
+        plan: &Plan,
+        ev: &Event,
+        board: &str,
+        item: &str,
+        name: &str,
+    ) -> Result<Done, ApplyError> {
+        let ctx = &self.inner.ctx;
+        let Some(link) = ctx.store.link_by_item(board, item).await? else {
+            return Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "deleted item was not linked to a record",
+            ));
+        };
+        let what = ev.kind.type_name();
+        match eval::on_delete(plan, name, ctx.now())? {
+            DeleteAction::Log => Ok(Done::new(
+                Action::Skipped,
+                Some(plan),
+                Some(&link.record_id),
+                format!(
+                    "{what}: the mapping's delete policy is `log`; the record stays in salesforce"
+                ),
+            )),
+            DeleteAction::Delete => {
+                match ctx.salesforce.delete(&plan.sobject, &link.record_id).await {
+                    Ok(()) | Err(crmmap_salesforce::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                ctx.store.delete_link(board, item).await?;
+                Ok(Done::new(
+                    Action::Deleted,
+                    Some(plan),
+                    Some(&link.record_id),
+                    format!("{what}: record deleted (delete policy)"),
+                ))
+            }
+            DeleteAction::Update(writes) => {
+                let synced = self.synced(board, item).await?;
+                let updated = self
+                    .update_record(plan, &link.record_id, &writes, &synced, ev.trigger_time)
+                    .await?;
+                self.remember_update(plan, board, item, &updated, &mut Vec::new())
+                    .await?;
+                Ok(self.update_done(
+                    plan,
+                    &link.record_id,
+                    &updated,
+                    &format!("{what}: record marked (delete policy)"),
+                    Vec::new(),
+                ))
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ rules
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one call site; the pieces are all different"
+    )]
+    async fn run_rule(
+        &self,
+        plan: &Plan,
+        rule: &RulePlan,
+        board: &str,
+        item: &str,
+        record_id: &str,
+        writes: &SfWrites,
+        synced: &Synced,
+    ) -> Result<SfWrites, ApplyError> {
+        let ctx = &self.inner.ctx;
+        let select: Vec<&str> = plan
+            .facts
+            .salesforce_read
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let record: Map<String, Json> = ctx
+            .salesforce
+            .get(&plan.sobject, record_id, Some(&select))
+            .await?;
+        let record = writes.apply_to(&record);
+        let mut aliases = Aliases::new();
+        for (i, create) in rule.creates.iter().enumerate() {
+            let key = rule_key(&rule.name, &create.alias);
+            if let Some(id) = synced_value(synced, &key) {
+                let mut r = Record::new();
+                r.insert("Id".into(), Json::String(id.display()));
+                aliases.insert(create.alias.clone(), r);
+                continue;
+            }
+            let fields = rule.create_fields(plan, i, &record, &aliases, ctx.now())?;
+            let id = match &self.opts().external_id_field {
+                Some(ext) => {
+                    // A deterministic key: a retry after a crash upserts the same record.
+                    let ext_key = format!("{board}:{item}:{}:{}", rule.name, create.alias);
+                    let mut body = fields.clone();
+                    body.fields
+                        .insert(ext.clone(), Json::String(ext_key.clone()));
+                    match ctx
+                        .salesforce
+                        .upsert(&create.sobject, ext, &ext_key, &body.to_json())
+                        .await?
+                    {
+                        crmmap_salesforce::UpsertOutcome::Created(id)
+                        | crmmap_salesforce::UpsertOutcome::Updated(Some(id)) => id,
+                        other => {
+                            return Err(ApplyError::Other(format!(
+                                "upsert by {ext} gave no single record: {other:?}"
+                            )));
+                        }
+                    }
+                }
+                None => {
+                    ctx.salesforce
+                        .create(&create.sobject, &fields.to_json())
+                        .await?
+                }
+            };
+            // Recorded at once: a later failure must not create it again.
+            self.remember(
+                board,
+                item,
+                &[(key, Value::text(&id).to_json(), Side::Salesforce)],
+            )
+            .await?;
+            let mut r = fields.apply_to(&Record::new());
+            r.insert("Id".into(), Json::String(id));
+            aliases.insert(create.alias.clone(), r);
+        }
+        Ok(rule.set_fields(plan, &record, &aliases, ctx.now())?)
+    }
+
+    // ------------------------------------------------------------------ conditional update
+
+    /// Updates a record with `If-Unmodified-Since` the last-seen modification time. When
+    /// Salesforce changed the record since (412), or that time is unknown, the record is read
+    /// and each field decided: a field Salesforce did not change is written; a field both
+    /// sides changed follows the conflict policy.
+    async fn update_record(
+        &self,
+        plan: &Plan,
+        record_id: &str,
+        writes: &SfWrites,
+        synced: &Synced,
+        monday_time: Option<OffsetDateTime>,
+    ) -> Result<Updated, ApplyError> {
+        let sf = &self.inner.ctx.salesforce;
+        let mut since = synced_value(synced, LAST_SEEN_KEY).and_then(|v| match v {
+            Value::DateTime(t) => Some(t),
+            _ => None,
+        });
+        let mut out = Updated {
+            written: writes.clone(),
+            ..Updated::default()
+        };
+        for _ in 0..=CONFLICT_ROUNDS {
+            if out.written.is_empty() {
+                return Ok(out);
+            }
+            if let Some(t) = since {
+                match sf
+                    .update(&plan.sobject, record_id, &out.written.to_json(), Some(t))
+                    .await
+                {
+                    Ok(()) => return Ok(out),
+                    Err(crmmap_salesforce::Error::Conflict { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let mut fields: Vec<&str> = out.written.fields.keys().map(String::as_str).collect();
+            fields.push("LastModifiedDate");
+            let current: Map<String, Json> =
+                sf.get(&plan.sobject, record_id, Some(&fields)).await?;
+            let modified = current
+                .get("LastModifiedDate")
+                .and_then(Json::as_str)
+                .and_then(|s| crmmap_engine::value::parse_datetime(s).ok())
+                .ok_or_else(|| {
+                    ApplyError::Other(format!(
+                        "{} {record_id} has no LastModifiedDate",
+                        plan.sobject
+                    ))
+                })?;
+            let mut kept = Vec::new();
+            out.written.fields.retain(|field, new| {
+                let keep = decide_field(
+                    plan,
+                    field,
+                    new,
+                    current.get(field),
+                    synced,
+                    monday_time,
+                    modified,
+                );
+                if !keep.0 && keep.1 {
+                    kept.push(field.clone());
+                }
+                keep.0
+            });
+            out.kept_by_salesforce.extend(kept);
+            out.seen = Some(modified);
+            since = Some(modified);
+        }
+        Err(ApplyError::Other(format!(
+            "{} {record_id} kept changing in salesforce during {CONFLICT_ROUNDS} conditional updates",
+            plan.sobject
+        )))
+    }
+}
+
+/// Whether to write `field` = `new` given Salesforce's `current` value and the last-synced one:
+/// `(write, conflict_lost)`.
+///
+/// - Salesforce already holds the value: nothing to write.
+/// - Salesforce still holds the last-synced value (or nothing was synced yet, so no
+///   Salesforce change is known): the monday change is written.
+/// - Both changed: the field's conflict policy decides (`newest` compares the monday event's
+///   time with the record's `LastModifiedDate`; a tie goes to Salesforce).
+fn decide_field(
+    plan: &Plan,
+    field: &str,
+    new: &Json,
+    current: Option<&Json>,
+    synced: &Synced,
+    monday_time: Option<OffsetDateTime>,
+    modified: OffsetDateTime,
+) -> (bool, bool) {
+    let now_sf = read_field(plan, field, current.unwrap_or(&Json::Null));
+    let wanted = read_field(plan, field, new);
+    if same(&now_sf, &wanted) {
+        return (false, false);
+    }
+    let Some(last) = synced_value(synced, &field_key(field)) else {
+        return (true, false);
+    };
+    if same(&now_sf, &last) {
+        return (true, false);
+    }
+    let policy = plan
+        .field_for_sf_field(field)
+        .map_or(plan.conflict, |f| f.conflict);
+    let monday_wins = match policy {
+        ConflictPolicy::PreferMonday => true,
+        ConflictPolicy::PreferSalesforce => false,
+        ConflictPolicy::PreferNewest => monday_time.is_some_and(|m| m > modified),
+    };
+    (monday_wins, !monday_wins)
+}
+
+/// The JSON form of a record id list (for tests and tools reading last-synced links).
+pub fn links_json(ids: &[String]) -> Json {
+    json!({ "labels": ids })
+}
