@@ -9,6 +9,7 @@
 pub mod config;
 pub mod context;
 pub mod mappings;
+pub mod migrate;
 pub mod schema;
 
 pub use config::{ConfigError, Settings};

@@ -1,0 +1,213 @@
+//! What a record makes of its monday item, as values (not API write formats): what the store
+//! keeps as last synced after a write, and what `--dry-run` shows as "new".
+//!
+//! [`crmmap_engine::eval::record_to_item`] gives the writes in the API's formats; the store
+//! needs the values in each column's kind so that the next run's [`Prior`] compares equal.
+//! This module evaluates the same plan pieces the engine does, with the same environment.
+
+use std::collections::BTreeMap;
+
+use crmmap_dsl::model::Kind;
+use crmmap_engine::EvalError;
+use crmmap_engine::eval::{Prior, Record};
+use crmmap_engine::plan::Plan;
+use crmmap_engine::transform::{self, Env, Flow, today_of};
+use crmmap_engine::value::{Value, monday, salesforce};
+use crmmap_store::{NAME_KEY, SetValue, Side, SyncedValue, column_key};
+use serde_json::Value as Json;
+use time::{Date, OffsetDateTime};
+
+/// The key of a board-relation column's last-synced link in the store: `link:<column id>`,
+/// holding the Salesforce Id of the linked record (or `null`).
+pub fn link_key(column: &str) -> String {
+    format!("link:{column}")
+}
+
+/// The record as expressions see it (same rules as the engine's record environment).
+struct RecordEnv<'a> {
+    plan: &'a Plan,
+    record: &'a Record,
+    today: Date,
+}
+
+impl Env for RecordEnv<'_> {
+    fn get(&self, path: &[String]) -> Result<Value, EvalError> {
+        let Some(first) = path.first() else {
+            return Ok(Value::Null);
+        };
+        let mut json = self.record.get(first);
+        for p in &path[1..] {
+            json = json.and_then(|j| j.get(p));
+        }
+        let Some(json) = json else {
+            return Ok(Value::Null);
+        };
+        match self.plan.field_for_sf_field(&path.join(".")) {
+            Some(f) => salesforce::read(f.field_type, json).map_err(|e| f.locate(e)),
+            None => Ok(salesforce::read_untyped(json)),
+        }
+    }
+
+    fn today(&self) -> Date {
+        self.today
+    }
+}
+
+/// Everything a record puts on its item: name, key column, mapped columns, links.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Desired {
+    /// The item name (`None` when the name rule gives nothing).
+    pub name: Option<String>,
+    /// Column id → value in the column's kind (only fields present in the record).
+    pub columns: BTreeMap<String, Value>,
+    /// Board-relation column → Salesforce Id of the linked record.
+    pub links: BTreeMap<String, Option<String>>,
+}
+
+impl Desired {
+    /// Evaluates a record.
+    pub fn of(plan: &Plan, record: &Record, now: OffsetDateTime) -> Result<Desired, EvalError> {
+        let env = RecordEnv {
+            plan,
+            record,
+            today: today_of(now),
+        };
+        let mut out = Desired::default();
+        if let Some(id) = record.get("Id").and_then(Json::as_str) {
+            out.columns.insert(plan.key_column.clone(), Value::text(id));
+        }
+        if let Some(expr) = &plan.name_to_monday {
+            let name = transform::evaluate(expr, &env, Flow::ToMonday)
+                .map_err(|e| e.with_origin(&plan.origin))?
+                .convert(Kind::Text)
+                .map_err(|e| e.with_origin(&plan.origin))?
+                .display();
+            let name = monday::item_name(&name);
+            if !name.is_empty() {
+                out.name = Some(name);
+            }
+        }
+        for f in plan.fields_to_monday() {
+            let Some(json) = record.get(&f.field) else {
+                continue;
+            };
+            let sf = salesforce::read(f.field_type, json).map_err(|e| f.locate(e))?;
+            out.columns
+                .insert(f.column.clone(), f.value_to_monday(sf, &env)?);
+        }
+        for l in plan.links.iter().filter(|l| l.direction.to_monday()) {
+            if let Some(json) = record.get(&l.via) {
+                let id = json.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
+                out.links.insert(l.column.clone(), id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The store rows for the keys that were written: the name when renamed, the given
+    /// columns and links.
+    pub fn synced_rows<'a>(
+        &self,
+        name_written: bool,
+        columns: impl IntoIterator<Item = &'a String>,
+        links: impl IntoIterator<Item = &'a String>,
+    ) -> Vec<SetValue> {
+        let mut rows = Vec::new();
+        if let Some(name) = self.name.as_ref().filter(|_| name_written) {
+            rows.push(SetValue {
+                key: NAME_KEY.to_owned(),
+                value: Json::String(name.clone()),
+                source: Side::Monday,
+            });
+        }
+        for c in columns {
+            if let Some(v) = self.columns.get(c) {
+                rows.push(SetValue {
+                    key: column_key(c),
+                    value: v.to_json(),
+                    source: Side::Monday,
+                });
+            }
+        }
+        for l in links {
+            if let Some(target) = self.links.get(l) {
+                rows.push(SetValue {
+                    key: link_key(l),
+                    value: target.clone().map_or(Json::Null, Json::String),
+                    source: Side::Monday,
+                });
+            }
+        }
+        rows
+    }
+}
+
+/// What monday holds for a linked item, from the store's last-synced values.
+pub fn prior_from_synced(values: &[SyncedValue]) -> Prior {
+    let mut prior = Prior::default();
+    let column_prefix = column_key("");
+    let link_prefix = link_key("");
+    for v in values {
+        if v.key == NAME_KEY {
+            prior.name = v.value.as_str().map(str::to_owned);
+        } else if let Some(column) = v.key.strip_prefix(&column_prefix) {
+            if let Ok(value) = Value::from_json(&v.value) {
+                prior.columns.insert(column.to_owned(), value);
+            }
+        } else if let Some(column) = v.key.strip_prefix(&link_prefix) {
+            prior
+                .links
+                .insert(column.to_owned(), v.value.as_str().map(str::to_owned));
+        }
+    }
+    prior
+}
+
+/// What monday holds for an item read through the API (an item found by its Salesforce-id
+/// column): the columns the plan writes, read with the plan's column types. Board relations
+/// are left out (their targets are items, not records); the migrator resolves them.
+pub fn prior_from_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Prior, EvalError> {
+    let mut prior = Prior {
+        name: Some(item.name.clone()),
+        ..Prior::default()
+    };
+    for (id, cv) in &item.column_values {
+        let column_type = if *id == plan.key_column {
+            crmmap_dsl::model::ColumnType::Text
+        } else if let Some(f) = plan.field_for_column(id) {
+            f.column_type
+        } else {
+            continue;
+        };
+        let read = column_read(cv);
+        let value = monday::read(column_type, &read, None).map_err(|e| e.with_column(id))?;
+        prior.columns.insert(id.clone(), value);
+    }
+    Ok(prior)
+}
+
+/// The engine's view of a column value the client parsed.
+pub fn column_read(cv: &crmmap_monday::ColumnValue) -> monday::ColumnRead {
+    let labels = if let Some(label) = &cv.label {
+        Some(vec![label.clone()])
+    } else if !cv.labels.is_empty() {
+        Some(cv.labels.clone())
+    } else {
+        None
+    };
+    monday::ColumnRead {
+        text: cv.text.clone(),
+        value: cv.value.clone(),
+        linked_item_ids: cv.linked_item_ids.clone(),
+        labels,
+    }
+}
+
+/// A value as a person reads it in a plan (`(empty)` for nothing).
+pub fn show(value: Option<&Value>) -> String {
+    match value {
+        None | Some(Value::Null) => "(empty)".to_owned(),
+        Some(v) if v.is_empty() => "(empty)".to_owned(),
+        Some(v) => v.display(),
+    }
+}

@@ -1,0 +1,1170 @@
+//! The migrator: Salesforce records → monday items, incremental, resumable and idempotent.
+//!
+//! ```text
+//! for each object, parents first:
+//!   SOQL (mapping selection AND after the watermark) ORDER BY SystemModstamp, Id  ── pages
+//!     └─ chunks of ≤ 500 records:
+//!          store links (one query) ──▶ linked: prior = last-synced values (no monday read)
+//!          unlinked ──▶ one items_page_by_column_values on the Salesforce-id column
+//!                        (found: link it, prior = the item; else: create)
+//!          engine::record_to_item(prior) ──▶ only what differs ──▶ batched mutations
+//!          results ──▶ links, last-synced values, sync log, retry queue
+//!          checkpoint (run progress) + watermark (SystemModstamp, Id)
+//! then parked links whose target now has an item ──▶ board-relation writes
+//! ```
+//!
+//! - Board relations are written with the record when the target's item is known (parents
+//!   are synced first); otherwise the link is parked in the store and completed by the links
+//!   phase of this run or of a later one.
+//! - A run killed at any point resumes: the watermark and the checkpoint only move after a
+//!   chunk's results are stored, and a record whose create reached monday but whose link did
+//!   not reach the store is found again by its Salesforce-id column instead of duplicated.
+//! - A per-record failure (an evaluation error, a rejected value) is logged with the record,
+//!   column and message, queued for retry ([`RETRY_KIND`]) and does not stop the run.
+
+mod desired;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crmmap_engine::eval::{self, Prior, Record};
+use crmmap_engine::plan::Plan;
+use crmmap_monday::client::cost;
+use crmmap_monday::{ItemMutation, MondayError, PageRequest};
+use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
+use crmmap_store::{
+    Action, LogEntry, NewParkedLink, RunStatus, RunnerKind, Store, StoreError, Watermark,
+};
+use futures::StreamExt as _;
+use serde_json::{Map, Value as Json, json};
+
+use crate::context::RunContext;
+
+pub use desired::{Desired, link_key, prior_from_synced};
+
+/// The run kind of migrations in the store's run checkpoints.
+pub const RUN_KIND: &str = "migrate";
+
+/// The retry-queue kind of records that failed to migrate. Payload:
+/// `{"object": "Lead", "record_id": "00Q…"}`; dedup key `<object>:<record id>`.
+pub const RETRY_KIND: &str = "migrate_record";
+
+/// Records looked up and written together (one Salesforce-id lookup per chunk; monday serves
+/// at most 500 items per page).
+pub const DEFAULT_CHUNK: usize = 500;
+
+/// The phase name saved in checkpoints while records are processed.
+const PHASE_RECORDS: &str = "records";
+
+/// How long a failed record waits before its first retry.
+const FIRST_RETRY_DELAY: time::Duration = time::Duration::minutes(1);
+
+/// A flag that asks a running migration to stop after the chunk in progress (Ctrl-C, a
+/// Lambda nearing its time limit). The run stays resumable.
+#[derive(Clone, Debug, Default)]
+pub struct StopSignal(Arc<AtomicBool>);
+
+impl StopSignal {
+    /// A signal not yet raised.
+    pub fn new() -> StopSignal {
+        StopSignal::default()
+    }
+
+    /// Asks the run to stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// What to migrate and how.
+#[derive(Clone, Debug)]
+pub struct MigrateOptions {
+    /// Objects to migrate by mapping name; every object when empty. Always run parents first.
+    pub objects: Vec<String>,
+    /// Compute and report the plan; write nothing anywhere.
+    pub dry_run: bool,
+    /// Ignore the watermarks and read every selected record.
+    pub full: bool,
+    /// Records per lookup and write chunk (1..=500).
+    pub chunk_size: usize,
+    /// Stops the run between chunks.
+    pub stop: StopSignal,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            objects: Vec::new(),
+            dry_run: false,
+            full: false,
+            chunk_size: DEFAULT_CHUNK,
+            stop: StopSignal::new(),
+        }
+    }
+}
+
+/// Per-object counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    /// Records read from Salesforce.
+    pub read: u64,
+    /// Items created.
+    pub created: u64,
+    /// Items updated.
+    pub updated: u64,
+    /// Records whose item already held every value.
+    pub unchanged: u64,
+    /// Existing items found by their Salesforce-id column and linked instead of created.
+    pub matched: u64,
+    /// Board-relation links set.
+    pub links: u64,
+    /// Links parked until their target has an item.
+    pub parked: u64,
+    /// Records that failed (logged and queued for retry).
+    pub failed: u64,
+}
+
+impl Counts {
+    fn add(&mut self, o: &Counts) {
+        self.read += o.read;
+        self.created += o.created;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.matched += o.matched;
+        self.links += o.links;
+        self.parked += o.parked;
+        self.failed += o.failed;
+    }
+}
+
+/// One object's outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectReport {
+    /// The mapping's object name.
+    pub object: String,
+    /// What happened (or, in a dry run, would happen).
+    pub counts: Counts,
+    /// Whether the object was already done in the resumed run and skipped.
+    pub skipped_done: bool,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrateReport {
+    /// The run id (`None` for a dry run).
+    pub run_id: Option<String>,
+    /// Whether an unfinished run was resumed.
+    pub resumed: bool,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+    /// Whether the run stopped early on a [`StopSignal`] (resumable).
+    pub stopped: bool,
+    /// Per object, in the order run.
+    pub objects: Vec<ObjectReport>,
+    /// Salesforce query pages read (API calls).
+    pub salesforce_calls: u64,
+    /// monday read requests (Salesforce-id lookups).
+    pub monday_reads: u64,
+    /// monday mutation requests (batches) sent, or that a dry run would send.
+    pub monday_write_requests: u64,
+    /// Estimated monday complexity of the writes and reads.
+    pub monday_complexity: u64,
+}
+
+impl MigrateReport {
+    /// The counts of all objects together.
+    pub fn total(&self) -> Counts {
+        let mut t = Counts::default();
+        for o in &self.objects {
+            t.add(&o.counts);
+        }
+        t
+    }
+
+    /// Whether any record failed.
+    pub fn has_failures(&self) -> bool {
+        self.objects.iter().any(|o| o.counts.failed > 0)
+    }
+}
+
+/// A field of a planned change: column, Salesforce field, and old → new as people read them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldChange {
+    /// The monday column (or `name`).
+    pub column: String,
+    /// The Salesforce field it comes from (empty for the name and links).
+    pub field: String,
+    /// What the item holds now.
+    pub old: String,
+    /// What it would hold.
+    pub new: String,
+}
+
+/// What a dry run would do to one record's item.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedChange {
+    /// The object.
+    pub object: String,
+    /// The Salesforce record.
+    pub record_id: String,
+    /// `create` or `update`.
+    pub action: PlannedAction,
+    /// The item, when it exists.
+    pub item_id: Option<String>,
+    /// The fields that would change.
+    pub changes: Vec<FieldChange>,
+}
+
+/// The kind of a planned change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlannedAction {
+    /// A new item.
+    Create,
+    /// An existing item.
+    Update,
+}
+
+/// Where a run reports progress: a progress bar, log lines, nothing.
+pub trait Progress: Send + Sync {
+    /// An object starts; `total` is how many records the query selected, when known.
+    fn object_started(&mut self, _object: &str, _total: Option<u64>) {}
+    /// More records of the object were processed.
+    fn records_done(&mut self, _object: &str, _done: u64, _counts: &Counts) {}
+    /// An object is done.
+    fn object_finished(&mut self, _report: &ObjectReport) {}
+    /// A dry run found a change.
+    fn planned(&mut self, _change: &PlannedChange) {}
+    /// A record failed (already logged in the store).
+    fn failed(&mut self, _object: &str, _record_id: &str, _message: &str) {}
+    /// Anything else worth a line.
+    fn message(&mut self, _text: &str) {}
+}
+
+/// Reports nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {}
+
+/// Why a run stopped with an error (per-record failures never stop it).
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// `--object` names an object no mapping declares.
+    #[error("unknown object `{0}`: it is not declared in the mappings")]
+    UnknownObject(String),
+    /// The chunk size is out of range.
+    #[error("chunk size must be between 1 and 500, not {0}")]
+    ChunkSize(usize),
+    /// Salesforce failed for a whole request (after the client's retries).
+    #[error("salesforce: {0}")]
+    Salesforce(#[from] crmmap_salesforce::Error),
+    /// A SOQL statement could not be built.
+    #[error("cannot build the query for `{object}`: {message}")]
+    Soql {
+        /// The object.
+        object: String,
+        /// Why.
+        message: String,
+    },
+    /// monday failed for a whole request (after the client's retries).
+    #[error("monday: {0}")]
+    Monday(#[from] MondayError),
+    /// The store failed.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Runs a migration (or plans one, with `dry_run`). Resumes the most recent unfinished run
+/// with the same options. Per-record failures are in the report; an `Err` means the run could
+/// not continue (its checkpoint is kept, the next run resumes from it).
+pub async fn run(
+    ctx: &RunContext,
+    options: &MigrateOptions,
+    progress: &mut dyn Progress,
+) -> Result<MigrateReport, MigrateError> {
+    if options.chunk_size == 0 || options.chunk_size > crmmap_monday::client::MAX_PAGE_SIZE as usize
+    {
+        return Err(MigrateError::ChunkSize(options.chunk_size));
+    }
+    for o in &options.objects {
+        if ctx.plans.plan(o).is_none() {
+            return Err(MigrateError::UnknownObject(o.clone()));
+        }
+    }
+    let plans: Vec<&Plan> = ctx
+        .plans
+        .in_order()
+        .filter(|p| options.objects.is_empty() || options.objects.contains(&p.object))
+        .collect();
+
+    let mut report = MigrateReport {
+        run_id: None,
+        resumed: false,
+        dry_run: options.dry_run,
+        stopped: false,
+        objects: Vec::new(),
+        salesforce_calls: 0,
+        monday_reads: 0,
+        monday_write_requests: 0,
+        monday_complexity: 0,
+    };
+
+    let run_options = json!({
+        "objects": plans.iter().map(|p| p.object.clone()).collect::<Vec<_>>(),
+        "full": options.full,
+    });
+    let mut resumed_run = None;
+    if !options.dry_run {
+        let store = &ctx.store;
+        match store.unfinished_run(RUN_KIND).await? {
+            Some(r) if r.options == run_options => {
+                progress.message(&format!("resuming run {}", r.id));
+                report.resumed = true;
+                report.run_id = Some(r.id.clone());
+                resumed_run = Some(r);
+            }
+            Some(r) => {
+                progress.message(&format!(
+                    "abandoning unfinished run {} (other options); watermarks keep its progress",
+                    r.id
+                ));
+                store
+                    .finish_run(&r.id, RunStatus::Failed, ctx.now())
+                    .await?;
+            }
+            None => {}
+        }
+        if report.run_id.is_none() {
+            let id = uuid::Uuid::new_v4().to_string();
+            store
+                .start_run(&id, RUN_KIND, &run_options, ctx.now())
+                .await?;
+            report.run_id = Some(id);
+        }
+    }
+
+    let mut migrator = Migrator {
+        ctx,
+        options,
+        run_id: report.run_id.clone(),
+        report: &mut report,
+        progress,
+    };
+    for plan in &plans {
+        let progress_saved = resumed_run.as_ref().and_then(|r| r.object(&plan.object));
+        if let Some(p) = progress_saved.filter(|p| p.done) {
+            let counts: Counts = serde_json::from_value(p.counts.clone()).unwrap_or_default();
+            let object_report = ObjectReport {
+                object: plan.object.clone(),
+                counts,
+                skipped_done: true,
+            };
+            migrator.progress.object_finished(&object_report);
+            migrator.report.objects.push(object_report);
+            continue;
+        }
+        let (start, counts) = match progress_saved {
+            Some(p) => (
+                p.position.as_deref().and_then(parse_position),
+                serde_json::from_value(p.counts.clone()).unwrap_or_default(),
+            ),
+            None => (None, Counts::default()),
+        };
+        let finished = migrator.object(plan, start, counts).await?;
+        if !finished {
+            migrator.report.stopped = true;
+            break;
+        }
+    }
+    if !migrator.report.stopped {
+        migrator.parked_links(&plans).await?;
+    }
+    if let (false, false, Some(id)) = (options.dry_run, report.stopped, &report.run_id) {
+        ctx.store
+            .finish_run(id, RunStatus::Finished, ctx.now())
+            .await?;
+    }
+    Ok(report)
+}
+
+/// A checkpoint position: `<SystemModstamp RFC 3339>|<Id>`.
+fn position_of(w: &Watermark) -> String {
+    let t = w
+        .modstamp
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    format!("{t}|{}", w.last_id)
+}
+
+fn parse_position(p: &str) -> Option<Watermark> {
+    let (t, id) = p.split_once('|')?;
+    Watermark::from_salesforce(t, id).ok()
+}
+
+/// The SOQL of one object: the mapping's selection, after `start` when given, ordered so that
+/// a watermark of (SystemModstamp, Id) neither skips nor repeats records sharing a timestamp.
+pub fn object_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, MigrateError> {
+    let mut q = Soql::select(plan.select.fields.iter().cloned()).from(plan.sobject.clone());
+    if let Some(w) = plan.select.where_clause() {
+        q = q.where_(Condition::trusted(w));
+    }
+    if let Some(w) = start {
+        let at = Literal::DateTime(w.modstamp);
+        let after =
+            Condition::gt("SystemModstamp", at.clone()).or(Condition::eq("SystemModstamp", at)
+                .and(Condition::gt("Id", Literal::String(w.last_id.clone()))));
+        q = q.and_where(after);
+    }
+    q.order_by("SystemModstamp", Direction::Asc)
+        .order_by("Id", Direction::Asc)
+        .build()
+        .map_err(|e| MigrateError::Soql {
+            object: plan.object.clone(),
+            message: e.to_string(),
+        })
+}
+
+/// The writes a record needs, ready to send.
+struct Pending {
+    record_id: String,
+    item_id: Option<String>,
+    desired: Desired,
+    /// Columns written (for the store), links written.
+    columns: Vec<String>,
+    links: Vec<String>,
+    name_written: bool,
+    matched: bool,
+}
+
+struct Migrator<'a> {
+    ctx: &'a RunContext,
+    options: &'a MigrateOptions,
+    run_id: Option<String>,
+    report: &'a mut MigrateReport,
+    progress: &'a mut dyn Progress,
+}
+
+impl Migrator<'_> {
+    fn store(&self) -> Option<&Store> {
+        (!self.options.dry_run).then_some(&self.ctx.store)
+    }
+
+    async fn log(&self, entry: LogEntry) -> Result<(), MigrateError> {
+        if let Some(store) = self.store() {
+            store.append_log(&entry).await?;
+        }
+        Ok(())
+    }
+
+    fn entry(&self, action: Action, plan: &Plan, record_id: &str) -> LogEntry {
+        let mut e = LogEntry::new(self.ctx.now(), RunnerKind::Migrate, action)
+            .object(plan.object.clone())
+            .record(record_id);
+        if let Some(id) = &self.run_id {
+            e = e.trigger(id.clone());
+        }
+        e
+    }
+
+    /// Migrates one object; `false` when a stop was asked for.
+    async fn object(
+        &mut self,
+        plan: &Plan,
+        resume_at: Option<Watermark>,
+        mut counts: Counts,
+    ) -> Result<bool, MigrateError> {
+        let start = match resume_at {
+            Some(w) => Some(w),
+            None if self.options.full => None,
+            None => self.ctx.store.watermark(&plan.sobject_key()).await?,
+        };
+        let soql = object_query(plan, start.as_ref())?;
+        let mut pages = self.ctx.salesforce.query_pages::<Record>(soql);
+        let mut started = false;
+        let mut done = 0u64;
+        let unchanged_before = counts.unchanged;
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            self.report.salesforce_calls += 1;
+            if !started {
+                self.progress
+                    .object_started(&plan.object, Some(page.total_size));
+                started = true;
+            }
+            for chunk in page.records.chunks(self.options.chunk_size) {
+                if self.options.stop.is_stopped() {
+                    return Ok(false);
+                }
+                self.chunk(plan, chunk, &mut counts).await?;
+                done += chunk.len() as u64;
+                if let Some(last) = chunk.last() {
+                    self.checkpoint(plan, last, &counts).await?;
+                }
+                self.progress.records_done(&plan.object, done, &counts);
+            }
+        }
+        if !started {
+            self.progress.object_started(&plan.object, Some(0));
+        }
+        let fresh_unchanged = counts.unchanged - unchanged_before;
+        if fresh_unchanged > 0 {
+            let e = LogEntry::new(self.ctx.now(), RunnerKind::Migrate, Action::Unchanged)
+                .object(plan.object.clone())
+                .reason(format!("{fresh_unchanged} records already up to date"));
+            let e = match &self.run_id {
+                Some(id) => e.trigger(id.clone()),
+                None => e,
+            };
+            self.log(e).await?;
+        }
+        if let (Some(store), Some(run)) = (self.store(), &self.run_id) {
+            store
+                .mark_object_done(run, &plan.object, &counts_json(&counts), self.ctx.now())
+                .await?;
+        }
+        let object_report = ObjectReport {
+            object: plan.object.clone(),
+            counts,
+            skipped_done: false,
+        };
+        self.progress.object_finished(&object_report);
+        self.report.objects.push(object_report);
+        Ok(true)
+    }
+
+    async fn checkpoint(
+        &self,
+        plan: &Plan,
+        last: &Record,
+        counts: &Counts,
+    ) -> Result<(), MigrateError> {
+        let (Some(store), Some(run)) = (self.store(), &self.run_id) else {
+            return Ok(());
+        };
+        let (Some(stamp), Some(id)) = (
+            last.get("SystemModstamp").and_then(Json::as_str),
+            last.get("Id").and_then(Json::as_str),
+        ) else {
+            return Ok(());
+        };
+        let Ok(w) = Watermark::from_salesforce(stamp, id) else {
+            return Ok(());
+        };
+        store
+            .advance_watermark(&plan.sobject_key(), &w, self.ctx.now())
+            .await?;
+        store
+            .save_progress(
+                run,
+                &plan.object,
+                PHASE_RECORDS,
+                Some(&position_of(&w)),
+                &counts_json(counts),
+                self.ctx.now(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Looks up, evaluates and writes one chunk of records.
+    async fn chunk(
+        &mut self,
+        plan: &Plan,
+        records: &[Record],
+        counts: &mut Counts,
+    ) -> Result<(), MigrateError> {
+        let board = plan.board.to_string();
+        let ids: Vec<String> = records
+            .iter()
+            .filter_map(|r| r.get("Id").and_then(Json::as_str).map(str::to_owned))
+            .collect();
+        counts.read += records.len() as u64;
+
+        // Items the store knows.
+        let mut item_of: HashMap<String, String> = self
+            .ctx
+            .store
+            .links_by_records(&plan.object, &ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.record_id, l.item_id))
+            .collect();
+
+        // Items that exist on monday with the record's Id but that the store does not know
+        // (created by an interrupted run, by hand, or by the old batch job).
+        let unlinked: Vec<String> = ids
+            .iter()
+            .filter(|id| !item_of.contains_key(*id))
+            .cloned()
+            .collect();
+        let mut found: HashMap<String, crmmap_monday::Item> = HashMap::new();
+        if !unlinked.is_empty() {
+            let mut columns = vec![plan.key_column.clone()];
+            columns.extend(plan.fields_to_monday().map(|f| f.column.clone()));
+            let request = PageRequest {
+                limit: crmmap_monday::client::MAX_PAGE_SIZE,
+                column_ids: Some(columns.clone()),
+                query_params: None,
+            };
+            let items = self
+                .ctx
+                .monday
+                .items_by_column_values(&board, &plan.key_column, &unlinked, &request)
+                .await?;
+            self.report.monday_reads += 1;
+            self.report.monday_complexity += cost::read(
+                crmmap_monday::client::MAX_PAGE_SIZE.into(),
+                Some(columns.len()),
+            );
+            for item in items {
+                let Some(rid) = item
+                    .column(&plan.key_column)
+                    .and_then(|c| c.text.clone())
+                    .filter(|t| !t.is_empty())
+                else {
+                    continue;
+                };
+                // Several items with one Id (the old job's duplicates): keep the oldest.
+                let keep = match found.get(&rid) {
+                    Some(other) => id_number(&item.id) < id_number(&other.id),
+                    None => true,
+                };
+                if keep {
+                    found.insert(rid, item);
+                }
+            }
+        }
+
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut mutations: Vec<ItemMutation> = Vec::new();
+        let now = self.ctx.now();
+        for record in records {
+            let Some(record_id) = record.get("Id").and_then(Json::as_str) else {
+                continue;
+            };
+            let mut matched = false;
+            let (item_id, prior) = if let Some(item) = item_of.get(record_id) {
+                let values = self.ctx.store.synced_values(&board, item).await?;
+                (Some(item.clone()), Some(prior_from_synced(&values)))
+            } else if let Some(item) = found.get(record_id) {
+                matched = true;
+                match desired::prior_from_item(plan, item) {
+                    Ok(p) => (Some(item.id.clone()), Some(p)),
+                    // An unreadable value: treat it as unknown and write ours.
+                    Err(_) => (
+                        Some(item.id.clone()),
+                        Some(Prior {
+                            name: Some(item.name.clone()),
+                            ..Prior::default()
+                        }),
+                    ),
+                }
+            } else {
+                (None, None)
+            };
+            if let (true, Some(store), Some(item)) = (matched, self.store(), &item_id) {
+                store
+                    .upsert_link(&board, item, &plan.object, record_id, now)
+                    .await?;
+                item_of.insert(record_id.to_owned(), item.clone());
+                self.log(
+                    self.entry(Action::Linked, plan, record_id)
+                        .item(board.clone(), item.clone())
+                        .reason("existing item found by its salesforce id column"),
+                )
+                .await?;
+            }
+            if matched {
+                counts.matched += 1;
+            }
+
+            let evaluated = eval::record_to_item(plan, record, prior.as_ref(), now)
+                .and_then(|w| Desired::of(plan, record, now).map(|d| (w, d)));
+            let (writes, desired) = match evaluated {
+                Ok(x) => x,
+                Err(e) => {
+                    let message = e.to_string();
+                    self.fail(
+                        plan,
+                        record_id,
+                        item_id.as_deref(),
+                        e.column.as_deref(),
+                        &message,
+                    )
+                    .await?;
+                    counts.failed += 1;
+                    continue;
+                }
+            };
+
+            let mut column_values: Map<String, Json> = writes
+                .column_values
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let columns: Vec<String> = writes.column_values.keys().cloned().collect();
+            let mut links = Vec::new();
+            for l in &writes.links {
+                match &l.record_id {
+                    None => {
+                        column_values.insert(l.column.clone(), json!({ "item_ids": [] }));
+                        links.push(l.column.clone());
+                    }
+                    Some(target_record) => {
+                        let target = self
+                            .ctx
+                            .store
+                            .link_by_record(&l.target, target_record)
+                            .await?;
+                        match target {
+                            Some(t) => {
+                                column_values.insert(
+                                    l.column.clone(),
+                                    json!({ "item_ids": [item_id_json(&t.item_id)] }),
+                                );
+                                links.push(l.column.clone());
+                            }
+                            None => {
+                                counts.parked += 1;
+                                if let Some(store) = self.store() {
+                                    store
+                                        .park_link(
+                                            &NewParkedLink {
+                                                object: plan.object.clone(),
+                                                record_id: record_id.to_owned(),
+                                                column_id: l.column.clone(),
+                                                target_object: l.target.clone(),
+                                                target_record_id: target_record.clone(),
+                                                reason: format!(
+                                                    "{} {target_record} has no item yet",
+                                                    l.target
+                                                ),
+                                            },
+                                            now,
+                                        )
+                                        .await?;
+                                    self.log(self.entry(Action::Parked, plan, record_id).reason(
+                                        format!(
+                                            "column {} waits for {} {target_record}",
+                                            l.column, l.target
+                                        ),
+                                    ))
+                                    .await?;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            if column_values.is_empty() && writes.name.is_none() {
+                counts.unchanged += 1;
+                continue;
+            }
+            let create = item_id.is_none();
+            if self.options.dry_run {
+                let change = planned_change(
+                    plan,
+                    record_id,
+                    &item_id,
+                    prior.as_ref(),
+                    &desired,
+                    &writes,
+                    &links,
+                );
+                self.progress.planned(&change);
+                if create {
+                    counts.created += 1;
+                } else {
+                    counts.updated += 1;
+                }
+                counts.links += links.len() as u64;
+            }
+            let name_written = writes.name.is_some();
+            let mutation = match &item_id {
+                None => ItemMutation::CreateItem {
+                    board_id: board.clone(),
+                    item_name: writes.name.clone().unwrap_or_else(|| record_id.to_owned()),
+                    column_values,
+                    group_id: None,
+                    create_labels_if_missing: writes.create_labels,
+                },
+                Some(item) => {
+                    if let Some(name) = &writes.name {
+                        column_values.insert(
+                            crmmap_monday::documents::ITEM_NAME_COLUMN.to_owned(),
+                            Json::String(name.clone()),
+                        );
+                    }
+                    ItemMutation::ChangeColumnValues {
+                        board_id: board.clone(),
+                        item_id: item.clone(),
+                        column_values,
+                        create_labels_if_missing: writes.create_labels,
+                    }
+                }
+            };
+            mutations.push(mutation);
+            pending.push(Pending {
+                record_id: record_id.to_owned(),
+                item_id,
+                desired,
+                columns,
+                links,
+                name_written: name_written || create,
+                matched,
+            });
+        }
+
+        if mutations.is_empty() {
+            return Ok(());
+        }
+        self.report.monday_write_requests += self.ctx.monday.plan_batches(&mutations).len() as u64;
+        self.report.monday_complexity += mutations.iter().map(mutation_cost).sum::<u64>();
+        if self.options.dry_run {
+            return Ok(());
+        }
+        let results = self.ctx.monday.execute(&mutations).await?;
+        for (p, result) in pending.iter().zip(results) {
+            match result {
+                Ok(done) => self.written(plan, p, &done.item_id, counts).await?,
+                Err(e) => {
+                    let column = match &e {
+                        MondayError::ColumnValue { column_id, .. } => column_id.clone(),
+                        _ => None,
+                    };
+                    if let (MondayError::ItemGone { .. }, Some(item)) = (&e, &p.item_id) {
+                        // The item was deleted on monday: forget it; the retry recreates it.
+                        self.ctx.store.delete_link(&board, item).await?;
+                    }
+                    self.fail(
+                        plan,
+                        &p.record_id,
+                        p.item_id.as_deref(),
+                        column.as_deref(),
+                        &e.to_string(),
+                    )
+                    .await?;
+                    counts.failed += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores what a successful write did.
+    async fn written(
+        &mut self,
+        plan: &Plan,
+        p: &Pending,
+        returned_item: &str,
+        counts: &mut Counts,
+    ) -> Result<(), MigrateError> {
+        let store = &self.ctx.store;
+        let board = plan.board.to_string();
+        let now = self.ctx.now();
+        let (item, action) = match &p.item_id {
+            Some(item) => (item.clone(), Action::Updated),
+            None => {
+                store
+                    .upsert_link(&board, returned_item, &plan.object, &p.record_id, now)
+                    .await?;
+                (returned_item.to_owned(), Action::Created)
+            }
+        };
+        let rows = p
+            .desired
+            .synced_rows(p.name_written, p.columns.iter(), p.links.iter());
+        store.set_synced_values(&board, &item, &rows, now).await?;
+        let mut changed: Vec<&str> = p.columns.iter().map(String::as_str).collect();
+        changed.extend(p.links.iter().map(String::as_str));
+        if p.name_written {
+            changed.push("name");
+        }
+        let reason = if p.matched {
+            format!("matched existing item; wrote {}", changed.join(", "))
+        } else {
+            format!("wrote {}", changed.join(", "))
+        };
+        self.log(
+            self.entry(action, plan, &p.record_id)
+                .item(board, item)
+                .reason(reason),
+        )
+        .await?;
+        match action {
+            Action::Created => counts.created += 1,
+            _ => counts.updated += 1,
+        }
+        counts.links += p.links.len() as u64;
+        Ok(())
+    }
+
+    /// Logs a record's failure and queues it for retry.
+    async fn fail(
+        &mut self,
+        plan: &Plan,
+        record_id: &str,
+        item_id: Option<&str>,
+        column: Option<&str>,
+        message: &str,
+    ) -> Result<(), MigrateError> {
+        let field = column
+            .and_then(|c| plan.field_for_column(c))
+            .map(|f| f.field.clone());
+        let mut reason = message.to_owned();
+        if let Some(c) = column {
+            reason.push_str(&format!(" [column {c}"));
+            if let Some(f) = &field {
+                reason.push_str(&format!(", field {f}"));
+            }
+            reason.push(']');
+        }
+        self.progress.failed(&plan.object, record_id, &reason);
+        let Some(store) = self.store() else {
+            return Ok(());
+        };
+        let mut e = self
+            .entry(Action::Failed, plan, record_id)
+            .reason(reason.clone());
+        if let Some(item) = item_id {
+            e = e.item(plan.board.to_string(), item);
+        }
+        self.log(e).await?;
+        let now = self.ctx.now();
+        store
+            .enqueue_retry(
+                RETRY_KIND,
+                &format!("{}:{record_id}", plan.object),
+                &json!({ "object": plan.object, "record_id": record_id }),
+                &reason,
+                now + FIRST_RETRY_DELAY,
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Completes parked links whose source and target both have items now.
+    async fn parked_links(&mut self, plans: &[&Plan]) -> Result<(), MigrateError> {
+        let store = self.ctx.store.clone();
+        for plan in plans {
+            let parked = store.parked_for_object(&plan.object).await?;
+            if parked.is_empty() {
+                continue;
+            }
+            let board = plan.board.to_string();
+            let mut mutations = Vec::new();
+            let mut applied = Vec::new();
+            for p in parked {
+                let Some(source) = store
+                    .link_by_record(&plan.object, &p.link.record_id)
+                    .await?
+                else {
+                    continue;
+                };
+                let Some(target) = store
+                    .link_by_record(&p.link.target_object, &p.link.target_record_id)
+                    .await?
+                else {
+                    continue;
+                };
+                mutations.push(ItemMutation::ChangeColumnValues {
+                    board_id: board.clone(),
+                    item_id: source.item_id.clone(),
+                    column_values: Map::from_iter([(
+                        p.link.column_id.clone(),
+                        json!({ "item_ids": [item_id_json(&target.item_id)] }),
+                    )]),
+                    create_labels_if_missing: false,
+                });
+                applied.push((p, source.item_id));
+            }
+            if mutations.is_empty() {
+                continue;
+            }
+            let mut counts = Counts::default();
+            if self.options.dry_run {
+                counts.links += mutations.len() as u64;
+            } else {
+                self.report.monday_write_requests +=
+                    self.ctx.monday.plan_batches(&mutations).len() as u64;
+                self.report.monday_complexity += mutations.iter().map(mutation_cost).sum::<u64>();
+                let results = self.ctx.monday.execute(&mutations).await?;
+                for ((p, item), result) in applied.iter().zip(results) {
+                    match result {
+                        Ok(_) => {
+                            let now = self.ctx.now();
+                            store
+                                .set_synced_values(
+                                    &board,
+                                    item,
+                                    &[crmmap_store::SetValue {
+                                        key: link_key(&p.link.column_id),
+                                        value: Json::String(p.link.target_record_id.clone()),
+                                        source: crmmap_store::Side::Monday,
+                                    }],
+                                    now,
+                                )
+                                .await?;
+                            store.delete_parked(p.id).await?;
+                            self.log(
+                                self.entry(Action::Linked, plan, &p.link.record_id)
+                                    .item(board.clone(), item.clone())
+                                    .reason(format!(
+                                        "parked link completed: column {} → {} {}",
+                                        p.link.column_id,
+                                        p.link.target_object,
+                                        p.link.target_record_id
+                                    )),
+                            )
+                            .await?;
+                            counts.links += 1;
+                        }
+                        Err(e) => {
+                            self.fail(
+                                plan,
+                                &p.link.record_id,
+                                Some(item),
+                                Some(&p.link.column_id),
+                                &e.to_string(),
+                            )
+                            .await?;
+                            counts.failed += 1;
+                        }
+                    }
+                }
+            }
+            match self
+                .report
+                .objects
+                .iter_mut()
+                .find(|o| o.object == plan.object)
+            {
+                Some(o) => o.counts.add(&counts),
+                None => self.report.objects.push(ObjectReport {
+                    object: plan.object.clone(),
+                    counts,
+                    skipped_done: false,
+                }),
+            }
+        }
+        Ok(())
+    }
+}
+
+trait PlanKey {
+    /// The watermark key: the object's mapping name (two mappings of one sObject with
+    /// different selections keep separate watermarks).
+    fn sobject_key(&self) -> String;
+}
+
+impl PlanKey for Plan {
+    fn sobject_key(&self) -> String {
+        self.object.clone()
+    }
+}
+
+fn counts_json(c: &Counts) -> Json {
+    serde_json::to_value(c).unwrap_or(Json::Null)
+}
+
+fn mutation_cost(m: &ItemMutation) -> u64 {
+    match m {
+        ItemMutation::CreateItem { .. } => cost::CREATE_ITEM,
+        ItemMutation::ChangeColumnValues { .. } => cost::CHANGE_COLUMN_VALUES,
+        _ => cost::DELETE_OR_ARCHIVE,
+    }
+}
+
+/// Item ids go into `item_ids` as numbers when they are numeric (monday's documented form).
+fn item_id_json(id: &str) -> Json {
+    id.parse::<u64>()
+        .map_or_else(|_| Json::String(id.to_owned()), Json::from)
+}
+
+fn id_number(id: &str) -> u64 {
+    id.parse().unwrap_or(u64::MAX)
+}
+
+fn planned_change(
+    plan: &Plan,
+    record_id: &str,
+    item_id: &Option<String>,
+    prior: Option<&Prior>,
+    desired: &Desired,
+    writes: &eval::ItemWrites,
+    links: &[String],
+) -> PlannedChange {
+    let empty = Prior::default();
+    let prior = prior.unwrap_or(&empty);
+    let mut changes = Vec::new();
+    if let Some(name) = &writes.name {
+        changes.push(FieldChange {
+            column: "name".into(),
+            field: String::new(),
+            old: prior.name.clone().unwrap_or_else(|| "(empty)".into()),
+            new: name.clone(),
+        });
+    }
+    let mut columns: BTreeMap<&str, ()> = BTreeMap::new();
+    for c in writes.column_values.keys() {
+        columns.insert(c, ());
+    }
+    for c in columns.keys() {
+        let field = if *c == plan.key_column {
+            "Id".to_owned()
+        } else {
+            plan.field_for_column(c)
+                .map(|f| f.field.clone())
+                .unwrap_or_default()
+        };
+        changes.push(FieldChange {
+            column: (*c).to_owned(),
+            field,
+            old: desired::show(prior.columns.get(*c)),
+            new: desired::show(desired.columns.get(*c)),
+        });
+    }
+    for l in links {
+        let via = plan
+            .links
+            .iter()
+            .find(|x| &x.column == l && x.direction.to_monday())
+            .map(|x| x.via.clone())
+            .unwrap_or_default();
+        changes.push(FieldChange {
+            column: l.clone(),
+            field: via,
+            old: prior
+                .links
+                .get(l)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "(empty)".into()),
+            new: desired
+                .links
+                .get(l)
+                .cloned()
+                .flatten()
+                .unwrap_or_else(|| "(empty)".into()),
+        });
+    }
+    PlannedChange {
+        object: plan.object.clone(),
+        record_id: record_id.to_owned(),
+        action: if item_id.is_none() {
+            PlannedAction::Create
+        } else {
+            PlannedAction::Update
+        },
+        item_id: item_id.clone(),
+        changes,
+    }
+}

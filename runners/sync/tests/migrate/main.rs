@@ -1,0 +1,40 @@
+//! End-to-end tests of the migrator over HTTP against both emulators, each on SQLite and, when
+//! `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database.
+
+mod harness;
+mod suite;
+
+/// One `#[tokio::test]` per backend for each suite function.
+macro_rules! migrate_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::suite::$name(crate::harness::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::suite::$name(crate::harness::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+migrate_tests!(
+    first_run_writes_every_mapped_field,
+    rerun_without_changes_writes_nothing,
+    incremental_run_writes_only_changed_records,
+    stopped_run_resumes_from_its_checkpoint,
+    killed_run_resumes_without_duplicates,
+    existing_items_are_linked_not_duplicated,
+    parked_links_are_completed_by_a_later_run,
+    a_failing_record_does_not_stop_the_run,
+    dry_run_writes_nothing,
+    unknown_object_is_refused,
+);

@@ -1,0 +1,814 @@
+//! The migrator's behaviour, backend-independent. Every check reads monday over HTTP through
+//! the real client (or the emulator's own state for counts), never the migrator's memory.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crmmap_engine::eval::{self, Record};
+use crmmap_engine::plan::Plan;
+use crmmap_store::{Action, LogFilter};
+use crmmap_sync::RunContext;
+use crmmap_sync::migrate::{
+    self, Counts, MigrateOptions, MigrateReport, NoProgress, ObjectReport, PlannedAction,
+    PlannedChange, Progress, StopSignal,
+};
+use serde_json::{Value as Json, json};
+
+use crate::harness::{Backend, World};
+
+const LEAD_BOARD: u64 = 9378000505;
+
+async fn migrate(ctx: &RunContext, options: &MigrateOptions) -> MigrateReport {
+    migrate::run(ctx, options, &mut NoProgress)
+        .await
+        .expect("migration runs")
+}
+
+fn full() -> MigrateOptions {
+    MigrateOptions {
+        full: true,
+        ..MigrateOptions::default()
+    }
+}
+
+/// The records the mapping selects, read from Salesforce over HTTP.
+async fn selected(ctx: &RunContext, plan: &Plan) -> Vec<Record> {
+    let soql = migrate::object_query(plan, None).expect("query builds");
+    ctx.salesforce
+        .query_collect(soql)
+        .await
+        .expect("query runs")
+        .into_iter()
+        .map(|r| r.fields)
+        .collect()
+}
+
+fn object<'a>(report: &'a MigrateReport, name: &str) -> &'a Counts {
+    &report
+        .objects
+        .iter()
+        .find(|o| o.object == name)
+        .unwrap_or_else(|| panic!("{name} not in report"))
+        .counts
+}
+
+fn mutations(w: &World) -> u64 {
+    let c = w.monday.state().counters();
+    ["create_item", "change_multiple_column_values"]
+        .iter()
+        .map(|f| c.root_fields.get(*f).copied().unwrap_or(0))
+        .sum()
+}
+
+/// Salesforce Ids on a board's active items (key column values), with their counts.
+fn ids_on_board(w: &World, plan: &Plan) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for item in w.monday.state().active_items(plan.board) {
+        if let Some(Json::String(id)) = item.values.get(&plan.key_column) {
+            *out.entry(id.clone()).or_insert(0) += 1;
+        }
+    }
+    out
+}
+
+/// Asserts that every selected record of every object has exactly one item, and that the item
+/// holds every mapped field as the mapping says: read over HTTP, compared field by field.
+async fn assert_boards_match(w: &World) {
+    let ctx = &w.ctx;
+    let now = ctx.now();
+    for plan in ctx.plans.in_order() {
+        let records = selected(ctx, plan).await;
+        assert!(
+            !records.is_empty(),
+            "{}: sample selects records",
+            plan.object
+        );
+        let on_board = ids_on_board(w, plan);
+        for (id, n) in &on_board {
+            assert_eq!(*n, 1, "{}: {id} has {n} items", plan.object);
+        }
+        let expected: BTreeSet<String> = records
+            .iter()
+            .map(|r| r["Id"].as_str().unwrap().to_owned())
+            .collect();
+        let actual: BTreeSet<String> = on_board.keys().cloned().collect();
+        assert_eq!(
+            actual, expected,
+            "{}: items are the selected records",
+            plan.object
+        );
+
+        for record in &records {
+            let id = record["Id"].as_str().unwrap();
+            let link = ctx
+                .store
+                .link_by_record(&plan.object, id)
+                .await
+                .unwrap()
+                .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
+            let item = ctx
+                .monday
+                .item(&link.item_id, None)
+                .await
+                .unwrap()
+                .expect("item exists");
+            assert_eq!(
+                item.column(&plan.key_column)
+                    .and_then(|c| c.text.as_deref()),
+                Some(id),
+                "key column holds the record id"
+            );
+            // Field by field: each mapped column read back with the column's type equals what
+            // the mapping computes from the record.
+            let prior = migrate_prior(plan, &item);
+            for f in plan.fields_to_monday() {
+                let Some(json) = record.get(&f.field) else {
+                    panic!("{}: field {} not selected", plan.object, f.field);
+                };
+                let mut only = serde_json::Map::new();
+                only.insert("Id".into(), record["Id"].clone());
+                only.insert(f.field.clone(), json.clone());
+                let writes = eval::record_to_item(plan, &only, Some(&prior), now).unwrap();
+                assert!(
+                    !writes.column_values.contains_key(&f.column),
+                    "{} {id}: column {} ({}) holds {:?}, the mapping says {:?}",
+                    plan.object,
+                    f.column,
+                    f.field,
+                    item.column(&f.column).and_then(|c| c.text.clone()),
+                    writes.column_values.get(&f.column)
+                );
+            }
+            let whole = eval::record_to_item(plan, record, Some(&prior), now).unwrap();
+            assert_eq!(whole.name, None, "{} {id}: item name", plan.object);
+            // Links: each board relation points at the item of the referenced record.
+            for l in plan.links.iter().filter(|l| l.direction.to_monday()) {
+                let Some(target) = record.get(&l.via).and_then(Json::as_str) else {
+                    continue;
+                };
+                let target_item = ctx
+                    .store
+                    .link_by_record(&l.target, target)
+                    .await
+                    .unwrap()
+                    .map(|t| t.item_id);
+                let linked = item
+                    .column(&l.column)
+                    .map(|c| c.linked_item_ids.clone())
+                    .unwrap_or_default();
+                match target_item {
+                    Some(t) => assert!(
+                        linked.contains(&t),
+                        "{} {id}: {} links {linked:?}, expected {t}",
+                        plan.object,
+                        l.column
+                    ),
+                    None => assert!(linked.is_empty(), "no item, no link"),
+                }
+            }
+        }
+    }
+}
+
+/// What monday holds for an item, read with the plan's column types (the engine's reader).
+fn migrate_prior(plan: &Plan, item: &crmmap_monday::Item) -> eval::Prior {
+    let api: Vec<Json> = item
+        .column_values
+        .values()
+        .map(|cv| {
+            let mut o = json!({ "id": cv.id, "type": cv.column_type, "text": cv.text });
+            o["value"] = match &cv.value {
+                Some(v) => Json::String(v.to_string()),
+                None => Json::Null,
+            };
+            if let Some(label) = &cv.label {
+                o["label"] = json!(label);
+            }
+            if !cv.labels.is_empty() {
+                o["values"] = json!(
+                    cv.labels
+                        .iter()
+                        .map(|l| json!({"label": l}))
+                        .collect::<Vec<_>>()
+                );
+            }
+            o["linked_item_ids"] = json!(cv.linked_item_ids);
+            o
+        })
+        .collect();
+    let read = eval::item_from_api(plan, &item.name, &api, &BTreeMap::new()).expect("item reads");
+    eval::Prior::from_item(&read)
+}
+
+pub async fn first_run_writes_every_mapped_field(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    assert_eq!(
+        report
+            .objects
+            .iter()
+            .map(|o| o.object.as_str())
+            .collect::<Vec<_>>(),
+        ["Account", "Contact", "Opportunity", "Lead"],
+        "parents first"
+    );
+    let total = report.total();
+    assert!(total.created > 0 && total.created == total.read);
+    assert_boards_match(&w).await;
+
+    // Spot checks with literal values from the sample org, independent of the engine.
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let ana = w
+        .monday
+        .state()
+        .active_items(LEAD_BOARD)
+        .into_iter()
+        .find(|i| i.name == "Digital Bridges Coalition")
+        .expect("Ana's lead is on the board");
+    let item = w
+        .ctx
+        .monday
+        .item(&ana.id.to_string(), None)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = |c: &str| {
+        item.column(c)
+            .and_then(|v| v.text.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(text("text_mkry1xy1"), "Reyes");
+    assert_eq!(
+        item.column("color_mksj2adq").unwrap().label.as_deref(),
+        Some("MOU")
+    );
+    assert_eq!(
+        item.column("dropdown_mksfyfqp").unwrap().labels,
+        [
+            "Curriculum Development",
+            "Digital Navigator and/or Instructor Training"
+        ],
+        "multipicklist values translated to the board's labels"
+    );
+    assert_eq!(text("dropdown_mkstb9d4"), "Oregon");
+    assert_eq!(text(&lead.key_column).len(), 18);
+    // Ana's lead was converted: its board relations point at the account and contact items.
+    assert_eq!(
+        item.column("board_relation_mks9cjfs")
+            .unwrap()
+            .linked_item_ids
+            .len(),
+        1
+    );
+    assert_eq!(
+        item.column("board_relation_mks95q")
+            .unwrap()
+            .linked_item_ids
+            .len(),
+        1
+    );
+
+    // Every decision is in the sync log.
+    let log = w
+        .store()
+        .query_log(&LogFilter {
+            limit: 1000,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    let created = log
+        .iter()
+        .filter(|r| r.entry.action == Action::Created)
+        .count() as u64;
+    assert_eq!(created, total.created);
+    w.cleanup().await;
+}
+
+pub async fn rerun_without_changes_writes_nothing(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let first = migrate(&w.ctx, &MigrateOptions::default()).await;
+    let writes = mutations(&w);
+    assert_eq!(writes, first.total().created + first.total().updated);
+
+    // Incremental: nothing changed since the watermark, nothing is read.
+    let again = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert_eq!(again.total().read, 0, "{again:#?}");
+    assert_eq!(mutations(&w), writes);
+
+    // Full: every record is read and compared, none is written.
+    let full_run = migrate(&w.ctx, &full()).await;
+    let t = full_run.total();
+    assert_eq!(t.read, first.total().read);
+    assert_eq!(t.unchanged, t.read, "{full_run:#?}");
+    assert_eq!((t.created, t.updated, t.failed), (0, 0, 0));
+    assert_eq!(mutations(&w), writes, "an unchanged rerun costs no write");
+    assert_eq!(full_run.monday_write_requests, 0);
+    // The store knew every link: no Salesforce-id lookups on monday.
+    assert_eq!(full_run.monday_reads, 0);
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    migrate(&w.ctx, &MigrateOptions::default()).await;
+    let before = mutations(&w);
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let records = selected(&w.ctx, lead).await;
+    let (a, b) = (
+        records[0]["Id"].as_str().unwrap().to_owned(),
+        records[1]["Id"].as_str().unwrap().to_owned(),
+    );
+    assert!(
+        w.salesforce
+            .update_record(&a, json!({"City": "Eugene", "Title": "Director"}))
+    );
+    assert!(
+        w.salesforce
+            .update_record(&b, json!({"Status": "Follow-up"}))
+    );
+
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    let c = object(&report, "Lead");
+    assert_eq!((c.read, c.updated, c.created), (2, 2, 0), "{report:#?}");
+    assert_eq!(object(&report, "Account").read, 0);
+    assert_eq!(mutations(&w) - before, 2, "one write per changed record");
+
+    let item_of = |id: &str| {
+        let store = w.store().clone();
+        let id = id.to_owned();
+        async move {
+            store
+                .link_by_record("Lead", &id)
+                .await
+                .unwrap()
+                .unwrap()
+                .item_id
+        }
+    };
+    let item = w
+        .ctx
+        .monday
+        .item(&item_of(&a).await, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        item.column("text_mkrym6fa").unwrap().text.as_deref(),
+        Some("Eugene")
+    );
+    assert_eq!(
+        item.column("text_mksf27hv").unwrap().text.as_deref(),
+        Some("Director")
+    );
+    let item = w
+        .ctx
+        .monday
+        .item(&item_of(&b).await, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        item.column("color_mksj2adq").unwrap().label.as_deref(),
+        Some("Follow-up")
+    );
+
+    // The update wrote only the changed columns.
+    let log = w
+        .store()
+        .query_log(&LogFilter {
+            object: Some("Lead".into()),
+            limit: 50,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    let updated = log
+        .iter()
+        .find(|r| r.entry.action == Action::Updated && r.entry.record_id.as_deref() == Some(&*b))
+        .expect("update logged");
+    let reason = updated.entry.reason.clone().unwrap();
+    assert!(reason.contains("color_mksj2adq"), "{reason}");
+    assert!(!reason.contains("text_mkrym6fa"), "{reason}");
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+/// Stops the run after `after` chunks have been written.
+struct StopAfter {
+    stop: StopSignal,
+    chunks: usize,
+    after: usize,
+}
+
+impl Progress for StopAfter {
+    fn records_done(&mut self, _object: &str, _done: u64, _counts: &Counts) {
+        self.chunks += 1;
+        if self.chunks >= self.after {
+            self.stop.stop();
+        }
+    }
+}
+
+fn generated(
+    n: usize,
+) -> (
+    crmmap_emu_salesforce::EmulatorOptions,
+    crmmap_emu_monday::EmulatorOptions,
+) {
+    (
+        crmmap_emu_salesforce::EmulatorOptions {
+            generated_records_per_object: n,
+            query_page_size: 200,
+            ..Default::default()
+        },
+        crmmap_emu_monday::EmulatorOptions::default(),
+    )
+}
+
+pub async fn stopped_run_resumes_from_its_checkpoint(backend: Backend) {
+    let (sf, md) = generated(60);
+    let Some(w) = World::with(backend, sf, md).await else {
+        return;
+    };
+    let stop = StopSignal::new();
+    let options = MigrateOptions {
+        full: true,
+        chunk_size: 10,
+        stop: stop.clone(),
+        ..MigrateOptions::default()
+    };
+    let mut progress = StopAfter {
+        stop,
+        chunks: 0,
+        after: 3,
+    };
+    let first = migrate::run(&w.ctx, &options, &mut progress).await.unwrap();
+    assert!(first.stopped);
+    let written_first = mutations(&w);
+    assert_eq!(written_first, 30, "three chunks of ten were written");
+    let run = w.store().unfinished_run(migrate::RUN_KIND).await.unwrap();
+    assert!(run.is_some(), "the run is left resumable");
+
+    // Another process picks it up: same options, new store connection.
+    let ctx = w.reconnect().await;
+    let options = MigrateOptions {
+        stop: StopSignal::new(),
+        ..options
+    };
+    let second = migrate(&ctx, &options).await;
+    assert!(second.resumed && !second.stopped, "{second:#?}");
+    let total = second.total();
+    assert_eq!(total.failed, 0);
+    // The resumed run's counts carry the first part's; nothing was written twice.
+    assert_eq!(mutations(&w), total.created + total.updated);
+    assert!(mutations(&w) > written_first);
+    assert_eq!(total.updated, 0, "{second:#?}");
+    assert!(
+        w.store()
+            .unfinished_run(migrate::RUN_KIND)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    ctx.store.close().await;
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+pub async fn killed_run_resumes_without_duplicates(backend: Backend) {
+    let (sf, md) = generated(80);
+    let Some(w) = World::with(backend, sf, md).await else {
+        return;
+    };
+    let account = w.ctx.plans.plan("Account").unwrap().clone();
+    let ctx = w.ctx.clone();
+    let task = tokio::spawn(async move {
+        let options = MigrateOptions {
+            chunk_size: 5,
+            ..MigrateOptions::default()
+        };
+        migrate::run(&ctx, &options, &mut NoProgress).await
+    });
+    // Kill the run (drop it at an await point) once some items exist: mid-object, possibly
+    // between a monday write and the store update.
+    for _ in 0..20_000 {
+        if w.monday.state().active_items(account.board).len() >= 12 || task.is_finished() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+    task.abort();
+    let _ = task.await;
+    let killed_at = w.monday.state().active_items(account.board).len();
+    assert!(killed_at >= 12, "the run got going before the kill");
+
+    let ctx = w.reconnect().await;
+    let report = migrate(&ctx, &MigrateOptions::default()).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    ctx.store.close().await;
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+pub async fn existing_items_are_linked_not_duplicated(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let records = selected(&w.ctx, lead).await;
+    let id = records[0]["Id"].as_str().unwrap().to_owned();
+    // The old batch job made this item: right id, stale name, one column out of date.
+    let mut values = serde_json::Map::new();
+    values.insert(lead.key_column.clone(), json!(id));
+    values.insert("text_mkrym6fa".into(), json!("Somewhere Else"));
+    let existing = w
+        .monday
+        .state()
+        .seed_item(LEAD_BOARD, "Old name", &values)
+        .expect("seeded");
+
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    let c = object(&report, "Lead");
+    assert_eq!(c.matched, 1, "{report:#?}");
+    assert_eq!(c.created, c.read - 1);
+    let link = w
+        .store()
+        .link_by_record("Lead", &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(link.item_id, existing.to_string());
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    // Leads alone: their accounts, contacts and opportunities have no items yet.
+    let leads_only = MigrateOptions {
+        objects: vec!["Lead".into()],
+        ..MigrateOptions::default()
+    };
+    let report = migrate(&w.ctx, &leads_only).await;
+    let c = object(&report, "Lead");
+    assert!(c.parked > 0, "{report:#?}");
+    assert_eq!(c.failed, 0, "a missing target is not a failure");
+    assert_eq!(report.objects.len(), 1);
+    let parked = w.store().parked_for_object("Lead").await.unwrap();
+    assert_eq!(parked.len() as u64, c.parked);
+    let source = parked[0].link.record_id.clone();
+    let column = parked[0].link.column_id.clone();
+    let item = w
+        .store()
+        .link_by_record("Lead", &source)
+        .await
+        .unwrap()
+        .unwrap()
+        .item_id;
+    let before = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
+    assert!(before.column(&column).unwrap().linked_item_ids.is_empty());
+
+    // The next run syncs the parents and completes the parked links.
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert_eq!(object(&report, "Lead").read, 0, "no lead changed");
+    assert_eq!(object(&report, "Lead").links, c.parked, "{report:#?}");
+    assert!(
+        w.store()
+            .parked_for_object("Lead")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
+    let target = w
+        .store()
+        .link_by_record(
+            &parked[0].link.target_object,
+            &parked[0].link.target_record_id,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .item_id;
+    assert_eq!(after.column(&column).unwrap().linked_item_ids, [target]);
+    assert_boards_match(&w).await;
+
+    // And a full rerun finds the links in place.
+    let before = mutations(&w);
+    migrate(&w.ctx, &full()).await;
+    assert_eq!(mutations(&w), before);
+    w.cleanup().await;
+}
+
+pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let records = selected(&w.ctx, lead).await;
+    let bad = records[0]["Id"].as_str().unwrap().to_owned();
+    // A value the board's status column does not offer (Salesforce allowed it: unrestricted).
+    assert!(
+        w.salesforce
+            .update_record(&bad, json!({"Industry": "Aerospace"}))
+    );
+
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    let c = object(&report, "Lead");
+    assert_eq!(c.failed, 1, "{report:#?}");
+    assert_eq!(c.created, c.read - 1, "the other leads are migrated");
+    assert!(report.has_failures());
+
+    let failed = w
+        .store()
+        .query_log(&LogFilter {
+            failed_only: true,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    let e = &failed[0].entry;
+    assert_eq!(e.record_id.as_deref(), Some(bad.as_str()));
+    assert_eq!(e.object.as_deref(), Some("Lead"));
+    let reason = e.reason.clone().unwrap();
+    assert!(
+        reason.contains("color_mksfebkh") && reason.contains("Industry"),
+        "{reason}"
+    );
+    assert!(reason.contains("Aerospace"), "the api message: {reason}");
+    let retries = w
+        .store()
+        .retry_counts(w.ctx.now() + time::Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(retries.due, 1, "queued for retry");
+    assert!(!ids_on_board(&w, lead).contains_key(&bad));
+
+    // Once the value is fixed in Salesforce, the next run migrates the record.
+    assert!(
+        w.salesforce
+            .update_record(&bad, json!({"Industry": "Education"}))
+    );
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert_eq!(object(&report, "Lead").created, 1, "{report:#?}");
+    assert!(!report.has_failures());
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+#[derive(Default)]
+struct Collect {
+    planned: Vec<PlannedChange>,
+    finished: Vec<ObjectReport>,
+}
+
+impl Progress for Collect {
+    fn planned(&mut self, change: &PlannedChange) {
+        self.planned.push(change.clone());
+    }
+    fn object_finished(&mut self, report: &ObjectReport) {
+        self.finished.push(report.clone());
+    }
+}
+
+pub async fn dry_run_writes_nothing(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let dry = MigrateOptions {
+        dry_run: true,
+        ..MigrateOptions::default()
+    };
+    let mut collect = Collect::default();
+    let plan = migrate::run(&w.ctx, &dry, &mut collect).await.unwrap();
+    assert!(plan.dry_run && plan.run_id.is_none());
+    let t = plan.total();
+    assert!(t.created > 0 && t.created == t.read, "{plan:#?}");
+    assert!(plan.monday_complexity >= t.created * 10_000);
+    assert!(plan.salesforce_calls >= 4);
+    assert_eq!(collect.planned.len() as u64, t.created);
+    assert!(
+        collect
+            .planned
+            .iter()
+            .all(|p| p.action == PlannedAction::Create)
+    );
+    // Nothing written: no monday writes, no store rows of any kind.
+    assert_eq!(mutations(&w), 0);
+    for p in w.ctx.plans.plans.iter() {
+        assert!(w.monday.state().active_items(p.board).is_empty());
+        assert!(
+            w.store()
+                .links_for_object(&p.object)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(w.store().watermark(&p.object).await.unwrap().is_none());
+        assert!(
+            w.store()
+                .parked_for_object(&p.object)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert!(
+        w.store()
+            .query_log(&LogFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        w.store()
+            .unfinished_run(migrate::RUN_KIND)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // After a real run and a change, the plan shows the update old → new.
+    migrate(&w.ctx, &MigrateOptions::default()).await;
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let id = selected(&w.ctx, lead).await[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let city = selected(&w.ctx, lead).await[0]
+        .get("City")
+        .and_then(Json::as_str)
+        .map(str::to_owned);
+    assert!(w.salesforce.update_record(&id, json!({"City": "Bend"})));
+    let writes = mutations(&w);
+    let log_rows = w
+        .store()
+        .query_log(&LogFilter::default())
+        .await
+        .unwrap()
+        .len();
+    let mut collect = Collect::default();
+    let plan = migrate::run(&w.ctx, &dry, &mut collect).await.unwrap();
+    assert_eq!(object(&plan, "Lead").updated, 1);
+    let change = &collect.planned[0];
+    assert_eq!(
+        (change.action, change.record_id.as_str()),
+        (PlannedAction::Update, id.as_str())
+    );
+    let city_change = change
+        .changes
+        .iter()
+        .find(|c| c.column == "text_mkrym6fa")
+        .expect("city change listed");
+    assert_eq!(city_change.field, "City");
+    assert_eq!(city_change.old, city.unwrap_or_else(|| "(empty)".into()));
+    assert_eq!(city_change.new, "Bend");
+    assert_eq!(
+        change.changes.len(),
+        2,
+        "city and last-modified date: {change:#?}"
+    );
+    assert_eq!(mutations(&w), writes);
+    assert_eq!(
+        w.store()
+            .query_log(&LogFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        log_rows
+    );
+    // The real run after the plan still sees the change (the dry run moved no watermark).
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert_eq!(object(&report, "Lead").updated, 1);
+    w.cleanup().await;
+}
+
+pub async fn unknown_object_is_refused(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let options = MigrateOptions {
+        objects: vec!["Leads".into()],
+        ..MigrateOptions::default()
+    };
+    let err = migrate::run(&w.ctx, &options, &mut NoProgress)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown object `Leads`: it is not declared in the mappings"
+    );
+    assert_eq!(mutations(&w), 0);
+    w.cleanup().await;
+}
