@@ -1,14 +1,313 @@
-//! `crmmap migrate`.
+//! `crmmap migrate`: Salesforce → monday, incremental and resumable.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
 
 use clap::Args;
+use crmmap_sync::migrate::{
+    self, Counts, MigrateOptions, MigrateReport, ObjectReport, PlannedAction, PlannedChange,
+    Progress, StopSignal,
+};
+use crmmap_sync::{RunContext, Settings};
 
 use crate::exit::CrmmapExit;
 
 /// Arguments of `crmmap migrate`.
 #[derive(Args)]
-pub struct MigrateArgs {}
+pub struct MigrateArgs {
+    /// The configuration file (default: `crmmap.toml`).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Migrate only this object (repeatable); parents still go first.
+    #[arg(long = "object", value_name = "NAME")]
+    pub objects: Vec<String>,
+    /// Print what would change (per object and per record) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Ignore the watermarks: read and compare every selected record.
+    #[arg(long)]
+    pub full: bool,
+}
 
 /// Runs `crmmap migrate`.
-pub fn migrate(_args: &MigrateArgs) -> CrmmapExit {
-    super::fail("`crmmap migrate` is not available in this build")
+pub fn migrate(args: &MigrateArgs) -> CrmmapExit {
+    let settings = match Settings::load(args.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return super::fail(&e.to_string()),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return super::fail(&format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let ctx = match RunContext::build(&settings).await {
+            Ok(c) => c,
+            Err(e) => return super::fail(&e.to_string()),
+        };
+        let options = MigrateOptions {
+            objects: args.objects.clone(),
+            dry_run: args.dry_run,
+            full: args.full,
+            ..MigrateOptions::default()
+        };
+        run_and_print(&ctx, &options, true).await
+    })
+}
+
+/// Runs a migration with Ctrl-C handling, progress and the final summary (or the plan).
+pub async fn run_and_print(
+    ctx: &RunContext,
+    options: &MigrateOptions,
+    progress_lines: bool,
+) -> CrmmapExit {
+    let stop: StopSignal = options.stop.clone();
+    let watcher = tokio::spawn({
+        let stop = stop.clone();
+        async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\nstopping after the current chunk; run `crmmap migrate` again to resume"
+                );
+                stop.stop();
+            }
+        }
+    });
+    let started = Instant::now();
+    let mut progress = TermProgress::new(progress_lines);
+    let result = migrate::run(ctx, options, &mut progress).await;
+    progress.clear();
+    watcher.abort();
+    match result {
+        Ok(report) => {
+            if report.dry_run {
+                print_plan(&progress.planned, &report);
+            } else {
+                print_summary(&report, started.elapsed());
+            }
+            exit_of(&report)
+        }
+        Err(e) => super::fail(&format!(
+            "migration stopped: {e} (the next run resumes from the last checkpoint)"
+        )),
+    }
+}
+
+/// 0 clean, 1 some record failed or the run was stopped, 2 the run could not continue.
+pub fn exit_of(report: &MigrateReport) -> CrmmapExit {
+    if report.has_failures() || report.stopped {
+        CrmmapExit::Problems
+    } else {
+        CrmmapExit::Clean
+    }
+}
+
+/// A progress bar on a terminal (stderr), plain lines otherwise.
+pub struct TermProgress {
+    tty: bool,
+    lines: bool,
+    total: Option<u64>,
+    object: String,
+    drawn: bool,
+    /// Changes a dry run found, printed after the run.
+    pub planned: Vec<PlannedChange>,
+}
+
+/// Most planned records printed per object; the counts cover the rest.
+const PLAN_RECORDS_SHOWN: usize = 200;
+
+impl TermProgress {
+    /// Progress on stderr; `lines` false prints nothing but failures.
+    pub fn new(lines: bool) -> TermProgress {
+        TermProgress {
+            tty: std::io::stderr().is_terminal(),
+            lines,
+            total: None,
+            object: String::new(),
+            drawn: false,
+            planned: Vec::new(),
+        }
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            eprint!("\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+            self.drawn = false;
+        }
+    }
+
+    fn bar(&mut self, done: u64, counts: &Counts) {
+        let total = self.total.unwrap_or(0).max(done);
+        let width = 30usize;
+        let filled = if total == 0 {
+            width
+        } else {
+            (done as usize * width / total as usize).min(width)
+        };
+        eprint!(
+            "\r\x1b[2K{:<12} [{}{}] {done}/{total}  +{} ~{} ={} !{}",
+            self.object,
+            "#".repeat(filled),
+            "-".repeat(width - filled),
+            counts.created,
+            counts.updated,
+            counts.unchanged,
+            counts.failed
+        );
+        let _ = std::io::stderr().flush();
+        self.drawn = true;
+    }
+}
+
+impl Progress for TermProgress {
+    fn object_started(&mut self, object: &str, total: Option<u64>) {
+        self.object = object.to_owned();
+        self.total = total;
+        if self.lines && !self.tty {
+            eprintln!(
+                "{object}: {} records selected",
+                total.map_or("?".into(), |t| t.to_string())
+            );
+        }
+    }
+
+    fn records_done(&mut self, object: &str, done: u64, counts: &Counts) {
+        if !self.lines {
+            return;
+        }
+        if self.tty {
+            self.bar(done, counts);
+        } else {
+            eprintln!(
+                "{object}: {done} processed ({} created, {} updated, {} unchanged, {} failed)",
+                counts.created, counts.updated, counts.unchanged, counts.failed
+            );
+        }
+    }
+
+    fn object_finished(&mut self, report: &ObjectReport) {
+        self.clear();
+        if self.lines {
+            let c = &report.counts;
+            let note = if report.skipped_done {
+                " (done in the resumed run)"
+            } else {
+                ""
+            };
+            eprintln!(
+                "{}: {} read, {} created, {} updated, {} unchanged, {} failed{note}",
+                report.object, c.read, c.created, c.updated, c.unchanged, c.failed
+            );
+        }
+    }
+
+    fn planned(&mut self, change: &PlannedChange) {
+        self.planned.push(change.clone());
+    }
+
+    fn failed(&mut self, object: &str, record_id: &str, message: &str) {
+        self.clear();
+        eprintln!("failed: {object} {record_id}: {message}");
+    }
+
+    fn message(&mut self, text: &str) {
+        self.clear();
+        eprintln!("{text}");
+    }
+}
+
+/// Prints a dry run's plan, `terraform plan` style.
+pub fn print_plan(planned: &[PlannedChange], report: &MigrateReport) {
+    for o in &report.objects {
+        let changes: Vec<&PlannedChange> =
+            planned.iter().filter(|p| p.object == o.object).collect();
+        if changes.is_empty() {
+            continue;
+        }
+        println!("{}:", o.object);
+        for p in changes.iter().take(PLAN_RECORDS_SHOWN) {
+            match (p.action, &p.item_id) {
+                (PlannedAction::Create, _) => println!("  + {} (new item)", p.record_id),
+                (PlannedAction::Update, Some(item)) => {
+                    println!("  ~ {} (item {item})", p.record_id)
+                }
+                (PlannedAction::Update, None) => println!("  ~ {}", p.record_id),
+            }
+            for c in &p.changes {
+                let field = if c.field.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", c.field)
+                };
+                match p.action {
+                    PlannedAction::Create => println!("      {}{field}: {}", c.column, c.new),
+                    PlannedAction::Update => {
+                        println!("      {}{field}: {} → {}", c.column, c.old, c.new)
+                    }
+                }
+            }
+        }
+        if changes.len() > PLAN_RECORDS_SHOWN {
+            println!("  … and {} more", changes.len() - PLAN_RECORDS_SHOWN);
+        }
+    }
+    println!();
+    println!("Plan:");
+    for o in &report.objects {
+        let c = &o.counts;
+        println!(
+            "  {:<12} {} to create, {} to update, {} unchanged, {} links, {} failing",
+            o.object, c.created, c.updated, c.unchanged, c.links, c.failed
+        );
+    }
+    println!(
+        "Estimated: {} monday complexity points in {} write requests and {} lookups; {} Salesforce calls",
+        report.monday_complexity,
+        report.monday_write_requests,
+        report.monday_reads,
+        report.salesforce_calls
+    );
+    println!("Nothing was written (dry run).");
+}
+
+/// Prints a run's final summary.
+pub fn print_summary(report: &MigrateReport, elapsed: std::time::Duration) {
+    let t = report.total();
+    println!(
+        "{:<12} {:>7} {:>8} {:>8} {:>10} {:>8} {:>6} {:>7} {:>7}",
+        "object", "read", "created", "updated", "unchanged", "matched", "links", "parked", "failed"
+    );
+    let row = |name: &str, c: &Counts| {
+        println!(
+            "{:<12} {:>7} {:>8} {:>8} {:>10} {:>8} {:>6} {:>7} {:>7}",
+            name, c.read, c.created, c.updated, c.unchanged, c.matched, c.links, c.parked, c.failed
+        );
+    };
+    for o in &report.objects {
+        row(&o.object, &o.counts);
+    }
+    row("total", &t);
+    println!(
+        "{} Salesforce calls, {} monday write requests, {} lookups, ~{} complexity points, {:.1}s{}",
+        report.salesforce_calls,
+        report.monday_write_requests,
+        report.monday_reads,
+        report.monday_complexity,
+        elapsed.as_secs_f64(),
+        if report.resumed {
+            " (resumed an unfinished run)"
+        } else {
+            ""
+        }
+    );
+    if report.stopped {
+        println!("Stopped early: run `crmmap migrate` again to continue from the checkpoint.");
+    }
+    if t.failed > 0 {
+        println!(
+            "{} record(s) failed: see `crmmap log --failed`; they are queued for retry.",
+            t.failed
+        );
+    }
 }
