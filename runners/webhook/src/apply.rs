@@ -296,14 +296,6 @@ impl Webhook {
 
     async fn created(&self, plan: &Plan, board: &str, item: &str) -> Result<Done, ApplyError> {
         let ctx = &self.inner.ctx;
-        if let Some(link) = ctx.store.link_by_item(board, item).await? {
-            return Ok(Done::new(
-                Action::Unchanged,
-                Some(plan),
-                Some(&link.record_id),
-                "item already linked",
-            ));
-        }
         let Some(read) = self.read_item(item, create_columns(plan)).await? else {
             return Ok(Done::new(
                 Action::Skipped,
@@ -312,17 +304,39 @@ impl Webhook {
                 "item no longer exists",
             ));
         };
-        if let Some(id) = key_value(plan, &read) {
-            // Created with a record id: the migrator made it from Salesforce.
-            ctx.store
-                .upsert_link(board, item, &plan.sobject, &id, ctx.now())
-                .await?;
-            return Ok(Done::new(
-                Action::Linked,
-                Some(plan),
-                Some(&id),
-                "item already carries its record id",
-            ));
+        let key = key_value(plan, &read);
+        match (ctx.store.link_by_item(board, item).await?, key) {
+            (Some(link), Some(_)) => {
+                return Ok(Done::new(
+                    Action::Unchanged,
+                    Some(plan),
+                    Some(&link.record_id),
+                    "item already linked",
+                ));
+            }
+            (Some(link), None) => {
+                // Linked, but the write-back did not happen (it failed or crashed): do it now.
+                self.write_back(plan, board, item, &link.record_id).await?;
+                return Ok(Done::new(
+                    Action::Linked,
+                    Some(plan),
+                    Some(&link.record_id),
+                    "record id written back to the item",
+                ));
+            }
+            (None, Some(id)) => {
+                // Created with a record id: the migrator made it from Salesforce.
+                ctx.store
+                    .upsert_link(board, item, &plan.sobject, &id, ctx.now())
+                    .await?;
+                return Ok(Done::new(
+                    Action::Linked,
+                    Some(plan),
+                    Some(&id),
+                    "item already carries its record id",
+                ));
+            }
+            (None, None) => {}
         }
         let values = engine_item(plan, &read)?;
         let mut fields = eval::item_to_create(plan, &values, ctx.now())?;
@@ -385,6 +399,24 @@ impl Webhook {
             Some(&record_id),
             "record created from the new item",
         ))
+    }
+
+    /// Writes the record id into the item's key column.
+    async fn write_back(
+        &self,
+        plan: &Plan,
+        board: &str,
+        item: &str,
+        record_id: &str,
+    ) -> Result<(), ApplyError> {
+        let mut key = Map::new();
+        key.insert(plan.key_column.clone(), Json::String(record_id.to_owned()));
+        self.inner
+            .ctx
+            .monday
+            .change_column_values(board, item, key, false)
+            .await?;
+        Ok(())
     }
 
     /// Creates the item's record at most once: the intent is recorded first; a pending

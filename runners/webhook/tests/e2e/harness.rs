@@ -1,0 +1,422 @@
+//! The world of an end-to-end test: both emulators on 127.0.0.1, a fresh store (SQLite file
+//! or PostgreSQL database), the shipped mappings, and the webhook runner served over HTTP with
+//! the monday emulator's outgoing webhooks pointed at it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crmmap_emu_monday::Delivery;
+use crmmap_engine::PlanSet;
+use crmmap_monday::{MondayClient, MondayConfig};
+use crmmap_salesforce::{AuthFlow, SalesforceClient, Secret};
+use crmmap_store::{Backend, Store};
+use crmmap_sync::RunContext;
+use crmmap_webhook::{AuthConfig, SecretString, Webhook, WebhookOptions};
+use serde_json::{Map, Value, json};
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+pub const POSTGRES_URL_ENV: &str = "CRMMAP_TEST_POSTGRES_URL";
+pub const TOKEN: &str = "test-path-token-0123456789";
+pub const LEAD: u64 = 9_378_000_505;
+pub const ACCOUNT: u64 = 9_378_000_326;
+pub const CONTACT: u64 = 9_429_890_440;
+pub const OPPORTUNITY: u64 = 9_378_000_036;
+
+/// A fresh database.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Option<TestDb> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("crmmap.db").display());
+                Some(TestDb {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                })
+            }
+            Backend::Postgres => {
+                let Some(admin) = std::env::var(POSTGRES_URL_ENV)
+                    .ok()
+                    .filter(|u| !u.is_empty())
+                else {
+                    if std::env::var_os("CI").is_some() {
+                        panic!(
+                            "{POSTGRES_URL_ENV} is not set: CI must run the webhook suite against PostgreSQL"
+                        );
+                    }
+                    eprintln!("skipped: set {POSTGRES_URL_ENV} to run against PostgreSQL");
+                    return None;
+                };
+                let name = format!("crmmap_wh_{}", uuid_like());
+                let mut c = PgConnection::connect(&admin)
+                    .await
+                    .expect("connect to postgres");
+                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+                    .execute(&mut c)
+                    .await
+                    .expect("create database");
+                let _ = c.close().await;
+                let mut url = url::Url::parse(&admin).expect("postgres url");
+                url.set_path(&format!("/{name}"));
+                Some(TestDb {
+                    url: url.to_string(),
+                    _dir: None,
+                    pg: Some((admin, name)),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(mut c) = PgConnection::connect(&admin).await {
+                            let _ = sqlx::query(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .execute(&mut c)
+                            .await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The shipped mappings, compiled.
+pub fn plans() -> PlanSet {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../mappings"));
+    crmmap_sync::mappings::load(&[dir]).expect("shipped mappings compile")
+}
+
+/// How to set a test world up.
+pub struct Setup {
+    pub backend: Backend,
+    pub plans: PlanSet,
+    pub options: WebhookOptions,
+    pub monday_user_id: Option<u64>,
+    /// Client-side retries (0: every fault reaches the runner).
+    pub client_retries: bool,
+    /// Point the monday emulator's webhooks at the runner.
+    pub deliver: bool,
+    /// Have the monday emulator sign deliveries with this secret.
+    pub sign: Option<&'static str>,
+}
+
+impl Setup {
+    pub fn new(backend: Backend) -> Setup {
+        Setup {
+            backend,
+            plans: plans(),
+            options: WebhookOptions {
+                auth: AuthConfig {
+                    signing_secret: None,
+                    require_signature: false,
+                    path_token: Some(SecretString::new(TOKEN)),
+                },
+                ..WebhookOptions::default()
+            },
+            monday_user_id: None,
+            client_retries: true,
+            deliver: true,
+            sign: None,
+        }
+    }
+}
+
+pub struct World {
+    pub sf: crmmap_emu_salesforce::RunningEmulator,
+    pub monday: crmmap_emu_monday::RunningEmulator,
+    pub webhook: Webhook,
+    pub store: Store,
+    pub base: String,
+    pub hook_url: String,
+    /// A person editing monday (same emulator token).
+    pub human: MondayClient,
+    pub http: reqwest::Client,
+    pub db: TestDb,
+    server: tokio::task::JoinHandle<()>,
+}
+
+pub fn salesforce_client(
+    sf: &crmmap_emu_salesforce::RunningEmulator,
+    retries: bool,
+) -> SalesforceClient {
+    let creds = crmmap_emu_salesforce::Credentials::default();
+    let mut config = crmmap_salesforce::Config::new(
+        sf.base_url(),
+        AuthFlow::ClientCredentials {
+            client_id: creds.client_id,
+            client_secret: Secret::new(creds.client_secret),
+        },
+    );
+    if !retries {
+        config.retry = crmmap_salesforce::RetryPolicy::none();
+    }
+    config.request_timeout = Duration::from_secs(20);
+    SalesforceClient::new(config).expect("salesforce client")
+}
+
+pub fn monday_client(monday: &crmmap_emu_monday::RunningEmulator, retries: bool) -> MondayClient {
+    let mut config = MondayConfig::new("emulator-token")
+        .with_api_url(url::Url::parse(&monday.base_url()).expect("url"));
+    config.retry_base_delay = Duration::from_millis(5);
+    config.retry_max_delay = Duration::from_millis(50);
+    if !retries {
+        config.max_attempts = 1;
+    }
+    MondayClient::new(config).expect("monday client")
+}
+
+impl World {
+    pub async fn start(setup: Setup) -> Option<World> {
+        let db = TestDb::new(setup.backend).await?;
+        let store = Store::connect(&db.url).await.expect("store");
+        let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
+            .await
+            .expect("salesforce emulator");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let hook_url = format!("{base}/webhooks/monday/{TOKEN}");
+        let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions {
+            webhook_targets: if setup.deliver {
+                vec![hook_url.clone()]
+            } else {
+                vec![]
+            },
+            minute: Duration::from_millis(200),
+            webhook_signing_secret: setup.sign.map(crmmap_monday::Secret::new),
+            ..crmmap_emu_monday::EmulatorOptions::default()
+        })
+        .await
+        .expect("monday emulator");
+        let ctx = RunContext {
+            plans: Arc::new(setup.plans),
+            salesforce: Arc::new(salesforce_client(&sf, setup.client_retries)),
+            monday: Arc::new(monday_client(&monday, setup.client_retries)),
+            store: store.clone(),
+            clock: crmmap_sync::system_clock(),
+            monday_user_id: setup.monday_user_id,
+        };
+        let webhook = Webhook::new(ctx, setup.options);
+        let app = webhook.router();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let human = monday_client(&monday, true);
+        Some(World {
+            sf,
+            monday,
+            webhook,
+            store,
+            base,
+            hook_url,
+            human,
+            http: reqwest::Client::new(),
+            db,
+            server,
+        })
+    }
+
+    pub async fn stop(self) {
+        self.server.abort();
+        self.store.close().await;
+        self.monday.shutdown().await;
+        self.sf.shutdown().await;
+    }
+
+    /// Waits until a delivery whose `event` satisfies `pred` was acknowledged; returns it.
+    pub async fn delivered(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Delivery {
+        let d = self
+            .monday
+            .state()
+            .webhooks()
+            .wait_for(Duration::from_secs(60), |d| {
+                d.iter().any(|d| d.acknowledged() && pred(&d.body["event"]))
+            })
+            .await;
+        d.into_iter()
+            .find(|d| d.acknowledged() && pred(&d.body["event"]))
+            .unwrap_or_else(|| panic!("never delivered: {what}"))
+    }
+
+    /// Changes one column as a person would and waits until its event was handled.
+    pub async fn set(&self, board: u64, item: &str, column: &str, value: Value) -> Delivery {
+        let before = self
+            .monday
+            .state()
+            .webhooks()
+            .deliveries()
+            .iter()
+            .filter(|d| is_column_event(&d.body["event"], item, column) && d.acknowledged())
+            .count();
+        self.change(board, item, json!({ column: value })).await;
+        let d = self
+            .monday
+            .state()
+            .webhooks()
+            .wait_for(Duration::from_secs(60), |d| {
+                d.iter()
+                    .filter(|d| is_column_event(&d.body["event"], item, column) && d.acknowledged())
+                    .count()
+                    > before
+            })
+            .await;
+        d.into_iter()
+            .rev()
+            .find(|d| is_column_event(&d.body["event"], item, column) && d.acknowledged())
+            .unwrap_or_else(|| panic!("no event for {item}/{column}"))
+    }
+
+    /// Creates an item as a person would; returns its id.
+    pub async fn create_item(&self, board: u64, name: &str, columns: Value) -> String {
+        let cols: Map<String, Value> = columns.as_object().cloned().unwrap_or_default();
+        self.human
+            .create_item(&board.to_string(), name, cols, false)
+            .await
+            .expect("create item")
+            .item_id
+    }
+
+    /// Creates an item and waits for the runner to create its record and write the id back;
+    /// returns the item id and the record id.
+    pub async fn create_linked(&self, board: u64, name: &str, columns: Value) -> (String, String) {
+        let item = self.create_item(board, name, columns).await;
+        let id = item.clone();
+        self.delivered("create", |e| {
+            e["type"] == "create_pulse" && id_is(&e["pulseId"], &id)
+        })
+        .await;
+        let plan = self
+            .webhook
+            .context()
+            .plans
+            .plan_for_board(board)
+            .unwrap()
+            .key_column
+            .clone();
+        // The write-back of the record id comes back as an event too: wait for it.
+        self.delivered("write-back", |e| {
+            e["type"] == "update_column_value"
+                && id_is(&e["pulseId"], &id)
+                && e["columnId"] == plan.as_str()
+        })
+        .await;
+        let link = self
+            .store
+            .link_by_item(&board.to_string(), &item)
+            .await
+            .unwrap()
+            .expect("item linked");
+        (item, link.record_id)
+    }
+
+    pub async fn change(&self, board: u64, item: &str, columns: Value) {
+        let cols: Map<String, Value> = columns.as_object().cloned().unwrap_or_default();
+        self.human
+            .change_column_values(&board.to_string(), item, cols, false)
+            .await
+            .expect("change columns");
+    }
+
+    pub fn record(&self, id: &str) -> Map<String, Value> {
+        self.sf.state().record(id).expect("record exists")
+    }
+
+    pub fn records(&self, object: &str) -> Vec<Map<String, Value>> {
+        self.sf.state().records(object)
+    }
+
+    pub async fn post(&self, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(&self.hook_url)
+            .json(body)
+            .send()
+            .await
+            .expect("post");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn log_reasons(&self) -> Vec<String> {
+        self.store
+            .query_log(&crmmap_store::LogFilter {
+                limit: 1000,
+                ..crmmap_store::LogFilter::default()
+            })
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| {
+                format!(
+                    "{} {} {}",
+                    r.entry.action.as_str(),
+                    r.entry.request_summary.unwrap_or_default(),
+                    r.entry.reason.unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+}
+
+/// A monday event body (for requests crafted by the test).
+pub fn event(kind: &str, board: u64, item: u64, uuid: &str, extra: Value) -> Value {
+    let mut e = json!({
+        "app": "monday", "type": kind, "triggerTime": "2026-01-01T12:00:00.000Z",
+        "subscriptionId": 1, "isRetry": false, "userId": 1, "originalTriggerUuid": null,
+        "boardId": board, "pulseId": item, "triggerUuid": uuid,
+    });
+    if let (Some(m), Some(x)) = (e.as_object_mut(), extra.as_object()) {
+        m.extend(x.clone());
+    }
+    json!({ "event": e })
+}
+
+pub fn is_column_event(e: &Value, item: &str, column: &str) -> bool {
+    e["type"] == "update_column_value" && id_is(&e["pulseId"], item) && e["columnId"] == column
+}
+
+/// Polls `probe` until it holds (a wait for another task's effect, not a timing assertion).
+pub async fn eventually<F, Fut>(what: &str, mut probe: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..3_000 {
+        if probe().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("never reached: {what}");
+}
+
+/// Whether a JSON id (a number, as monday sends) is `id`.
+pub fn id_is(v: &Value, id: &str) -> bool {
+    v.as_u64().is_some_and(|n| n.to_string() == id)
+}

@@ -1,0 +1,46 @@
+//! End-to-end tests of the webhook runner over HTTP against both emulators: every scenario
+//! runs on a fresh SQLite file and, when `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh
+//! PostgreSQL database.
+
+mod crash;
+mod faults;
+mod harness;
+mod suite;
+
+/// One `#[tokio::test]` per backend for each suite function.
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::suite::$name(crmmap_store::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    crate::suite::$name(crmmap_store::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+backend_tests!(
+    requests_are_authenticated_and_validated,
+    signed_requests_verify_and_forged_ones_are_refused,
+    every_event_type_for_every_object,
+    duplicate_deliveries_change_nothing,
+    a_column_change_costs_one_read_and_one_write,
+    crmmap_echoes_are_not_written_back,
+    own_user_events_are_skipped_without_calls,
+    conflicts_follow_the_policy,
+    delete_policies,
+    board_relation_changes_set_the_reference,
+    qualified_lead_creates_its_records_once,
+    concurrent_events_for_one_item_apply_in_order,
+    failures_go_to_the_retry_queue_and_dead_letters_alert,
+);
