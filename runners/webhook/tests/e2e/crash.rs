@@ -1,1 +1,156 @@
-//! Placeholder, filled below.
+//! Crash-safe create: a process that dies after the Salesforce create and before the id
+//! write-back must not make monday's redelivery create a second record.
+//!
+//! The test re-runs this test binary as a child process (only `child_process_entry_point`,
+//! with its instructions in an environment variable); the child handles the create with the
+//! runner's crash hook on and aborts right after the create. The parent then delivers the
+//! event again as monday would, after the dead instance's claim on it has lapsed.
+
+use std::sync::Arc;
+
+use crmmap_store::{Backend, IntentStatus, Store};
+use crmmap_sync::RunContext;
+use crmmap_webhook::{Event, Incoming, Outcome, Webhook};
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const CHILD_ENV: &str = "CRMMAP_WEBHOOK_CRASH_CHILD";
+
+fn parse(body: &Value) -> Event {
+    match crmmap_webhook::event::parse(body.to_string().as_bytes()).unwrap() {
+        Incoming::Event(e) => e,
+        Incoming::Challenge(_) => panic!("not an event"),
+    }
+}
+
+/// The child's side (does nothing unless started by `crash_between_create_and_write_back`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn child_process_entry_point() {
+    let Ok(spec) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let spec: Value = serde_json::from_str(&spec).unwrap();
+    let store = Store::connect(spec["db"].as_str().unwrap()).await.unwrap();
+    let sf = crmmap_salesforce_client(spec["sf"].as_str().unwrap());
+    let monday = crmmap_monday::MondayClient::new(
+        crmmap_monday::MondayConfig::new("emulator-token")
+            .with_api_url(url::Url::parse(spec["monday"].as_str().unwrap()).unwrap()),
+    )
+    .unwrap();
+    let ctx = RunContext {
+        plans: Arc::new(plans()),
+        salesforce: Arc::new(sf),
+        monday: Arc::new(monday),
+        store,
+        clock: crmmap_sync::system_clock(),
+        monday_user_id: None,
+    };
+    let mut options = Setup::new(Backend::Sqlite).options;
+    options.crash_after_create = true;
+    options.external_id_field = spec["external_id"].as_str().map(str::to_owned);
+    let webhook = Webhook::new(ctx, options);
+    let _ = webhook.handle_event(&parse(&spec["body"])).await;
+    unreachable!("the crash hook aborts the process");
+}
+
+fn crmmap_salesforce_client(base: &str) -> crmmap_salesforce::SalesforceClient {
+    let creds = crmmap_emu_salesforce::Credentials::default();
+    crmmap_salesforce::SalesforceClient::new(crmmap_salesforce::Config::new(
+        base,
+        crmmap_salesforce::AuthFlow::ClientCredentials {
+            client_id: creds.client_id,
+            client_secret: crmmap_salesforce::Secret::new(creds.client_secret),
+        },
+    ))
+    .unwrap()
+}
+
+async fn crash_between_create_and_write_back(backend: Backend, external_id: Option<&str>) {
+    let mut setup = Setup::new(backend);
+    setup.deliver = false;
+    setup.options.external_id_field = external_id.map(str::to_owned);
+    let Some(w) = World::start(setup).await else {
+        return;
+    };
+    let item = w.create_item(LEAD, "crash org", json!({})).await;
+    let body = event(
+        "create_pulse",
+        LEAD,
+        item.parse().unwrap(),
+        "dddd0000dddd0000dddd0000dddd0001",
+        json!({"pulseName": "crash org"}),
+    );
+    let leads = w.records("Lead").len();
+    let spec = json!({
+        "db": w.db.url, "sf": w.sf.base_url(), "monday": w.monday.base_url(),
+        "body": body, "external_id": external_id,
+    });
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash::child_process_entry_point",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, spec.to_string())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child must have died");
+    // It died after the create: one new Lead, no link, no id on the item.
+    let after_crash = w.records("Lead");
+    assert_eq!(after_crash.len(), leads + 1);
+    let created = after_crash.last().unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let board = LEAD.to_string();
+    assert!(w.store.link_by_item(&board, &item).await.unwrap().is_none());
+    let intent = w.store.create_intent(&board, &item).await.unwrap().unwrap();
+    assert_eq!(intent.status, IntentStatus::Pending);
+
+    // monday redelivers; the dead instance's claim on the event has lapsed by then.
+    let mut ctx = w.webhook.context().clone();
+    ctx.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::minutes(17));
+    let later = Webhook::new(ctx, w.webhook.options().clone());
+    let mut again = body.clone();
+    again["event"]["isRetry"] = json!(true);
+    let outcome = later.handle_event(&parse(&again)).await.unwrap();
+    assert!(
+        matches!(outcome, Outcome::Done(ref d) if d.record_id.as_deref() == Some(created.as_str())),
+        "{outcome:?}"
+    );
+    assert_eq!(w.records("Lead").len(), leads + 1, "no second record");
+    let link = w.store.link_by_item(&board, &item).await.unwrap().unwrap();
+    assert_eq!(link.record_id, created);
+    let stored = w.monday.state().item(item.parse().unwrap()).unwrap();
+    assert!(
+        format!("{:?}", stored.values.get("text_mkryhch5")).contains(&created),
+        "written back: {stored:?}"
+    );
+    // And once more: nothing changes.
+    again["event"]["triggerUuid"] = json!("dddd0000dddd0000dddd0000dddd0002");
+    later.handle_event(&parse(&again)).await.unwrap();
+    assert_eq!(w.records("Lead").len(), leads + 1);
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_kill_before_write_back_lookup() {
+    crash_between_create_and_write_back(Backend::Sqlite, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_kill_before_write_back_external_id() {
+    crash_between_create_and_write_back(Backend::Sqlite, Some("External_Id__c")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_kill_before_write_back_lookup() {
+    crash_between_create_and_write_back(Backend::Postgres, None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_kill_before_write_back_external_id() {
+    crash_between_create_and_write_back(Backend::Postgres, Some("External_Id__c")).await;
+}
