@@ -1,7 +1,6 @@
 //! End-to-end tests across crates: the shipped mappings against the seed system's data, and the
-//! `crmmap` command line.
+//! documentation against the code. (The `crmmap` binary's own tests live with it, in
+//! `runners/cli/tests`, where cargo hands them the built binary.)
 
-mod cli;
 mod docs;
-mod schema;
 mod seed;

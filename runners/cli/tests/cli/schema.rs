@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use crate::root;
 use assert_cmd::Command;
-use crmmap_tests::root;
 
 /// Starts both emulators with their sample data; returns them (alive while held) and a
 /// crmmap.toml pointing at them.

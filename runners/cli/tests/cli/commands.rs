@@ -1,7 +1,7 @@
 //! The `crmmap` command line: stdout, stderr and exit code, as snapshots.
 
+use crate::root;
 use assert_cmd::Command;
-use crmmap_tests::root;
 
 /// Runs `crmmap` from the workspace root with colours off.
 fn crmmap(args: &[&str]) -> String {

@@ -1,0 +1,12 @@
+//! The `crmmap` binary, run as a user runs it: stdout, stderr and exit codes.
+
+mod commands;
+mod schema;
+
+/// The workspace root (mappings and fixtures are addressed from there).
+pub fn root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
