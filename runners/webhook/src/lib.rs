@@ -547,6 +547,43 @@ impl Webhook {
     }
 }
 
+/// The routes' paths start with one of these.
+const ROUTE_ROOTS: [&str; 2] = ["/webhooks/monday", "/health"];
+
+/// Drops what comes before the router's own paths: the stage `lambda_http` puts in front of
+/// an API Gateway REST path (`/prod/webhooks/monday/…`), or a custom domain's base path.
+/// Other paths are returned unchanged.
+///
+/// ```
+/// assert_eq!(crmmap_webhook::strip_path_prefix("/prod/webhooks/monday/t"), "/webhooks/monday/t");
+/// assert_eq!(crmmap_webhook::strip_path_prefix("/health"), "/health");
+/// assert_eq!(crmmap_webhook::strip_path_prefix("/other"), "/other");
+/// ```
+pub fn strip_path_prefix(path: &str) -> &str {
+    ROUTE_ROOTS
+        .iter()
+        .filter_map(|root| path.find(root).map(|i| &path[i..]))
+        .find(|rest| ROUTE_ROOTS.iter().any(|r| rest.starts_with(r)))
+        .unwrap_or(path)
+}
+
+/// A request with [`strip_path_prefix`] applied to its URI (query kept).
+pub fn without_path_prefix<B>(mut req: http::Request<B>) -> http::Request<B> {
+    let path = req.uri().path();
+    let stripped = strip_path_prefix(path);
+    if stripped.len() != path.len() {
+        let mut target = stripped.to_owned();
+        if let Some(q) = req.uri().query() {
+            target.push('?');
+            target.push_str(q);
+        }
+        if let Ok(uri) = target.parse() {
+            *req.uri_mut() = uri;
+        }
+    }
+    req
+}
+
 fn reply(status: StatusCode, body: Json) -> Response {
     (
         status,
