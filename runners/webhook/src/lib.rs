@@ -158,6 +158,17 @@ impl WebhookOptions {
     }
 }
 
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`); for `crmmap serve` and `retry`.
+/// Does nothing when a subscriber is already installed.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 /// The webhook runner: built once per process, cheap to clone.
 #[derive(Clone)]
 pub struct Webhook {
@@ -234,6 +245,38 @@ impl Webhook {
             .route("/webhooks/monday/{token}", post(receive_with_token))
             .route("/health", get(health))
             .with_state(self.clone())
+    }
+
+    /// Serves [`Webhook::router`] on `listener` until `shutdown` completes, draining the
+    /// retry queue every `retry_every` meanwhile (`None`: never).
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        retry_every: Option<Duration>,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let drainer = retry_every.map(|every| {
+            let w = self.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                loop {
+                    tick.tick().await;
+                    match w.drain_retries(100).await {
+                        Ok(r) if r.claimed > 0 => tracing::info!(?r, "retry queue drained"),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "retry drain failed"),
+                    }
+                }
+            })
+        });
+        let served = axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await;
+        if let Some(d) = drainer {
+            d.abort();
+        }
+        served
     }
 
     async fn log(
@@ -485,7 +528,7 @@ impl Webhook {
                 error,
                 self.inner.ctx.now(),
                 &self.inner.options.retry,
-                &mut rand::thread_rng(),
+                &mut <rand::rngs::StdRng as rand::SeedableRng>::from_entropy(),
             )
             .await?;
         match outcome {
