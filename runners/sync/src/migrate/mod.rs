@@ -393,6 +393,67 @@ pub async fn run(
     Ok(report)
 }
 
+/// Migrates the given records of one object now (the retry runner's entry point for
+/// [`RETRY_KIND`] items): reads them with the mapping's selection, writes what differs, links,
+/// logs and queues failures exactly like a run. Records the selection does not match are
+/// left alone (they are not counted as read). Watermarks and checkpoints are not touched.
+pub async fn sync_records(
+    ctx: &RunContext,
+    object: &str,
+    record_ids: &[String],
+    progress: &mut dyn Progress,
+) -> Result<Counts, MigrateError> {
+    let plan = ctx
+        .plans
+        .plan(object)
+        .ok_or_else(|| MigrateError::UnknownObject(object.to_owned()))?;
+    let options = MigrateOptions::default();
+    let mut report = MigrateReport {
+        run_id: None,
+        resumed: false,
+        dry_run: false,
+        stopped: false,
+        objects: Vec::new(),
+        salesforce_calls: 0,
+        monday_reads: 0,
+        monday_write_requests: 0,
+        monday_complexity: 0,
+    };
+    let mut migrator = Migrator {
+        ctx,
+        options: &options,
+        run_id: None,
+        report: &mut report,
+        progress,
+    };
+    let mut counts = Counts::default();
+    for ids in record_ids.chunks(DEFAULT_CHUNK.min(SOQL_IDS_PER_QUERY)) {
+        let mut q = Soql::select(plan.select.fields.iter().cloned())
+            .from(plan.sobject.clone())
+            .where_(Condition::in_list(
+                "Id",
+                ids.iter().map(|i| Literal::String(i.clone())),
+            ));
+        if let Some(w) = plan.select.where_clause() {
+            q = q.and_where(Condition::trusted(w));
+        }
+        let soql = q.build().map_err(|e| MigrateError::Soql {
+            object: plan.object.clone(),
+            message: e.to_string(),
+        })?;
+        let records = ctx.salesforce.query_collect(soql).await?;
+        let records: Vec<Record> = records.into_iter().map(|r| r.fields).collect();
+        if !records.is_empty() {
+            migrator.chunk(plan, &records, &mut counts).await?;
+        }
+    }
+    Ok(counts)
+}
+
+/// Ids per `Id IN (…)` query: keeps the SOQL well under Salesforce's 100,000-character limit
+/// (an Id literal is 21 characters).
+const SOQL_IDS_PER_QUERY: usize = 200;
+
 /// A checkpoint position: `<SystemModstamp RFC 3339>|<Id>`.
 fn position_of(w: &Watermark) -> String {
     let t = w
@@ -969,6 +1030,18 @@ impl Migrator<'_> {
                 else {
                     continue;
                 };
+                // A link the record has since pointed elsewhere (or at this very target, written
+                // inline) is done: the newer decision wins.
+                let synced = store.synced_values(&board, &source.item_id).await?;
+                let superseded = synced
+                    .iter()
+                    .any(|v| v.key == link_key(&p.link.column_id) && v.synced_at >= p.parked_at);
+                if superseded {
+                    if !self.options.dry_run {
+                        store.delete_parked(p.id).await?;
+                    }
+                    continue;
+                }
                 let Some(target) = store
                     .link_by_record(&p.link.target_object, &p.link.target_record_id)
                     .await?

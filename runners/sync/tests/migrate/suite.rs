@@ -655,13 +655,23 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
     assert_eq!(retries.due, 1, "queued for retry");
     assert!(!ids_on_board(&w, lead).contains_key(&bad));
 
-    // Once the value is fixed in Salesforce, the next run migrates the record.
+    // Once the value is fixed in Salesforce, the retry (what `crmmap retry` runs for the
+    // queued item) migrates the record; the next run finds it up to date.
     assert!(
         w.salesforce
             .update_record(&bad, json!({"Industry": "Education"}))
     );
+    let retried =
+        migrate::sync_records(&w.ctx, "Lead", std::slice::from_ref(&bad), &mut NoProgress)
+            .await
+            .unwrap();
+    assert_eq!((retried.read, retried.created, retried.failed), (1, 1, 0));
+    assert!(ids_on_board(&w, lead).contains_key(&bad));
+    let writes = mutations(&w);
     let report = migrate(&w.ctx, &MigrateOptions::default()).await;
-    assert_eq!(object(&report, "Lead").created, 1, "{report:#?}");
+    assert_eq!(object(&report, "Lead").read, 1, "{report:#?}");
+    assert_eq!(object(&report, "Lead").unchanged, 1, "{report:#?}");
+    assert_eq!(mutations(&w), writes);
     assert!(!report.has_failures());
     assert_boards_match(&w).await;
     w.cleanup().await;
