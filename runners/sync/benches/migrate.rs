@@ -179,7 +179,9 @@ async fn compare(n: usize, seed_n: usize) {
 
     // Change 1% of the migrated records of every object.
     let mut changed = 0;
+    let mut changed_per_object = Vec::new();
     for plan in ctx.plans.plans.iter() {
+        let changed_before = changed;
         let links = ctx
             .store
             .links_for_object(&plan.object)
@@ -199,6 +201,7 @@ async fn compare(n: usize, seed_n: usize) {
             );
             changed += 1;
         }
+        changed_per_object.push((plan.object.clone(), changed - changed_before));
     }
     let s3 = snapshot(&e);
     let one = migrate::run(&ctx, &MigrateOptions::default(), &mut NoProgress)
@@ -211,6 +214,14 @@ async fn compare(n: usize, seed_n: usize) {
         s3,
         s4,
     );
+    for (object, n) in &changed_per_object {
+        let o = one.objects.iter().find(|o| &o.object == object);
+        println!(
+            "    {object:<12} {n:>5} changed, {:>5} read, {:>5} updated",
+            o.map_or(0, |o| o.counts.read),
+            o.map_or(0, |o| o.counts.updated)
+        );
+    }
     ctx.store.close().await;
     drop(e);
 

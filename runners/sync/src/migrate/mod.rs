@@ -57,6 +57,16 @@ pub const DEFAULT_CHUNK: usize = 500;
 /// The phase name saved in checkpoints while records are processed.
 const PHASE_RECORDS: &str = "records";
 
+/// How far behind the run's start the watermark stays.
+///
+/// UNCERTAIN: Salesforce sets `SystemModstamp` when a transaction starts and makes the row
+/// visible when it commits, and does not document the gap; a record committed after our query
+/// with a stamp below the highest one we saw would be skipped forever. Keeping the watermark
+/// this far behind the run's start (and never ahead of it, whatever stamps records carry, e.g.
+/// under clock skew) means such records are read again by the next run: at the cost of
+/// re-reading recent records, which then write nothing. The one place that makes the choice.
+pub const WATERMARK_LAG: time::Duration = time::Duration::minutes(2);
+
 /// How long a failed record waits before its first retry.
 const FIRST_RETRY_DELAY: time::Duration = time::Duration::minutes(1);
 
@@ -352,6 +362,7 @@ pub async fn run(
     let mut migrator = Migrator {
         ctx,
         options,
+        watermark_cap: ctx.now() - WATERMARK_LAG,
         run_id: report.run_id.clone(),
         report: &mut report,
         progress,
@@ -422,6 +433,7 @@ pub async fn sync_records(
     let mut migrator = Migrator {
         ctx,
         options: &options,
+        watermark_cap: ctx.now() - WATERMARK_LAG,
         run_id: None,
         report: &mut report,
         progress,
@@ -475,7 +487,13 @@ pub fn object_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, Mi
     if let Some(w) = plan.select.where_clause() {
         q = q.where_(Condition::trusted(w));
     }
-    if let Some(w) = start {
+    if let Some(w) = start.filter(|w| w.last_id.is_empty()) {
+        // A capped watermark (see [`WATERMARK_LAG`]): everything stamped at or after it.
+        q = q.and_where(Condition::ge(
+            "SystemModstamp",
+            Literal::DateTime(w.modstamp),
+        ));
+    } else if let Some(w) = start {
         let at = Literal::DateTime(w.modstamp);
         let after =
             Condition::gt("SystemModstamp", at.clone()).or(Condition::eq("SystemModstamp", at)
@@ -506,6 +524,8 @@ struct Pending {
 struct Migrator<'a> {
     ctx: &'a RunContext,
     options: &'a MigrateOptions,
+    /// The watermark never moves past this (see [`WATERMARK_LAG`]).
+    watermark_cap: time::OffsetDateTime,
     run_id: Option<String>,
     report: &'a mut MigrateReport,
     progress: &'a mut dyn Progress,
@@ -617,8 +637,13 @@ impl Migrator<'_> {
         let Ok(w) = Watermark::from_salesforce(stamp, id) else {
             return Ok(());
         };
+        let capped = if w.modstamp > self.watermark_cap {
+            Watermark::new(self.watermark_cap, "")
+        } else {
+            w.clone()
+        };
         store
-            .advance_watermark(&plan.sobject_key(), &w, self.ctx.now())
+            .advance_watermark(&plan.sobject_key(), &capped, self.ctx.now())
             .await?;
         store
             .save_progress(

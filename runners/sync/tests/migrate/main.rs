@@ -37,4 +37,5 @@ migrate_tests!(
     a_failing_record_does_not_stop_the_run,
     dry_run_writes_nothing,
     unknown_object_is_refused,
+    records_stamped_ahead_do_not_hide_later_changes,
 );

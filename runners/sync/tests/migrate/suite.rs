@@ -489,7 +489,9 @@ pub async fn killed_run_resumes_without_duplicates(backend: Backend) {
         return;
     };
     let account = w.ctx.plans.plan("Account").unwrap().clone();
-    let ctx = w.ctx.clone();
+    // The killed process has its own connections to the store.
+    let killed = w.reconnect().await;
+    let ctx = killed.clone();
     let task = tokio::spawn(async move {
         let options = MigrateOptions {
             chunk_size: 5,
@@ -507,6 +509,8 @@ pub async fn killed_run_resumes_without_duplicates(backend: Backend) {
     }
     task.abort();
     let _ = task.await;
+    // The process is gone, and its connections (and any open transaction) with it.
+    killed.store.close().await;
     let killed_at = w.monday.state().active_items(account.board).len();
     assert!(killed_at >= 12, "the run got going before the kill");
 
@@ -820,5 +824,47 @@ pub async fn unknown_object_is_refused(backend: Backend) {
         "unknown object `Leads`: it is not declared in the mappings"
     );
     assert_eq!(mutations(&w), 0);
+    w.cleanup().await;
+}
+
+pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let records = selected(&w.ctx, lead).await;
+    let (ahead, later) = (
+        records[0]["Id"].as_str().unwrap().to_owned(),
+        records[1]["Id"].as_str().unwrap().to_owned(),
+    );
+    // Clock skew (or a commit that lands late): one record carries a stamp a day ahead.
+    assert!(w.salesforce.set_last_modified(
+        &ahead,
+        time::OffsetDateTime::now_utc() + time::Duration::days(1)
+    ));
+    migrate(&w.ctx, &MigrateOptions::default()).await;
+    let watermark = w.store().watermark("Lead").await.unwrap().unwrap();
+    assert!(watermark.modstamp <= time::OffsetDateTime::now_utc());
+
+    assert!(w.salesforce.update_record(&later, json!({"City": "Salem"})));
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    let c = object(&report, "Lead");
+    assert_eq!(c.updated, 1, "the later change is not skipped: {report:#?}");
+    assert_eq!(
+        c.read, 2,
+        "the record stamped ahead is read again, and written nothing"
+    );
+    let item = w
+        .store()
+        .link_by_record("Lead", &later)
+        .await
+        .unwrap()
+        .unwrap()
+        .item_id;
+    let item = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
+    assert_eq!(
+        item.column("text_mkrym6fa").unwrap().text.as_deref(),
+        Some("Salem")
+    );
     w.cleanup().await;
 }
