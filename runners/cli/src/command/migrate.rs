@@ -257,8 +257,8 @@ pub fn print_plan(planned: &[PlannedChange], report: &MigrateReport) {
     for o in &report.objects {
         let c = &o.counts;
         println!(
-            "  {:<12} {} to create, {} to update, {} unchanged, {} links, {} failing",
-            o.object, c.created, c.updated, c.unchanged, c.links, c.failed
+            "  {:<12} {} to create, {} to update, {} unchanged, {} links, {} links waiting for a target not yet on monday, {} failing",
+            o.object, c.created, c.updated, c.unchanged, c.links, c.parked, c.failed
         );
     }
     println!(
