@@ -123,6 +123,10 @@ pub struct Setup {
     pub deliver: bool,
     /// Have the monday emulator sign deliveries with this secret.
     pub sign: Option<&'static str>,
+    /// Latency both emulators add to every request.
+    pub latency: Duration,
+    /// Generated items per sample board.
+    pub items_per_board: usize,
 }
 
 impl Setup {
@@ -142,6 +146,8 @@ impl Setup {
             client_retries: true,
             deliver: true,
             sign: None,
+            latency: Duration::ZERO,
+            items_per_board: 0,
         }
     }
 }
@@ -194,9 +200,12 @@ impl World {
     pub async fn start(setup: Setup) -> Option<World> {
         let db = TestDb::new(setup.backend).await?;
         let store = Store::connect(&db.url).await.expect("store");
-        let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
-            .await
-            .expect("salesforce emulator");
+        let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions {
+            latency: setup.latency,
+            ..crmmap_emu_salesforce::EmulatorOptions::default()
+        })
+        .await
+        .expect("salesforce emulator");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -210,6 +219,9 @@ impl World {
             },
             minute: Duration::from_millis(200),
             webhook_signing_secret: setup.sign.map(crmmap_monday::Secret::new),
+            latency: setup.latency,
+            generated_items_per_board: setup.items_per_board,
+            max_items_per_board: setup.items_per_board + 10_000,
             ..crmmap_emu_monday::EmulatorOptions::default()
         })
         .await
