@@ -1,6 +1,7 @@
 //! The built `bootstrap` binary against a local implementation of the Lambda Runtime API
 //! (`AWS_LAMBDA_RUNTIME_API`): API Gateway REST (v1) and HTTP API (v2) events and Function URL
-//! events carrying monday payloads, and the EventBridge schedule, with both emulators behind.
+//! events carrying monday payloads, and the EventBridge schedule (incremental migration and
+//! retry drain), with both emulators behind.
 
 use std::collections::VecDeque;
 use std::path::Path;
@@ -36,7 +37,7 @@ async fn next(State(rt): State<Arc<Runtime>>) -> impl IntoResponse {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis()
-                + 60_000;
+                + 300_000;
             headers.insert(
                 "Lambda-Runtime-Aws-Request-Id",
                 HeaderValue::from_str(&id).unwrap(),
@@ -370,7 +371,7 @@ async fn api_gateway_and_function_url_events_reach_the_router() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_schedule_drains_the_retry_queue() {
+async fn the_schedule_migrates_and_drains_the_retry_queue() {
     let world = World::start().await;
     // A linked item with a change that failed earlier and waits in the queue.
     let record = world
@@ -427,6 +428,12 @@ async fn the_schedule_drains_the_retry_queue() {
     let (kind, answer) = rt.invoke(schedule.clone()).await;
     assert_eq!(kind, "response", "{answer}");
     assert_eq!(answer["retries"]["applied"], 1, "{answer}");
+    // The incremental migrator ran first: the sample records reached monday.
+    assert!(
+        answer["migrate"]["created"].as_u64().unwrap_or(0) > 0,
+        "{answer}"
+    );
+    assert_eq!(answer["migrate"]["failed"], 0, "{answer}");
     assert_eq!(
         world.sf.state().record(&record).unwrap()["FirstName"],
         "Later"
@@ -434,6 +441,7 @@ async fn the_schedule_drains_the_retry_queue() {
     // Nothing left the second time.
     let (_, answer) = rt.invoke(schedule).await;
     assert_eq!(answer["retries"]["claimed"], 0, "{answer}");
+    assert_eq!(answer["migrate"]["created"], 0, "{answer}");
     function.child.kill().await.unwrap();
 }
 

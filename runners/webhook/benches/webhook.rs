@@ -82,7 +82,9 @@ async fn per_event() {
     let mut setup = Setup::new(Backend::Sqlite);
     setup.deliver = false;
     let w = World::start(setup).await.unwrap();
-    let (item, record) = linked_item(&w, "Bench Org").await;
+    let (item, _) = linked_item(&w, "Bench Org").await;
+    // The direct writes go to another record, so they do not look like concurrent edits.
+    let (_, other) = linked_item(&w, "Bench Other Org").await;
     let ctx = w.webhook.context().clone();
     let columns = vec!["text_mkryhch5".to_owned(), "text_mkry13cw".to_owned()];
     let n = if quick() { 50 } else { 500 };
@@ -99,7 +101,7 @@ async fn per_event() {
         ctx.salesforce
             .update(
                 "Lead",
-                &record,
+                &other,
                 &json!({"FirstName": format!("direct {i}")}),
                 None,
             )

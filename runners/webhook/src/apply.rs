@@ -88,6 +88,16 @@ impl Done {
 /// Last-synced values by key.
 type Synced = BTreeMap<String, SyncedValue>;
 
+/// The last-synced item name: stored as a plain string (as the migrator writes it) or in the
+/// engine's value form.
+fn synced_name(synced: &Synced) -> Option<String> {
+    let v = &synced.get(NAME_KEY)?.value;
+    match v.as_str() {
+        Some(s) => Some(s.to_owned()),
+        None => Value::from_json(v).ok().map(|v| v.display()),
+    }
+}
+
 fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
     synced
         .get(key)
@@ -362,7 +372,7 @@ impl Webhook {
         let mut set = vec![
             SetValue {
                 key: NAME_KEY.to_owned(),
-                value: Value::text(&values.name).to_json(),
+                value: Json::String(values.name.clone()),
                 source: Side::Salesforce,
             },
             SetValue {
@@ -821,6 +831,33 @@ impl Webhook {
             .filter(|i| !current.contains(i))
             .cloned()
             .collect();
+        // The relation as crmmap last wrote it (from Salesforce, or from an earlier event):
+        // seeing it again is an echo.
+        let link_state = synced
+            .get(&crmmap_sync::migrate::link_key(column))
+            .map(|v| v.value.as_str().map(str::to_owned));
+        if let Some(target) = &link_state {
+            if current.len() <= 1
+                && self.records_of_items(link, &current).await?.last() == target.as_ref()
+            {
+                self.remember(
+                    board,
+                    item,
+                    &[(
+                        column_key(column),
+                        Value::Labels(current.clone()).to_json(),
+                        Side::Monday,
+                    )],
+                )
+                .await?;
+                return Ok(Done::new(
+                    Action::Unchanged,
+                    Some(plan),
+                    Some(record_id),
+                    format!("links of `{column}` are the ones crmmap wrote (echo or no change)"),
+                ));
+            }
+        }
         let added_records = self.records_of_items(link, &added).await?;
         // Removed items may be gone already: their records come from the store only.
         let mut removed_records = Vec::new();
@@ -855,6 +892,13 @@ impl Webhook {
             .update_record(plan, record_id, &writes, synced, ev.trigger_time)
             .await?;
         let mut remember = vec![remember_links];
+        if let Some(v) = updated.written.fields.get(&link.via) {
+            remember.push((
+                crmmap_sync::migrate::link_key(column),
+                v.clone(),
+                Side::Monday,
+            ));
+        }
         self.remember_update(plan, board, item, &updated, &mut remember)
             .await?;
         Ok(self.update_done(
@@ -900,8 +944,7 @@ impl Webhook {
             ));
         };
         let synced = self.synced(board, item).await?;
-        let name_now = Value::text(&read.name);
-        if synced_value(&synced, NAME_KEY).is_some_and(|n| same(&n, &name_now)) {
+        if synced_name(&synced).is_some_and(|n| n == read.name) {
             return Ok(Done::new(
                 Action::Unchanged,
                 Some(plan),
@@ -914,7 +957,11 @@ impl Webhook {
             synced_value(&synced, &field_key(field))
                 .is_none_or(|held| !same(&held, &read_field(plan, field, json)))
         });
-        let mut remember = vec![(NAME_KEY.to_owned(), name_now.to_json(), Side::Monday)];
+        let mut remember = vec![(
+            NAME_KEY.to_owned(),
+            Json::String(read.name.clone()),
+            Side::Monday,
+        )];
         if writes.is_empty() {
             self.remember(board, item, &remember).await?;
             return Ok(Done::new(

@@ -425,7 +425,13 @@ impl Webhook {
             ..DrainReport::default()
         };
         for claim in claimed {
+            if claim.item.kind == crmmap_sync::migrate::RETRY_KIND {
+                self.retry_migrate_record(&claim, &mut report).await?;
+                continue;
+            }
             if claim.item.kind != RETRY_KIND {
+                let e = format!("unknown retry kind `{}`", claim.item.kind);
+                self.fail(&claim, None, &e, &mut report).await?;
                 continue;
             }
             let parsed = claim
@@ -512,6 +518,47 @@ impl Webhook {
         Ok(report)
     }
 
+    /// A record the migrator could not write: migrated again now, alone.
+    async fn retry_migrate_record(
+        &self,
+        claim: &crmmap_store::ClaimedRetry,
+        report: &mut DrainReport,
+    ) -> Result<(), crmmap_store::StoreError> {
+        let payload = &claim.item.payload;
+        let (Some(object), Some(record)) = (
+            payload.get("object").and_then(Json::as_str),
+            payload.get("record_id").and_then(Json::as_str),
+        ) else {
+            return self
+                .fail(
+                    claim,
+                    None,
+                    "queued record has no object or record_id",
+                    report,
+                )
+                .await;
+        };
+        let result = crmmap_sync::migrate::sync_records(
+            &self.inner.ctx,
+            object,
+            &[record.to_owned()],
+            &mut crmmap_sync::migrate::NoProgress,
+        )
+        .await;
+        match result {
+            Ok(counts) if counts.failed == 0 => {
+                self.inner.ctx.store.complete_retry(claim).await?;
+                report.applied += 1;
+                Ok(())
+            }
+            Ok(_) => {
+                let error = format!("{object} {record} failed to migrate again (see the sync log)");
+                self.fail(claim, None, &error, report).await
+            }
+            Err(e) => self.fail(claim, None, &e.to_string(), report).await,
+        }
+    }
+
     async fn fail(
         &self,
         claim: &crmmap_store::ClaimedRetry,
@@ -547,15 +594,18 @@ impl Webhook {
             }
             FailOutcome::DeadLettered => {
                 report.dead += 1;
-                let title = format!(
-                    "webhook event gave up after {} attempts",
-                    claim.item.attempts
-                );
+                let what = if claim.item.kind == RETRY_KIND {
+                    "webhook event"
+                } else {
+                    "queued record"
+                };
+                let payload = &claim.item.payload;
+                let text = |k: &str| payload.get(k).and_then(Json::as_str).map(str::to_owned);
                 let mut alert = Alert {
-                    title: title.clone(),
-                    object: None,
+                    title: format!("{what} gave up after {} attempts", claim.item.attempts),
+                    object: text("object"),
                     item: None,
-                    record: None,
+                    record: text("record_id"),
                     error: error.to_owned(),
                 };
                 if let Some(ev) = ev {

@@ -43,4 +43,5 @@ backend_tests!(
     qualified_lead_creates_its_records_once,
     concurrent_events_for_one_item_apply_in_order,
     failures_go_to_the_retry_queue_and_dead_letters_alert,
+    a_running_migration_causes_no_echo_writes,
 );

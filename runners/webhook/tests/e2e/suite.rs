@@ -903,3 +903,126 @@ pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Back
     }));
     w.stop().await;
 }
+
+/// Successful Salesforce writes (creates, updates, upserts, deletes) so far.
+fn salesforce_writes(w: &World) -> usize {
+    w.sf.state()
+        .request_log()
+        .iter()
+        .filter(|r| {
+            matches!(r.method.as_str(), "POST" | "PATCH" | "DELETE")
+                && r.kind != EndpointKind::Token
+                && (200..300).contains(&r.status)
+        })
+        .count()
+}
+
+/// Waits until every delivery so far was acknowledged and no new one came for a while.
+async fn settled(w: &World) {
+    let mut last = usize::MAX;
+    let mut stable = 0;
+    for _ in 0..6_000 {
+        let d = w.monday.state().webhooks().deliveries();
+        let done = d.iter().all(|d| d.acknowledged());
+        if done && d.len() == last {
+            stable += 1;
+            if stable >= 30 {
+                return;
+            }
+        } else {
+            stable = 0;
+        }
+        last = d.len();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("deliveries never settled");
+}
+
+pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
+    let Some(w) = World::start(Setup::new(backend)).await else {
+        return;
+    };
+    let ctx = w.webhook.context().clone();
+    let options = crmmap_sync::migrate::MigrateOptions {
+        full: true,
+        ..Default::default()
+    };
+    let before = salesforce_writes(&w);
+    let report = crmmap_sync::migrate::run(&ctx, &options, &mut crmmap_sync::migrate::NoProgress)
+        .await
+        .unwrap();
+    assert!(report.total().created > 0, "{report:?}");
+    settled(&w).await;
+    let first_events = w.monday.state().webhooks().deliveries().len();
+    assert!(
+        first_events >= report.total().created as usize,
+        "the migration's writes fired webhooks"
+    );
+    // Salesforce changes; the next (incremental) run copies them to monday, which fires again.
+    let leads: Vec<String> = ctx
+        .store
+        .links_for_object("Lead")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.record_id)
+        .collect();
+    assert!(!leads.is_empty());
+    for (i, id) in leads.iter().enumerate() {
+        w.sf.state().update_record(
+            id,
+            json!({"FirstName": format!("Changed {i}"), "City": "Oslo"}),
+        );
+    }
+    let before_second = salesforce_writes(&w);
+    let again = crmmap_sync::migrate::run(
+        &ctx,
+        &crmmap_sync::migrate::MigrateOptions::default(),
+        &mut crmmap_sync::migrate::NoProgress,
+    )
+    .await
+    .unwrap();
+    assert!(again.total().updated > 0, "{again:?}");
+    settled(&w).await;
+    assert!(w.monday.state().webhooks().deliveries().len() > first_events);
+    assert_eq!(
+        salesforce_writes(&w),
+        before,
+        "echo writes reached salesforce"
+    );
+    let _ = before_second;
+    let log = w.log_reasons().await;
+    assert!(log.iter().any(|l| l.contains("echo")), "{log:?}");
+
+    // A record the migrator queued for a retry is migrated by the retry drain.
+    let id = &leads[0];
+    w.sf.state()
+        .update_record(id, json!({"FirstName": "Retried"}));
+    let now = time::OffsetDateTime::now_utc();
+    ctx.store
+        .enqueue_retry(
+            crmmap_sync::migrate::RETRY_KIND,
+            &format!("Lead:{id}"),
+            &json!({"object": "Lead", "record_id": id}),
+            "monday: unavailable",
+            now,
+            now,
+        )
+        .await
+        .unwrap();
+    let r = w.webhook.drain_retries(10).await.unwrap();
+    assert_eq!((r.claimed, r.applied), (1, 1), "{r:?}");
+    let link = ctx.store.link_by_record("Lead", id).await.unwrap().unwrap();
+    let item = w
+        .monday
+        .state()
+        .item(link.item_id.parse().unwrap())
+        .unwrap();
+    assert!(
+        format!("{:?}", item.values.get("text_mkry13cw")).contains("Retried"),
+        "{item:?}"
+    );
+    settled(&w).await;
+    assert_eq!(salesforce_writes(&w), before);
+    w.stop().await;
+}
