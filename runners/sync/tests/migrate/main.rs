@@ -38,4 +38,6 @@ migrate_tests!(
     dry_run_writes_nothing,
     unknown_object_is_refused,
     records_stamped_ahead_do_not_hide_later_changes,
+    survives_transient_api_errors,
+    paces_to_a_small_complexity_budget,
 );

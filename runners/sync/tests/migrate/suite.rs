@@ -868,3 +868,61 @@ pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
     );
     w.cleanup().await;
 }
+
+pub async fn survives_transient_api_errors(backend: Backend) {
+    let sf = crmmap_emu_salesforce::EmulatorOptions {
+        generated_records_per_object: 40,
+        ..Default::default()
+    };
+    let md = crmmap_emu_monday::EmulatorOptions {
+        error_rate: 0.2,
+        ..Default::default()
+    };
+    let Some(w) = World::with(backend, sf, md).await else {
+        return;
+    };
+    let options = MigrateOptions {
+        chunk_size: 20,
+        ..MigrateOptions::default()
+    };
+    // The next Salesforce data requests fail too: a 503, an expired session, a 500.
+    w.salesforce.inject_faults([
+        crmmap_emu_salesforce::Fault::ServiceUnavailable,
+        crmmap_emu_salesforce::Fault::InvalidSession,
+        crmmap_emu_salesforce::Fault::InternalError,
+    ]);
+    let report = migrate(&w.ctx, &options).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    let c = w.monday.state().counters();
+    assert!(
+        c.injected_server_errors + c.injected_locks > 0,
+        "monday faults were injected"
+    );
+    assert!(
+        w.salesforce.counters().faults > 0,
+        "salesforce faults were injected"
+    );
+    w.salesforce.set_error_rate(0.0);
+    w.monday.state().set_error_rate(0.0);
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+pub async fn paces_to_a_small_complexity_budget(backend: Backend) {
+    let md = crmmap_emu_monday::EmulatorOptions {
+        complexity_budget_per_minute: 150_000,
+        minute: std::time::Duration::from_millis(300),
+        ..Default::default()
+    };
+    let Some(w) = World::with(backend, Default::default(), md).await else {
+        return;
+    };
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    assert!(
+        report.monday_complexity > 150_000,
+        "the run needs more than one budget window"
+    );
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
