@@ -156,4 +156,22 @@ mod tests {
         );
         assert!(parse_since("5y").is_err());
     }
+
+    #[test]
+    fn rows_read_in_one_line() {
+        let at = parse_since("2026-01-31T08:00:00Z").unwrap();
+        let entry = crmmap_store::LogEntry::new(
+            at,
+            crmmap_store::RunnerKind::Migrate,
+            crmmap_store::Action::Failed,
+        )
+        .object("Lead")
+        .record("00Q5g000000000AEAQ")
+        .reason("invalid column value");
+        let line = render_row(&LogRow { id: 1, entry });
+        assert_eq!(
+            line,
+            "2026-01-31T08:00:00Z  migrate  failed    Lead         record 00Q5g000000000AEAQ  invalid column value"
+        );
+    }
 }

@@ -1266,3 +1266,81 @@ fn planned_change(
         changes,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn lead() -> Plan {
+        let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../mappings");
+        let plans = crate::mappings::load(&[dir]).expect("shipped mappings");
+        plans.plan("Lead").expect("lead").clone()
+    }
+
+    #[test]
+    fn the_query_orders_by_stamp_then_id_and_resumes_after_ties() {
+        let plan = lead();
+        let first = object_query(&plan, None).unwrap();
+        assert!(first.starts_with("SELECT Id, SystemModstamp, "), "{first}");
+        assert!(
+            first.ends_with(
+                "FROM Lead WHERE ((Role__c = 'Partner' AND CreatedDate >= 2024-07-01T00:00:00Z)) \
+                 ORDER BY SystemModstamp ASC, Id ASC"
+            ),
+            "{first}"
+        );
+        let w = Watermark::new(datetime!(2026-01-02 03:04:05.678 UTC), "00Q5g000000000AEAQ");
+        let next = object_query(&plan, Some(&w)).unwrap();
+        assert!(
+            next.contains(
+                "(SystemModstamp > 2026-01-02T03:04:05.678Z OR (SystemModstamp = \
+                 2026-01-02T03:04:05.678Z AND Id > '00Q5g000000000AEAQ'))"
+            ),
+            "{next}"
+        );
+        let capped = Watermark::new(datetime!(2026-01-02 03:04:05 UTC), "");
+        let next = object_query(&plan, Some(&capped)).unwrap();
+        assert!(
+            next.contains("SystemModstamp >= 2026-01-02T03:04:05Z"),
+            "{next}"
+        );
+        assert!(!next.contains("Id > ''"), "{next}");
+    }
+
+    #[test]
+    fn checkpoint_positions_round_trip() {
+        let w = Watermark::new(datetime!(2026-01-02 03:04:05.678 UTC), "001xx0000000001AAA");
+        assert_eq!(parse_position(&position_of(&w)), Some(w));
+        assert_eq!(parse_position("garbage"), None);
+    }
+
+    #[test]
+    fn desired_values_leave_nothing_to_write() {
+        let plan = lead();
+        let record = serde_json::json!({
+            "Id": "00Q5g000000000AEAQ", "Company": "Acme", "LastName": "Reyes",
+            "Status": "MOU", "Capacity_Building_Needs__c": "Curriculum;Train the trainer",
+            "State": "Oregon", "IsConverted": true, "ConvertedAccountId": "0015g0000000001AAA",
+        });
+        let record = record.as_object().unwrap();
+        let now = datetime!(2026-01-02 03:04:05 UTC);
+        let desired = Desired::of(&plan, record, now).unwrap();
+        let written = eval::record_to_item(&plan, record, None, now).unwrap();
+        let keys: Vec<String> = written.column_values.keys().cloned().collect();
+        let links: Vec<String> = written.links.iter().map(|l| l.column.clone()).collect();
+        let rows = desired.synced_rows(true, keys.iter(), links.iter());
+        let synced: Vec<crmmap_store::SyncedValue> = rows
+            .into_iter()
+            .map(|r| crmmap_store::SyncedValue {
+                key: r.key,
+                value: r.value,
+                source: r.source,
+                synced_at: now,
+            })
+            .collect();
+        let prior = prior_from_synced(&synced);
+        let again = eval::record_to_item(&plan, record, Some(&prior), now).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+    }
+}
