@@ -13,6 +13,18 @@
 //! One [`Webhook`] per process holds the [`RunContext`] (plans, clients with their token
 //! cache, the store's pool); [`Webhook::router`] is the one axum `Router` that both
 //! `crmmap serve` and the Lambda function serve.
+//!
+//! Where the API references are UNCERTAIN, the choice is made in one place:
+//!
+//! | fact | choice | where |
+//! |---|---|---|
+//! | redelivery keeps `triggerUuid` or sets `originalTriggerUuid` | the original when present | [`crmmap_store::event_dedup_key`] |
+//! | JWT bare or `Bearer` in `Authorization` | both | `auth::jwt_of` |
+//! | JWT algorithm and claims | HS256, `exp` required, `aud` not checked | `auth::validation` |
+//! | delete/archive payloads name `itemId` or `pulseId` | both | [`event::parse_event`] |
+//! | board-relation webhook `value` shape | the item is read anyway; the payload is only a fallback | `apply` (links) |
+//! | a record created before a crash, without an external id | a lookup by name fields and `CreatedDate` | `apply::Webhook::reconcile` |
+//! | `If-Unmodified-Since` has second granularity | the last-seen time is kept per item ([`LAST_SEEN_KEY`]); an unknown time means read first | `apply` (`update_record`) |
 
 pub mod alerts;
 pub mod apply;
