@@ -771,3 +771,73 @@ async fn health(State(w): State<Webhook>) -> Response {
         Err(_) => error_reply(StatusCode::SERVICE_UNAVAILABLE, "state store unavailable"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    fn settings(text: &str) -> Settings {
+        Settings::parse(text, Path::new("crmmap.toml"), Path::new("."), |_| None).unwrap()
+    }
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(a, _)| *a == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn options_need_some_authentication() {
+        let e = WebhookOptions::from_settings(&settings(""), env(&[])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "no webhook authentication: set MONDAY_SIGNING_SECRET or CRMMAP_WEBHOOK_TOKEN"
+        );
+        let e = WebhookOptions::from_settings(
+            &settings("[webhook]\nrequire_signature = true\n"),
+            env(&[("CRMMAP_WEBHOOK_TOKEN", "0123456789abcdef0")]),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("MONDAY_SIGNING_SECRET"), "{e}");
+        let e =
+            WebhookOptions::from_settings(&settings(""), env(&[("CRMMAP_WEBHOOK_TOKEN", "short")]))
+                .unwrap_err();
+        assert!(e.to_string().contains("too short"), "{e}");
+    }
+
+    #[test]
+    fn options_read_the_file_and_the_environment_without_showing_secrets() {
+        let s = settings(
+            "[webhook]\npath_token_env = \"MY_TOKEN\"\nmax_attempts = 3\n[alerts]\ntelegram = true\nslack = true\ntelegram_api_url = \"http://127.0.0.1:1\"\n",
+        );
+        let o = WebhookOptions::from_settings(
+            &s,
+            env(&[
+                ("MY_TOKEN", "path-token-0123456789"),
+                ("MONDAY_SIGNING_SECRET", "sign-s3cret"),
+                ("TELEGRAM_TOKEN", "123:tg-s3cret"),
+                ("TELEGRAM_CHAT_ID", "42"),
+                ("SLACK_WEBHOOK_URL", "https://hooks.example/slack-s3cret"),
+                ("CRMMAP_EXTERNAL_ID_FIELD", "External_Id__c"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(o.retry.max_attempts, 3);
+        assert_eq!(o.external_id_field.as_deref(), Some("External_Id__c"));
+        assert!(o.auth.check(None, Some("path-token-0123456789")).is_ok());
+        assert_eq!(o.alerts.telegram.as_ref().unwrap().0, "http://127.0.0.1:1");
+        let shown = format!("{o:?}");
+        for secret in ["path-token", "sign-s3cret", "tg-s3cret", "slack-s3cret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        // An enabled channel without its variables is an error, not a silent no-op.
+        let e = WebhookOptions::from_settings(&s, env(&[("MY_TOKEN", "path-token-0123456789")]))
+            .unwrap_err();
+        assert!(e.to_string().contains("TELEGRAM_TOKEN"), "{e}");
+    }
+}
