@@ -235,9 +235,10 @@ impl World {
             monday_user_id: setup.monday_user_id,
         };
         let webhook = Webhook::new(ctx, setup.options);
-        let app = webhook.router();
+        // Served the way `crmmap serve` serves it (without its periodic drain: tests drain).
+        let served = webhook.clone();
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = served.serve(listener, None, std::future::pending()).await;
         });
         let human = monday_client(&monday, true);
         Some(World {
