@@ -78,10 +78,13 @@ fn rand_id() -> u128 {
     uuid::Uuid::new_v4().as_u128()
 }
 
-async fn per_event() {
-    let mut setup = Setup::new(Backend::Sqlite);
+async fn per_event(backend: Backend) {
+    let mut setup = Setup::new(backend);
     setup.deliver = false;
-    let w = World::start(setup).await.unwrap();
+    let Some(w) = World::start(setup).await else {
+        println!("## Per event on {backend:?}: skipped (no CRMMAP_TEST_POSTGRES_URL)\n");
+        return;
+    };
     let (item, _) = linked_item(&w, "Bench Org").await;
     // The direct writes go to another record, so they do not look like concurrent edits.
     let (_, other) = linked_item(&w, "Bench Other Org").await;
@@ -126,7 +129,7 @@ async fn per_event() {
         }
     }
     let _ = (sf0, m0);
-    println!("## Per event (column change, SQLite store, emulators without added latency)\n");
+    println!("## Per event (column change, {backend:?} store, emulators without added latency)\n");
     println!("| | p50 | p99 |\n|---|---|---|");
     println!(
         "| handler (HTTP in → HTTP out) | {} | {} |",
@@ -353,7 +356,8 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         println!("# crmmap webhook runner benchmarks\n");
-        per_event().await;
+        per_event(Backend::Sqlite).await;
+        per_event(Backend::Postgres).await;
         versus_seed().await;
         load(Backend::Sqlite).await;
         load(Backend::Postgres).await;

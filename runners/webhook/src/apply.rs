@@ -272,26 +272,50 @@ impl Webhook {
             .collect())
     }
 
-    /// The record of an item: the store's link, else the id in the item's key column (the
-    /// link is then stored).
-    async fn record_of(
+    /// Reads the item from monday and, at the same time, its link and last-synced values from
+    /// the store. The record is the link's, else the id in the item's key column (then the link
+    /// is stored). `Err(done)`: nothing to apply.
+    async fn read_linked(
         &self,
         plan: &Plan,
         board: &str,
         item: &str,
-        read: Option<&crmmap_monday::Item>,
-    ) -> Result<Option<String>, ApplyError> {
+        columns: Vec<String>,
+    ) -> Result<Result<(crmmap_monday::Item, String, Synced), Done>, ApplyError> {
         let store = &self.inner.ctx.store;
-        if let Some(link) = store.link_by_item(board, item).await? {
-            return Ok(Some(link.record_id));
-        }
-        let Some(id) = read.and_then(|i| key_value(plan, i)) else {
-            return Ok(None);
+        let (read, link, synced) = tokio::join!(
+            self.read_item(item, columns),
+            store.link_by_item(board, item),
+            self.synced(board, item)
+        );
+        let Some(read) = read? else {
+            return Ok(Err(Done::new(
+                Action::Skipped,
+                Some(plan),
+                None,
+                "item no longer exists",
+            )));
         };
-        store
-            .upsert_link(board, item, &plan.sobject, &id, self.inner.ctx.now())
-            .await?;
-        Ok(Some(id))
+        let record = match link? {
+            Some(l) => l.record_id,
+            None => match key_value(plan, &read) {
+                Some(id) => {
+                    store
+                        .upsert_link(board, item, &plan.sobject, &id, self.inner.ctx.now())
+                        .await?;
+                    id
+                }
+                None => {
+                    return Ok(Err(Done::new(
+                        Action::Skipped,
+                        Some(plan),
+                        None,
+                        "item has no salesforce record yet (its create carries current values)",
+                    )));
+                }
+            },
+        };
+        Ok(Ok((read, record, synced?)))
     }
 
     async fn read_item(
@@ -557,26 +581,18 @@ impl Webhook {
                 format!("column `{column}` does not flow to salesforce"),
             ));
         }
-        let Some(read) = self
-            .read_item(item, vec![plan.key_column.clone(), column.to_owned()])
+        let (read, record_id, synced) = match self
+            .read_linked(
+                plan,
+                board,
+                item,
+                vec![plan.key_column.clone(), column.to_owned()],
+            )
             .await?
-        else {
-            return Ok(Done::new(
-                Action::Skipped,
-                Some(plan),
-                None,
-                "item no longer exists",
-            ));
+        {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
         };
-        let Some(record_id) = self.record_of(plan, board, item, Some(&read)).await? else {
-            return Ok(Done::new(
-                Action::Skipped,
-                Some(plan),
-                None,
-                "item has no salesforce record yet (its create carries current values)",
-            ));
-        };
-        let synced = self.synced(board, item).await?;
         let cv = read.column(column).cloned().unwrap_or_default();
         if let Some(l) = link {
             return self
@@ -927,23 +943,13 @@ impl Webhook {
                 "the item name does not flow to salesforce",
             ));
         }
-        let Some(read) = self.read_item(item, vec![plan.key_column.clone()]).await? else {
-            return Ok(Done::new(
-                Action::Skipped,
-                Some(plan),
-                None,
-                "item no longer exists",
-            ));
+        let (read, record_id, synced) = match self
+            .read_linked(plan, board, item, vec![plan.key_column.clone()])
+            .await?
+        {
+            Ok(found) => found,
+            Err(done) => return Ok(done),
         };
-        let Some(record_id) = self.record_of(plan, board, item, Some(&read)).await? else {
-            return Ok(Done::new(
-                Action::Skipped,
-                Some(plan),
-                None,
-                "item has no salesforce record yet (its create carries current values)",
-            ));
-        };
-        let synced = self.synced(board, item).await?;
         if synced_name(&synced).is_some_and(|n| n == read.name) {
             return Ok(Done::new(
                 Action::Unchanged,

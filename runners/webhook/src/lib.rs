@@ -356,22 +356,23 @@ impl Webhook {
         };
         match result {
             Ok(done) => {
-                self.log(
-                    ev,
-                    RunnerKind::Webhook,
-                    done.action,
-                    Some(&done),
-                    &done.reason,
-                )
-                .await;
-                store
-                    .finish_event(
+                // Two independent writes: on PostgreSQL their commits overlap.
+                let (_, finished) = tokio::join!(
+                    self.log(
+                        ev,
+                        RunnerKind::Webhook,
+                        done.action,
+                        Some(&done),
+                        &done.reason,
+                    ),
+                    store.finish_event(
                         &ev.key,
                         EventOutcome::Applied,
                         Some(&done.reason),
                         self.inner.ctx.now(),
                     )
-                    .await?;
+                );
+                finished?;
                 Ok(Outcome::Done(done))
             }
             Err(e) => {
