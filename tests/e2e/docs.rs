@@ -32,7 +32,7 @@ fn every_transform_the_checker_knows_is_in_the_library() {
         .collect();
     for step in crmmap_dsl::check::TRANSFORMS {
         assert!(
-            names.contains(&step),
+            names.contains(step),
             "{step} is not documented in the library"
         );
     }
