@@ -28,6 +28,29 @@ use crate::{Webhook, WebhookOptions};
 /// crmmap: the `If-Unmodified-Since` of the next update.
 pub const LAST_SEEN_KEY: &str = "field:LastModifiedDate";
 
+/// The key of a lifecycle rule's pending-create marker (`{"pending_since": "<datetime>"}`).
+const PENDING_SINCE: &str = "pending_since";
+
+/// The fields a rule-created record is looked up by after a crash: short text values that
+/// are not dates (SOQL compares those unquoted) — names, emails, references, picklists.
+fn lookup_fields(fields: &SfWrites) -> Vec<(String, String)> {
+    fields
+        .fields
+        .iter()
+        .filter_map(|(k, v)| match v {
+            Json::String(s)
+                if !s.is_empty()
+                    && s.len() <= 255
+                    && crmmap_engine::value::parse_date(s).is_err()
+                    && crmmap_engine::value::parse_datetime(s).is_err() =>
+            {
+                Some((k.clone(), s.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Attempts at a conditional update that keeps meeting concurrent Salesforce changes.
 const CONFLICT_ROUNDS: u32 = 3;
 
@@ -190,6 +213,8 @@ struct Updated {
     kept_by_salesforce: Vec<String>,
     /// The record's `LastModifiedDate` read during conflict handling, if any.
     seen: Option<OffsetDateTime>,
+    /// The fields monday writes to, as that read found them.
+    read: Map<String, Json>,
 }
 
 impl Webhook {
@@ -527,27 +552,39 @@ impl Webhook {
         intent: &crmmap_store::CreateIntent,
         fields: &SfWrites,
     ) -> Result<Option<String>, ApplyError> {
-        let since = intent
-            .created_at
-            .replace_nanosecond(0)
-            .unwrap_or(intent.created_at)
-            - time::Duration::seconds(1);
+        let by: Vec<(String, String)> = plan
+            .name_to_salesforce
+            .iter()
+            .filter_map(|a| match fields.fields.get(&a.field) {
+                Some(Json::String(v)) => Some((a.field.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        self.find_created(&plan.sobject, intent.created_at, &by)
+            .await
+    }
+
+    /// The earliest record of `sobject` created since `since` (less a second: Salesforce
+    /// times have second granularity) whose fields equal `by`; `None` without `by`.
+    async fn find_created(
+        &self,
+        sobject: &str,
+        since: OffsetDateTime,
+        by: &[(String, String)],
+    ) -> Result<Option<String>, ApplyError> {
+        if by.is_empty() {
+            return Ok(None);
+        }
+        let since = since.replace_nanosecond(0).unwrap_or(since) - time::Duration::seconds(1);
         let mut cond = Condition::ge(
             "CreatedDate",
             crmmap_salesforce::soql::Literal::DateTime(since),
         );
-        let mut named = false;
-        for a in &plan.name_to_salesforce {
-            if let Some(Json::String(v)) = fields.fields.get(&a.field) {
-                cond = cond.and(Condition::eq(a.field.clone(), v.clone()));
-                named = true;
-            }
-        }
-        if !named {
-            return Ok(None);
+        for (field, value) in by {
+            cond = cond.and(Condition::eq(field.clone(), value.clone()));
         }
         let soql = Soql::select(["Id"])
-            .from(plan.sobject.clone())
+            .from(sobject.to_owned())
             .where_(cond)
             .order_by("CreatedDate", Direction::Asc)
             .limit(1)
@@ -741,6 +778,15 @@ impl Webhook {
         updated: &Updated,
         extra: &mut Vec<(String, Json, Side)>,
     ) -> Result<(), ApplyError> {
+        for (field, json) in &updated.read {
+            if field != "LastModifiedDate" && !updated.written.fields.contains_key(field) {
+                extra.push((
+                    field_key(field),
+                    read_field(plan, field, json).to_json(),
+                    Side::Salesforce,
+                ));
+            }
+        }
         for (field, json) in &updated.written.fields {
             extra.push((
                 field_key(field),
@@ -749,8 +795,24 @@ impl Webhook {
             ));
         }
         let now = self.inner.ctx.now();
-        let seen = updated.seen.map_or(now, |s| s.max(now));
-        if !updated.written.is_empty() || updated.seen.is_some() {
+        // After a write, the record changed about now (by our clock); after a read only, it
+        // was last modified exactly when Salesforce said. Our clock must not stand in for a
+        // read: a Salesforce change in the same second would then pass `If-Unmodified-Since`.
+        let seen = if updated.written.is_empty() {
+            // Read in the very second of the last modification: a change later in that second
+            // would be invisible to `If-Unmodified-Since` (second granularity), so the next
+            // update re-reads first.
+            updated.seen.map(|m| {
+                if m.unix_timestamp() >= now.unix_timestamp() {
+                    m - time::Duration::seconds(1)
+                } else {
+                    m
+                }
+            })
+        } else {
+            Some(updated.seen.map_or(now, |s| s.max(now)))
+        };
+        if let Some(seen) = seen {
             extra.push((
                 LAST_SEEN_KEY.to_owned(),
                 Value::DateTime(seen).to_json(),
@@ -1074,11 +1136,19 @@ impl Webhook {
         let mut aliases = Aliases::new();
         for (i, create) in rule.creates.iter().enumerate() {
             let key = rule_key(&rule.name, &create.alias);
-            if let Some(id) = synced_value(synced, &key) {
-                let mut r = Record::new();
-                r.insert("Id".into(), Json::String(id.display()));
-                aliases.insert(create.alias.clone(), r);
-                continue;
+            // A pending marker: an earlier attempt got as far as creating this record (maybe).
+            let pending = synced
+                .get(&key)
+                .and_then(|v| v.value.get(PENDING_SINCE))
+                .and_then(Json::as_str)
+                .and_then(|t| crmmap_engine::value::parse_datetime(t).ok());
+            if pending.is_none() {
+                if let Some(id) = synced_value(synced, &key) {
+                    let mut r = Record::new();
+                    r.insert("Id".into(), Json::String(id.display()));
+                    aliases.insert(create.alias.clone(), r);
+                    continue;
+                }
             }
             let fields = rule.create_fields(plan, i, &record, &aliases, ctx.now())?;
             let id = match &self.opts().external_id_field {
@@ -1103,9 +1173,31 @@ impl Webhook {
                     }
                 }
                 None => {
-                    ctx.salesforce
-                        .create(&create.sobject, &fields.to_json())
-                        .await?
+                    let found = match pending {
+                        Some(since) => {
+                            self.find_created(&create.sobject, since, &lookup_fields(&fields))
+                                .await?
+                        }
+                        None => None,
+                    };
+                    match found {
+                        Some(id) => id,
+                        None => {
+                            // The marker goes first, so that a crash after the create is
+                            // reconciled by a lookup instead of creating again.
+                            let marker = json!({ PENDING_SINCE: crmmap_engine::value::format_datetime(ctx.now()) });
+                            self.remember(board, item, &[(key.clone(), marker, Side::Salesforce)])
+                                .await?;
+                            let id = ctx
+                                .salesforce
+                                .create(&create.sobject, &fields.to_json())
+                                .await?;
+                            if self.opts().crash_after_create {
+                                std::process::abort();
+                            }
+                            id
+                        }
+                    }
                 }
             };
             // Recorded at once: a later failure must not create it again.
@@ -1159,7 +1251,15 @@ impl Webhook {
                     Err(e) => return Err(e.into()),
                 }
             }
+            // Every field monday writes to, not only these: what Salesforce holds is then
+            // known for the next events of the item (an echo of a value Salesforce already
+            // holds then writes nothing).
             let mut fields: Vec<&str> = out.written.fields.keys().map(String::as_str).collect();
+            for f in plan.fields_to_salesforce().map(|f| f.field.as_str()) {
+                if !fields.contains(&f) {
+                    fields.push(f);
+                }
+            }
             fields.push("LastModifiedDate");
             let current: Map<String, Json> =
                 sf.get(&plan.sobject, record_id, Some(&fields)).await?;
@@ -1191,6 +1291,11 @@ impl Webhook {
             });
             out.kept_by_salesforce.extend(kept);
             out.seen = Some(modified);
+            out.read = current
+                .iter()
+                .filter(|(k, _)| plan.fields_to_salesforce().any(|f| &f.field == *k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             since = Some(modified);
         }
         Err(ApplyError::Other(format!(

@@ -154,3 +154,103 @@ async fn postgres_kill_before_write_back_lookup() {
 async fn postgres_kill_before_write_back_external_id() {
     crash_between_create_and_write_back(Backend::Postgres, Some("External_Id__c")).await;
 }
+
+/// The same for the records a lifecycle rule creates: a crash after the rule's first create
+/// leaves a pending marker; the redelivery finds that record instead of creating it again.
+async fn crash_inside_a_lifecycle_rule(backend: Backend) {
+    let mut setup = Setup::new(backend);
+    setup.deliver = false;
+    let Some(w) = World::start(setup).await else {
+        return;
+    };
+    let item = w
+        .create_item(
+            LEAD,
+            "rule crash org",
+            json!({"text_mkry13cw": "Ada", "text_mkry1xy1": "Lovelace"}),
+        )
+        .await;
+    let created = w
+        .post(&event(
+            "create_pulse",
+            LEAD,
+            item.parse().unwrap(),
+            "dddd0000dddd0000dddd0000dddd0101",
+            json!({}),
+        ))
+        .await;
+    assert_eq!(created.1["outcome"], "created", "{created:?}");
+    let lead = created.1["record"].as_str().unwrap().to_owned();
+    w.change(
+        LEAD,
+        &item,
+        json!({"color_mksj2adq": {"label": "Qualified"}}),
+    )
+    .await;
+    let body = event(
+        "update_column_value",
+        LEAD,
+        item.parse().unwrap(),
+        "dddd0000dddd0000dddd0000dddd0102",
+        json!({"columnId": "color_mksj2adq", "value": {"label": {"index": 2, "text": "Qualified"}}, "previousValue": null}),
+    );
+    let counts = |w: &World| {
+        (
+            w.records("Account").len(),
+            w.records("Contact").len(),
+            w.records("Opportunity").len(),
+        )
+    };
+    let before = counts(&w);
+    let spec = json!({"db": w.db.url, "sf": w.sf.base_url(), "monday": w.monday.base_url(), "body": body, "external_id": null});
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "crash::child_process_entry_point",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_ENV, spec.to_string())
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child must have died");
+    assert_eq!(
+        counts(&w),
+        (before.0 + 1, before.1, before.2),
+        "died after the rule's first create"
+    );
+    let account = w.records("Account").last().unwrap()["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let mut ctx = w.webhook.context().clone();
+    ctx.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::minutes(17));
+    let later = Webhook::new(ctx, w.webhook.options().clone());
+    let mut again = body.clone();
+    again["event"]["isRetry"] = json!(true);
+    let outcome = later.handle_event(&parse(&again)).await.unwrap();
+    assert!(matches!(outcome, Outcome::Done(_)), "{outcome:?}");
+    assert_eq!(
+        counts(&w),
+        (before.0 + 1, before.1 + 1, before.2 + 1),
+        "each record once"
+    );
+    let r = w.record(&lead);
+    assert_eq!(r["Linked_Account__c"], json!(account));
+    assert_eq!(
+        w.record(r["Linked_Contact__c"].as_str().unwrap())["AccountId"],
+        json!(account)
+    );
+    w.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_kill_inside_a_lifecycle_rule() {
+    crash_inside_a_lifecycle_rule(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_kill_inside_a_lifecycle_rule() {
+    crash_inside_a_lifecycle_rule(Backend::Postgres).await;
+}

@@ -984,10 +984,18 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
     assert!(again.total().updated > 0, "{again:?}");
     settled(&w).await;
     assert!(w.monday.state().webhooks().deliveries().len() > first_events);
+    let writes: Vec<String> =
+        w.sf.state()
+            .request_log()
+            .iter()
+            .filter(|r| matches!(r.method.as_str(), "POST" | "PATCH" | "DELETE"))
+            .map(|r| format!("{} {} {}", r.method, r.path, r.status))
+            .collect();
     assert_eq!(
         salesforce_writes(&w),
         before,
-        "echo writes reached salesforce"
+        "echo writes reached salesforce: {writes:#?}\n{:#?}",
+        w.log_reasons().await
     );
     let _ = before_second;
     let log = w.log_reasons().await;
@@ -1022,6 +1030,11 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
         "{item:?}"
     );
     settled(&w).await;
-    assert_eq!(salesforce_writes(&w), before);
+    assert_eq!(
+        salesforce_writes(&w),
+        before,
+        "{:#?}",
+        w.log_reasons().await
+    );
     w.stop().await;
 }
