@@ -40,4 +40,5 @@ migrate_tests!(
     records_stamped_ahead_do_not_hide_later_changes,
     survives_transient_api_errors,
     paces_to_a_small_complexity_budget,
+    secrets_stay_out_of_logs_and_errors,
 );

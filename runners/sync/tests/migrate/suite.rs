@@ -926,3 +926,56 @@ pub async fn paces_to_a_small_complexity_budget(backend: Backend) {
     assert_boards_match(&w).await;
     w.cleanup().await;
 }
+
+pub async fn secrets_stay_out_of_logs_and_errors(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let bad = selected(&w.ctx, lead).await[0]["Id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        w.salesforce
+            .update_record(&bad, json!({"Industry": "Aerospace"}))
+    );
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert!(report.has_failures());
+    let creds = crmmap_emu_salesforce::Credentials::default();
+    let secrets = [
+        "emulator-token".to_owned(),
+        creds.client_secret.clone(),
+        creds.password.clone(),
+    ];
+    let rows = w
+        .store()
+        .query_log(&LogFilter {
+            limit: 1000,
+            ..LogFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    let text = format!("{rows:?} {report:?}");
+    for s in &secrets {
+        assert!(!text.contains(s.as_str()), "a secret reached the log");
+    }
+
+    // A rejected monday token: the error names the problem, not the token.
+    let mut ctx = w.ctx.clone();
+    let mut config = ctx.monday.config().clone();
+    config.token = "not-the-token-4f1c2".into();
+    ctx.monday = std::sync::Arc::new(crmmap_monday::MondayClient::new(config).unwrap());
+    let full = MigrateOptions {
+        full: true,
+        ..MigrateOptions::default()
+    };
+    let err = migrate::run(&ctx, &full, &mut NoProgress)
+        .await
+        .unwrap_err();
+    let shown = format!("{err} {err:?}");
+    assert!(shown.contains("credentials"), "{shown}");
+    assert!(!shown.contains("not-the-token-4f1c2"), "{shown}");
+    w.cleanup().await;
+}
