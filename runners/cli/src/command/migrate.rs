@@ -1,6 +1,6 @@
 //! `crmmap migrate`: Salesforce → monday, incremental and resumable.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -10,6 +10,7 @@ use crmmap_sync::migrate::{
     Progress, StopSignal,
 };
 use crmmap_sync::{RunContext, Settings};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::exit::CrmmapExit;
 
@@ -102,13 +103,11 @@ pub fn exit_of(report: &MigrateReport) -> CrmmapExit {
     }
 }
 
-/// A progress bar on a terminal (stderr), plain lines otherwise.
+/// A progress bar (indicatif) on a terminal (stderr), plain lines otherwise.
 pub struct TermProgress {
     tty: bool,
     lines: bool,
-    total: Option<u64>,
-    object: String,
-    drawn: bool,
+    bar: Option<ProgressBar>,
     /// Changes a dry run found, printed after the run.
     pub planned: Vec<PlannedChange>,
 }
@@ -122,49 +121,47 @@ impl TermProgress {
         TermProgress {
             tty: std::io::stderr().is_terminal(),
             lines,
-            total: None,
-            object: String::new(),
-            drawn: false,
+            bar: None,
             planned: Vec::new(),
         }
     }
 
+    /// Removes the bar (before a line is printed, and at the end).
     fn clear(&mut self) {
-        if self.drawn {
-            eprint!("\r\x1b[2K");
-            let _ = std::io::stderr().flush();
-            self.drawn = false;
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
         }
     }
 
-    fn bar(&mut self, done: u64, counts: &Counts) {
-        let total = self.total.unwrap_or(0).max(done);
-        let width = 30usize;
-        let filled = if total == 0 {
-            width
-        } else {
-            (done as usize * width / total as usize).min(width)
-        };
-        eprint!(
-            "\r\x1b[2K{:<12} [{}{}] {done}/{total}  +{} ~{} ={} !{}",
-            self.object,
-            "#".repeat(filled),
-            "-".repeat(width - filled),
-            counts.created,
-            counts.updated,
-            counts.unchanged,
-            counts.failed
-        );
-        let _ = std::io::stderr().flush();
-        self.drawn = true;
+    /// Prints a line above the bar, or plainly when there is none.
+    fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => eprintln!("{text}"),
+        }
     }
 }
 
 impl Progress for TermProgress {
     fn object_started(&mut self, object: &str, total: Option<u64>) {
-        self.object = object.to_owned();
-        self.total = total;
-        if self.lines && !self.tty {
+        self.clear();
+        if !self.lines {
+            return;
+        }
+        if self.tty {
+            let bar = ProgressBar::with_draw_target(total, ProgressDrawTarget::stderr());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:<12} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("#>-"),
+            );
+            bar.set_prefix(object.to_owned());
+            // Redraw the elapsed time between chunks (a chunk can wait for the budget).
+            bar.enable_steady_tick(std::time::Duration::from_millis(250));
+            self.bar = Some(bar);
+        } else {
             eprintln!(
                 "{object}: {} records selected",
                 total.map_or("?".into(), |t| t.to_string())
@@ -176,13 +173,21 @@ impl Progress for TermProgress {
         if !self.lines {
             return;
         }
-        if self.tty {
-            self.bar(done, counts);
-        } else {
-            eprintln!(
+        match &self.bar {
+            Some(bar) => {
+                if bar.length().is_some_and(|len| len < done) {
+                    bar.set_length(done);
+                }
+                bar.set_position(done);
+                bar.set_message(format!(
+                    "+{} ~{} ={} !{}",
+                    counts.created, counts.updated, counts.unchanged, counts.failed
+                ));
+            }
+            None => eprintln!(
                 "{object}: {done} processed ({} created, {} updated, {} unchanged, {} failed)",
                 counts.created, counts.updated, counts.unchanged, counts.failed
-            );
+            ),
         }
     }
 
@@ -207,13 +212,11 @@ impl Progress for TermProgress {
     }
 
     fn failed(&mut self, object: &str, record_id: &str, message: &str) {
-        self.clear();
-        eprintln!("failed: {object} {record_id}: {message}");
+        self.line(&format!("failed: {object} {record_id}: {message}"));
     }
 
     fn message(&mut self, text: &str) {
-        self.clear();
-        eprintln!("{text}");
+        self.line(text);
     }
 }
 
