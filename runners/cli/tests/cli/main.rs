@@ -2,6 +2,7 @@
 
 mod commands;
 mod schema;
+mod serve;
 
 /// The workspace root (mappings and fixtures are addressed from there).
 pub fn root() -> std::path::PathBuf {
