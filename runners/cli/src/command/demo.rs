@@ -136,14 +136,47 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
     let salesforce = crmmap_emu_salesforce::start(Default::default())
         .await
         .map_err(|e| format!("cannot start the salesforce emulator: {e}"))?;
-    let monday = crmmap_emu_monday::start(Default::default())
+    // The webhook runner listens before the monday emulator starts, so that the emulator can send
+    // it every change it applies (the migrator's writes included: they must not echo back).
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
-        .map_err(|e| format!("cannot start the monday emulator: {e}"))?;
+        .map_err(|e| format!("cannot listen for webhooks: {e}"))?;
+    let hook_addr = listener
+        .local_addr()
+        .map_err(|e| format!("cannot listen for webhooks: {e}"))?;
+    let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions {
+        webhook_targets: vec![format!(
+            "http://{hook_addr}/webhooks/monday/{DEMO_PATH_TOKEN}"
+        )],
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| format!("cannot start the monday emulator: {e}"))?;
     let url = format!("sqlite://{}", db.display());
     let store = Store::connect(&url)
         .await
         .map_err(|e| format!("cannot open the demo store: {e}"))?;
     let ctx = emulator_context(&salesforce, &monday, store.clone(), plans)?;
+    // The demo's "person on monday" uses crmmap's own token, so the runner cannot tell people
+    // from crmmap by user id here; it tells them apart by the last-synced values instead.
+    let webhook = crmmap_webhook::Webhook::new(
+        RunContext {
+            monday_user_id: None,
+            ..ctx.clone()
+        },
+        crmmap_webhook::WebhookOptions {
+            auth: crmmap_webhook::AuthConfig {
+                path_token: Some(crmmap_webhook::SecretString::new(DEMO_PATH_TOKEN)),
+                ..Default::default()
+            },
+            ..Default::default()
+        },
+    );
+    let served = webhook.clone();
+    let server = tokio::spawn(async move {
+        let _ = served.serve(listener, None, std::future::pending()).await;
+    });
+    let sf_writes_before = salesforce_writes(&salesforce);
 
     println!("crmmap demo: local Salesforce and monday.com emulators with sample data");
     println!("  salesforce  {}", salesforce.base_url());
@@ -201,16 +234,13 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
 
     println!();
     println!("3. Incremental migration (only records changed since the watermark):");
-    let before = monday.state().counters();
     let second = migrate::run(&ctx, &MigrateOptions::default(), &mut NoProgress)
         .await
         .map_err(|e| e.to_string())?;
     print_report(&second, &monday);
-    let after = monday.state().counters();
     println!(
-        "   {} records changed → {} monday requests",
-        changed,
-        after.requests - before.requests
+        "   {changed} records changed → {} monday write requests",
+        second.monday_write_requests
     );
     let log = store
         .query_log(&LogFilter {
@@ -263,6 +293,58 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
                 .unwrap_or(0)
     );
     println!();
+    println!("5. A change on monday reaches Salesforce through the webhook runner:");
+    // Let the runner see the migrations' own events first.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let echo_writes = salesforce_writes(&salesforce) - sf_writes_before;
+    println!(
+        "   webhook events from the migrations' own writes: {echo_writes} written back to Salesforce"
+    );
+    let lead = store
+        .links_for_object("Lead")
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .next();
+    if let Some(link) = lead {
+        let before = salesforce
+            .record(&link.record_id)
+            .and_then(|r| r.get("City").and_then(|c| c.as_str()).map(str::to_owned))
+            .unwrap_or_default();
+        let started = std::time::Instant::now();
+        let mut values = serde_json::Map::new();
+        values.insert("text_mkrym6fa".into(), json!("Pflugerville"));
+        ctx.monday
+            .change_column_values(&link.board_id, &link.item_id, values, false)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut after = before.clone();
+        while started.elapsed() < Duration::from_secs(10) {
+            after = salesforce
+                .record(&link.record_id)
+                .and_then(|r| r.get("City").and_then(|c| c.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            if after == "Pflugerville" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        println!(
+            "   item {} City → Pflugerville on monday; Lead {} City {} → {} in Salesforce ({} ms)",
+            link.item_id,
+            link.record_id,
+            if before.is_empty() {
+                "(empty)"
+            } else {
+                &before
+            },
+            if after.is_empty() { "(empty)" } else { &after },
+            started.elapsed().as_millis()
+        );
+    }
+    server.abort();
+
+    println!();
     println!("Next: `crmmap sandbox` runs the emulators for your own experiments;");
     println!("      `crmmap log` shows every decision the sync made.");
 
@@ -275,6 +357,28 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
     } else {
         CrmmapExit::Clean
     })
+}
+
+/// The path token of the demo's webhook URL (not a secret: everything is on loopback).
+const DEMO_PATH_TOKEN: &str = "demo-path-token-0123456789";
+
+/// Salesforce write requests the emulator has served so far.
+fn salesforce_writes(salesforce: &crmmap_emu_salesforce::RunningEmulator) -> u64 {
+    use crmmap_emu_salesforce::EndpointKind::*;
+    let c = salesforce.counters();
+    [
+        Create,
+        Update,
+        Upsert,
+        Delete,
+        CollectionsCreate,
+        CollectionsUpdate,
+        CollectionsUpsert,
+        CollectionsDelete,
+    ]
+    .into_iter()
+    .map(|k| c.get(k))
+    .sum()
 }
 
 fn print_report(report: &MigrateReport, monday: &crmmap_emu_monday::RunningEmulator) {
