@@ -688,28 +688,13 @@ impl SalesforceClient {
         records: &[NewRecord],
         all_or_none: bool,
     ) -> Result<Vec<RecordResult>> {
-        let mut out = Vec::with_capacity(records.len());
-        for (chunk_no, chunk) in records.chunks(COLLECTION_BATCH).enumerate() {
-            let mut items = Vec::with_capacity(chunk.len());
-            for r in chunk {
-                items.push(record_body(check_name(&r.sobject)?, None, &r.fields));
-            }
-            let body = json!({"allOrNone": all_or_none, "records": items});
-            let results = self
-                .collection_call(
-                    Method::POST,
-                    Self::data(&["composite", "sobjects"]),
-                    Some(body),
-                    vec![],
-                )
-                .await?;
-            out.extend(Self::index_results(
-                chunk_no * COLLECTION_BATCH,
-                chunk.len(),
-                results,
-            )?);
-        }
-        Ok(out)
+        let items = records
+            .iter()
+            .map(|r| Ok(record_body(check_name(&r.sobject)?, None, &r.fields)))
+            .collect::<Result<Vec<_>>>()?;
+        let target = || Ok(Self::data(&["composite", "sobjects"]));
+        self.save_in_chunks(Method::POST, target, items, all_or_none)
+            .await
     }
 
     /// Updates records through sObject Collections, 200 per request (see [`Self::create_many`]).
@@ -718,32 +703,19 @@ impl SalesforceClient {
         records: &[RecordUpdate],
         all_or_none: bool,
     ) -> Result<Vec<RecordResult>> {
-        let mut out = Vec::with_capacity(records.len());
-        for (chunk_no, chunk) in records.chunks(COLLECTION_BATCH).enumerate() {
-            let mut items = Vec::with_capacity(chunk.len());
-            for r in chunk {
-                items.push(record_body(
+        let items = records
+            .iter()
+            .map(|r| {
+                Ok(record_body(
                     check_name(&r.sobject)?,
                     Some(check_id(&r.id)?),
                     &r.fields,
-                ));
-            }
-            let body = json!({"allOrNone": all_or_none, "records": items});
-            let results = self
-                .collection_call(
-                    Method::PATCH,
-                    Self::data(&["composite", "sobjects"]),
-                    Some(body),
-                    vec![],
-                )
-                .await?;
-            out.extend(Self::index_results(
-                chunk_no * COLLECTION_BATCH,
-                chunk.len(),
-                results,
-            )?);
-        }
-        Ok(out)
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let target = || Ok(Self::data(&["composite", "sobjects"]));
+        self.save_in_chunks(Method::PATCH, target, items, all_or_none)
+            .await
     }
 
     /// Upserts records of one object by an external id field through sObject Collections
@@ -764,15 +736,28 @@ impl SalesforceClient {
                 check_name(external_field)?,
             ]))
         };
-        let mut out = Vec::with_capacity(records.len());
-        for (chunk_no, chunk) in records.chunks(COLLECTION_BATCH).enumerate() {
-            let items: Vec<Value> = chunk
-                .iter()
-                .map(|r| record_body(sobject, None, r))
-                .collect();
-            let body = json!({"allOrNone": all_or_none, "records": items});
+        let items = records
+            .iter()
+            .map(|r| record_body(sobject, None, r))
+            .collect();
+        self.save_in_chunks(Method::PATCH, target, items, all_or_none)
+            .await
+    }
+
+    /// Sends record bodies through sObject Collections, 200 per request, in order; results
+    /// carry the input index. Requests already sent stay applied if a later one fails.
+    async fn save_in_chunks(
+        &self,
+        method: Method,
+        target: impl Fn() -> Result<Target>,
+        items: Vec<Value>,
+        all_or_none: bool,
+    ) -> Result<Vec<RecordResult>> {
+        let mut out = Vec::with_capacity(items.len());
+        for (chunk_no, chunk) in items.chunks(COLLECTION_BATCH).enumerate() {
+            let body = json!({"allOrNone": all_or_none, "records": chunk});
             let results = self
-                .collection_call(Method::PATCH, target()?, Some(body), vec![])
+                .collection_call(method.clone(), target()?, Some(body), vec![])
                 .await?;
             out.extend(Self::index_results(
                 chunk_no * COLLECTION_BATCH,
