@@ -59,6 +59,14 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
+    /// Estimated complexity of reading one page.
+    fn estimate(&self) -> u64 {
+        cost::read(
+            u64::from(self.limit()),
+            self.column_ids.as_ref().map(Vec::len),
+        )
+    }
+
     fn limit(&self) -> u32 {
         match self.limit {
             0 => 25,
@@ -375,10 +383,7 @@ impl MondayClient {
             "query_params": request.query_params,
             "column_ids": request.column_ids,
         });
-        let estimate = cost::read(
-            u64::from(request.limit()),
-            request.column_ids.as_ref().map(Vec::len),
-        );
+        let estimate = request.estimate();
         let data = self
             .send(documents::ITEMS_PAGE, variables, estimate)
             .await?
@@ -404,10 +409,7 @@ impl MondayClient {
             "limit": request.limit(),
             "column_ids": request.column_ids,
         });
-        let estimate = cost::read(
-            u64::from(request.limit()),
-            request.column_ids.as_ref().map(Vec::len),
-        );
+        let estimate = request.estimate();
         let data = self
             .send(documents::NEXT_ITEMS_PAGE, variables, estimate)
             .await?
@@ -470,10 +472,7 @@ impl MondayClient {
     ) -> Result<Vec<Item>, MondayError> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
-        let estimate = cost::read(
-            u64::from(request.limit()),
-            request.column_ids.as_ref().map(Vec::len),
-        );
+        let estimate = request.estimate();
         loop {
             // `columns` and `cursor` are mutually exclusive: the cursor carries the filter.
             let columns = match cursor {
