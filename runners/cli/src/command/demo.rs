@@ -346,7 +346,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
 
     println!();
     println!("Next: `crmmap sandbox` runs the emulators for your own experiments;");
-    println!("      `crmmap log` shows every decision the sync made.");
+    println!("      after `crmmap migrate`, `crmmap log` shows every decision it made.");
 
     store.close().await;
     salesforce.shutdown().await;
