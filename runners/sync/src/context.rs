@@ -38,6 +38,16 @@ pub enum ContextError {
     Store(String),
 }
 
+/// Both API clients, configured from settings and the process environment.
+pub fn clients(settings: &Settings) -> Result<(SalesforceClient, MondayClient), ContextError> {
+    let env = |k: &str| std::env::var(k).ok();
+    let salesforce = SalesforceClient::new(settings.salesforce(env)?)
+        .map_err(|e| ContextError::Client(e.to_string()))?;
+    let monday = MondayClient::new(settings.monday(env)?)
+        .map_err(|e| ContextError::Client(e.to_string()))?;
+    Ok((salesforce, monday))
+}
+
 /// Everything a runner needs. Cheap to clone.
 #[derive(Clone)]
 pub struct RunContext {
@@ -58,12 +68,8 @@ pub struct RunContext {
 impl RunContext {
     /// Builds the context from settings and the process environment.
     pub async fn build(settings: &Settings) -> Result<RunContext, ContextError> {
-        let env = |k: &str| std::env::var(k).ok();
         let plans = crate::mappings::load(std::slice::from_ref(&settings.mappings))?;
-        let salesforce = SalesforceClient::new(settings.salesforce(env)?)
-            .map_err(|e| ContextError::Client(e.to_string()))?;
-        let monday = MondayClient::new(settings.monday(env)?)
-            .map_err(|e| ContextError::Client(e.to_string()))?;
+        let (salesforce, monday) = clients(settings)?;
         let store = Store::connect(&settings.store_url)
             .await
             .map_err(|e| ContextError::Store(e.to_string()))?;

@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use crmmap_monday::MondayClient;
-use crmmap_salesforce::SalesforceClient;
 use crmmap_sync::Settings;
 
 use crate::exit::CrmmapExit;
@@ -36,18 +34,9 @@ fn pull(config: Option<&std::path::Path>, out: &std::path::Path) -> CrmmapExit {
         Ok(s) => s,
         Err(e) => return super::fail(&e.to_string()),
     };
-    let env = |k: &str| std::env::var(k).ok();
-    let clients = settings
-        .salesforce(env)
-        .map_err(|e| e.to_string())
-        .and_then(|c| SalesforceClient::new(c).map_err(|e| e.to_string()))
-        .and_then(|sf| {
-            let m = settings.monday(env).map_err(|e| e.to_string())?;
-            Ok((sf, MondayClient::new(m).map_err(|e| e.to_string())?))
-        });
-    let (salesforce, monday) = match clients {
+    let (salesforce, monday) = match crmmap_sync::context::clients(&settings) {
         Ok(c) => c,
-        Err(e) => return super::fail(&e),
+        Err(e) => return super::fail(&e.to_string()),
     };
     let plans = match crmmap_sync::mappings::load(std::slice::from_ref(&settings.mappings)) {
         Ok(p) => p,
