@@ -149,6 +149,47 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// One connection of either backend, for statements that must run on a given
+/// connection (inside a caller's transaction) rather than on any pooled one.
+pub(crate) enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl Conn<'_> {
+    /// The same connection, borrowed again for one more statement.
+    pub(crate) fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+impl<'a> From<&'a mut sqlx::SqliteConnection> for Conn<'a> {
+    fn from(c: &'a mut sqlx::SqliteConnection) -> Conn<'a> {
+        Conn::Sqlite(c)
+    }
+}
+
+impl<'a> From<&'a mut sqlx::PgConnection> for Conn<'a> {
+    fn from(c: &'a mut sqlx::PgConnection) -> Conn<'a> {
+        Conn::Postgres(c)
+    }
+}
+
+/// Runs `$body` with `$conn` bound to the concrete connection (`&mut SqliteConnection`
+/// or `&mut PgConnection`); like [`with_pool!`], the body is compiled once per backend.
+macro_rules! with_conn {
+    ($conn_enum:expr, $conn:ident => $body:expr) => {
+        match $conn_enum {
+            $crate::db::Conn::Sqlite($conn) => $body,
+            $crate::db::Conn::Postgres($conn) => $body,
+        }
+    };
+}
+pub(crate) use with_conn;
+
 /// Backend-specific behaviour used inside [`with_pool!`] bodies.
 pub(crate) trait Dialect {
     type Db: sqlx::Database;

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::db::{DbTime, with_pool};
+use crate::db::{Conn, DbTime, with_conn, with_pool};
 use crate::error::Result;
 use crate::{Store, StoreError};
 
@@ -49,6 +49,16 @@ pub enum EventOutcome {
     Failed,
 }
 
+impl EventOutcome {
+    /// The status stored in the database.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EventOutcome::Applied => "applied",
+            EventOutcome::Failed => "failed",
+        }
+    }
+}
+
 impl Store {
     /// Claims a delivery for applying, atomically.
     ///
@@ -61,6 +71,7 @@ impl Store {
     /// [`EVENT_LEASE`] before `now`, is taken over: that caller gets `Started`.
     ///
     /// Pass the key from [`event_dedup_key`].
+    #[tracing::instrument(name = "store.begin_event", level = "debug", skip_all)]
     pub async fn begin_event(&self, key: &str, now: OffsetDateTime) -> Result<EventStart> {
         let stale_before = DbTime::from(now - EVENT_LEASE);
         let now = DbTime::from(now);
@@ -122,6 +133,7 @@ impl Store {
 
     /// Records how applying an event ended. Idempotent. `detail` is a short,
     /// secret-free note (it is scrubbed defensively).
+    #[tracing::instrument(name = "store.finish_event", level = "debug", skip_all)]
     pub async fn finish_event(
         &self,
         key: &str,
@@ -129,25 +141,10 @@ impl Store {
         detail: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<()> {
-        let status = match outcome {
-            EventOutcome::Applied => "applied",
-            EventOutcome::Failed => "failed",
-        };
-        let detail = detail.map(crate::scrub::scrub_secrets);
-        let now = DbTime::from(now);
         with_pool!(self.pool(), pool => {
-            sqlx::query(
-                "UPDATE processed_events SET status = $2, detail = $3, finished_at = $4 \
-                 WHERE trigger_uuid = $1",
-            )
-            .bind(key)
-            .bind(status)
-            .bind(detail)
-            .bind(now)
-            .execute(pool)
-            .await?;
-        });
-        Ok(())
+            let mut c = pool.acquire().await?;
+            finish_on((&mut *c).into(), key, outcome, detail, now).await
+        })
     }
 
     /// Forgets finished events that started before `before` (retention). Events in
@@ -166,6 +163,32 @@ impl Store {
         });
         Ok(n)
     }
+}
+
+/// [`Store::finish_event`] on a given connection (inside a caller's transaction).
+pub(crate) async fn finish_on(
+    c: Conn<'_>,
+    key: &str,
+    outcome: EventOutcome,
+    detail: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let status = outcome.as_str();
+    let detail = detail.map(crate::scrub::scrub_secrets);
+    let now = DbTime::from(now);
+    with_conn!(c, c => {
+        sqlx::query(
+            "UPDATE processed_events SET status = $2, detail = $3, finished_at = $4 \
+             WHERE trigger_uuid = $1",
+        )
+        .bind(key)
+        .bind(status)
+        .bind(detail)
+        .bind(now)
+        .execute(c)
+        .await?;
+    });
+    Ok(())
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //! | processed events (idempotency) | [`Store::begin_event`], [`Store::finish_event`] | webhook |
 //! | create intents (crash-safe create) | [`Store::record_create_intent`], [`Store::complete_create_intent`] | webhook |
 //! | per-item ordering | [`Store::lock_item`] → [`ItemGuard`] | webhook |
+//! | one event on one item: lock + claim, then values + outcome + log (+ retry) in one commit | [`Store::begin_item_event`] → [`EventScope::finish`] | webhook |
 //! | sync log | [`Store::append_log`], [`Store::query_log`] | both, `crmmap log` |
 //! | watermarks | [`Store::watermark`], [`Store::advance_watermark`] | migrator |
 //! | run checkpoints | [`Store::start_run`], [`Store::save_progress`], [`Store::unfinished_run`] | migrator |
@@ -53,6 +54,7 @@ mod log;
 mod parked;
 mod retry;
 mod runs;
+mod scope;
 mod scrub;
 mod url;
 mod watermark;
@@ -70,6 +72,7 @@ pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};
 pub use retry::{ClaimedRetry, FailOutcome, RetryCounts, RetryItem, RetryPolicy, RetryStatus};
 pub use runs::{ObjectProgress, Run, RunStatus};
+pub use scope::{Completion, EventScope, ItemEvent, RetryRequest};
 pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};
 pub use url::{Backend, DATABASE_URL_ENV, DEFAULT_URL, effective_url, redact_url};
 pub use watermark::Watermark;

@@ -4,7 +4,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use crate::db::{DbTime, Dialect, is_unique_violation, with_pool};
+use crate::db::{Conn, DbTime, Dialect, is_unique_violation, with_conn, with_pool};
 use crate::error::{Result, StoreError};
 use crate::{Store, parse_enum};
 
@@ -61,7 +61,7 @@ pub struct Link {
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(sqlx::FromRow)]
+#[derive(sqlx::FromRow, Clone)]
 struct LinkRow {
     board_id: String,
     item_id: String,
@@ -82,6 +82,17 @@ impl From<LinkRow> for Link {
             updated_at: r.updated_at.0,
         }
     }
+}
+
+/// A link joined with one of its last-synced values (none: all `NULL`).
+#[derive(sqlx::FromRow)]
+struct LinkedRow {
+    #[sqlx(flatten)]
+    link: LinkRow,
+    key: Option<String>,
+    value: Option<Json<Value>>,
+    source: Option<String>,
+    synced_at: Option<DbTime>,
 }
 
 /// Ids per `IN (...)` list: far below SQLite's and PostgreSQL's parameter limits.
@@ -169,6 +180,7 @@ impl Store {
     /// last-synced values of the old pairing are deleted in the same transaction.
     /// Fails with [`StoreError::LinkConflict`] when the record is already linked to
     /// a different item (a record has at most one item).
+    #[tracing::instrument(name = "store.upsert_link", level = "debug", skip_all)]
     pub async fn upsert_link(
         &self,
         board_id: &str,
@@ -207,6 +219,7 @@ impl Store {
     }
 
     /// The link of a monday item, if any.
+    #[tracing::instrument(name = "store.link_by_item", level = "debug", skip_all)]
     pub async fn link_by_item(&self, board_id: &str, item_id: &str) -> Result<Option<Link>> {
         let row: Option<LinkRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
@@ -305,6 +318,7 @@ impl Store {
     ///
     /// All values are written or none is. A key already present is overwritten.
     /// The link must exist ([`StoreError::UnknownLink`] otherwise).
+    #[tracing::instrument(name = "store.set_synced_values", level = "debug", skip_all)]
     pub async fn set_synced_values(
         &self,
         board_id: &str,
@@ -312,36 +326,13 @@ impl Store {
         values: &[SetValue],
         now: OffsetDateTime,
     ) -> Result<()> {
-        let now = DbTime::from(now);
         let linked = with_pool!(self.pool(), pool => {
             let mut tx = pool.begin_write().await?;
-            let exists: Option<(String,)> = sqlx::query_as(
-                "SELECT record_id FROM links WHERE board_id = $1 AND item_id = $2",
-            )
-            .bind(board_id)
-            .bind(item_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if exists.is_some() {
-                for v in values {
-                    sqlx::query(
-                        "INSERT INTO synced_values (board_id, item_id, key, value, source, synced_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) \
-                         ON CONFLICT (board_id, item_id, key) DO UPDATE \
-                         SET value = excluded.value, source = excluded.source, synced_at = excluded.synced_at",
-                    )
-                    .bind(board_id)
-                    .bind(item_id)
-                    .bind(&v.key)
-                    .bind(Json(&v.value))
-                    .bind(v.source.as_str())
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+            let linked = set_values_on((&mut *tx).into(), board_id, item_id, values, now).await?;
+            if linked {
                 tx.commit().await?;
             }
-            exists.is_some()
+            linked
         });
         if linked {
             Ok(())
@@ -353,7 +344,50 @@ impl Store {
         }
     }
 
+    /// The link of a monday item with its last-synced values (ordered by key), in one
+    /// query; `None` when the item is not linked.
+    #[tracing::instrument(name = "store.linked_item", level = "debug", skip_all)]
+    pub async fn linked_item(
+        &self,
+        board_id: &str,
+        item_id: &str,
+    ) -> Result<Option<(Link, Vec<SyncedValue>)>> {
+        let rows: Vec<LinkedRow> = with_pool!(self.pool(), pool => {
+            sqlx::query_as(
+                "SELECT l.board_id, l.item_id, l.object, l.record_id, l.created_at, l.updated_at, \
+                 s.key, s.value, s.source, s.synced_at \
+                 FROM links l LEFT JOIN synced_values s \
+                 ON s.board_id = l.board_id AND s.item_id = l.item_id \
+                 WHERE l.board_id = $1 AND l.item_id = $2 ORDER BY s.key",
+            )
+            .bind(board_id)
+            .bind(item_id)
+            .fetch_all(pool)
+            .await?
+        });
+        let mut rows = rows.into_iter().peekable();
+        let Some(first) = rows.peek() else {
+            return Ok(None);
+        };
+        let link = Link::from(first.link.clone());
+        let mut values = Vec::new();
+        for r in rows {
+            if let (Some(key), Some(value), Some(source), Some(at)) =
+                (r.key, r.value, r.source, r.synced_at)
+            {
+                values.push(SyncedValue {
+                    source: parse_enum("synced_values.source", &source, Side::parse)?,
+                    key,
+                    value: value.0,
+                    synced_at: at.0,
+                });
+            }
+        }
+        Ok(Some((link, values)))
+    }
+
     /// All last-synced values of a linked item, ordered by key.
+    #[tracing::instrument(name = "store.synced_values", level = "debug", skip_all)]
     pub async fn synced_values(&self, board_id: &str, item_id: &str) -> Result<Vec<SyncedValue>> {
         let rows: Vec<SyncedRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(
@@ -376,4 +410,52 @@ impl Store {
             })
             .collect()
     }
+}
+/// Writes last-synced values on a given connection (inside a caller's transaction) when
+/// the item is linked; returns whether it is (nothing is written otherwise). One statement
+/// whatever the number of values; for a key given twice the last value wins.
+pub(crate) async fn set_values_on(
+    mut c: Conn<'_>,
+    board_id: &str,
+    item_id: &str,
+    values: &[SetValue],
+    now: OffsetDateTime,
+) -> Result<bool> {
+    let now = DbTime::from(now);
+    let mut last: Vec<&SetValue> = Vec::with_capacity(values.len());
+    for v in values.iter().rev() {
+        if !last.iter().any(|l| l.key == v.key) {
+            last.push(v);
+        }
+    }
+    if last.is_empty() {
+        let exists: Option<(String,)> = with_conn!(c.reborrow(), c => {
+            sqlx::query_as("SELECT record_id FROM links WHERE board_id = $1 AND item_id = $2")
+                .bind(board_id)
+                .bind(item_id)
+                .fetch_optional(c)
+                .await?
+        });
+        return Ok(exists.is_some());
+    }
+    // `column1..3` name the columns of a `VALUES` list on both backends.
+    let rows: Vec<String> = (0..last.len())
+        .map(|i| format!("(${}, ${}, ${})", 4 + 3 * i, 5 + 3 * i, 6 + 3 * i))
+        .collect();
+    let sql = format!(
+        "INSERT INTO synced_values (board_id, item_id, key, value, source, synced_at) \
+         SELECT $1, $2, column1, column2, column3, $3 FROM (VALUES {}) AS v \
+         WHERE EXISTS (SELECT 1 FROM links WHERE board_id = $1 AND item_id = $2) \
+         ON CONFLICT (board_id, item_id, key) DO UPDATE \
+         SET value = excluded.value, source = excluded.source, synced_at = excluded.synced_at",
+        rows.join(", ")
+    );
+    let written = with_conn!(c, c => {
+        let mut q = sqlx::query(&sql).bind(board_id).bind(item_id).bind(now);
+        for v in &last {
+            q = q.bind(&v.key).bind(Json(&v.value)).bind(v.source.as_str());
+        }
+        q.execute(c).await?.rows_affected()
+    });
+    Ok(written > 0)
 }

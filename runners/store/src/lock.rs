@@ -13,7 +13,7 @@ use crate::error::Result;
 
 /// First key of the two-key advisory lock, so crmmap's locks cannot collide with
 /// another application's on a shared server (`"crm"` in ASCII).
-const PG_LOCK_NAMESPACE: i32 = 0x0063_726d;
+pub(crate) const PG_LOCK_NAMESPACE: i32 = 0x0063_726d;
 
 type LocalMap = Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
 
@@ -55,7 +55,7 @@ impl std::fmt::Debug for ItemGuard {
     }
 }
 
-fn item_key(board_id: &str, item_id: &str) -> String {
+pub(crate) fn item_key(board_id: &str, item_id: &str) -> String {
     format!("monday-item:{board_id}:{item_id}")
 }
 
@@ -74,6 +74,7 @@ impl Store {
     ///
     /// Waiting is unbounded; bound it with `tokio::time::timeout`. Cancelling the
     /// wait is safe: a lock granted to a cancelled waiter is freed with its session.
+    #[tracing::instrument(name = "store.lock_item", level = "debug", skip_all)]
     pub async fn lock_item(&self, board_id: &str, item_id: &str) -> Result<ItemGuard> {
         let key = item_key(board_id, item_id);
         match self.pool() {
@@ -164,7 +165,7 @@ impl Store {
     }
 
     /// The pool for lock connections (the query pool only if there is none).
-    fn lock_pool<'a>(&'a self, query_pool: &'a sqlx::PgPool) -> &'a sqlx::PgPool {
+    pub(crate) fn lock_pool<'a>(&'a self, query_pool: &'a sqlx::PgPool) -> &'a sqlx::PgPool {
         self.inner.lock_pool.as_ref().unwrap_or(query_pool)
     }
 
@@ -183,7 +184,7 @@ impl Store {
 }
 
 /// A pooled connection that is closed when dropped unless taken out.
-struct CloseUnlessKept(Option<PoolConnection<Postgres>>);
+pub(crate) struct CloseUnlessKept(pub(crate) Option<PoolConnection<Postgres>>);
 
 impl Drop for CloseUnlessKept {
     fn drop(&mut self) {
@@ -200,6 +201,7 @@ fn local_mutex(key: &str) -> Arc<tokio::sync::Mutex<()>> {
 
 impl ItemGuard {
     /// Releases the lock. The next waiter (if any) gets it.
+    #[tracing::instrument(name = "store.release", level = "debug", skip_all)]
     pub async fn release(mut self) -> Result<()> {
         if let GuardInner::Postgres { conn, key } = &mut self.inner {
             if let Some(mut c) = conn.take() {

@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::db::{DbTime, with_pool};
+use crate::db::{Conn, DbTime, with_conn, with_pool};
 use crate::error::Result;
 use crate::scrub::scrub_secrets;
 use crate::{Store, parse_enum};
@@ -232,35 +232,12 @@ struct LogDbRow {
 impl Store {
     /// Appends a decision and returns its id. Reason and summaries are scrubbed of
     /// token-shaped text and cut to [`crate::MAX_SUMMARY_CHARS`]. One statement.
+    #[tracing::instrument(name = "store.append_log", level = "debug", skip_all)]
     pub async fn append_log(&self, entry: &LogEntry) -> Result<i64> {
-        let scrub = |s: &Option<String>| s.as_deref().map(scrub_secrets);
-        let (reason, request, response) = (
-            scrub(&entry.reason),
-            scrub(&entry.request_summary),
-            scrub(&entry.response_summary),
-        );
-        let at = DbTime::from(entry.at);
-        let (id,): (i64,) = with_pool!(self.pool(), pool => {
-            sqlx::query_as(
-                "INSERT INTO sync_log (at, runner, object, board_id, item_id, record_id, \
-                 trigger_uuid, action, reason, request_summary, response_summary) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-            )
-            .bind(at)
-            .bind(entry.runner.as_str())
-            .bind(&entry.object)
-            .bind(&entry.board_id)
-            .bind(&entry.item_id)
-            .bind(&entry.record_id)
-            .bind(&entry.trigger_uuid)
-            .bind(entry.action.as_str())
-            .bind(&reason)
-            .bind(&request)
-            .bind(&response)
-            .fetch_one(pool)
-            .await?
-        });
-        Ok(id)
+        with_pool!(self.pool(), pool => {
+            let mut c = pool.acquire().await?;
+            insert_log((&mut *c).into(), entry).await
+        })
     }
 
     /// Decisions matching the filter, newest first (by time, then id).
@@ -317,4 +294,42 @@ impl Store {
         });
         Ok(n)
     }
+}
+
+/// The free texts of an entry (reason, request and response summaries) as they are
+/// stored: scrubbed of token-shaped text and cut to [`crate::MAX_SUMMARY_CHARS`].
+pub(crate) fn scrubbed_texts(entry: &LogEntry) -> [Option<String>; 3] {
+    [
+        &entry.reason,
+        &entry.request_summary,
+        &entry.response_summary,
+    ]
+    .map(|s| s.as_deref().map(scrub_secrets))
+}
+
+/// [`Store::append_log`] on a given connection (inside a caller's transaction).
+pub(crate) async fn insert_log(c: Conn<'_>, entry: &LogEntry) -> Result<i64> {
+    let [reason, request, response] = scrubbed_texts(entry);
+    let at = DbTime::from(entry.at);
+    let (id,): (i64,) = with_conn!(c, c => {
+        sqlx::query_as(
+            "INSERT INTO sync_log (at, runner, object, board_id, item_id, record_id, \
+             trigger_uuid, action, reason, request_summary, response_summary) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(at)
+        .bind(entry.runner.as_str())
+        .bind(&entry.object)
+        .bind(&entry.board_id)
+        .bind(&entry.item_id)
+        .bind(&entry.record_id)
+        .bind(&entry.trigger_uuid)
+        .bind(entry.action.as_str())
+        .bind(&reason)
+        .bind(&request)
+        .bind(&response)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(id)
 }

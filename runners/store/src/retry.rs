@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
-use crate::db::{DbTime, Dialect, with_pool};
+use crate::db::{Conn, DbTime, Dialect, with_conn, with_pool};
 use crate::error::{Result, StoreError};
 use crate::{Store, parse_enum};
 
@@ -172,6 +172,7 @@ impl Store {
     /// the earlier of the two times, keeping its attempts. A dead item queued again
     /// is revived with its attempts reset (new failure, new chances). `error` is
     /// scrubbed of token-shaped text.
+    #[tracing::instrument(name = "store.enqueue_retry", level = "debug", skip_all)]
     pub async fn enqueue_retry(
         &self,
         kind: &str,
@@ -181,32 +182,10 @@ impl Store {
         next_attempt_at: OffsetDateTime,
         now: OffsetDateTime,
     ) -> Result<i64> {
-        let error = crate::scrub::scrub_secrets(error);
-        let (due, now) = (DbTime::from(next_attempt_at), DbTime::from(now));
-        let (id,): (i64,) = with_pool!(self.pool(), pool => {
-            sqlx::query_as(
-                "INSERT INTO retry_queue (kind, dedup_key, payload, last_error, attempts, status, \
-                 next_attempt_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 0, 'pending', $5, $6, $6) \
-                 ON CONFLICT (kind, dedup_key) DO UPDATE SET \
-                   payload = excluded.payload, last_error = excluded.last_error, \
-                   attempts = CASE WHEN retry_queue.status = 'dead' THEN 0 ELSE retry_queue.attempts END, \
-                   next_attempt_at = CASE WHEN retry_queue.status = 'dead' \
-                       OR excluded.next_attempt_at < retry_queue.next_attempt_at \
-                       THEN excluded.next_attempt_at ELSE retry_queue.next_attempt_at END, \
-                   status = 'pending', updated_at = excluded.updated_at \
-                 RETURNING id",
-            )
-            .bind(kind)
-            .bind(dedup_key)
-            .bind(Json(payload))
-            .bind(&error)
-            .bind(due)
-            .bind(now)
-            .fetch_one(pool)
-            .await?
-        });
-        Ok(id)
+        with_pool!(self.pool(), pool => {
+            let mut c = pool.acquire().await?;
+            enqueue_on((&mut *c).into(), kind, dedup_key, payload, error, next_attempt_at, now).await
+        })
     }
 
     /// Claims up to `limit` due items (pending, `next_attempt_at <= now`, not
@@ -410,6 +389,44 @@ impl Store {
 /// The `SKIP LOCKED` clause of a pool's backend.
 fn pool_skip_locked<P: Dialect>(_pool: &P) -> &'static str {
     P::SKIP_LOCKED
+}
+
+/// [`Store::enqueue_retry`] on a given connection (inside a caller's transaction).
+pub(crate) async fn enqueue_on(
+    c: Conn<'_>,
+    kind: &str,
+    dedup_key: &str,
+    payload: &Value,
+    error: &str,
+    next_attempt_at: OffsetDateTime,
+    now: OffsetDateTime,
+) -> Result<i64> {
+    let error = crate::scrub::scrub_secrets(error);
+    let (due, now) = (DbTime::from(next_attempt_at), DbTime::from(now));
+    let (id,): (i64,) = with_conn!(c, c => {
+        sqlx::query_as(
+            "INSERT INTO retry_queue (kind, dedup_key, payload, last_error, attempts, status, \
+             next_attempt_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, 'pending', $5, $6, $6) \
+             ON CONFLICT (kind, dedup_key) DO UPDATE SET \
+               payload = excluded.payload, last_error = excluded.last_error, \
+               attempts = CASE WHEN retry_queue.status = 'dead' THEN 0 ELSE retry_queue.attempts END, \
+               next_attempt_at = CASE WHEN retry_queue.status = 'dead' \
+                   OR excluded.next_attempt_at < retry_queue.next_attempt_at \
+                   THEN excluded.next_attempt_at ELSE retry_queue.next_attempt_at END, \
+               status = 'pending', updated_at = excluded.updated_at \
+             RETURNING id",
+        )
+        .bind(kind)
+        .bind(dedup_key)
+        .bind(Json(payload))
+        .bind(&error)
+        .bind(due)
+        .bind(now)
+        .fetch_one(c)
+        .await?
+    });
+    Ok(id)
 }
 
 #[cfg(test)]

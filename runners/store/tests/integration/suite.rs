@@ -5,9 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crmmap_store::{
-    Action, Backend, EVENT_LEASE, EventOutcome, EventStart, FailOutcome, IntentStatus, LogEntry,
-    LogFilter, NewParkedLink, RetryCounts, RetryPolicy, RetryStatus, RunStatus, RunnerKind,
-    SetValue, Side, Store, StoreError, StoreOptions, Watermark, column_key, field_key,
+    Action, Backend, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart, FailOutcome,
+    IntentStatus, ItemEvent, LogEntry, LogFilter, NewParkedLink, RetryCounts, RetryPolicy,
+    RetryRequest, RetryStatus, RunStatus, RunnerKind, SetValue, Side, Store, StoreError,
+    StoreOptions, Watermark, column_key, field_key,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -1257,4 +1258,183 @@ pub async fn url_password_never_shown(db: &TestDb) {
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("crmmap_no_such_database"), "{text}");
     }
+}
+
+fn started(e: ItemEvent) -> EventScope {
+    match e {
+        ItemEvent::Started(scope) => scope,
+        other => panic!("expected the event to start, got {other:?}"),
+    }
+}
+
+fn completion<'a>(values: &'a [SetValue], log: &'a LogEntry) -> Completion<'a> {
+    Completion {
+        outcome: EventOutcome::Applied,
+        detail: Some("done"),
+        values,
+        log,
+        retry: None,
+        now: at(1),
+    }
+}
+
+fn value(key: &str, v: serde_json::Value) -> SetValue {
+    SetValue {
+        key: key.into(),
+        value: v,
+        source: Side::Monday,
+    }
+}
+
+pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
+    let store = db.store();
+    store
+        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
+        .await
+        .unwrap();
+    let scope = started(store.begin_item_event("e1", BOARD, "1", T0).await.unwrap());
+    let log = LogEntry::new(at(1), RunnerKind::Webhook, Action::Updated)
+        .item(BOARD, "1")
+        .trigger("e1")
+        .reason("sent with Bearer 00Dxx0000001gPL!AQ4AQFakeTokenValue1234567890");
+    // A key given twice keeps its last value.
+    let values = [
+        value("column:a", json!("old")),
+        value("column:b", json!(2)),
+        value("column:a", json!("new")),
+    ];
+    scope.finish(completion(&values, &log)).await.unwrap();
+
+    let synced = store.synced_values(BOARD, "1").await.unwrap();
+    let got: Vec<(&str, &serde_json::Value)> =
+        synced.iter().map(|v| (v.key.as_str(), &v.value)).collect();
+    assert_eq!(got, [("column:a", &json!("new")), ("column:b", &json!(2))]);
+    let rows = store.query_log(&LogFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].entry.trigger_uuid.as_deref(), Some("e1"));
+    let reason = rows[0].entry.reason.as_deref().unwrap();
+    assert!(!reason.contains("FakeTokenValue"), "{reason}");
+    assert!(matches!(
+        store
+            .begin_item_event("e1", BOARD, "1", at(2))
+            .await
+            .unwrap(),
+        ItemEvent::AlreadyApplied
+    ));
+    assert_eq!(
+        store.begin_event("e1", at(2)).await.unwrap(),
+        EventStart::AlreadyApplied
+    );
+
+    // An item that is not linked: the values have nothing to belong to and are dropped.
+    let scope = started(store.begin_item_event("e2", BOARD, "2", T0).await.unwrap());
+    scope.finish(completion(&values, &log)).await.unwrap();
+    assert!(store.synced_values(BOARD, "2").await.unwrap().is_empty());
+
+    // A failure queues its retry in the same commit.
+    let scope = started(store.begin_item_event("e3", BOARD, "1", T0).await.unwrap());
+    let payload = json!({ "event": { "pulseId": 1 } });
+    scope
+        .finish(Completion {
+            detail: Some("queued for retry"),
+            retry: Some(RetryRequest {
+                kind: "webhook_event",
+                payload: &payload,
+                error: "salesforce 503",
+                due: at(1),
+            }),
+            ..completion(&[], &log)
+        })
+        .await
+        .unwrap();
+    let due = store
+        .claim_due_retries(at(2), 10, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(
+        (due[0].item.dedup_key.as_str(), &due[0].item.payload),
+        ("e3", &payload)
+    );
+}
+
+pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {
+    let store = db.store();
+    store
+        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
+        .await
+        .unwrap();
+    let scope = started(store.begin_item_event("e1", BOARD, "1", T0).await.unwrap());
+    drop(scope);
+    // The item is free for its next event at once.
+    let next = tokio::time::timeout(
+        Duration::from_secs(10),
+        store.begin_item_event("e2", BOARD, "1", at(1)),
+    )
+    .await
+    .expect("the item was freed")
+    .unwrap();
+    let log = LogEntry::new(at(1), RunnerKind::Webhook, Action::Updated);
+    started(next)
+        .finish(completion(&[value("column:a", json!(1))], &log))
+        .await
+        .unwrap();
+    // Nothing of the dropped event was written. On PostgreSQL its claim rolled back, so
+    // a redelivery applies it; on SQLite the claim waits for its lease, as `begin_event`.
+    let again = store
+        .begin_item_event("e1", BOARD, "1", at(2))
+        .await
+        .unwrap();
+    match db.backend() {
+        Backend::Postgres => drop(started(again)),
+        Backend::Sqlite => assert!(matches!(again, ItemEvent::InProgress), "{again:?}"),
+    }
+    assert_eq!(
+        store.query_log(&LogFilter::default()).await.unwrap().len(),
+        1
+    );
+}
+
+pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
+    db.store()
+        .upsert_link(BOARD, "hot", "Lead", "00Q000000000001AAA", T0)
+        .await
+        .unwrap();
+    let other = db.connect_again().await;
+    // Each event reads the counter and writes it plus one: with two events inside at once,
+    // or one not seeing the commit of the one before, an increment would be lost.
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let s = if i % 2 == 0 {
+                db.store().clone()
+            } else {
+                other.clone()
+            };
+            tokio::spawn(async move {
+                let key = format!("e{i}");
+                let scope = started(s.begin_item_event(&key, BOARD, "hot", T0).await.unwrap());
+                let (_, values) = s.linked_item(BOARD, "hot").await.unwrap().unwrap();
+                let n = values
+                    .iter()
+                    .find(|v| v.key == "n")
+                    .and_then(|v| v.value.as_i64())
+                    .unwrap_or(0);
+                tokio::task::yield_now().await;
+                let log = LogEntry::new(T0, RunnerKind::Webhook, Action::Updated);
+                scope
+                    .finish(completion(&[value("n", json!(n + 1))], &log))
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let (_, values) = db.store().linked_item(BOARD, "hot").await.unwrap().unwrap();
+    assert_eq!(
+        values.iter().find(|v| v.key == "n").map(|v| &v.value),
+        Some(&json!(16))
+    );
+    other.close().await;
 }

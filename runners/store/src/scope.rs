@@ -1,0 +1,305 @@
+//! One webhook event on one monday item, as one unit of work.
+//!
+//! Applying a column change costs the webhook runner two API calls; what it must remember
+//! around them is taken and written here in as few round trips and commits as the
+//! guarantees allow:
+//!
+//! - **begin** ([`Store::begin_item_event`]) takes the item's lock and claims the event
+//!   (deduplication) together. On PostgreSQL that is `BEGIN` and one statement that waits
+//!   for the item's transaction-scoped advisory lock and then claims the event; the
+//!   transaction stays open while the event is applied. On SQLite it is the in-process
+//!   item lock and one insert.
+//! - **finish** ([`EventScope::finish`]) writes the last-synced values, the event's
+//!   outcome, its sync-log row and, when it failed, its retry, in one transaction with one
+//!   commit. On PostgreSQL that commit also frees the lock, so the next event of the item
+//!   sees everything this one wrote.
+//!
+//! A scope dropped without `finish` (a crash, a panic, a cancelled future): on PostgreSQL
+//! its session is closed, the transaction rolls back and the event is unclaimed again (a
+//! redelivery applies it); on SQLite the claim stays `in progress` until its lease runs
+//! out, as with [`Store::begin_event`].
+
+use std::fmt;
+
+use serde_json::{Value, json};
+use sqlx::types::Json;
+use sqlx::{Executor, SqlitePool};
+use time::OffsetDateTime;
+
+use crate::db::{Conn, DbTime, Dialect, Pool};
+use crate::error::Result;
+use crate::events::finish_on;
+use crate::links::set_values_on;
+use crate::lock::{CloseUnlessKept, ItemGuard, PG_LOCK_NAMESPACE, item_key};
+use crate::log::{insert_log, scrubbed_texts};
+use crate::retry::enqueue_on;
+use crate::scrub::scrub_secrets;
+use crate::{EVENT_LEASE, EventOutcome, EventStart, LogEntry, SetValue, Store};
+
+/// What [`Store::begin_item_event`] found.
+#[derive(Debug)]
+pub enum ItemEvent {
+    /// The caller holds the item and owns the event: apply it, then
+    /// [`EventScope::finish`].
+    Started(EventScope),
+    /// The event was applied before: change nothing, acknowledge the delivery.
+    AlreadyApplied,
+    /// Another process on the same database claimed it and its lease has not run out.
+    InProgress,
+}
+
+/// An event being applied under its item's lock (see the module documentation).
+#[must_use = "an event scope that is dropped unfinished is rolled back"]
+pub struct EventScope {
+    key: String,
+    board_id: String,
+    item_id: String,
+    inner: ScopeInner,
+}
+
+enum ScopeInner {
+    /// The item's in-process lock; the claim is committed `in progress`.
+    Sqlite { pool: SqlitePool, _lock: ItemGuard },
+    /// An open transaction that holds the item's advisory lock and the uncommitted claim.
+    /// Dropped unfinished, the connection is closed, which rolls it back.
+    Postgres { conn: CloseUnlessKept },
+}
+
+impl fmt::Debug for EventScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventScope")
+            .field("key", &self.key)
+            .field("board_id", &self.board_id)
+            .field("item_id", &self.item_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How an event ended and what it leaves behind, written by [`EventScope::finish`].
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    /// Recorded for deduplication.
+    pub outcome: EventOutcome,
+    /// A short, secret-free note on the event (scrubbed defensively).
+    pub detail: Option<&'a str>,
+    /// Last-synced values of the item. Dropped when the item is no longer linked (there is
+    /// nothing to remember them against).
+    pub values: &'a [SetValue],
+    /// The decision for the sync log.
+    pub log: &'a LogEntry,
+    /// Work for the retry queue, deduplicated by the event's key.
+    pub retry: Option<RetryRequest<'a>>,
+    pub now: OffsetDateTime,
+}
+
+/// A retry queued together with an event's outcome (see [`Store::enqueue_retry`]).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryRequest<'a> {
+    pub kind: &'a str,
+    pub payload: &'a Value,
+    pub error: &'a str,
+    pub due: OffsetDateTime,
+}
+
+/// Waits for the item's transaction-scoped lock, then claims the event: inserted, or
+/// taken over when it failed before or its owner's lease ran out. A row comes back only
+/// when this caller owns the event. The lock is taken first (`INSERT … SELECT FROM
+/// locked`), so the claim is decided after the previous holder committed.
+const PG_LOCK_AND_CLAIM: &str = "\
+    WITH locked AS (SELECT pg_advisory_xact_lock($1, hashtext($2))) \
+    INSERT INTO processed_events (trigger_uuid, status, attempts, started_at) \
+    SELECT $3, 'in_progress', 1, $4 FROM locked \
+    ON CONFLICT (trigger_uuid) DO UPDATE \
+    SET status = 'in_progress', attempts = processed_events.attempts + 1, \
+        started_at = excluded.started_at, finished_at = NULL, detail = NULL \
+    WHERE processed_events.status = 'failed' \
+       OR (processed_events.status = 'in_progress' AND processed_events.started_at < $5) \
+    RETURNING attempts";
+
+impl Store {
+    /// Takes the lock of a monday item and claims one of its events (see the module
+    /// documentation). Events of one item are served in arrival order, across every
+    /// process sharing a PostgreSQL database (as [`Store::lock_item`]). Waiting is
+    /// unbounded; bound it with `tokio::time::timeout` (cancelling is safe).
+    #[tracing::instrument(name = "store.begin_item_event", level = "debug", skip_all)]
+    pub async fn begin_item_event(
+        &self,
+        key: &str,
+        board_id: &str,
+        item_id: &str,
+        now: OffsetDateTime,
+    ) -> Result<ItemEvent> {
+        let scope = |inner| EventScope {
+            key: key.to_owned(),
+            board_id: board_id.to_owned(),
+            item_id: item_id.to_owned(),
+            inner,
+        };
+        match self.pool() {
+            Pool::Sqlite(pool) => {
+                let lock = self.lock_item(board_id, item_id).await?;
+                Ok(match self.begin_event(key, now).await? {
+                    EventStart::Started => ItemEvent::Started(scope(ScopeInner::Sqlite {
+                        pool: pool.clone(),
+                        _lock: lock,
+                    })),
+                    EventStart::AlreadyApplied => ItemEvent::AlreadyApplied,
+                    EventStart::InProgress => ItemEvent::InProgress,
+                })
+            }
+            Pool::Postgres(pool) => {
+                // Closed (rolled back, unlocked) if anything below fails or is cancelled.
+                let mut conn = CloseUnlessKept(Some(self.lock_pool(pool).acquire().await?));
+                let Some(c) = conn.0.as_mut() else {
+                    unreachable!("just acquired")
+                };
+                (&mut **c).execute("BEGIN").await?;
+                let claimed = sqlx::query(PG_LOCK_AND_CLAIM)
+                    .bind(PG_LOCK_NAMESPACE)
+                    .bind(item_key(board_id, item_id))
+                    .bind(key)
+                    .bind(DbTime::from(now))
+                    .bind(DbTime::from(now - EVENT_LEASE))
+                    .fetch_optional(&mut **c)
+                    .await?;
+                if claimed.is_some() {
+                    return Ok(ItemEvent::Started(scope(ScopeInner::Postgres { conn })));
+                }
+                let status: Option<(String,)> =
+                    sqlx::query_as("SELECT status FROM processed_events WHERE trigger_uuid = $1")
+                        .bind(key)
+                        .fetch_optional(&mut **c)
+                        .await?;
+                (&mut **c).execute("ROLLBACK").await?;
+                conn.0.take();
+                Ok(match status {
+                    Some((s,)) if s == "applied" => ItemEvent::AlreadyApplied,
+                    _ => ItemEvent::InProgress,
+                })
+            }
+        }
+    }
+}
+
+impl EventScope {
+    /// The event's deduplication key.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// Writes how the event ended and what it leaves behind, in one transaction, then
+    /// frees the item. On error nothing was written (and the claim is released as when
+    /// the scope is dropped).
+    #[tracing::instrument(name = "store.finish_item_event", level = "debug", skip_all)]
+    pub async fn finish(mut self, done: Completion<'_>) -> Result<()> {
+        let (key, board, item) = (&self.key, &self.board_id, &self.item_id);
+        match &mut self.inner {
+            ScopeInner::Sqlite { pool, .. } => {
+                let mut tx = pool.begin_write().await?;
+                write_completion((&mut *tx).into(), key, board, item, &done).await?;
+                tx.commit().await?;
+            }
+            ScopeInner::Postgres { conn } => {
+                let Some(c) = conn.0.as_mut() else {
+                    unreachable!("held until finished")
+                };
+                write_completion((&mut **c).into(), key, board, item, &done).await?;
+                (&mut **c).execute("COMMIT").await?;
+                conn.0.take();
+            }
+        }
+        // Dropping the scope frees an SQLite item lock only now, after the commit.
+        Ok(())
+    }
+}
+
+async fn write_completion(
+    mut c: Conn<'_>,
+    key: &str,
+    board_id: &str,
+    item_id: &str,
+    done: &Completion<'_>,
+) -> Result<()> {
+    if let Some(r) = done.retry {
+        enqueue_on(
+            c.reborrow(),
+            r.kind,
+            key,
+            r.payload,
+            r.error,
+            r.due,
+            done.now,
+        )
+        .await?;
+    }
+    let mut c = match c {
+        Conn::Postgres(pg) => return pg_complete(pg, key, board_id, item_id, done).await,
+        sqlite => sqlite,
+    };
+    if !done.values.is_empty() {
+        set_values_on(c.reborrow(), board_id, item_id, done.values, done.now).await?;
+    }
+    finish_on(c.reborrow(), key, done.outcome, done.detail, done.now).await?;
+    insert_log(c, done.log).await?;
+    Ok(())
+}
+
+/// PostgreSQL: the last-synced values, the event's outcome and its log row in one
+/// statement (one round trip). The same writes as `set_values_on`, `finish_on` and
+/// `insert_log`; values of an item no longer linked are dropped, a key given twice keeps
+/// its last value.
+const PG_COMPLETE: &str = "\
+    WITH v AS ( \
+        INSERT INTO synced_values (board_id, item_id, key, value, source, synced_at) \
+        SELECT DISTINCT ON (e.value->>'key') $1, $2, e.value->>'key', e.value->'value', \
+               e.value->>'source', $3 \
+        FROM jsonb_array_elements($4::jsonb) WITH ORDINALITY AS e(value, n) \
+        WHERE EXISTS (SELECT 1 FROM links WHERE board_id = $1 AND item_id = $2) \
+        ORDER BY e.value->>'key', e.n DESC \
+        ON CONFLICT (board_id, item_id, key) DO UPDATE \
+        SET value = excluded.value, source = excluded.source, synced_at = excluded.synced_at \
+    ), ev AS ( \
+        UPDATE processed_events SET status = $5, detail = $6, finished_at = $3 \
+        WHERE trigger_uuid = $7 \
+    ) \
+    INSERT INTO sync_log (at, runner, object, board_id, item_id, record_id, trigger_uuid, \
+                          action, reason, request_summary, response_summary) \
+    VALUES ($8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
+
+async fn pg_complete(
+    c: &mut sqlx::PgConnection,
+    key: &str,
+    board_id: &str,
+    item_id: &str,
+    done: &Completion<'_>,
+) -> Result<()> {
+    let values: Vec<Value> = done
+        .values
+        .iter()
+        .map(|v| json!({ "key": v.key, "value": v.value, "source": v.source.as_str() }))
+        .collect();
+    let log = done.log;
+    let [reason, request, response] = scrubbed_texts(log);
+    sqlx::query(PG_COMPLETE)
+        .bind(board_id)
+        .bind(item_id)
+        .bind(DbTime::from(done.now))
+        .bind(Json(values))
+        .bind(done.outcome.as_str())
+        .bind(done.detail.map(scrub_secrets))
+        .bind(key)
+        .bind(DbTime::from(log.at))
+        .bind(log.runner.as_str())
+        .bind(&log.object)
+        .bind(&log.board_id)
+        .bind(&log.item_id)
+        .bind(&log.record_id)
+        .bind(&log.trigger_uuid)
+        .bind(log.action.as_str())
+        .bind(reason)
+        .bind(request)
+        .bind(response)
+        .execute(c)
+        .await?;
+    Ok(())
+}
