@@ -90,6 +90,8 @@ pub struct Done {
     pub record_id: Option<String>,
     /// Why (short, lowercase, secret-free).
     pub reason: String,
+    /// Last-synced values the outcome implies, written together with it (one commit).
+    pub remember: Vec<SetValue>,
 }
 
 impl Done {
@@ -104,8 +106,21 @@ impl Done {
             object: plan.map(|p| p.sobject.clone()),
             record_id: record.map(str::to_owned),
             reason: reason.into(),
+            remember: Vec::new(),
         }
     }
+
+    fn remembering(mut self, values: Vec<SetValue>) -> Done {
+        self.remember = values;
+        self
+    }
+}
+
+fn set_values(values: Vec<(String, Json, Side)>) -> Vec<SetValue> {
+    values
+        .into_iter()
+        .map(|(key, value, source)| SetValue { key, value, source })
+        .collect()
 }
 
 /// Last-synced values by key.
@@ -226,10 +241,11 @@ impl Webhook {
         &self.inner.options
     }
 
-    /// Applies one event, under its item's lock. Does not deduplicate (the caller does).
-    pub async fn apply(&self, ev: &Event) -> Result<Done, ApplyError> {
+    /// The plan an event is applied with, or why it is skipped: decided from the event
+    /// alone (unmapped board, unhandled event type, a change made by crmmap's own user).
+    pub(crate) fn triage(&self, ev: &Event) -> Result<&Plan, Done> {
         let Some(plan) = self.plans().plan_for_board(ev.board_id) else {
-            return Ok(Done::new(
+            return Err(Done::new(
                 Action::Skipped,
                 None,
                 None,
@@ -237,7 +253,7 @@ impl Webhook {
             ));
         };
         if let EventKind::Other(t) = &ev.kind {
-            return Ok(Done::new(
+            return Err(Done::new(
                 Action::Skipped,
                 Some(plan),
                 None,
@@ -245,24 +261,48 @@ impl Webhook {
             ));
         }
         if ev.user_id.is_some() && ev.user_id == self.inner.ctx.monday_user_id {
-            return Ok(Done::new(
+            return Err(Done::new(
                 Action::Skipped,
                 Some(plan),
                 None,
                 "echo: the change was made by crmmap's own monday user",
             ));
         }
+        Ok(plan)
+    }
+
+    /// Applies one event under its item's lock and stores the last-synced values it
+    /// implies (the retry queue's way; a delivery goes through [`Webhook::handle_event`],
+    /// which writes them with the event's outcome). Does not deduplicate.
+    pub async fn apply(&self, ev: &Event) -> Result<Done, ApplyError> {
+        let plan = match self.triage(ev) {
+            Ok(plan) => plan,
+            Err(skip) => return Ok(skip),
+        };
         let board = ev.board_id.to_string();
         let item = ev.item_id.to_string();
-        let guard = self.inner.ctx.store.lock_item(&board, &item).await?;
-        let result = self.apply_locked(plan, ev, &board, &item).await;
+        let store = &self.inner.ctx.store;
+        let guard = store.lock_item(&board, &item).await?;
+        let mut result = self.apply_locked(plan, ev, &board, &item).await;
+        if let Ok(done) = &mut result {
+            let values = std::mem::take(&mut done.remember);
+            match store
+                .set_synced_values(&board, &item, &values, self.inner.ctx.now())
+                .await
+            {
+                // Unlinked meanwhile: nothing to remember the values against.
+                Ok(()) | Err(StoreError::UnknownLink { .. }) => {}
+                Err(e) => result = Err(e.into()),
+            }
+        }
         if let Err(e) = guard.release().await {
             tracing::warn!(error = %e, "releasing an item lock failed; its session was closed");
         }
         result
     }
 
-    async fn apply_locked(
+    /// Applies one event; the caller holds the item's lock.
+    pub(crate) async fn apply_locked(
         &self,
         plan: &Plan,
         ev: &Event,
@@ -281,7 +321,7 @@ impl Webhook {
             EventKind::Deleted { name } | EventKind::Archived { name } => {
                 self.deleted(plan, ev, board, item, name).await
             }
-            EventKind::Other(_) => unreachable!("handled before locking"),
+            EventKind::Other(_) => unreachable!("skipped by triage"),
         }
     }
 
@@ -308,10 +348,9 @@ impl Webhook {
         columns: Vec<String>,
     ) -> Result<Result<(crmmap_monday::Item, String, Synced), Done>, ApplyError> {
         let store = &self.inner.ctx.store;
-        let (read, link, synced) = tokio::join!(
+        let (read, linked) = tokio::join!(
             self.read_item(item, columns),
-            store.link_by_item(board, item),
-            self.synced(board, item)
+            store.linked_item(board, item)
         );
         let Some(read) = read? else {
             return Ok(Err(Done::new(
@@ -321,14 +360,17 @@ impl Webhook {
                 "item no longer exists",
             )));
         };
-        let record = match link? {
-            Some(l) => l.record_id,
+        let (record, synced) = match linked? {
+            Some((l, values)) => (
+                l.record_id,
+                values.into_iter().map(|v| (v.key.clone(), v)).collect(),
+            ),
             None => match key_value(plan, &read) {
                 Some(id) => {
                     store
                         .upsert_link(board, item, &plan.sobject, &id, self.inner.ctx.now())
                         .await?;
-                    id
+                    (id, Synced::new())
                 }
                 None => {
                     return Ok(Err(Done::new(
@@ -340,7 +382,7 @@ impl Webhook {
                 }
             },
         };
-        Ok(Ok((read, record, synced?)))
+        Ok(Ok((read, record, synced)))
     }
 
     async fn read_item(
@@ -565,7 +607,9 @@ impl Webhook {
     }
 
     /// The earliest record of `sobject` created since `since` (less a second: Salesforce
-    /// times have second granularity) whose fields equal `by`; `None` without `by`.
+    /// times have second granularity) by crmmap's own Salesforce user (when the token names
+    /// it, so that a record a person entered alike at the same time is never taken for
+    /// crmmap's), whose fields equal `by`; `None` without `by`.
     async fn find_created(
         &self,
         sobject: &str,
@@ -580,6 +624,9 @@ impl Webhook {
             "CreatedDate",
             crmmap_salesforce::soql::Literal::DateTime(since),
         );
+        if let Some(me) = self.inner.ctx.salesforce.user_id().await? {
+            cond = cond.and(Condition::eq("CreatedById", me));
+        }
         for (field, value) in by {
             cond = cond.and(Condition::eq(field.clone(), value.clone()));
         }
@@ -633,7 +680,7 @@ impl Webhook {
         let cv = read.column(column).cloned().unwrap_or_default();
         if let Some(l) = link {
             return self
-                .links_changed(plan, ev, board, item, &record_id, l, &cv, previous, &synced)
+                .links_changed(plan, ev, &record_id, l, &cv, previous, &synced)
                 .await;
         }
         let Some(f) = field else {
@@ -656,22 +703,19 @@ impl Webhook {
             self.inner.ctx.now(),
         )?
         else {
+            let mut remember = Vec::new();
             if synced_value(&synced, &column_key(column))
                 .is_none_or(|v| !v.same_as(&current, f.column_kind()))
             {
-                self.remember(
-                    board,
-                    item,
-                    &[(column_key(column), current.to_json(), Side::Monday)],
-                )
-                .await?;
+                remember.push((column_key(column), current.to_json(), Side::Monday));
             }
             return Ok(Done::new(
                 Action::Unchanged,
                 Some(plan),
                 Some(&record_id),
                 format!("`{column}` already matches salesforce (echo or no change)"),
-            ));
+            )
+            .remembering(set_values(remember)));
         };
         // Lifecycle rules and propagations see the field go from its last-synced value.
         let mut old_record = Record::new();
@@ -709,16 +753,16 @@ impl Webhook {
                 .await?;
             notes.push(format!("{}.{} of {id} set", p.sobject, p.field));
         }
-        let mut remember = vec![(column_key(column), current.to_json(), Side::Monday)];
-        self.remember_update(plan, board, item, &updated, &mut remember)
-            .await?;
-        Ok(self.update_done(
-            plan,
-            &record_id,
-            &updated,
-            &format!("`{column}` → {}", f.field),
-            notes,
-        ))
+        let remember = vec![(column_key(column), current.to_json(), Side::Monday)];
+        Ok(self
+            .update_done(
+                plan,
+                &record_id,
+                &updated,
+                &format!("`{column}` → {}", f.field),
+                notes,
+            )
+            .remembering(self.update_values(plan, &updated, remember)))
     }
 
     fn update_done(
@@ -748,7 +792,9 @@ impl Webhook {
         Done::new(action, Some(plan), Some(record_id), reason)
     }
 
-    async fn remember(
+    /// Writes last-synced values at once (not with the event's outcome): for what must
+    /// survive a failure later in the same event.
+    async fn remember_now(
         &self,
         board: &str,
         item: &str,
@@ -770,14 +816,13 @@ impl Webhook {
         Ok(())
     }
 
-    async fn remember_update(
+    /// The last-synced values after an update: `extra`, then what was written and read.
+    fn update_values(
         &self,
         plan: &Plan,
-        board: &str,
-        item: &str,
         updated: &Updated,
-        extra: &mut Vec<(String, Json, Side)>,
-    ) -> Result<(), ApplyError> {
+        mut extra: Vec<(String, Json, Side)>,
+    ) -> Vec<SetValue> {
         for (field, json) in &updated.read {
             if field != "LastModifiedDate" && !updated.written.fields.contains_key(field) {
                 extra.push((
@@ -819,7 +864,7 @@ impl Webhook {
                 Side::Salesforce,
             ));
         }
-        self.remember(board, item, extra).await
+        set_values(extra)
     }
 
     // ------------------------------------------------------------------ links
@@ -881,8 +926,6 @@ impl Webhook {
         &self,
         plan: &Plan,
         ev: &Event,
-        board: &str,
-        item: &str,
         record_id: &str,
         link: &LinkPlan,
         cv: &ColumnValue,
@@ -918,22 +961,17 @@ impl Webhook {
             if current.len() <= 1
                 && self.records_of_items(link, &current).await?.last() == target.as_ref()
             {
-                self.remember(
-                    board,
-                    item,
-                    &[(
-                        column_key(column),
-                        Value::Labels(current.clone()).to_json(),
-                        Side::Monday,
-                    )],
-                )
-                .await?;
                 return Ok(Done::new(
                     Action::Unchanged,
                     Some(plan),
                     Some(record_id),
                     format!("links of `{column}` are the ones crmmap wrote (echo or no change)"),
-                ));
+                )
+                .remembering(set_values(vec![(
+                    column_key(column),
+                    Value::Labels(current.clone()).to_json(),
+                    Side::Monday,
+                )])));
             }
         }
         let added_records = self.records_of_items(link, &added).await?;
@@ -958,13 +996,13 @@ impl Webhook {
             Side::Monday,
         );
         let Some(writes) = eval::link_change(plan, column, &added_records, &removed_records) else {
-            self.remember(board, item, &[remember_links]).await?;
             return Ok(Done::new(
                 Action::Unchanged,
                 Some(plan),
                 Some(record_id),
                 format!("links of `{column}` unchanged"),
-            ));
+            )
+            .remembering(set_values(vec![remember_links])));
         };
         let updated = self
             .update_record(plan, record_id, &writes, synced, ev.trigger_time)
@@ -977,15 +1015,15 @@ impl Webhook {
                 Side::Monday,
             ));
         }
-        self.remember_update(plan, board, item, &updated, &mut remember)
-            .await?;
-        Ok(self.update_done(
-            plan,
-            record_id,
-            &updated,
-            &format!("`{column}` → {}", link.via),
-            Vec::new(),
-        ))
+        Ok(self
+            .update_done(
+                plan,
+                record_id,
+                &updated,
+                &format!("`{column}` → {}", link.via),
+                Vec::new(),
+            )
+            .remembering(self.update_values(plan, &updated, remember)))
     }
 
     // ------------------------------------------------------------------ rename, delete
@@ -1025,26 +1063,26 @@ impl Webhook {
             synced_value(&synced, &field_key(field))
                 .is_none_or(|held| !same(&held, &read_field(plan, field, json)))
         });
-        let mut remember = vec![(
+        let remember = vec![(
             NAME_KEY.to_owned(),
             Json::String(read.name.clone()),
             Side::Monday,
         )];
         if writes.is_empty() {
-            self.remember(board, item, &remember).await?;
             return Ok(Done::new(
                 Action::Unchanged,
                 Some(plan),
                 Some(&record_id),
                 "name fields already match salesforce",
-            ));
+            )
+            .remembering(set_values(remember)));
         }
         let updated = self
             .update_record(plan, &record_id, &writes, &synced, ev.trigger_time)
             .await?;
-        self.remember_update(plan, board, item, &updated, &mut remember)
-            .await?;
-        Ok(self.update_done(plan, &record_id, &updated, "item name", Vec::new()))
+        Ok(self
+            .update_done(plan, &record_id, &updated, "item name", Vec::new())
+            .remembering(self.update_values(plan, &updated, remember)))
     }
 
     async fn deleted(
@@ -1092,15 +1130,15 @@ impl Webhook {
                 let updated = self
                     .update_record(plan, &link.record_id, &writes, &synced, ev.trigger_time)
                     .await?;
-                self.remember_update(plan, board, item, &updated, &mut Vec::new())
-                    .await?;
-                Ok(self.update_done(
-                    plan,
-                    &link.record_id,
-                    &updated,
-                    &format!("{what}: record marked (delete policy)"),
-                    Vec::new(),
-                ))
+                Ok(self
+                    .update_done(
+                        plan,
+                        &link.record_id,
+                        &updated,
+                        &format!("{what}: record marked (delete policy)"),
+                        Vec::new(),
+                    )
+                    .remembering(self.update_values(plan, &updated, Vec::new())))
             }
         }
     }
@@ -1186,8 +1224,12 @@ impl Webhook {
                             // The marker goes first, so that a crash after the create is
                             // reconciled by a lookup instead of creating again.
                             let marker = json!({ PENDING_SINCE: crmmap_engine::value::format_datetime(ctx.now()) });
-                            self.remember(board, item, &[(key.clone(), marker, Side::Salesforce)])
-                                .await?;
+                            self.remember_now(
+                                board,
+                                item,
+                                &[(key.clone(), marker, Side::Salesforce)],
+                            )
+                            .await?;
                             let id = ctx
                                 .salesforce
                                 .create(&create.sobject, &fields.to_json())
@@ -1201,7 +1243,7 @@ impl Webhook {
                 }
             };
             // Recorded at once: a later failure must not create it again.
-            self.remember(
+            self.remember_now(
                 board,
                 item,
                 &[(key, Value::text(&id).to_json(), Side::Salesforce)],

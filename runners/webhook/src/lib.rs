@@ -41,7 +41,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crmmap_store::{
-    Action, EventOutcome, EventStart, FailOutcome, LogEntry, RetryPolicy, RunnerKind,
+    Action, Completion, EventOutcome, EventStart, FailOutcome, ItemEvent, LogEntry, RetryPolicy,
+    RetryRequest, RunnerKind,
 };
 use crmmap_sync::{ConfigError, RunContext, Settings};
 use serde_json::{Value as Json, json};
@@ -291,14 +292,14 @@ impl Webhook {
         served
     }
 
-    async fn log(
+    fn log_entry(
         &self,
         ev: &Event,
         runner: RunnerKind,
         action: Action,
         done: Option<&Done>,
         reason: &str,
-    ) {
+    ) -> LogEntry {
         let mut entry = LogEntry::new(self.inner.ctx.now(), runner, action)
             .item(ev.board_id.to_string(), ev.item_id.to_string())
             .trigger(ev.key.clone())
@@ -314,93 +315,188 @@ impl Webhook {
         } else if let Some(p) = self.inner.ctx.plans.plan_for_board(ev.board_id) {
             entry = entry.object(p.sobject.clone());
         }
+        entry
+    }
+
+    async fn log(
+        &self,
+        ev: &Event,
+        runner: RunnerKind,
+        action: Action,
+        done: Option<&Done>,
+        reason: &str,
+    ) {
+        let entry = self.log_entry(ev, runner, action, done, reason);
         if let Err(e) = self.inner.ctx.store.append_log(&entry).await {
             tracing::error!(error = %e, "cannot write the sync log");
         }
     }
 
-    /// Handles one delivered event: deduplicates, applies (bounded in time), logs, and queues
-    /// what could not be applied. Errors only when the store cannot record anything (then
-    /// monday should redeliver).
+    /// Handles one delivered event: takes its item's lock and claims it (deduplication),
+    /// applies it (bounded in time), and records the outcome, its last-synced values, its
+    /// log row and, when it failed, its retry together. Errors only when the store cannot
+    /// record anything (then monday should redeliver).
     pub async fn handle_event(&self, ev: &Event) -> Result<Outcome, crmmap_store::StoreError> {
-        let store = &self.inner.ctx.store;
-        match store.begin_event(&ev.key, self.inner.ctx.now()).await? {
-            EventStart::AlreadyApplied => {
-                self.log(
-                    ev,
-                    RunnerKind::Webhook,
-                    Action::Skipped,
-                    None,
-                    "duplicate delivery",
-                )
-                .await;
-                return Ok(Outcome::Duplicate);
-            }
-            EventStart::InProgress => {
-                // Another instance holds it; if that one dies, the retry queue takes over
-                // once its lease has run out.
-                let due = self.inner.ctx.now() + crmmap_store::EVENT_LEASE;
-                self.enqueue(ev, true, "another instance is applying this event", due)
-                    .await?;
-                return Ok(Outcome::Queued("in progress elsewhere".into()));
-            }
-            EventStart::Started => {}
-        }
-        let result = tokio::time::timeout(self.inner.options.apply_timeout, self.apply(ev)).await;
-        let result = match result {
-            Ok(r) => r,
-            Err(_) => Err(ApplyError::Other(format!(
-                "not applied within {:?}",
-                self.inner.options.apply_timeout
-            ))),
+        let plan = match self.triage(ev) {
+            Ok(plan) => plan,
+            Err(skip) => return self.handle_skipped(ev, skip).await,
         };
-        match result {
-            Ok(done) => {
-                // Two independent writes: on PostgreSQL their commits overlap.
-                let (_, finished) = tokio::join!(
+        let store = &self.inner.ctx.store;
+        let timeout = self.inner.options.apply_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
+        let begun = tokio::time::timeout_at(
+            deadline,
+            store.begin_item_event(&ev.key, &board, &item, self.inner.ctx.now()),
+        )
+        .await;
+        let scope = match begun {
+            Err(_) => {
+                // The item stayed busy: the queue takes the event, still deduplicated (a
+                // redelivery may get to it first).
+                let error = format!("item busy: not started within {timeout:?}");
+                return self.queue_unclaimed(ev, &error).await;
+            }
+            Ok(begun) => match begun? {
+                ItemEvent::Started(scope) => scope,
+                ItemEvent::AlreadyApplied => {
                     self.log(
                         ev,
                         RunnerKind::Webhook,
-                        done.action,
-                        Some(&done),
-                        &done.reason,
-                    ),
-                    store.finish_event(
-                        &ev.key,
-                        EventOutcome::Applied,
-                        Some(&done.reason),
-                        self.inner.ctx.now(),
+                        Action::Skipped,
+                        None,
+                        "duplicate delivery",
                     )
+                    .await;
+                    return Ok(Outcome::Duplicate);
+                }
+                ItemEvent::InProgress => {
+                    // Another process holds it; if that one dies, the retry queue takes
+                    // over once its lease has run out.
+                    let due = self.inner.ctx.now() + crmmap_store::EVENT_LEASE;
+                    self.enqueue(ev, true, "another instance is applying this event", due)
+                        .await?;
+                    return Ok(Outcome::Queued("in progress elsewhere".into()));
+                }
+            },
+        };
+        let applied = tokio::time::timeout_at(deadline, self.apply_locked(plan, ev, &board, &item))
+            .await
+            .unwrap_or_else(|_| Err(ApplyError::Other(format!("not applied within {timeout:?}"))));
+        let now = self.inner.ctx.now();
+        match applied {
+            Ok(mut done) => {
+                let values = std::mem::take(&mut done.remember);
+                let entry = self.log_entry(
+                    ev,
+                    RunnerKind::Webhook,
+                    done.action,
+                    Some(&done),
+                    &done.reason,
                 );
-                finished?;
+                scope
+                    .finish(Completion {
+                        outcome: EventOutcome::Applied,
+                        detail: Some(&done.reason),
+                        values: &values,
+                        log: &entry,
+                        retry: None,
+                        now,
+                    })
+                    .await?;
                 Ok(Outcome::Done(done))
             }
             Err(e) => {
                 let error = e.to_string();
-                let delay = self.inner.options.retry.delay(1, &mut rand::thread_rng());
-                let due = self.inner.ctx.now()
-                    + time::Duration::try_from(delay).unwrap_or(time::Duration::MINUTE);
-                self.enqueue(ev, false, &error, due).await?;
-                self.log(
+                let entry = self.log_entry(
                     ev,
                     RunnerKind::Webhook,
                     Action::Failed,
                     None,
                     &format!("queued for retry: {error}"),
-                )
-                .await;
+                );
                 // The queue owns it now: a redelivery from monday must not apply it twice.
-                store
-                    .finish_event(
-                        &ev.key,
-                        EventOutcome::Applied,
-                        Some("queued for retry"),
-                        self.inner.ctx.now(),
-                    )
+                let payload = json!({ "event": ev.raw, "check_dedup": false });
+                scope
+                    .finish(Completion {
+                        outcome: EventOutcome::Applied,
+                        detail: Some("queued for retry"),
+                        values: &[],
+                        log: &entry,
+                        retry: Some(RetryRequest {
+                            kind: RETRY_KIND,
+                            payload: &payload,
+                            error: &error,
+                            due: self.first_retry_due(),
+                        }),
+                        now,
+                    })
                     .await?;
                 Ok(Outcome::Queued(error))
             }
         }
+    }
+
+    /// An event skipped for what it is (unmapped board, unhandled type, crmmap's own
+    /// change): logged once, without taking its item's lock.
+    async fn handle_skipped(
+        &self,
+        ev: &Event,
+        skip: Done,
+    ) -> Result<Outcome, crmmap_store::StoreError> {
+        let store = &self.inner.ctx.store;
+        if store.begin_event(&ev.key, self.inner.ctx.now()).await? == EventStart::AlreadyApplied {
+            self.log(
+                ev,
+                RunnerKind::Webhook,
+                Action::Skipped,
+                None,
+                "duplicate delivery",
+            )
+            .await;
+            return Ok(Outcome::Duplicate);
+        }
+        self.log(
+            ev,
+            RunnerKind::Webhook,
+            skip.action,
+            Some(&skip),
+            &skip.reason,
+        )
+        .await;
+        store
+            .finish_event(
+                &ev.key,
+                EventOutcome::Applied,
+                Some(&skip.reason),
+                self.inner.ctx.now(),
+            )
+            .await?;
+        Ok(Outcome::Done(skip))
+    }
+
+    /// Queues an event that was not claimed, for the retry queue to claim it later.
+    async fn queue_unclaimed(
+        &self,
+        ev: &Event,
+        error: &str,
+    ) -> Result<Outcome, crmmap_store::StoreError> {
+        self.enqueue(ev, true, error, self.first_retry_due())
+            .await?;
+        self.log(
+            ev,
+            RunnerKind::Webhook,
+            Action::Failed,
+            None,
+            &format!("queued for retry: {error}"),
+        )
+        .await;
+        Ok(Outcome::Queued(error.to_owned()))
+    }
+
+    fn first_retry_due(&self) -> time::OffsetDateTime {
+        let delay = self.inner.options.retry.delay(1, &mut rand::thread_rng());
+        self.inner.ctx.now() + time::Duration::try_from(delay).unwrap_or(time::Duration::MINUTE)
     }
 
     async fn enqueue(
@@ -716,6 +812,8 @@ async fn receive_with_token(
     receive(w, headers, Some(token), body).await
 }
 
+/// One delivery, from its body to the response (the span covers the whole handler).
+#[tracing::instrument(name = "webhook.request", level = "debug", skip_all)]
 async fn receive(w: Webhook, headers: HeaderMap, token: Option<String>, body: Body) -> Response {
     let authorization = headers
         .get(header::AUTHORIZATION)
