@@ -168,6 +168,7 @@ impl MondayClient {
     /// Sends one document with retries: HTTP 429 (complexity budget and other rate limits)
     /// waits `retry_in_seconds` (or `Retry-After`) and tries again; 423 and 5xx back off
     /// exponentially with jitter. `variables` must be a JSON object.
+    #[tracing::instrument(name = "monday.request", level = "debug", skip_all)]
     pub async fn send(
         &self,
         query: &str,

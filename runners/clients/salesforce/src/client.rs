@@ -211,6 +211,12 @@ impl SalesforceClient {
         Ok(self.inner.auth.token().await?.instance_url.clone())
     }
 
+    /// The id of the user the client acts as (from the token's identity URL), when the
+    /// token response named one.
+    pub async fn user_id(&self) -> Result<Option<String>> {
+        Ok(self.inner.auth.token().await?.user_id.clone())
+    }
+
     /// Token requests this client has made.
     pub fn token_requests(&self) -> u64 {
         self.inner.auth.requests()
@@ -370,6 +376,7 @@ impl SalesforceClient {
 
     /// Sends a request: attaches the token (refreshing it once on `INVALID_SESSION_ID`),
     /// retries transient failures with exponential backoff and full jitter.
+    #[tracing::instrument(name = "salesforce.request", level = "debug", skip_all)]
     async fn send(&self, req: Request) -> Result<Raw> {
         let policy = &self.inner.config.retry;
         // Creates are not idempotent: after a timeout the first attempt may have been applied.
