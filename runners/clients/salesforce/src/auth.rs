@@ -20,6 +20,8 @@ const JWT_LIFETIME: Duration = Duration::from_secs(180);
 pub(crate) struct Token {
     pub(crate) access_token: Secret,
     pub(crate) instance_url: String,
+    /// The user the token acts as (18 characters), from the response's identity URL.
+    pub(crate) user_id: Option<String>,
 }
 
 impl fmt::Debug for Token {
@@ -27,6 +29,7 @@ impl fmt::Debug for Token {
         f.debug_struct("Token")
             .field("access_token", &self.access_token)
             .field("instance_url", &self.instance_url)
+            .field("user_id", &self.user_id)
             .finish()
     }
 }
@@ -201,6 +204,7 @@ impl TokenManager {
         }
     }
 
+    #[tracing::instrument(name = "salesforce.request", level = "debug", skip_all)]
     async fn fetch_once(&self) -> Result<Token> {
         let url = format!("{}/services/oauth2/token", self.login_url);
         let flow = self.flow.name();
@@ -235,6 +239,7 @@ impl TokenManager {
             return Ok(Token {
                 access_token: t.access_token,
                 instance_url: t.instance_url.trim_end_matches('/').to_string(),
+                user_id: t.id.as_deref().and_then(crate::ids::user_of_identity_url),
             });
         }
         match serde_json::from_slice::<OAuthErrorBody>(&body) {

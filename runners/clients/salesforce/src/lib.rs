@@ -18,6 +18,7 @@ mod auth;
 mod client;
 pub mod config;
 pub mod error;
+pub mod ids;
 pub mod secret;
 pub mod soql;
 pub mod types;

@@ -14,6 +14,25 @@ async fn assert_flow_works(auth: AuthFlow) {
     assert!(limits.contains_key("DailyApiRequests"));
     assert_eq!(emu.counters().get(EndpointKind::Token), 1);
     assert_eq!(client.instance_url().await.unwrap(), emu.base_url());
+    // The token names its user (15 characters in the identity URL): the same id, in 18
+    // characters, that Salesforce puts in `CreatedById` of what the client creates.
+    let me = client
+        .user_id()
+        .await
+        .unwrap()
+        .expect("the token names its user");
+    let id = client
+        .create(
+            "Lead",
+            &serde_json::json!({"LastName": "Who", "Company": "Me"}),
+        )
+        .await
+        .unwrap();
+    let lead: serde_json::Map<String, serde_json::Value> = client
+        .get("Lead", &id, Some(&["CreatedById"]))
+        .await
+        .unwrap();
+    assert_eq!(lead["CreatedById"], serde_json::json!(me));
 }
 
 async fn assert_flow_refused(auth: AuthFlow, error: &str, description: &str) {

@@ -1,0 +1,51 @@
+//! Salesforce record ids: the case-sensitive 15-character form and the case-insensitive
+//! 18-character form the API returns.
+
+const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+
+/// The 18-character form of a record id: an 18-character id is returned as it is, a
+/// 15-character one gets its three checksum characters (one per block of five, whose bits
+/// say which characters are upper case). `None` for anything else.
+///
+/// ```
+/// assert_eq!(crmmap_salesforce::ids::to_18("001A0000006Vm9r").as_deref(), Some("001A0000006Vm9rIAC"));
+/// assert_eq!(crmmap_salesforce::ids::to_18("001A0000006Vm9rIAC").as_deref(), Some("001A0000006Vm9rIAC"));
+/// assert_eq!(crmmap_salesforce::ids::to_18("001"), None);
+/// ```
+pub fn to_18(id: &str) -> Option<String> {
+    if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return None;
+    }
+    match id.len() {
+        18 => Some(id.to_owned()),
+        15 => {
+            let mut out = id.to_owned();
+            for block in id.as_bytes().chunks(5) {
+                let bits = block
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, b)| b.is_ascii_uppercase())
+                    .fold(0usize, |acc, (i, _)| acc | (1 << i));
+                out.push(char::from(SUFFIX_ALPHABET[bits]));
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// The user id at the end of an identity URL (`https://login.salesforce.com/id/<org>/<user>`,
+/// the `id` of a token response), in its 18-character form.
+///
+/// ```
+/// let url = "https://login.salesforce.com/id/00D5g000004Emu1EAC/0055g00000EmUsR";
+/// assert_eq!(crmmap_salesforce::ids::user_of_identity_url(url).as_deref(), Some("0055g00000EmUsRAAV"));
+/// assert_eq!(crmmap_salesforce::ids::user_of_identity_url("not a url"), None);
+/// ```
+pub fn user_of_identity_url(url: &str) -> Option<String> {
+    let mut segments = url.trim_end_matches('/').rsplit('/');
+    let user = segments.next()?;
+    let _org = segments.next()?;
+    (segments.next()? == "id").then_some(())?;
+    to_18(user).filter(|u| u.starts_with("005"))
+}
