@@ -3,10 +3,13 @@
 //! ```text
 //! POST /webhooks/monday[/{token}] ─► size limit ─► auth (JWT or path token) ─► parse
 //!     ─► challenge? echo it
-//!     ─► dedup (store: processed events) ─► item lock (store) ─► read the item (one call,
-//!        only the columns needed) ─► compare with last-synced ─► engine eval ─► Salesforce
-//!        write (If-Unmodified-Since) ─► last-synced values ─► sync log
-//!     ─► failure: retry queue (200 to monday), drained by `crmmap retry` or the schedule
+//!     ─► skipped for what it is (unmapped board, unhandled type, crmmap's own user)? log it
+//!     ─► item lock + event claim (store, one step: dedup) ─► read the item (one call, only
+//!        the columns needed) while the store reads its link and last-synced values (one
+//!        query) ─► compare with last-synced ─► engine eval ─► Salesforce write
+//!        (If-Unmodified-Since) ─► outcome + last-synced values + sync log (one commit)
+//!     ─► failure: the same commit queues the retry (200 to monday), drained by
+//!        `crmmap retry` or the schedule
 //! GET /health ─► store ping
 //! ```
 //!
@@ -23,7 +26,7 @@
 //! | JWT algorithm and claims | HS256, `exp` required, `aud` not checked | `auth::validation` |
 //! | delete/archive payloads name `itemId` or `pulseId` | both | [`event::parse_event`] |
 //! | board-relation webhook `value` shape | the item is read anyway; the payload is only a fallback | `apply` (links) |
-//! | a record created before a crash, without an external id | a lookup by name fields and `CreatedDate` | `apply::Webhook::reconcile` |
+//! | a record created before a crash, without an external id | a lookup by name fields, `CreatedDate` and crmmap's own `CreatedById` | `apply::Webhook::reconcile` |
 //! | `If-Unmodified-Since` has second granularity | the last-seen time is kept per item ([`LAST_SEEN_KEY`]); an unknown time means read first | `apply` (`update_record`) |
 
 pub mod alerts;
