@@ -203,8 +203,8 @@ pub fn library() -> Vec<TransformDoc> {
             params: "",
             kinds: "text → text",
             fallible: false,
-            summary: "the first character that is not whitespace upper-cased, the rest unchanged; the same \
-                      both ways",
+            summary: "the first letter or digit upper-cased (what comes before it, such as spaces or \
+                      punctuation, is kept), the rest unchanged; the same both ways",
             examples: vec![
                 ex(
                     "capitalize",
@@ -218,6 +218,13 @@ pub fn library() -> Vec<TransformDoc> {
                     StepPlan::Capitalize,
                     t("  ada"),
                     t("  Ada"),
+                    false,
+                ),
+                ex(
+                    "capitalize",
+                    StepPlan::Capitalize,
+                    t("(acme) inc"),
+                    t("(Acme) inc"),
                     false,
                 ),
             ],

@@ -66,9 +66,11 @@ fn map_text(v: Value, f: impl Fn(&str) -> String) -> Value {
     }
 }
 
-/// Upper-cases the first character that is not whitespace; the rest is unchanged.
+/// Upper-cases the first letter or digit; what comes before it (spaces, punctuation, a
+/// leading list separator) and the rest are unchanged. Skipping punctuation keeps the step
+/// the same on a text and on the labels it splits into (`";a"` and `["a"]` both give `A`).
 fn capitalize(s: &str) -> String {
-    match s.char_indices().find(|(_, c)| !c.is_whitespace()) {
+    match s.char_indices().find(|(_, c)| c.is_alphanumeric()) {
         Some((i, c)) => {
             let mut out = String::with_capacity(s.len() + 2);
             out.push_str(&s[..i]);
