@@ -362,17 +362,7 @@ impl Webhook {
             }
             Ok(begun) => match begun? {
                 ItemEvent::Started(scope) => scope,
-                ItemEvent::AlreadyApplied => {
-                    self.log(
-                        ev,
-                        RunnerKind::Webhook,
-                        Action::Skipped,
-                        None,
-                        "duplicate delivery",
-                    )
-                    .await;
-                    return Ok(Outcome::Duplicate);
-                }
+                ItemEvent::AlreadyApplied => return Ok(self.duplicate(ev).await),
                 ItemEvent::InProgress => {
                     // Another process holds it; if that one dies, the retry queue takes
                     // over once its lease has run out.
@@ -449,15 +439,7 @@ impl Webhook {
     ) -> Result<Outcome, crmmap_store::StoreError> {
         let store = &self.inner.ctx.store;
         if store.begin_event(&ev.key, self.inner.ctx.now()).await? == EventStart::AlreadyApplied {
-            self.log(
-                ev,
-                RunnerKind::Webhook,
-                Action::Skipped,
-                None,
-                "duplicate delivery",
-            )
-            .await;
-            return Ok(Outcome::Duplicate);
+            return Ok(self.duplicate(ev).await);
         }
         self.log(
             ev,
@@ -476,6 +458,19 @@ impl Webhook {
             )
             .await?;
         Ok(Outcome::Done(skip))
+    }
+
+    /// A redelivery of an applied event: logged, nothing else.
+    async fn duplicate(&self, ev: &Event) -> Outcome {
+        self.log(
+            ev,
+            RunnerKind::Webhook,
+            Action::Skipped,
+            None,
+            "duplicate delivery",
+        )
+        .await;
+        Outcome::Duplicate
     }
 
     /// Queues an event that was not claimed, for the retry queue to claim it later.

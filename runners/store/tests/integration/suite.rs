@@ -1260,6 +1260,13 @@ pub async fn url_password_never_shown(db: &TestDb) {
     }
 }
 
+async fn link(store: &Store, item: &str) {
+    store
+        .upsert_link(BOARD, item, "Lead", "00Q000000000001AAA", T0)
+        .await
+        .unwrap();
+}
+
 fn started(e: ItemEvent) -> EventScope {
     match e {
         ItemEvent::Started(scope) => scope,
@@ -1288,10 +1295,7 @@ fn value(key: &str, v: serde_json::Value) -> SetValue {
 
 pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     let store = db.store();
-    store
-        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
-        .await
-        .unwrap();
+    link(store, "1").await;
     let scope = started(store.begin_item_event("e1", BOARD, "1", T0).await.unwrap());
     let log = LogEntry::new(at(1), RunnerKind::Webhook, Action::Updated)
         .item(BOARD, "1")
@@ -1360,10 +1364,7 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
 
 pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {
     let store = db.store();
-    store
-        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
-        .await
-        .unwrap();
+    link(store, "1").await;
     let scope = started(store.begin_item_event("e1", BOARD, "1", T0).await.unwrap());
     drop(scope);
     // The item is free for its next event at once.
@@ -1396,10 +1397,7 @@ pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {
 }
 
 pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
-    db.store()
-        .upsert_link(BOARD, "hot", "Lead", "00Q000000000001AAA", T0)
-        .await
-        .unwrap();
+    link(db.store(), "hot").await;
     let other = db.connect_again().await;
     // Each event reads the counter and writes it plus one: with two events inside at once,
     // or one not seeing the commit of the one before, an increment would be lost.
