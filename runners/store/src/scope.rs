@@ -182,11 +182,6 @@ impl Store {
 }
 
 impl EventScope {
-    /// The event's deduplication key.
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     /// Writes how the event ended and what it leaves behind, in one transaction, then
     /// frees the item. On error nothing was written (and the claim is released as when
     /// the scope is dropped).

@@ -42,6 +42,7 @@ backend_tests!(
     board_relation_changes_set_the_reference,
     qualified_lead_creates_its_records_once,
     concurrent_events_for_one_item_apply_in_order,
+    a_busy_item_queues_the_event_for_later,
     failures_go_to_the_retry_queue_and_dead_letters_alert,
     a_running_migration_causes_no_echo_writes,
 );

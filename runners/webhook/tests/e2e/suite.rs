@@ -1038,3 +1038,43 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
     );
     w.stop().await;
 }
+
+pub async fn a_busy_item_queues_the_event_for_later(backend: Backend) {
+    let mut setup = Setup::new(backend);
+    setup.options.apply_timeout = Duration::from_millis(300);
+    let Some(w) = World::start(setup).await else {
+        return;
+    };
+    let (item, record) = w.create_linked(LEAD, "Busy Org", json!({})).await;
+    // Changed in the emulator's state directly: the event below is the only delivery.
+    w.monday.state().with_account(|a| {
+        let it = a.items.get_mut(&item.parse().unwrap()).unwrap();
+        it.values.insert("text_mkry13cw".into(), json!("Later"));
+    });
+    let ev = event(
+        "update_column_value",
+        LEAD,
+        item.parse().unwrap(),
+        "bbbb0000bbbb0000bbbb0000bbbb0001",
+        json!({"columnId": "text_mkry13cw", "value": {"value": "Later"}, "previousValue": null}),
+    );
+    // Something else holds the item for longer than the runner waits: the event is answered
+    // and queued, not applied and not lost.
+    let guard = w.store.lock_item(&LEAD.to_string(), &item).await.unwrap();
+    let (s, b) = w.post(&ev).await;
+    assert_eq!((s, b["outcome"].as_str()), (200, Some("queued")), "{b}");
+    assert!(b["detail"].as_str().unwrap().contains("item busy"), "{b}");
+    assert_ne!(w.record(&record).get("FirstName"), Some(&json!("Later")));
+    guard.release().await.unwrap();
+    // The queue applies it once the item is free and the retry is due; monday's
+    // redelivery is then a duplicate.
+    let mut ctx = w.webhook.context().clone();
+    ctx.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::minutes(5));
+    let later = crmmap_webhook::Webhook::new(ctx, w.webhook.options().clone());
+    let report = later.drain_retries(10).await.unwrap();
+    assert_eq!((report.claimed, report.applied), (1, 1), "{report:?}");
+    assert_eq!(w.record(&record)["FirstName"], "Later");
+    let (s, b) = w.post(&ev).await;
+    assert_eq!((s, b["outcome"].as_str()), (200, Some("duplicate")), "{b}");
+    w.stop().await;
+}
