@@ -284,7 +284,9 @@ impl Webhook {
         let store = &self.inner.ctx.store;
         let guard = store.lock_item(&board, &item).await?;
         let mut result = self.apply_locked(plan, ev, &board, &item).await;
-        if let Ok(done) = &mut result {
+        if let Ok(done) = &mut result
+            && !done.remember.is_empty()
+        {
             let values = std::mem::take(&mut done.remember);
             match store
                 .set_synced_values(&board, &item, &values, self.inner.ctx.now())
