@@ -31,6 +31,8 @@ enum Command {
     Serve(command::serve::ServeArgs),
     /// Retry the queued failures now.
     Retry(command::retry::RetryArgs),
+    /// Forget processed events and log rows past their retention (`[store] keep_*_days`).
+    Prune(command::prune::PruneArgs),
     /// Run local emulators of both APIs with sample data.
     Sandbox(command::sandbox::SandboxArgs),
     /// Emulators + migration + webhook round trip on SQLite, with a summary.
@@ -52,6 +54,7 @@ fn main() -> CrmmapExit {
         Command::Log(args) => command::log::log(&args),
         Command::Serve(args) => command::serve::serve(&args),
         Command::Retry(args) => command::retry::retry(&args),
+        Command::Prune(args) => command::prune::prune(&args),
         Command::Sandbox(args) => command::sandbox::sandbox(&args),
         Command::Demo(args) => command::demo::demo(&args),
         Command::Schema(cmd) => command::schema::schema(&cmd),

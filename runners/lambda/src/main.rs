@@ -6,7 +6,7 @@
 //!   events, served by the same axum `Router` as `crmmap serve` (through `lambda_http`);
 //! - `CRMMAP_LAMBDA_MODE=schedule`: an EventBridge schedule runs the incremental migrator
 //!   (Salesforce → monday, stopped between chunks a minute before the function's deadline),
-//!   then drains the retry queue.
+//!   then drains the retry queue and prunes the store past its retention.
 //!
 //! Everything expensive (settings, compiled mappings, both API clients with their token cache,
 //! the store's connection pool) is built once per instance, at cold start, and reused by every
@@ -16,6 +16,7 @@
 
 use std::path::PathBuf;
 
+use crmmap_sync::config::StoreSection;
 use crmmap_sync::{RunContext, Settings};
 use crmmap_webhook::{Webhook, WebhookOptions};
 use lambda_runtime::{LambdaEvent, service_fn};
@@ -40,19 +41,24 @@ fn config_path() -> PathBuf {
     }
 }
 
-async fn build() -> Result<Webhook, BoxError> {
+/// The webhook runner and the store's retention settings.
+async fn build() -> Result<(Webhook, StoreSection), BoxError> {
     let settings = Settings::load(Some(&config_path()))?;
     let options = WebhookOptions::from_settings(&settings, |k| std::env::var(k).ok())?;
     let ctx = RunContext::build(&settings).await?;
-    Ok(Webhook::new(ctx, options))
+    Ok((Webhook::new(ctx, options), settings.file.store))
 }
 
 /// Time kept back from the function's deadline: the migrator stops between chunks then.
 const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The scheduled run: the incremental migrator, then the retry queue (in rounds, while
-/// rounds come back full).
-async fn scheduled(webhook: Webhook, event: LambdaEvent<Value>) -> Result<Value, BoxError> {
+/// rounds come back full), then retention.
+async fn scheduled(
+    webhook: Webhook,
+    keep: &StoreSection,
+    event: LambdaEvent<Value>,
+) -> Result<Value, BoxError> {
     let options = crmmap_sync::migrate::MigrateOptions::default();
     let stop = options.stop.clone();
     let left = event
@@ -94,7 +100,16 @@ async fn scheduled(webhook: Webhook, event: LambdaEvent<Value>) -> Result<Value,
         }
     }
     tracing::info!(request_id = %event.context.request_id, ?total, "retry queue drained");
+    let ctx = webhook.context();
+    let pruned = match crmmap_sync::retention::prune(&ctx.store, keep, ctx.now()).await {
+        Ok(p) => json!({ "events": p.events, "log": p.log }),
+        Err(e) => {
+            tracing::error!(error = %e, "pruning the store failed; the next run tries again");
+            json!({ "error": e.to_string() })
+        }
+    };
     Ok(json!({
+        "pruned": pruned,
         "retries": {
             "claimed": total.claimed,
             "applied": total.applied,
@@ -115,8 +130,8 @@ async fn main() -> Result<(), BoxError> {
         .without_time()
         .with_ansi(false)
         .init();
-    let webhook = match build().await {
-        Ok(w) => w,
+    let (webhook, keep) = match build().await {
+        Ok(built) => built,
         Err(e) => {
             // Reported to the Runtime API as an init error by the runtime; logged here too.
             tracing::error!(error = %e, "cannot start crmmap");
@@ -125,8 +140,10 @@ async fn main() -> Result<(), BoxError> {
     };
     match std::env::var(MODE_ENV).as_deref() {
         Ok("schedule") => {
+            let keep = std::sync::Arc::new(keep);
             lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-                scheduled(webhook.clone(), event)
+                let (webhook, keep) = (webhook.clone(), keep.clone());
+                async move { scheduled(webhook, &keep, event).await }
             }))
             .await
         }

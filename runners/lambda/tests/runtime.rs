@@ -414,6 +414,29 @@ async fn the_schedule_migrates_and_drains_the_retry_queue() {
         )
         .await
         .unwrap();
+    // Past the default retention (7 days of events, 90 of log): pruned by the run.
+    let long_ago = now - time::Duration::days(100);
+    store
+        .begin_event("an-old-delivery", long_ago)
+        .await
+        .unwrap();
+    store
+        .finish_event(
+            "an-old-delivery",
+            crmmap_store::EventOutcome::Applied,
+            None,
+            long_ago,
+        )
+        .await
+        .unwrap();
+    store
+        .append_log(&crmmap_store::LogEntry::new(
+            long_ago,
+            crmmap_store::RunnerKind::Webhook,
+            crmmap_store::Action::Updated,
+        ))
+        .await
+        .unwrap();
     store.close().await;
 
     let (rt, addr) = Runtime::start().await;
@@ -434,6 +457,7 @@ async fn the_schedule_migrates_and_drains_the_retry_queue() {
         "{answer}"
     );
     assert_eq!(answer["migrate"]["failed"], 0, "{answer}");
+    assert_eq!(answer["pruned"], json!({"events": 1, "log": 1}), "{answer}");
     assert_eq!(
         world.sf.state().record(&record).unwrap()["FirstName"],
         "Later"

@@ -85,14 +85,31 @@ pub struct StoreSection {
     /// `sqlite://crmmap.db` (default) or `postgres://…`.
     #[serde(default = "default_store_url")]
     pub url: String,
+    /// Days a processed webhook event is remembered for deduplication (default 7; at least
+    /// 1, far beyond monday's 30 minutes of redeliveries).
+    #[serde(default = "default_keep_events_days")]
+    pub keep_events_days: u32,
+    /// Days the sync log is kept (default 90; 0 keeps it forever).
+    #[serde(default = "default_keep_log_days")]
+    pub keep_log_days: u32,
 }
 
 impl Default for StoreSection {
     fn default() -> Self {
         StoreSection {
             url: default_store_url(),
+            keep_events_days: default_keep_events_days(),
+            keep_log_days: default_keep_log_days(),
         }
     }
+}
+
+fn default_keep_events_days() -> u32 {
+    7
+}
+
+fn default_keep_log_days() -> u32 {
+    90
 }
 
 fn default_store_url() -> String {

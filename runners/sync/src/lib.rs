@@ -10,6 +10,7 @@ pub mod config;
 pub mod context;
 pub mod mappings;
 pub mod migrate;
+pub mod retention;
 pub mod schema;
 
 pub use config::{ConfigError, Settings};

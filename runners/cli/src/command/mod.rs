@@ -6,6 +6,7 @@ pub mod explain;
 pub mod fmt;
 pub mod log;
 pub mod migrate;
+pub mod prune;
 pub mod retry;
 pub mod sandbox;
 pub mod schema;

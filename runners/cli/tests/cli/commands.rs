@@ -107,3 +107,43 @@ fn fmt_writes_files_and_leaves_broken_ones_alone() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn prune_forgets_what_is_past_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let url = format!("sqlite://{}", db.display());
+    let now = time::OffsetDateTime::now_utc();
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use crmmap_store::{Action, EventOutcome, LogEntry, RunnerKind, Store};
+        let store = Store::connect(&url).await.unwrap();
+        for (key, age) in [("a-month-ago", 30), ("yesterday", 1)] {
+            let at = now - time::Duration::days(age);
+            store.begin_event(key, at).await.unwrap();
+            store
+                .finish_event(key, EventOutcome::Applied, None, at)
+                .await
+                .unwrap();
+            store
+                .append_log(&LogEntry::new(at, RunnerKind::Webhook, Action::Updated))
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+    let config = dir.path().join("crmmap.toml");
+    std::fs::write(
+        &config,
+        format!("[store]\nurl = \"{url}\"\nkeep_events_days = 7\nkeep_log_days = 14\n"),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    insta::assert_snapshot!(crmmap(&["prune", "--config", config]));
+    // Nothing is left to prune; with `keep_log_days = 0` the log is kept forever.
+    std::fs::write(
+        config,
+        format!("[store]\nurl = \"{url}\"\nkeep_log_days = 0\n"),
+    )
+    .unwrap();
+    insta::assert_snapshot!(crmmap(&["prune", "--config", config]));
+}

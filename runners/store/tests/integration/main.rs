@@ -41,6 +41,7 @@ store_tests!(
     item_event_writes_its_outcome_in_one_commit,
     item_event_dropped_unfinished_frees_the_item,
     item_events_of_one_item_apply_one_at_a_time,
+    old_events_and_log_rows_are_pruned,
     create_intent_survives_a_crash,
     item_lock_excludes_across_stores,
     item_lock_serves_waiters_in_order,

@@ -1436,3 +1436,51 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
     );
     other.close().await;
 }
+
+pub async fn old_events_and_log_rows_are_pruned(db: &TestDb) {
+    let store = db.store();
+    let day = time::Duration::days(1);
+    // Finished long ago, finished recently, and one still in progress from long ago.
+    for (key, started, finish) in [
+        ("old", T0, true),
+        ("new", T0 + day * 9, true),
+        ("open", T0, false),
+    ] {
+        assert_eq!(
+            store.begin_event(key, started).await.unwrap(),
+            EventStart::Started
+        );
+        if finish {
+            store
+                .finish_event(key, EventOutcome::Applied, None, started)
+                .await
+                .unwrap();
+        }
+    }
+    for at in [T0, T0 + day * 9] {
+        store
+            .append_log(&LogEntry::new(at, RunnerKind::Webhook, Action::Updated))
+            .await
+            .unwrap();
+    }
+    let cut = T0 + day * 2;
+    assert_eq!(store.prune_events(cut).await.unwrap(), 1);
+    assert_eq!(store.prune_log(cut).await.unwrap(), 1);
+    // The pruned event is forgotten; the others are still known.
+    assert_eq!(
+        store.begin_event("old", cut).await.unwrap(),
+        EventStart::Started
+    );
+    assert_eq!(
+        store.begin_event("new", cut).await.unwrap(),
+        EventStart::AlreadyApplied
+    );
+    // Kept although old: seen within its lease, it is still someone's.
+    assert_eq!(
+        store.begin_event("open", at(1)).await.unwrap(),
+        EventStart::InProgress
+    );
+    let left = store.query_log(&LogFilter::default()).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].entry.at, T0 + day * 9);
+}
