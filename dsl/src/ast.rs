@@ -105,12 +105,25 @@ pub enum Stmt {
     OnCreate(Vec<Spanned<Assignment>>),
     /// `on delete …`.
     OnDelete(DeleteAction),
+    /// `on salesforce delete …`.
+    OnSalesforceDelete(ItemDeleteAction),
     /// `field …`.
     Field(FieldDecl),
     /// `link …`.
     Link(LinkDecl),
     /// `rule …`.
     Rule(RuleBlock),
+}
+
+/// What `on salesforce delete` does to the item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemDeleteAction {
+    /// `log`.
+    Log,
+    /// `archive`.
+    Archive,
+    /// `delete`.
+    Delete,
 }
 
 /// What `on delete` does.

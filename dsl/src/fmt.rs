@@ -275,6 +275,14 @@ impl Printer<'_> {
             Stmt::OnDelete(DeleteAction::Set(list)) => {
                 return self.block("on delete set", list, s.span);
             }
+            Stmt::OnSalesforceDelete(action) => format!(
+                "on salesforce delete {}",
+                match action {
+                    ItemDeleteAction::Log => "log",
+                    ItemDeleteAction::Archive => "archive",
+                    ItemDeleteAction::Delete => "delete",
+                }
+            ),
             Stmt::Field(_) | Stmt::Link(_) => row_cells(&s.node).join(" "),
             Stmt::Rule(r) => return self.rule(r, s.span),
         };

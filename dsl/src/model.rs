@@ -76,6 +76,8 @@ pub struct Object {
     pub on_create: Vec<Assignment>,
     /// What a deleted or archived item does to its record.
     pub on_delete: DeletePolicy,
+    /// What deleting its Salesforce record does to an item.
+    pub on_salesforce_delete: ItemDeletePolicy,
     /// The object's conflict policy (fields may override it).
     pub conflict: ConflictPolicy,
     /// Column ↔ field mappings.
@@ -409,6 +411,29 @@ impl ConflictPolicy {
             ConflictPolicy::PreferSalesforce => "salesforce",
             ConflictPolicy::PreferMonday => "monday",
             ConflictPolicy::PreferNewest => "newest",
+        }
+    }
+}
+
+/// What deleting a Salesforce record does to its monday item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ItemDeletePolicy {
+    /// Log it and leave the item alone (the default).
+    #[default]
+    Log,
+    /// Archive the item.
+    Archive,
+    /// Delete the item.
+    Delete,
+}
+
+impl ItemDeletePolicy {
+    /// The policy as written after `on salesforce delete`.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ItemDeletePolicy::Log => "log",
+            ItemDeletePolicy::Archive => "archive",
+            ItemDeletePolicy::Delete => "delete",
         }
     }
 }

@@ -331,6 +331,7 @@ impl Cx<'_> {
             record_type: o.record_type.clone(),
             on_create,
             on_delete,
+            on_salesforce_delete: o.on_salesforce_delete,
             conflict: o.conflict,
             links,
             rules,

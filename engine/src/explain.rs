@@ -5,7 +5,7 @@
 
 use std::fmt::{self, Write as _};
 
-use crmmap_dsl::model::Origin;
+use crmmap_dsl::model::{ItemDeletePolicy, Origin};
 
 use crate::plan::{AssignPlan, DeletePlan, ExprPlan, Plan, PlanSet, StepPlan};
 
@@ -191,6 +191,18 @@ impl Plan {
             DeletePlan::Log => line(&mut out, 2, "delete  log", None),
             DeletePlan::Delete => line(&mut out, 2, "delete  delete record", None),
             DeletePlan::Set(list) => assignments(&mut out, 2, "delete", list),
+        }
+        // Shown when it is not the default, so that plans without it read as before.
+        if self.on_salesforce_delete != ItemDeletePolicy::Log {
+            line(
+                &mut out,
+                2,
+                &format!(
+                    "record deleted in salesforce  {} item",
+                    self.on_salesforce_delete.keyword()
+                ),
+                None,
+            );
         }
         line(
             &mut out,

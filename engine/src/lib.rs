@@ -29,7 +29,8 @@
 //!         name: "Lead".into(), sobject: "Lead".into(), board: 9378000505,
 //!         key_column: "text_mkryhch5".into(), selections: vec![], record_type: None,
 //!         name_to_monday: Some(Expr::Path(vec!["Company".into()])), name_to_salesforce: vec![],
-//!         on_create: vec![], on_delete: DeletePolicy::Log, conflict: ConflictPolicy::PreferSalesforce,
+//!         on_create: vec![], on_delete: DeletePolicy::Log,
+//!         on_salesforce_delete: ItemDeletePolicy::Log, conflict: ConflictPolicy::PreferSalesforce,
 //!         fields: vec![Field {
 //!             column: "color_mksj2adq".into(), column_type: ColumnType::Status,
 //!             direction: Direction::Both, field: "Status".into(), field_type: SfType::Picklist,

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crmmap_dsl::model::{ColumnType, ConflictPolicy, Direction, Kind, Origin, SfType};
+use crmmap_dsl::model::{
+    ColumnType, ConflictPolicy, Direction, ItemDeletePolicy, Kind, Origin, SfType,
+};
 
 use crate::value::Number;
 
@@ -71,6 +73,8 @@ pub struct Plan {
     pub on_create: Vec<AssignPlan>,
     /// What a deleted or archived item does.
     pub on_delete: DeletePlan,
+    /// What deleting a record in Salesforce does to its item.
+    pub on_salesforce_delete: ItemDeletePolicy,
     /// The object's conflict policy.
     pub conflict: ConflictPolicy,
     /// Board-relation column ↔ reference field mappings.

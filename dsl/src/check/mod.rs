@@ -9,11 +9,11 @@ mod schema;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::ast::{self, Arrow, DeleteAction, Expr as AExpr, RuleStmt, Stmt};
+use crate::ast::{self, Arrow, DeleteAction, Expr as AExpr, ItemDeleteAction, RuleStmt, Stmt};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{
-    Assignment, ColumnType, ConflictPolicy, DeletePolicy, Direction, Expr, Field, Kind, Link,
-    Model, Object, Origin, Propagate, Rule, RuleCreate, SfType, Step, TranslateTable,
+    Assignment, ColumnType, ConflictPolicy, DeletePolicy, Direction, Expr, Field, ItemDeletePolicy,
+    Kind, Link, Model, Object, Origin, Propagate, Rule, RuleCreate, SfType, Step, TranslateTable,
 };
 use crate::schema::SchemaSnapshot;
 use crate::source::{SourceMap, Span, Spanned};
@@ -331,6 +331,7 @@ impl Cx<'_> {
         let mut name_to_salesforce: Vec<Assignment> = Vec::new();
         let mut on_create: Option<(Vec<Assignment>, Span)> = None;
         let mut on_delete: Option<(DeletePolicy, Span)> = None;
+        let mut on_sf_delete: Option<(ItemDeletePolicy, Span)> = None;
         let mut selections = Vec::new();
         let mut field_conflicts: Vec<(&ast::Name, ConflictPolicy)> = Vec::new();
         let mut field_decls = Vec::new();
@@ -408,6 +409,18 @@ impl Cx<'_> {
                         self.twice(stmt.span, first, "on delete");
                     } else {
                         on_delete = Some((policy, stmt.span));
+                    }
+                }
+                Stmt::OnSalesforceDelete(action) => {
+                    let policy = match action {
+                        ItemDeleteAction::Log => ItemDeletePolicy::Log,
+                        ItemDeleteAction::Archive => ItemDeletePolicy::Archive,
+                        ItemDeleteAction::Delete => ItemDeletePolicy::Delete,
+                    };
+                    if let Some((_, first)) = on_sf_delete {
+                        self.twice(stmt.span, first, "on salesforce delete");
+                    } else {
+                        on_sf_delete = Some((policy, stmt.span));
                     }
                 }
                 Stmt::Field(f) => field_decls.push(f),
@@ -535,6 +548,7 @@ impl Cx<'_> {
                 name_to_salesforce,
                 on_create: on_create.map(|(a, _)| a).unwrap_or_default(),
                 on_delete: on_delete.map(|(p, _)| p).unwrap_or_default(),
+                on_salesforce_delete: on_sf_delete.map(|(p, _)| p).unwrap_or_default(),
                 conflict: conflict.map(|(p, _)| p).unwrap_or_default(),
                 fields,
                 links,

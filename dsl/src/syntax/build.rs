@@ -116,6 +116,14 @@ fn stmt(cx: &Cx, pair: Pair<'_, Rule>) -> Result<Spanned<Stmt>> {
                 _ => bug("delete action"),
             })
         }
+        Rule::on_sf_delete_stmt => {
+            Stmt::OnSalesforceDelete(match next(&mut it, "item delete action").as_rule() {
+                Rule::item_log => ItemDeleteAction::Log,
+                Rule::item_archive => ItemDeleteAction::Archive,
+                Rule::item_delete => ItemDeleteAction::Delete,
+                _ => bug("item delete action"),
+            })
+        }
         Rule::field_decl => Stmt::Field(field_decl(cx, it)?),
         Rule::link_decl => Stmt::Link(LinkDecl {
             column: cx.name(next(&mut it, "link column")),

@@ -65,6 +65,7 @@ fn other_object(name: &str, board: u64, key: &str, line: u32) -> Object {
         }],
         on_create: vec![],
         on_delete: DeletePolicy::Log,
+        on_salesforce_delete: ItemDeletePolicy::Log,
         conflict: ConflictPolicy::PreferSalesforce,
         fields: vec![],
         links: vec![],
@@ -116,6 +117,7 @@ pub fn model() -> Model {
             assign(14, "LeadSource", Expr::Str("Web".into())),
         ],
         on_delete: DeletePolicy::Set(vec![assign(15, "Status", Expr::Str("Unqualified".into()))]),
+        on_salesforce_delete: ItemDeletePolicy::Log,
         conflict: ConflictPolicy::PreferSalesforce,
         fields: vec![
             field(

@@ -121,6 +121,7 @@ fn field_plan(ct: ColumnType, ft: SfType, steps: Vec<Step>) -> FieldPlan {
             name_to_salesforce: vec![],
             on_create: vec![],
             on_delete: DeletePolicy::Log,
+            on_salesforce_delete: ItemDeletePolicy::Log,
             conflict: ConflictPolicy::PreferSalesforce,
             fields: vec![Field {
                 column: "col".into(),
@@ -366,6 +367,7 @@ fn single_field_plan(fp: FieldPlan) -> crmmap_engine::Plan {
             name_to_salesforce: vec![],
             on_create: vec![],
             on_delete: DeletePolicy::Log,
+            on_salesforce_delete: ItemDeletePolicy::Log,
             conflict: ConflictPolicy::PreferSalesforce,
             fields: vec![],
             links: vec![],
