@@ -263,6 +263,12 @@ pub fn print_plan(planned: &[PlannedChange], report: &MigrateReport) {
             "  {:<12} {} to create, {} to update, {} unchanged, {} links, {} links waiting for a target not yet on monday, {} failing",
             o.object, c.created, c.updated, c.unchanged, c.links, c.parked, c.failed
         );
+        if c.deleted > 0 {
+            println!(
+                "  {:<12} {} items to archive or delete (records deleted in Salesforce)",
+                "", c.deleted
+            );
+        }
     }
     println!(
         "Estimated: {} monday complexity points in {} write requests and {} lookups; {} Salesforce calls",
@@ -291,6 +297,12 @@ pub fn print_summary(report: &MigrateReport, elapsed: std::time::Duration) {
         row(&o.object, &o.counts);
     }
     row("total", &t);
+    if t.deleted > 0 {
+        println!(
+            "{} items archived or deleted: their records were deleted in Salesforce",
+            t.deleted
+        );
+    }
     println!(
         "{} Salesforce calls, {} monday write requests, {} lookups, ~{} complexity points, {:.1}s{}",
         report.salesforce_calls,

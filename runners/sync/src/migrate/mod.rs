@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crmmap_dsl::model::ItemDeletePolicy;
 use crmmap_engine::eval::{self, Prior, Record};
 use crmmap_engine::plan::Plan;
 use crmmap_monday::client::cost;
@@ -138,6 +139,9 @@ pub struct Counts {
     pub parked: u64,
     /// Records that failed (logged and queued for retry).
     pub failed: u64,
+    /// Items archived or deleted because their record was deleted in Salesforce.
+    #[serde(default)]
+    pub deleted: u64,
 }
 
 impl Counts {
@@ -150,6 +154,7 @@ impl Counts {
         self.links += o.links;
         self.parked += o.parked;
         self.failed += o.failed;
+        self.deleted += o.deleted;
     }
 }
 
@@ -487,19 +492,36 @@ pub fn object_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, Mi
     if let Some(w) = plan.select.where_clause() {
         q = q.where_(Condition::trusted(w));
     }
-    if let Some(w) = start.filter(|w| w.last_id.is_empty()) {
-        // A capped watermark (see [`WATERMARK_LAG`]): everything stamped at or after it.
-        q = q.and_where(Condition::ge(
-            "SystemModstamp",
-            Literal::DateTime(w.modstamp),
-        ));
-    } else if let Some(w) = start {
-        let at = Literal::DateTime(w.modstamp);
-        let after =
-            Condition::gt("SystemModstamp", at.clone()).or(Condition::eq("SystemModstamp", at)
-                .and(Condition::gt("Id", Literal::String(w.last_id.clone()))));
+    if let Some(after) = start.map(after_watermark) {
         q = q.and_where(after);
     }
+    in_watermark_order(plan, q)
+}
+
+/// The records of the object deleted in Salesforce after `start` (for `queryAll`), in the
+/// same order and with the same watermark as [`object_query`].
+pub fn deleted_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, MigrateError> {
+    let mut q = Soql::select(["Id", "SystemModstamp"])
+        .from(plan.sobject.clone())
+        .where_(Condition::eq("IsDeleted", Literal::Bool(true)));
+    if let Some(after) = start.map(after_watermark) {
+        q = q.and_where(after);
+    }
+    in_watermark_order(plan, q)
+}
+
+/// Records after a watermark: stamped later, or stamped alike with a greater Id. A capped
+/// watermark (no Id, see [`WATERMARK_LAG`]) means everything stamped at or after it.
+fn after_watermark(w: &Watermark) -> Condition {
+    let at = Literal::DateTime(w.modstamp);
+    if w.last_id.is_empty() {
+        return Condition::ge("SystemModstamp", at);
+    }
+    Condition::gt("SystemModstamp", at.clone()).or(Condition::eq("SystemModstamp", at)
+        .and(Condition::gt("Id", Literal::String(w.last_id.clone()))))
+}
+
+fn in_watermark_order(plan: &Plan, q: Soql) -> Result<String, MigrateError> {
     q.order_by("SystemModstamp", Direction::Asc)
         .order_by("Id", Direction::Asc)
         .build()
@@ -593,6 +615,10 @@ impl Migrator<'_> {
         if !started {
             self.progress.object_started(&plan.object, Some(0));
         }
+        if self.options.stop.is_stopped() {
+            return Ok(false);
+        }
+        self.deletions(plan, &mut counts).await?;
         let fresh_unchanged = counts.unchanged - unchanged_before;
         if fresh_unchanged > 0 {
             let e = LogEntry::new(self.ctx.now(), RunnerKind::Migrate, Action::Unchanged)
@@ -617,6 +643,97 @@ impl Migrator<'_> {
         self.progress.object_finished(&object_report);
         self.report.objects.push(object_report);
         Ok(true)
+    }
+
+    /// Records deleted in Salesforce since the last look (`queryAll`, after the object's
+    /// deletion watermark), applied to their items by the mapping's `on salesforce delete`
+    /// policy: logged (the item stays linked), or the item archived or deleted and unlinked.
+    /// Salesforce keeps deleted records for 15 days: a deletion older than that when the
+    /// migrator next runs is not seen.
+    async fn deletions(&mut self, plan: &Plan, counts: &mut Counts) -> Result<(), MigrateError> {
+        let key = format!("{}#deleted", plan.sobject_key());
+        let since = self.ctx.store.watermark(&key).await?;
+        let soql = deleted_query(plan, since.as_ref())?;
+        let mut pages = self.ctx.salesforce.query_all_pages::<Record>(soql);
+        let mut last: Option<Watermark> = None;
+        while let Some(page) = pages.next().await {
+            self.report.salesforce_calls += 1;
+            for row in page?.records {
+                let (Some(id), Some(stamp)) = (
+                    row.get("Id").and_then(Json::as_str),
+                    row.get("SystemModstamp").and_then(Json::as_str),
+                ) else {
+                    continue;
+                };
+                self.deleted_record(plan, id, counts).await?;
+                if let Ok(w) = Watermark::from_salesforce(stamp, id) {
+                    last = Some(w);
+                }
+            }
+        }
+        if let (Some(store), Some(w)) = (self.store(), last) {
+            let capped = if w.modstamp > self.watermark_cap {
+                Watermark::new(self.watermark_cap, "")
+            } else {
+                w
+            };
+            store
+                .advance_watermark(&key, &capped, self.ctx.now())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// One record of [`Self::deletions`].
+    async fn deleted_record(
+        &mut self,
+        plan: &Plan,
+        id: &str,
+        counts: &mut Counts,
+    ) -> Result<(), MigrateError> {
+        let Some(link) = self.ctx.store.link_by_record(&plan.sobject, id).await? else {
+            return Ok(());
+        };
+        let policy = plan.on_salesforce_delete;
+        let entry = |m: &Self, action| {
+            m.entry(action, plan, id)
+                .item(link.board_id.clone(), link.item_id.clone())
+        };
+        if policy == ItemDeletePolicy::Log {
+            let reason = format!(
+                "deleted in salesforce; item {} stays (on salesforce delete log)",
+                link.item_id
+            );
+            return self.log(entry(self, Action::Skipped).reason(reason)).await;
+        }
+        counts.deleted += 1;
+        let done = format!("{}d", policy.keyword());
+        if self.options.dry_run {
+            let note = format!(
+                "{} {id} was deleted in salesforce: item {} would be {done}",
+                plan.object, link.item_id
+            );
+            self.progress.message(&note);
+            return Ok(());
+        }
+        let result = match policy {
+            ItemDeletePolicy::Delete => self.ctx.monday.delete_item(&link.item_id).await,
+            _ => self.ctx.monday.archive_item(&link.item_id).await,
+        };
+        self.report.monday_write_requests += 1;
+        match result {
+            Ok(_) | Err(MondayError::ItemGone { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.ctx
+            .store
+            .delete_link(&link.board_id, &link.item_id)
+            .await?;
+        let reason = format!(
+            "deleted in salesforce: item {done} (on salesforce delete {})",
+            policy.keyword()
+        );
+        self.log(entry(self, Action::Deleted).reason(reason)).await
     }
 
     async fn checkpoint(

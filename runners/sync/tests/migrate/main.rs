@@ -41,4 +41,5 @@ migrate_tests!(
     survives_transient_api_errors,
     paces_to_a_small_complexity_budget,
     secrets_stay_out_of_logs_and_errors,
+    records_deleted_in_salesforce_follow_the_policy,
 );

@@ -2,9 +2,10 @@
 //! the real client (or the emulator's own state for counts), never the migrator's memory.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use crmmap_engine::eval::{self, Record};
-use crmmap_engine::plan::Plan;
+use crmmap_engine::plan::{Plan, PlanSet};
 use crmmap_store::{Action, LogFilter};
 use crmmap_sync::RunContext;
 use crmmap_sync::migrate::{
@@ -977,5 +978,86 @@ pub async fn secrets_stay_out_of_logs_and_errors(backend: Backend) {
     let shown = format!("{err} {err:?}");
     assert!(shown.contains("credentials"), "{shown}");
     assert!(!shown.contains("not-the-token-4f1c2"), "{shown}");
+    w.cleanup().await;
+}
+
+pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    // Clocks an hour ahead: the deletions below are then behind every watermark's lag, so
+    // each run sees each deletion exactly once.
+    let later = |ctx: &RunContext, plans: Option<PlanSet>| {
+        let mut ctx = ctx.clone();
+        ctx.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+        if let Some(p) = plans {
+            ctx.plans = Arc::new(p);
+        }
+        ctx
+    };
+    migrate(&w.ctx, &MigrateOptions::default()).await;
+    let lead = w.ctx.plans.plan("Lead").unwrap();
+    let records = selected(&w.ctx, lead).await;
+    let ids: Vec<String> = (0..3)
+        .map(|i| records[i]["Id"].as_str().unwrap().to_owned())
+        .collect();
+    let link = |id: String| {
+        let store = w.store().clone();
+        async move { store.link_by_record("Lead", &id).await.unwrap() }
+    };
+    let item_state = |item: &str| {
+        w.monday
+            .state()
+            .item(item.parse().unwrap())
+            .unwrap()
+            .state
+            .api_name()
+    };
+
+    // The default, `log`: the item stays, linked; the log says so.
+    let kept = link(ids[0].clone()).await.unwrap();
+    assert!(w.salesforce.delete_record(&ids[0]));
+    let report = migrate(&later(&w.ctx, None), &MigrateOptions::default()).await;
+    assert_eq!(object(&report, "Lead").deleted, 0);
+    assert_eq!(item_state(&kept.item_id), "active");
+    assert!(link(ids[0].clone()).await.is_some());
+    let logged = w.store().query_log(&LogFilter::default()).await.unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|r| r.entry.record_id.as_deref() == Some(&ids[0])
+                && r.entry.reason.as_deref().unwrap_or("").contains("stays")),
+        "{logged:#?}"
+    );
+
+    // `on salesforce delete archive`: a dry run only counts; the run archives and unlinks,
+    // once.
+    let mut plans = (*w.ctx.plans).clone();
+    for p in plans.plans.iter_mut().filter(|p| p.object == "Lead") {
+        p.on_salesforce_delete = crmmap_dsl::model::ItemDeletePolicy::Archive;
+    }
+    let archiving = later(&w.ctx, Some(plans));
+    let gone = link(ids[1].clone()).await.unwrap();
+    assert!(w.salesforce.delete_record(&ids[1]));
+    let dry = MigrateOptions {
+        dry_run: true,
+        ..MigrateOptions::default()
+    };
+    let planned = migrate(&archiving, &dry).await;
+    assert_eq!(object(&planned, "Lead").deleted, 1);
+    assert_eq!(item_state(&gone.item_id), "active");
+    let report = migrate(&archiving, &MigrateOptions::default()).await;
+    assert_eq!(object(&report, "Lead").deleted, 1, "{report:#?}");
+    assert_eq!(item_state(&gone.item_id), "archived");
+    assert!(link(ids[1].clone()).await.is_none());
+    assert_eq!(
+        item_state(&kept.item_id),
+        "active",
+        "an earlier deletion is not seen again"
+    );
+    let again = migrate(&archiving, &MigrateOptions::default()).await;
+    assert_eq!(object(&again, "Lead").deleted, 0);
+    // A record that is only updated is no deletion.
+    assert!(link(ids[2].clone()).await.is_some());
     w.cleanup().await;
 }
