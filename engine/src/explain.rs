@@ -198,7 +198,7 @@ impl Plan {
                 &mut out,
                 2,
                 &format!(
-                    "record deleted in salesforce  {} item",
+                    "salesforce delete  {} item",
                     self.on_salesforce_delete.keyword()
                 ),
                 None,

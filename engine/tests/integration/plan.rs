@@ -1,5 +1,6 @@
 //! Compiled plans: static facts, order, and the `explain` text.
 
+use crmmap_dsl::model::ItemDeletePolicy;
 use crmmap_engine::compile;
 use crmmap_engine::plan::DeletePlan;
 
@@ -140,6 +141,19 @@ fn field_fallibility_follows_kinds() {
 fn explain_lead() {
     let plans = compile(&lead::model());
     insta::assert_snapshot!("explain_lead", plans.plan("Lead").unwrap().explain());
+}
+
+#[test]
+fn explain_shows_a_salesforce_delete_policy_other_than_log() {
+    let mut model = lead::model();
+    let logged = compile(&model).plan("Lead").unwrap().explain();
+    assert!(!logged.contains("salesforce delete"), "{logged}");
+    model.objects[0].on_salesforce_delete = ItemDeletePolicy::Archive;
+    let archived = compile(&model).plan("Lead").unwrap().explain();
+    assert!(
+        archived.contains("salesforce delete  archive item"),
+        "{archived}"
+    );
 }
 
 #[test]
