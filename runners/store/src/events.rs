@@ -2,7 +2,7 @@
 
 use time::OffsetDateTime;
 
-use crate::db::{Conn, DbTime, with_conn, with_pool};
+use crate::db::{Conn, DbTime, Dialect, with_conn, with_pool};
 use crate::error::Result;
 use crate::{Store, StoreError};
 
@@ -144,6 +144,39 @@ impl Store {
         with_pool!(self.pool(), pool => {
             let mut c = pool.acquire().await?;
             finish_on((&mut *c).into(), key, outcome, detail, now).await
+        })
+    }
+
+    /// Records an event that is skipped for what it is (nothing to apply) together with its
+    /// log row, in one transaction: `true` when the event was new, `false` (and nothing
+    /// written) when it was seen before, whatever its state.
+    pub async fn record_skipped_event(
+        &self,
+        key: &str,
+        log: &crate::LogEntry,
+        now: OffsetDateTime,
+    ) -> Result<bool> {
+        let detail = log.reason.as_deref().map(crate::scrub::scrub_secrets);
+        let now = DbTime::from(now);
+        with_pool!(self.pool(), pool => {
+            let mut tx = pool.begin_write().await?;
+            let new = sqlx::query(
+                "INSERT INTO processed_events \
+                 (trigger_uuid, status, attempts, started_at, finished_at, detail) \
+                 VALUES ($1, 'applied', 1, $2, $2, $3) ON CONFLICT (trigger_uuid) DO NOTHING",
+            )
+            .bind(key)
+            .bind(now)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+            if new {
+                crate::log::insert_log((&mut *tx).into(), log).await?;
+                tx.commit().await?;
+            }
+            Ok(new)
         })
     }
 

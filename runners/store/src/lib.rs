@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | item ↔ record links | [`Store::upsert_link`], [`Store::link_by_item`], [`Store::link_by_record`] | both |
 //! | last-synced values (echo and change detection) | [`Store::set_synced_values`], [`Store::synced_values`] | both |
-//! | processed events (idempotency) | [`Store::begin_event`], [`Store::finish_event`] | webhook |
+//! | processed events (idempotency) | [`Store::begin_event`], [`Store::finish_event`], [`Store::record_skipped_event`], [`Store::prune_events`] | webhook |
 //! | create intents (crash-safe create) | [`Store::record_create_intent`], [`Store::complete_create_intent`] | webhook |
 //! | per-item ordering | [`Store::lock_item`] → [`ItemGuard`] | webhook |
 //! | one event on one item: lock + claim, then values + outcome + log (+ retry) in one commit | [`Store::begin_item_event`] → [`EventScope::finish`] | webhook |

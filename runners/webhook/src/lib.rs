@@ -3,7 +3,8 @@
 //! ```text
 //! POST /webhooks/monday[/{token}] ─► size limit ─► auth (JWT or path token) ─► parse
 //!     ─► challenge? echo it
-//!     ─► skipped for what it is (unmapped board, unhandled type, crmmap's own user)? log it
+//!     ─► skipped for what it is (unmapped board, unhandled type, crmmap's own user)? record
+//!        it (dedup) with its log row, one commit
 //!     ─► item lock + event claim (store, one step: dedup) ─► read the item (one call, only
 //!        the columns needed) while the store reads its link and last-synced values (one
 //!        query) ─► compare with last-synced ─► engine eval ─► Salesforce write
@@ -431,33 +432,28 @@ impl Webhook {
     }
 
     /// An event skipped for what it is (unmapped board, unhandled type, crmmap's own
-    /// change): logged once, without taking its item's lock.
+    /// change): recorded with its log row in one commit, without taking its item's lock.
     async fn handle_skipped(
         &self,
         ev: &Event,
         skip: Done,
     ) -> Result<Outcome, crmmap_store::StoreError> {
-        let store = &self.inner.ctx.store;
-        if store.begin_event(&ev.key, self.inner.ctx.now()).await? == EventStart::AlreadyApplied {
-            return Ok(self.duplicate(ev).await);
-        }
-        self.log(
+        let entry = self.log_entry(
             ev,
             RunnerKind::Webhook,
             skip.action,
             Some(&skip),
             &skip.reason,
-        )
-        .await;
-        store
-            .finish_event(
-                &ev.key,
-                EventOutcome::Applied,
-                Some(&skip.reason),
-                self.inner.ctx.now(),
-            )
-            .await?;
-        Ok(Outcome::Done(skip))
+        );
+        let store = &self.inner.ctx.store;
+        if store
+            .record_skipped_event(&ev.key, &entry, self.inner.ctx.now())
+            .await?
+        {
+            Ok(Outcome::Done(skip))
+        } else {
+            Ok(self.duplicate(ev).await)
+        }
     }
 
     /// A redelivery of an applied event: logged, nothing else.

@@ -1484,3 +1484,24 @@ pub async fn old_events_and_log_rows_are_pruned(db: &TestDb) {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].entry.at, T0 + day * 9);
 }
+
+pub async fn skipped_event_is_recorded_once_with_its_log_row(db: &TestDb) {
+    let store = db.store();
+    let log = LogEntry::new(T0, RunnerKind::Webhook, Action::Skipped)
+        .trigger("s1")
+        .reason("echo: the change was made by crmmap's own monday user");
+    assert!(store.record_skipped_event("s1", &log, T0).await.unwrap());
+    assert!(!store.record_skipped_event("s1", &log, at(1)).await.unwrap());
+    assert_eq!(
+        store.begin_event("s1", at(2)).await.unwrap(),
+        EventStart::AlreadyApplied
+    );
+    // An event another path has claimed is not recorded again either.
+    assert_eq!(
+        store.begin_event("s2", T0).await.unwrap(),
+        EventStart::Started
+    );
+    assert!(!store.record_skipped_event("s2", &log, at(1)).await.unwrap());
+    let rows = store.query_log(&LogFilter::default()).await.unwrap();
+    assert_eq!(rows.len(), 1, "one row, for the first s1");
+}
