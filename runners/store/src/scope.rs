@@ -89,15 +89,20 @@ pub struct Completion<'a> {
     pub log: &'a LogEntry,
     /// Work for the retry queue, deduplicated by the event's key.
     pub retry: Option<RetryRequest<'a>>,
+    /// The time written with the values and the outcome.
     pub now: OffsetDateTime,
 }
 
 /// A retry queued together with an event's outcome (see [`Store::enqueue_retry`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RetryRequest<'a> {
+    /// What kind of work (`webhook_event`).
     pub kind: &'a str,
+    /// What the worker needs to try again.
     pub payload: &'a Value,
+    /// Why it failed (scrubbed of secrets).
     pub error: &'a str,
+    /// When it is due.
     pub due: OffsetDateTime,
 }
 
