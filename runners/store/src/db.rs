@@ -22,6 +22,11 @@ use crate::url::{Backend, redact_url};
 
 /// How long an SQLite connection waits for another writer before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often an SQLite file's write-ahead log is checkpointed in the background. SQLite's
+/// automatic checkpoints are off: they run inside the commit that crosses the threshold, which
+/// then waits for the database file to be written and synced (milliseconds, on the request
+/// path of whichever webhook event is unlucky).
+const SQLITE_CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// How long a caller may wait for a connection of the lock pool: waiting for an
 /// item lock can be long, and is bounded by the caller (see [`crate::Store::lock_item`]).
 const LOCK_POOL_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -86,7 +91,8 @@ impl Pool {
                     })
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                    .foreign_keys(true);
+                    .foreign_keys(true)
+                    .pragma("wal_autocheckpoint", if memory { "1000" } else { "0" });
                 let pool = if memory {
                     // An in-memory database lives as long as its one connection: keep
                     // exactly one, forever.
@@ -127,11 +133,56 @@ impl Pool {
         }
     }
 
+    /// SQLite files: checkpoints the write-ahead log in the background (see
+    /// [`SQLITE_CHECKPOINT_EVERY`]) until the returned handle is dropped. A passive
+    /// checkpoint never blocks readers or writers; the last connection to close checkpoints
+    /// whatever is left.
+    pub(crate) fn checkpointer(&self, url: &str) -> Option<Checkpointer> {
+        let Pool::Sqlite(pool) = self else {
+            return None;
+        };
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return None;
+        }
+        let pool = pool.clone();
+        Some(Checkpointer(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SQLITE_CHECKPOINT_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                if pool.is_closed() {
+                    return;
+                }
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::debug!(error = %e, "background WAL checkpoint failed; next tick retries");
+                }
+            }
+        })))
+    }
+
     pub(crate) async fn close(&self) {
         match self {
             Pool::Sqlite(p) => p.close().await,
             Pool::Postgres(p) => p.close().await,
         }
+    }
+}
+
+/// The background checkpoint task of an SQLite store; stopped when dropped.
+pub(crate) struct Checkpointer(tokio::task::JoinHandle<()>);
+
+impl Checkpointer {
+    pub(crate) fn stop(&self) {
+        self.0.abort();
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

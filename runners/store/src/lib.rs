@@ -94,6 +94,8 @@ struct Inner {
     lock_pool: Option<sqlx::PgPool>,
     /// The URL with its password redacted.
     url: String,
+    /// SQLite files: the background WAL checkpoints.
+    checkpointer: Option<db::Checkpointer>,
 }
 
 impl fmt::Debug for Store {
@@ -123,11 +125,13 @@ impl Store {
     /// [`Store::connect`] with explicit pool sizes and timeouts.
     pub async fn connect_with(url: &str, options: &StoreOptions) -> Result<Store> {
         let (pool, lock_pool) = Pool::connect(url, options).await?;
+        let checkpointer = pool.checkpointer(url);
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
                 lock_pool,
                 url: redact_url(url),
+                checkpointer,
             }),
         })
     }
@@ -145,6 +149,9 @@ impl Store {
     /// Closes the pool: waits for checked-out connections to come back, then closes
     /// them. Other clones of this store can no longer be used afterwards.
     pub async fn close(&self) {
+        if let Some(c) = &self.inner.checkpointer {
+            c.stop();
+        }
         self.inner.pool.close().await;
         if let Some(locks) = &self.inner.lock_pool {
             locks.close().await;

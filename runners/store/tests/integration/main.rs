@@ -43,6 +43,7 @@ store_tests!(
     item_events_of_one_item_apply_one_at_a_time,
     old_events_and_log_rows_are_pruned,
     skipped_event_is_recorded_once_with_its_log_row,
+    sqlite_log_is_checkpointed_in_the_background,
     create_intent_survives_a_crash,
     item_lock_excludes_across_stores,
     item_lock_serves_waiters_in_order,

@@ -1505,3 +1505,34 @@ pub async fn skipped_event_is_recorded_once_with_its_log_row(db: &TestDb) {
     let rows = store.query_log(&LogFilter::default()).await.unwrap();
     assert_eq!(rows.len(), 1, "one row, for the first s1");
 }
+
+/// SQLite: commits only append to the write-ahead log; a background task moves it into the
+/// database file (automatic checkpoints, which stall the one commit that triggers them, are
+/// off). Without that task the file would not grow while the store is open.
+pub async fn sqlite_log_is_checkpointed_in_the_background(db: &TestDb) {
+    if db.backend() != Backend::Sqlite {
+        return;
+    }
+    let path = std::path::PathBuf::from(db.url().trim_start_matches("sqlite://"));
+    let size = || std::fs::metadata(&path).map_or(0, |m| m.len());
+    let store = db.store();
+    let start = size();
+    let reason = "x".repeat(400);
+    for i in 0..2_000 {
+        store
+            .append_log(
+                &LogEntry::new(at(i), RunnerKind::Migrate, Action::Updated).reason(reason.clone()),
+            )
+            .await
+            .unwrap();
+    }
+    let mut grown = false;
+    for _ in 0..100 {
+        if size() > start + 500_000 {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(grown, "the database file stayed at {} bytes", size());
+}
