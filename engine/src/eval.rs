@@ -120,10 +120,23 @@ fn record_value(plan: &Plan, record: &Record, path: &[String]) -> Result<Value, 
     }
 }
 
-struct RecordEnv<'a> {
+/// A Salesforce record as expressions see it: fields read typed when the plan maps them,
+/// dotted paths through relationships, `today` as given.
+pub struct RecordEnv<'a> {
     plan: &'a Plan,
     record: &'a Record,
     today: Date,
+}
+
+impl<'a> RecordEnv<'a> {
+    /// The environment of `record` under `plan`.
+    pub fn new(plan: &'a Plan, record: &'a Record, today: Date) -> RecordEnv<'a> {
+        RecordEnv {
+            plan,
+            record,
+            today,
+        }
+    }
 }
 
 impl Env for RecordEnv<'_> {

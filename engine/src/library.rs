@@ -45,7 +45,7 @@ pub struct TransformDoc {
 }
 
 /// The translate table the examples use: `"Curriculum" = "Curriculum Development"`.
-fn example_table() -> StepPlan {
+pub(crate) fn example_table() -> StepPlan {
     let pairs = [
         ("Curriculum", "Curriculum Development"),
         ("Other Internet source", "Other Social Media"),
@@ -417,21 +417,8 @@ mod tests {
     #[test]
     fn every_step_is_documented() {
         let names: Vec<&str> = library().iter().map(|d| d.name).collect();
-        for s in [
-            "translate",
-            "join",
-            "split",
-            "trim",
-            "upper",
-            "lower",
-            "capitalize",
-            "default",
-            "format_date",
-            "round",
-            "first_names",
-            "last_name",
-        ] {
-            assert!(names.contains(&s), "{s} is not documented");
+        for s in crmmap_dsl::check::TRANSFORMS {
+            assert!(names.contains(s), "{s} is not documented");
         }
         let md = reference_markdown();
         assert!(

@@ -484,34 +484,14 @@ pub fn number(text: &str) -> Result<Value, EvalError> {
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
-    use std::sync::Arc;
 
     use super::*;
-    use crate::plan::Table;
     use time::macros::{date, datetime};
 
     fn env() -> EmptyEnv {
         EmptyEnv {
             today: date!(2024 - 12 - 25),
         }
-    }
-
-    fn table() -> StepPlan {
-        let pairs = [
-            ("Curriculum", "Curriculum Development"),
-            ("Other Internet source", "Other Social Media"),
-        ];
-        StepPlan::Translate(Arc::new(Table {
-            name: "needs".into(),
-            to_salesforce: pairs
-                .iter()
-                .map(|(s, m)| ((*m).to_owned(), (*s).to_owned()))
-                .collect(),
-            to_monday: pairs
-                .iter()
-                .map(|(s, m)| ((*s).to_owned(), (*m).to_owned()))
-                .collect::<HashMap<_, _>>(),
-        }))
     }
 
     #[test]
@@ -600,7 +580,7 @@ mod tests {
         // Translate follows the flow: to monday maps Salesforce values to labels.
         let needs = ExprPlan::Pipe(
             Box::new(path("Needs")),
-            vec![table(), StepPlan::Join(", ".into())],
+            vec![crate::library::example_table(), StepPlan::Join(", ".into())],
         );
         assert_eq!(
             evaluate(&needs, &env, Flow::ToMonday).unwrap(),

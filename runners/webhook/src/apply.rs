@@ -542,24 +542,10 @@ impl Webhook {
                 return Ok(id);
             }
         }
-        let mut body = fields.clone();
         let id = if let Some(ext) = &self.opts().external_id_field {
             // Upsert by the intent's key: a retry finds the record the crashed attempt made.
-            body.fields
-                .insert(ext.clone(), Json::String(intent.idempotency_key.clone()));
-            match ctx
-                .salesforce
-                .upsert(&plan.sobject, ext, &intent.idempotency_key, &body.to_json())
+            self.upsert_by(&plan.sobject, ext, &intent.idempotency_key, fields)
                 .await?
-            {
-                crmmap_salesforce::UpsertOutcome::Created(id)
-                | crmmap_salesforce::UpsertOutcome::Updated(Some(id)) => id,
-                other => {
-                    return Err(ApplyError::Other(format!(
-                        "upsert by {ext} gave no single record: {other:?}"
-                    )));
-                }
-            }
         } else {
             let earlier = if intent.idempotency_key == fresh {
                 None
@@ -570,7 +556,7 @@ impl Webhook {
                 Some(id) => id,
                 None => {
                     ctx.salesforce
-                        .create(&plan.sobject, &body.to_json())
+                        .create(&plan.sobject, &fields.to_json())
                         .await?
                 }
             }
@@ -583,6 +569,33 @@ impl Webhook {
             .complete_create_intent(board, item, &id, ctx.now())
             .await?;
         Ok(id)
+    }
+
+    /// Creates a record idempotently: an upsert by `key` in the external-id field `ext`
+    /// (set in the body too), so that a retry finds what an earlier attempt made.
+    async fn upsert_by(
+        &self,
+        sobject: &str,
+        ext: &str,
+        key: &str,
+        fields: &SfWrites,
+    ) -> Result<String, ApplyError> {
+        let mut body = fields.clone();
+        body.fields
+            .insert(ext.to_owned(), Json::String(key.to_owned()));
+        match self
+            .inner
+            .ctx
+            .salesforce
+            .upsert(sobject, ext, key, &body.to_json())
+            .await?
+        {
+            crmmap_salesforce::UpsertOutcome::Created(id)
+            | crmmap_salesforce::UpsertOutcome::Updated(Some(id)) => Ok(id),
+            other => Err(ApplyError::Other(format!(
+                "upsert by {ext} gave no single record: {other:?}"
+            ))),
+        }
     }
 
     /// Finds the record an earlier, crashed attempt created, without an external id: a record
@@ -1195,22 +1208,8 @@ impl Webhook {
                 Some(ext) => {
                     // A deterministic key: a retry after a crash upserts the same record.
                     let ext_key = format!("{board}:{item}:{}:{}", rule.name, create.alias);
-                    let mut body = fields.clone();
-                    body.fields
-                        .insert(ext.clone(), Json::String(ext_key.clone()));
-                    match ctx
-                        .salesforce
-                        .upsert(&create.sobject, ext, &ext_key, &body.to_json())
+                    self.upsert_by(&create.sobject, ext, &ext_key, &fields)
                         .await?
-                    {
-                        crmmap_salesforce::UpsertOutcome::Created(id)
-                        | crmmap_salesforce::UpsertOutcome::Updated(Some(id)) => id,
-                        other => {
-                            return Err(ApplyError::Other(format!(
-                                "upsert by {ext} gave no single record: {other:?}"
-                            )));
-                        }
-                    }
                 }
                 None => {
                     let found = match pending {

@@ -343,6 +343,19 @@ pub async fn start(options: EmulatorOptions) -> std::io::Result<RunningEmulator>
 }
 
 /// An error response with the envelope every response has.
+/// HTTP 500 with monday's `INTERNAL_SERVER_ERROR` body.
+fn internal_error(request_id: &str) -> (StatusCode, Value) {
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        vec![error_entry(
+            "Internal Server Error",
+            "INTERNAL_SERVER_ERROR",
+            500,
+        )],
+        request_id,
+    )
+}
+
 fn error_response(status: StatusCode, errors: Vec<Value>, request_id: &str) -> (StatusCode, Value) {
     (
         status,
@@ -531,15 +544,7 @@ async fn handle(
     });
     match fault {
         Some(Fault::ServerError) => {
-            let (s, b) = error_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                vec![error_entry(
-                    "Internal Server Error",
-                    "INTERNAL_SERVER_ERROR",
-                    500,
-                )],
-                request_id,
-            );
+            let (s, b) = internal_error(request_id);
             return (s, b, Some(1));
         }
         Some(Fault::Locked) => {
@@ -727,15 +732,7 @@ async fn handle(
         (response, output, deliveries)
     }));
     let Ok((response, output, deliveries)) = executed else {
-        let (s, b) = error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            vec![error_entry(
-                "Internal Server Error",
-                "INTERNAL_SERVER_ERROR",
-                500,
-            )],
-            request_id,
-        );
+        let (s, b) = internal_error(request_id);
         return (s, b, Some(1));
     };
     for (url, subscription_id, event) in deliveries {

@@ -9,48 +9,18 @@ use std::collections::BTreeMap;
 
 use crmmap_dsl::model::Kind;
 use crmmap_engine::EvalError;
-use crmmap_engine::eval::{Prior, Record};
+use crmmap_engine::eval::{Prior, Record, RecordEnv};
 use crmmap_engine::plan::Plan;
-use crmmap_engine::transform::{self, Env, Flow, today_of};
+use crmmap_engine::transform::{self, Flow, today_of};
 use crmmap_engine::value::{Value, monday, salesforce};
 use crmmap_store::{NAME_KEY, SetValue, Side, SyncedValue, column_key};
 use serde_json::Value as Json;
-use time::{Date, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// The key of a board-relation column's last-synced link in the store: `link:<column id>`,
 /// holding the Salesforce Id of the linked record (or `null`).
 pub fn link_key(column: &str) -> String {
     format!("link:{column}")
-}
-
-/// The record as expressions see it (same rules as the engine's record environment).
-struct RecordEnv<'a> {
-    plan: &'a Plan,
-    record: &'a Record,
-    today: Date,
-}
-
-impl Env for RecordEnv<'_> {
-    fn get(&self, path: &[String]) -> Result<Value, EvalError> {
-        let Some(first) = path.first() else {
-            return Ok(Value::Null);
-        };
-        let mut json = self.record.get(first);
-        for p in &path[1..] {
-            json = json.and_then(|j| j.get(p));
-        }
-        let Some(json) = json else {
-            return Ok(Value::Null);
-        };
-        match self.plan.field_for_sf_field(&path.join(".")) {
-            Some(f) => salesforce::read(f.field_type, json).map_err(|e| f.locate(e)),
-            None => Ok(salesforce::read_untyped(json)),
-        }
-    }
-
-    fn today(&self) -> Date {
-        self.today
-    }
 }
 
 /// Everything a record puts on its item: name, key column, mapped columns, links.
@@ -67,11 +37,7 @@ pub struct Desired {
 impl Desired {
     /// Evaluates a record.
     pub fn of(plan: &Plan, record: &Record, now: OffsetDateTime) -> Result<Desired, EvalError> {
-        let env = RecordEnv {
-            plan,
-            record,
-            today: today_of(now),
-        };
+        let env = RecordEnv::new(plan, record, today_of(now));
         let mut out = Desired::default();
         if let Some(id) = record.get("Id").and_then(Json::as_str) {
             out.columns.insert(plan.key_column.clone(), Value::text(id));

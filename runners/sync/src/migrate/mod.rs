@@ -672,13 +672,8 @@ impl Migrator<'_> {
             }
         }
         if let (Some(store), Some(w)) = (self.store(), last) {
-            let capped = if w.modstamp > self.watermark_cap {
-                Watermark::new(self.watermark_cap, "")
-            } else {
-                w
-            };
             store
-                .advance_watermark(&key, &capped, self.ctx.now())
+                .advance_watermark(&key, &self.capped(w), self.ctx.now())
                 .await?;
         }
         Ok(())
@@ -736,6 +731,15 @@ impl Migrator<'_> {
         self.log(entry(self, Action::Deleted).reason(reason)).await
     }
 
+    /// A watermark never ahead of [`Migrator::watermark_cap`] (see [`WATERMARK_LAG`]).
+    fn capped(&self, w: Watermark) -> Watermark {
+        if w.modstamp > self.watermark_cap {
+            Watermark::new(self.watermark_cap, "")
+        } else {
+            w
+        }
+    }
+
     async fn checkpoint(
         &self,
         plan: &Plan,
@@ -754,13 +758,8 @@ impl Migrator<'_> {
         let Ok(w) = Watermark::from_salesforce(stamp, id) else {
             return Ok(());
         };
-        let capped = if w.modstamp > self.watermark_cap {
-            Watermark::new(self.watermark_cap, "")
-        } else {
-            w.clone()
-        };
         store
-            .advance_watermark(&plan.sobject_key(), &capped, self.ctx.now())
+            .advance_watermark(&plan.sobject_key(), &self.capped(w.clone()), self.ctx.now())
             .await?;
         store
             .save_progress(
