@@ -15,6 +15,7 @@
 //! | processed events (idempotency) | [`Store::begin_event`], [`Store::finish_event`], [`Store::record_skipped_event`], [`Store::prune_events`] | webhook |
 //! | create intents (crash-safe create) | [`Store::record_create_intent`], [`Store::complete_create_intent`] | webhook |
 //! | per-item ordering | [`Store::lock_item`] → [`ItemGuard`] | webhook |
+//! | named leases (one migrator at a time; one event process on SQLite) | [`Store::acquire_lease`] → [`Lease`], [`Store::lease_holder`] | migrator, `crmmap serve`, `crmmap retry` |
 //! | one event on one item: lock + claim, then values + outcome + log (+ retry) in one commit | [`Store::begin_item_event`] → [`EventScope::finish`] | webhook |
 //! | sync log | [`Store::append_log`], [`Store::query_log`] | both, `crmmap log` |
 //! | watermarks | [`Store::watermark`], [`Store::advance_watermark`] | migrator |
@@ -48,6 +49,7 @@ mod db;
 mod error;
 mod events;
 mod intents;
+mod lease;
 mod links;
 mod lock;
 mod log;
@@ -66,6 +68,7 @@ pub use db::{StoreOptions, normalize_time};
 pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
 pub use intents::{CreateIntent, IntentStatus};
+pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
 pub use links::{Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_key};
 pub use lock::ItemGuard;
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};

@@ -2,6 +2,7 @@
 //! when `CRMMAP_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database.
 
 mod harness;
+mod lease;
 mod suite;
 
 /// Generates one `#[tokio::test]` per backend for each suite function.
