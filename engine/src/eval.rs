@@ -107,8 +107,11 @@ impl SfWrites {
 /// Reads a record field for an expression: typed when the plan maps the field, else by the
 /// JSON's own kind. Dotted paths read relationship fields (`Account.Name`).
 fn record_value(plan: &Plan, record: &Record, path: &[String]) -> Result<Value, EvalError> {
-    let mut json = record.get(&path[0]);
-    for p in &path[1..] {
+    let Some((first, rest)) = path.split_first() else {
+        return Ok(Value::Null);
+    };
+    let mut json = record.get(first);
+    for p in rest {
         json = json.and_then(|j| j.get(p));
     }
     let Some(json) = json else {
@@ -488,11 +491,11 @@ struct RuleEnv<'a> {
 
 impl Env for RuleEnv<'_> {
     fn get(&self, path: &[String]) -> Result<Value, EvalError> {
-        if path.len() > 1 && self.rule.creates.iter().any(|c| c.alias == path[0]) {
-            return match self.aliases.get(&path[0]) {
-                Some(rec) => Ok(rec
-                    .get(&path[1])
-                    .map_or(Value::Null, salesforce::read_untyped)),
+        if let [alias, field, ..] = path
+            && self.rule.creates.iter().any(|c| &c.alias == alias)
+        {
+            return match self.aliases.get(alias) {
+                Some(rec) => Ok(rec.get(field).map_or(Value::Null, salesforce::read_untyped)),
                 None => Err(EvalError::new(
                     Code::UnresolvedAlias,
                     format!("`{}` is read before its record is created", path.join(".")),

@@ -20,7 +20,7 @@ use time::{Date, Duration, Month, OffsetDateTime, Time};
 
 use crate::error::{Code, EvalError};
 use crate::plan::{DatePattern, ExprPlan, FieldPlan, PatternPart, StepPlan};
-use crate::value::{Number, Value};
+use crate::value::{Number, Value, in_calendar};
 
 /// What expressions can read: record fields, the item name, aliases, and today's date.
 pub trait Env {
@@ -70,16 +70,17 @@ fn map_text(v: Value, f: impl Fn(&str) -> String) -> Value {
 /// leading list separator) and the rest are unchanged. Skipping punctuation keeps the step
 /// the same on a text and on the labels it splits into (`";a"` and `["a"]` both give `A`).
 fn capitalize(s: &str) -> String {
-    match s.char_indices().find(|(_, c)| c.is_alphanumeric()) {
-        Some((i, c)) => {
-            let mut out = String::with_capacity(s.len() + 2);
-            out.push_str(&s[..i]);
+    let mut out = String::with_capacity(s.len() + 2);
+    let mut done = false;
+    for c in s.chars() {
+        if !done && c.is_alphanumeric() {
             out.extend(c.to_uppercase());
-            out.push_str(&s[i + c.len_utf8()..]);
-            out
+            done = true;
+        } else {
+            out.push(c);
         }
-        None => s.to_owned(),
     }
+    out
 }
 
 fn split_labels(s: &str, sep: &str) -> Value {
@@ -209,8 +210,9 @@ pub fn parse_with_pattern(text: &str, pattern: &DatePattern) -> Result<Value, Ev
         if n == 0 || (*part == PatternPart::Year && n != 4) {
             return Err(bad());
         }
-        let value: u32 = rest[..n].parse().map_err(|_| bad())?;
-        rest = &rest[n..];
+        let (number, after) = rest.split_at_checked(n).ok_or_else(bad)?;
+        let value: u32 = number.parse().map_err(|_| bad())?;
+        rest = after;
         let small = || u8::try_from(value).map_err(|_| bad());
         match part {
             PatternPart::Year => year = Some(i32::try_from(value).map_err(|_| bad())?),
@@ -304,22 +306,15 @@ pub fn apply(step: &StepPlan, v: Value, flow: Flow, env: &dyn Env) -> Result<Val
             Value::Number(n) => Value::Number(n.round(*places)),
             other => other,
         },
-        StepPlan::FirstNames => {
-            let w = words(&v)?;
-            match w.len() {
-                0 => Value::Null,
-                1 => Value::Text(w[0].clone()),
-                n => Value::Text(w[..n - 1].join(" ")),
-            }
-        }
-        StepPlan::LastName => {
-            let w = words(&v)?;
-            if w.len() >= 2 {
-                Value::Text(w[w.len() - 1].clone())
-            } else {
-                Value::Null
-            }
-        }
+        StepPlan::FirstNames => match words(&v)?.split_last() {
+            None => Value::Null,
+            Some((only, [])) => Value::Text(only.clone()),
+            Some((_, first)) => Value::Text(first.join(" ")),
+        },
+        StepPlan::LastName => match words(&v)?.as_slice() {
+            [_, .., last] => Value::Text(last.clone()),
+            _ => Value::Null,
+        },
     })
 }
 
@@ -375,15 +370,21 @@ pub fn evaluate(expr: &ExprPlan, env: &dyn Env, flow: Flow) -> Result<Value, Eva
                     format!("moving the date by {days} days leaves the calendar"),
                 )
             };
+            let by = days
+                .checked_mul(86_400)
+                .map(Duration::seconds)
+                .ok_or_else(out_of_range)?;
             match evaluate(e, env, flow)? {
                 Value::Null => Value::Null,
                 Value::DateTime(t) => Value::DateTime(
-                    t.checked_add(Duration::days(*days))
+                    t.checked_add(by)
+                        .filter(|t| in_calendar(t.date()))
                         .ok_or_else(out_of_range)?,
                 ),
                 other => match other.convert(Kind::Date)? {
                     Value::Date(d) => Value::Date(
-                        d.checked_add(Duration::days(*days))
+                        d.checked_add(by)
+                            .filter(|d| in_calendar(*d))
                             .ok_or_else(out_of_range)?,
                     ),
                     _ => Value::Null,
@@ -473,7 +474,7 @@ impl FieldPlan {
 
 /// `today` for an instant: its UTC date.
 pub fn today_of(now: OffsetDateTime) -> Date {
-    now.to_offset(time::UtcOffset::UTC).date()
+    crate::value::in_utc(now).date()
 }
 
 /// Exact-decimal helper for examples and callers building number values.
@@ -607,6 +608,50 @@ mod tests {
         assert_eq!(
             evaluate(&bad, &env, Flow::ToSalesforce).unwrap_err().code,
             Code::NotADate
+        );
+    }
+
+    #[test]
+    fn steps_take_any_text() {
+        let run =
+            |step: StepPlan, v: &str| apply(&step, Value::text(v), Flow::ToSalesforce, &env());
+        assert_eq!(
+            run(StepPlan::Capitalize, "¿éclair").unwrap(),
+            Value::text("¿Éclair")
+        );
+        assert_eq!(run(StepPlan::Capitalize, "ß").unwrap(), Value::text("SS"));
+        assert_eq!(
+            run(StepPlan::FirstNames, "Ána Óscar Ñuñez").unwrap(),
+            Value::text("Ána Óscar")
+        );
+        assert_eq!(run(StepPlan::FirstNames, "Ñ").unwrap(), Value::text("Ñ"));
+        assert_eq!(run(StepPlan::LastName, "Ñ").unwrap(), Value::Null);
+        assert_eq!(run(StepPlan::LastName, " a  ü ").unwrap(), Value::text("ü"));
+        let p = DatePattern::new("DD/MM/YYYY");
+        for bad in ["0é/06/2024", "05/06/2é24", "05/06/２０２４"] {
+            assert_eq!(
+                parse_with_pattern(bad, &p).unwrap_err().code,
+                Code::NotADate,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn moving_a_date_out_of_the_calendar_is_an_error() {
+        let env = env();
+        for days in [i64::MAX, i64::MIN, 3_000_000, -1_000_000] {
+            let e = ExprPlan::AddDays(Box::new(ExprPlan::Today), days);
+            assert_eq!(
+                evaluate(&e, &env, Flow::ToSalesforce).unwrap_err().code,
+                Code::DateOutOfRange,
+                "{days}"
+            );
+        }
+        let late = ExprPlan::AddDays(Box::new(ExprPlan::Str("9999-12-31".into())), 1);
+        assert_eq!(
+            evaluate(&late, &env, Flow::ToSalesforce).unwrap_err().code,
+            Code::DateOutOfRange
         );
     }
 

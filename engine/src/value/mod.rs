@@ -11,7 +11,10 @@ pub mod salesforce;
 use std::fmt;
 
 use crmmap_dsl::model::Kind;
-use time::{Date, Month, OffsetDateTime, Time, UtcOffset};
+use time::format_description::BorrowedFormatItem;
+use time::macros::format_description;
+use time::parsing::Parsed;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
 pub use number::Number;
 
@@ -135,7 +138,7 @@ impl Value {
             (Value::Date(d), Kind::Text) => Value::Text(format_date(*d)),
             (Value::DateTime(t), Kind::Text) => Value::Text(format_datetime(*t)),
             (Value::Date(d), Kind::DateTime) => Value::DateTime(d.midnight().assume_utc()),
-            (Value::DateTime(t), Kind::Date) => Value::Date(t.to_offset(UtcOffset::UTC).date()),
+            (Value::DateTime(t), Kind::Date) => Value::Date(in_utc(*t).date()),
             (Value::Labels(l), Kind::Text) => Value::Text(
                 non_empty_labels(l).join(&salesforce::MULTIPICKLIST_SEPARATOR.to_string()),
             ),
@@ -175,7 +178,7 @@ impl Value {
             Value::Bool(b) => json!({ "bool": b }),
             Value::Date(d) => json!({ "date": format_date(*d) }),
             Value::DateTime(t) => {
-                let t = t.to_offset(UtcOffset::UTC);
+                let t = in_utc(*t);
                 json!({ "datetime": format!(
                     "{}T{:02}:{:02}:{:02}.{:09}Z",
                     format_date(t.date()),
@@ -270,7 +273,7 @@ impl Value {
         if kind == Kind::Date {
             // A datetime that is not at midnight differs from any date.
             let at_midnight = |v: &Value| match v {
-                Value::DateTime(t) => t.to_offset(UtcOffset::UTC).time() == Time::MIDNIGHT,
+                Value::DateTime(t) => in_utc(*t).time() == Time::MIDNIGHT,
                 _ => true,
             };
             if !(at_midnight(self) && at_midnight(other)) {
@@ -336,7 +339,7 @@ pub fn format_date(d: Date) -> String {
 /// This is also how a datetime reads as text (for example a datetime field shown in a monday text
 /// column), so that the text a user sees is what Salesforce shows through its API.
 pub fn format_datetime(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
+    let t = in_utc(t);
     format!(
         "{}T{:02}:{:02}:{:02}.{:03}+0000",
         format_date(t.date()),
@@ -347,29 +350,36 @@ pub fn format_datetime(t: OffsetDateTime) -> String {
     )
 }
 
-fn digits(s: &str, what: &dyn Fn() -> EvalError) -> Result<u32, EvalError> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(what());
-    }
-    s.parse().map_err(|_| what())
+/// `YYYY-MM-DD`.
+const DATE: &[BorrowedFormatItem<'static>] =
+    format_description!(version = 2, "[year]-[month]-[day]");
+
+/// A date, `T` (or `t`, or a space), a clock with optional seconds and fraction (digits past
+/// the nanosecond are read and dropped), and an optional zone: `Z`, `+HH:MM` or `+HHMM`.
+const DATETIME: &[BorrowedFormatItem<'static>] = format_description!(
+    version = 2,
+    "[year]-[month]-[day][first [T] [t] [ ]][hour padding:none]:[minute padding:none]\
+     [optional [:[second padding:none][optional [.[subsecond]]]]]\
+     [optional [[first [Z] [z] [[offset_hour sign:mandatory]:[offset_minute]] \
+     [[offset_hour sign:mandatory][offset_minute]]]]]"
+);
+
+/// Whether text starts the way a four-digit year does (the `time` parser also takes a sign).
+fn starts_with_digit(t: &str) -> bool {
+    t.as_bytes().first().is_some_and(u8::is_ascii_digit)
 }
 
-/// Parses a `YYYY-MM-DD` date.
+/// Parses a `YYYY-MM-DD` date (surrounding whitespace allowed).
 pub fn parse_date(s: &str) -> Result<Date, EvalError> {
-    let bad = || EvalError::new(Code::NotADate, format!("cannot read `{s}` as a date"));
     let t = s.trim();
-    let mut parts = t.splitn(3, '-');
-    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
-        return Err(bad());
-    };
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return Err(bad());
+    if !starts_with_digit(t) {
+        return Err(not_a_date(s));
     }
-    let year = i32::try_from(digits(y, &bad)?).map_err(|_| bad())?;
-    let month =
-        Month::try_from(u8::try_from(digits(m, &bad)?).map_err(|_| bad())?).map_err(|_| bad())?;
-    let day = u8::try_from(digits(d, &bad)?).map_err(|_| bad())?;
-    Date::from_calendar_date(year, month, day).map_err(|_| bad())
+    Date::parse(t, DATE).map_err(|_| not_a_date(s))
+}
+
+fn not_a_date(s: &str) -> EvalError {
+    EvalError::new(Code::NotADate, format!("cannot read `{s}` as a date"))
 }
 
 /// Parses a date, also accepting a datetime at UTC midnight written in full.
@@ -385,7 +395,7 @@ fn parse_date_lenient(s: &str) -> Result<Date, EvalError> {
 
 /// Parses an instant: `2011-07-07T00:37:00.000+0000` (Salesforce), RFC 3339 (`…Z`, `+02:00`),
 /// `2024-06-15 14:30:00` (monday, UTC), with optional seconds and fraction, or a bare date
-/// (UTC midnight).
+/// (UTC midnight). An instant that leaves the calendar once moved to UTC is an error.
 pub fn parse_datetime(s: &str) -> Result<OffsetDateTime, EvalError> {
     let bad = || {
         EvalError::new(
@@ -394,64 +404,38 @@ pub fn parse_datetime(s: &str) -> Result<OffsetDateTime, EvalError> {
         )
     };
     let t = s.trim();
-    if t.len() < 10 || !t.is_char_boundary(10) {
-        return Err(bad());
-    }
-    let date = parse_date(&t[..10]).map_err(|_| bad())?;
-    let rest = &t[10..];
-    if rest.is_empty() {
+    if let Ok(date) = parse_date(t) {
         return Ok(date.midnight().assume_utc());
     }
-    let rest = rest.strip_prefix(['T', 't', ' ']).ok_or_else(bad)?;
-    // Split off the zone: `Z`, `+HH:MM`, `+HHMM`, `-…`, or none (UTC).
-    let (clock, offset) = if let Some(c) = rest.strip_suffix(['Z', 'z']) {
-        (c, UtcOffset::UTC)
-    } else if let Some(i) = rest.rfind(['+', '-']) {
-        let zone = rest[i + 1..].replace(':', "");
-        if zone.len() != 4 {
-            return Err(bad());
-        }
-        let h = i8::try_from(digits(&zone[..2], &bad)?).map_err(|_| bad())?;
-        let m = i8::try_from(digits(&zone[2..], &bad)?).map_err(|_| bad())?;
-        let sign = if rest.as_bytes()[i] == b'-' { -1 } else { 1 };
-        (
-            &rest[..i],
-            UtcOffset::from_hms(sign * h, sign * m, 0).map_err(|_| bad())?,
-        )
-    } else {
-        (rest, UtcOffset::UTC)
-    };
-    let (hms, frac) = match clock.split_once('.') {
-        Some((a, b)) => (a, b),
-        None => (clock, ""),
-    };
-    let mut fields = hms.split(':');
-    let hour = digits(fields.next().unwrap_or(""), &bad)?;
-    let minute = digits(fields.next().unwrap_or(""), &bad)?;
-    let second = match fields.next() {
-        Some(sec) => digits(sec, &bad)?,
-        None => 0,
-    };
-    if fields.next().is_some() {
+    if !starts_with_digit(t) {
         return Err(bad());
     }
-    let nanos = if frac.is_empty() {
-        0
-    } else {
-        let f = &frac[..frac.len().min(9)];
-        digits(f, &bad)? * 10u32.pow(9 - u32::try_from(f.len()).map_err(|_| bad())?)
-    };
-    let time = Time::from_hms_nano(
-        u8::try_from(hour).map_err(|_| bad())?,
-        u8::try_from(minute).map_err(|_| bad())?,
-        u8::try_from(second).map_err(|_| bad())?,
-        nanos,
-    )
-    .map_err(|_| bad())?;
-    Ok(date
-        .with_time(time)
+    let mut parsed = Parsed::new();
+    let rest = parsed
+        .parse_items(t.as_bytes(), DATETIME)
+        .map_err(|_| bad())?;
+    if !rest.is_empty() {
+        return Err(bad());
+    }
+    let local = PrimitiveDateTime::try_from(parsed).map_err(|_| bad())?;
+    // No zone, or `Z`: UTC.
+    let offset = UtcOffset::try_from(parsed).unwrap_or(UtcOffset::UTC);
+    local
         .assume_offset(offset)
-        .to_offset(UtcOffset::UTC))
+        .checked_to_offset(UtcOffset::UTC)
+        .filter(|t| in_calendar(t.date()))
+        .ok_or_else(bad)
+}
+
+/// Whether a date has a four-digit year, the only years both systems write and read.
+pub(crate) fn in_calendar(d: Date) -> bool {
+    (0..=9999).contains(&d.year())
+}
+
+/// The instant in UTC; values are held in UTC, so this only matters for an instant made
+/// elsewhere, which is kept as it is when UTC would leave the calendar.
+pub(crate) fn in_utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.checked_to_offset(UtcOffset::UTC).unwrap_or(t)
 }
 
 #[cfg(test)]
@@ -491,6 +475,63 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn datetimes_keep_every_accepted_spelling() {
+        let at = |s: &str| parse_datetime(s).unwrap();
+        assert_eq!(
+            at("2011-07-07T00:37:00.5"),
+            datetime!(2011-07-07 00:37:00.5 UTC)
+        );
+        assert_eq!(
+            at("2011-07-07t00:37:00.123456789123z"),
+            datetime!(2011-07-07 00:37:00.123456789 UTC)
+        );
+        assert_eq!(at("2011-07-07T7:05"), datetime!(2011-07-07 07:05 UTC));
+        assert_eq!(
+            at("2011-07-07T00:37:00-00:30"),
+            datetime!(2011-07-07 01:07 UTC)
+        );
+        assert_eq!(at(" 2011-07-07 00:37 "), datetime!(2011-07-07 00:37 UTC));
+        // What `to_json` writes reads back.
+        let t = datetime!(2024-06-15 14:30:00.123456789 UTC);
+        assert_eq!(
+            Value::from_json(&Value::DateTime(t).to_json()).unwrap(),
+            Value::DateTime(t)
+        );
+    }
+
+    #[test]
+    fn text_that_once_panicked_is_an_error() {
+        // Multi-byte characters where byte offsets were cut (`&frac[..9]`, `&zone[..2]`,
+        // `&t[..10]`), and instants that leave the calendar once moved to UTC.
+        for bad in [
+            "2024-01-01T10:00:00.12345678é",
+            "2024-01-01T10:00:00.é",
+            "2024-01-01T10:00:00+1é2",
+            "2024-01-01T10:00:00-é:0",
+            "2024-01-0é",
+            "2024-01-01é10:00",
+            "é024-01-01",
+            "9999-12-31T23:00:00-05:00",
+            "0000-01-01T00:00:00+05:00",
+            "+2024-01-01T00:00",
+            "-2024-01-01",
+        ] {
+            assert_eq!(
+                parse_datetime(bad).unwrap_err().code,
+                Code::NotADateTime,
+                "{bad}"
+            );
+            assert!(parse_date(bad).is_err(), "{bad}");
+            assert!(Value::text(bad).convert(Kind::Date).is_err(), "{bad}");
+            assert!(Value::text(bad).convert(Kind::DateTime).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_datetime("9999-12-31T23:59:59.999999999Z").unwrap(),
+            datetime!(9999-12-31 23:59:59.999999999 UTC)
+        );
     }
 
     #[test]

@@ -28,10 +28,7 @@ pub const MAX_ITEM_NAME: usize = 255;
 
 /// An item name as monday will store it: cut to [`MAX_ITEM_NAME`] characters.
 pub fn item_name(name: &str) -> String {
-    match name.char_indices().nth(MAX_ITEM_NAME) {
-        Some((i, _)) => name[..i].to_owned(),
-        None => name.to_owned(),
-    }
+    name.chars().take(MAX_ITEM_NAME).collect()
 }
 
 /// How a people column's team entries read as labels (`team:7`); persons read as their bare id.
@@ -178,18 +175,22 @@ fn str_field(v: &Json, key: &str) -> Option<String> {
     v.get(key).and_then(Json::as_str).map(str::to_owned)
 }
 
-/// Reads a number from `"42"`, `42`, `{"value":"42"}` or `""`.
+/// Reads a number from `"42"`, `42`, `{"value":"42"}` or `""` (objects are unwrapped in a
+/// loop, so nesting depth costs no stack).
 fn number_value(column_type: ColumnType, v: &Json) -> Result<Value, EvalError> {
-    match v {
+    let mut at = v;
+    while let Json::Object(o) = at {
+        match o.get("value").or_else(|| o.get("number")) {
+            Some(inner) => at = inner,
+            None if o.keys().all(|k| k == "changed_at") => return Ok(Value::Null),
+            None => return Err(shape(column_type, v)),
+        }
+    }
+    match at {
         Json::Null => Ok(Value::Null),
         Json::String(s) if s.trim().is_empty() => Ok(Value::Null),
         Json::String(s) => Ok(Value::Number(Number::parse(s)?)),
         Json::Number(n) => Ok(Value::Number(Number::from_json(n)?)),
-        Json::Object(o) => match o.get("value").or_else(|| o.get("number")) {
-            Some(inner) => number_value(column_type, inner),
-            None if o.keys().all(|k| k == "changed_at") => Ok(Value::Null),
-            None => Err(shape(column_type, v)),
-        },
         _ => Err(shape(column_type, v)),
     }
 }
@@ -517,10 +518,12 @@ fn labels_of(column_type: ColumnType, v: &Value) -> Result<Vec<String>, EvalErro
     })
 }
 
+fn id_json(id: &str) -> Json {
+    id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n))
+}
+
 fn ids_json(ids: &[String]) -> Vec<Json> {
-    ids.iter()
-        .map(|id| id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n)))
-        .collect()
+    ids.iter().map(|id| id_json(id)).collect()
 }
 
 /// The JSON to put in `column_values` for a column, or the clearing value when `v` is empty.
@@ -556,7 +559,7 @@ pub fn write(column_type: ColumnType, v: &Value) -> Result<Json, EvalError> {
         ColumnType::Dropdown => json!({ "labels": labels_of(column_type, v)? }),
         ColumnType::Date => match v {
             Value::DateTime(t) => {
-                let t = t.to_offset(time::UtcOffset::UTC);
+                let t = super::in_utc(*t);
                 json!({
                     "date": format_date(t.date()),
                     "time": format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second()),
@@ -592,8 +595,8 @@ pub fn write(column_type: ColumnType, v: &Value) -> Result<Json, EvalError> {
             let entries: Vec<Json> = labels_of(column_type, v)?
                 .iter()
                 .map(|l| match l.strip_prefix(TEAM_PREFIX) {
-                    Some(team) => json!({ "id": ids_json(&[team.to_owned()])[0], "kind": "team" }),
-                    None => json!({ "id": ids_json(std::slice::from_ref(l))[0], "kind": "person" }),
+                    Some(team) => json!({ "id": id_json(team), "kind": "team" }),
+                    None => json!({ "id": id_json(l), "kind": "person" }),
                 })
                 .collect();
             json!({ "personsAndTeams": entries })
@@ -859,6 +862,38 @@ mod tests {
             read(ColumnType::Text, &cv, None).unwrap(),
             Value::text("42")
         );
+    }
+
+    #[test]
+    fn odd_values_are_errors_or_values_never_panics() {
+        // Nesting that once recursed, ids that are not numbers, dates that are not dates.
+        let mut deep = json!("5");
+        for _ in 0..1_000 {
+            deep = json!({ "value": deep });
+        }
+        assert_eq!(
+            read_webhook(ColumnType::Numbers, &deep, None).unwrap(),
+            Value::Number(Number::from_i64(5))
+        );
+        assert_eq!(
+            write(ColumnType::People, &Value::labels(["team:é", "ü"])).unwrap(),
+            json!({"personsAndTeams":[{"id":"é","kind":"team"},{"id":"ü","kind":"person"}]})
+        );
+        let date = json!({"date": "2024-01-01", "time": "10:00:00.12345678é"});
+        assert_eq!(
+            read_webhook(ColumnType::Date, &date, None)
+                .unwrap_err()
+                .code,
+            Code::NotADateTime
+        );
+        let date = json!({"date": "2024-01-0é"});
+        assert_eq!(
+            read_webhook(ColumnType::Date, &date, None)
+                .unwrap_err()
+                .code,
+            Code::NotADate
+        );
+        assert_eq!(item_name(&"ü".repeat(256)), "ü".repeat(MAX_ITEM_NAME));
     }
 
     #[test]

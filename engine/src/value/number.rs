@@ -59,16 +59,13 @@ impl Number {
             )
         };
         let s = text.trim();
-        let (negative, s) = match s.as_bytes().first() {
-            Some(b'-') => (true, &s[1..]),
-            Some(b'+') => (false, &s[1..]),
-            _ => (false, s),
+        let (negative, s) = match (s.strip_prefix('-'), s.strip_prefix('+')) {
+            (Some(rest), _) => (true, rest),
+            (None, Some(rest)) => (false, rest),
+            (None, None) => (false, s),
         };
-        let (body, exponent) = match s.find(['e', 'E']) {
-            Some(i) => {
-                let e: i32 = s[i + 1..].parse().map_err(|_| bad())?;
-                (&s[..i], e)
-            }
+        let (body, exponent) = match s.split_once(['e', 'E']) {
+            Some((body, e)) => (body, e.parse::<i32>().map_err(|_| bad())?),
             None => (s, 0),
         };
         let (int, frac) = match body.split_once('.') {
@@ -83,29 +80,35 @@ impl Number {
         }
         let digits = format!("{int}{frac}");
         let digits = digits.trim_start_matches('0');
+        if digits.is_empty() {
+            // Zero, whatever its exponent.
+            return Ok(Number::ZERO);
+        }
         if digits.len() > MAX_DIGITS as usize {
             return Err(EvalError::new(
                 Code::NumberOutOfRange,
                 format!("`{text}` has more digits than a number can hold exactly"),
             ));
         }
-        let mut mantissa: i128 = if digits.is_empty() {
-            0
-        } else {
-            digits.parse().map_err(|_| bad())?
-        };
-        let mut scale = i64::try_from(frac.len()).map_err(|_| bad())? - i64::from(exponent);
         let out_of_range = || {
             EvalError::new(
                 Code::NumberOutOfRange,
                 format!("`{text}` is out of the supported range"),
             )
         };
-        while scale < 0 {
-            mantissa = mantissa.checked_mul(10).ok_or_else(out_of_range)?;
-            scale += 1;
-        }
-        let scale = u32::try_from(scale).map_err(|_| out_of_range())?;
+        let mut mantissa: i128 = digits.parse().map_err(|_| bad())?;
+        let scale = i64::try_from(frac.len()).map_err(|_| out_of_range())? - i64::from(exponent);
+        let scale = if scale < 0 {
+            // A positive exponent past the fraction: multiply, refusing what i128 cannot hold.
+            let shift = u32::try_from(scale.unsigned_abs()).map_err(|_| out_of_range())?;
+            mantissa = 10i128
+                .checked_pow(shift)
+                .and_then(|m| mantissa.checked_mul(m))
+                .ok_or_else(out_of_range)?;
+            0
+        } else {
+            u32::try_from(scale).map_err(|_| out_of_range())?
+        };
         if scale > MAX_DIGITS * 2 {
             return Err(out_of_range());
         }
@@ -173,7 +176,8 @@ impl Number {
         };
         let q = self.mantissa / div;
         let r = self.mantissa % div;
-        let q = if r.abs() * 2 >= div {
+        // |r| < div ≤ 10^38, so twice it fits a u128; |q| < |mantissa|, so q ± 1 fits.
+        let q = if r.unsigned_abs() * 2 >= div.unsigned_abs() {
             q + self.mantissa.signum()
         } else {
             q
@@ -261,6 +265,34 @@ mod tests {
         assert_eq!(
             Number::from_f64(f64::NAN).unwrap_err().code,
             Code::NumberOutOfRange
+        );
+    }
+
+    #[test]
+    fn huge_exponents_and_odd_text_are_errors_not_stalls() {
+        // `0e999999999` once multiplied zero by ten a billion times.
+        assert_eq!(n("0e999999999"), Number::ZERO);
+        assert_eq!(n("-0.000e-2147483648"), Number::ZERO);
+        for big in ["1e999999999", "1e39", "1e-999999999", "-9e2147483647"] {
+            assert_eq!(
+                Number::parse(big).unwrap_err().code,
+                Code::NumberOutOfRange,
+                "{big}"
+            );
+        }
+        for bad in ["1e9999999999", "é1", "1é", "1eé", "-", "+", "1e+", "١"] {
+            assert_eq!(
+                Number::parse(bad).unwrap_err().code,
+                Code::NotANumber,
+                "{bad}"
+            );
+        }
+        let max = "170141183460469231731687303715884105727";
+        assert!(Number::parse(max).is_err());
+        assert_eq!(n("1e38").to_string(), format!("1{}", "0".repeat(38)));
+        assert_eq!(
+            n("-0.999999999999999999999999999999999999").round(0),
+            n("-1")
         );
     }
 

@@ -17,7 +17,7 @@ pub const MULTIPICKLIST_SEPARATOR: char = ';';
 /// Salesforce returns datetimes as `…+0000` but documents writes as `…+HH:mm` or `…Z`
 /// (`salesforce-api.md` §8); the `Z` form is in both lists, so it is the one written.
 pub fn format_datetime_for_write(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
+    let t = super::in_utc(t);
     format!(
         "{}T{:02}:{:02}:{:02}.{:03}Z",
         format_date(t.date()),
