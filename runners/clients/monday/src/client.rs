@@ -13,7 +13,7 @@ use crate::config::MondayConfig;
 use crate::documents::{self, ItemMutation};
 use crate::error::{GraphQlError, MondayError, classify, is_rate_limit_code};
 use crate::types::{
-    Board, Complexity, Item, ItemsPage, ShapeError, Webhook, id_string, parse_board, parse_item,
+    Board, Complexity, Item, ItemsPage, ShapeError, Webhook, parse_board, parse_item,
     parse_items_page, parse_webhook,
 };
 
@@ -124,6 +124,16 @@ impl GraphQlResponse {
     }
 }
 
+/// Which failed requests [`MondayClient::send_with`] sends again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Resend {
+    /// Every transient failure (reads and idempotent writes).
+    Always,
+    /// Only failures after which monday has certainly not run the document (writes that
+    /// create items).
+    OnlyUnapplied,
+}
+
 /// A monday.com GraphQL client. Cheap to share behind an `Arc`; build one per process.
 #[derive(Debug)]
 pub struct MondayClient {
@@ -157,7 +167,7 @@ impl MondayClient {
         &self.budget
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let base = self.config.retry_base_delay.as_millis() as u64;
         let exp = base.saturating_mul(1u64 << attempt.min(16));
         let capped = exp.min(self.config.retry_max_delay.as_millis() as u64);
@@ -166,14 +176,33 @@ impl MondayClient {
     }
 
     /// Sends one document with retries: HTTP 429 (complexity budget and other rate limits)
-    /// waits `retry_in_seconds` (or `Retry-After`) and tries again; 423 and 5xx back off
-    /// exponentially with jitter. `variables` must be a JSON object.
-    #[tracing::instrument(name = "monday.request", level = "debug", skip_all)]
+    /// waits `retry_in_seconds` (or `Retry-After`) and tries again; 423, 5xx and transport
+    /// errors back off exponentially with jitter. `variables` must be a JSON object.
+    ///
+    /// Every failure is resent, also one after which monday may have applied the document:
+    /// use it for reads and idempotent writes only.
     pub async fn send(
         &self,
         query: &str,
         variables: Value,
         estimate: u64,
+    ) -> Result<GraphQlResponse, MondayError> {
+        self.send_with(query, variables, estimate, Resend::Always)
+            .await
+    }
+
+    /// [`Self::send`] with a choice of what is resent. With [`Resend::OnlyUnapplied`], a
+    /// failure after which monday may have applied the document (a timeout, a connection lost
+    /// after the request was sent, HTTP 5xx, an unreadable answer) is returned at once as
+    /// [`MondayError::OutcomeUnknown`]; only failures that say the document was not run (a
+    /// refused connection, 423, rate limits) are resent.
+    #[tracing::instrument(name = "monday.request", level = "debug", skip_all)]
+    pub(crate) async fn send_with(
+        &self,
+        query: &str,
+        variables: Value,
+        estimate: u64,
+        resend: Resend,
     ) -> Result<GraphQlResponse, MondayError> {
         // Variables are always a JSON object (a string is rejected since 2025-04). Null
         // values are left out, so that optional arguments are absent rather than null.
@@ -205,6 +234,12 @@ impl MondayClient {
             let response = match sent {
                 Ok(response) => response,
                 Err(err) => {
+                    // A refused connection never reached monday; anything later may have.
+                    if resend == Resend::OnlyUnapplied && !err.is_connect() {
+                        return Err(MondayError::OutcomeUnknown {
+                            message: err.without_url().to_string(),
+                        });
+                    }
                     attempts += 1;
                     if attempts >= self.config.max_attempts {
                         return Err(MondayError::Transport(err.without_url().to_string()));
@@ -230,6 +265,14 @@ impl MondayClient {
             let bytes = match response.bytes().await {
                 Ok(bytes) => bytes,
                 Err(err) => {
+                    if resend == Resend::OnlyUnapplied {
+                        return Err(MondayError::OutcomeUnknown {
+                            message: format!(
+                                "http {status}, answer unreadable: {}",
+                                err.without_url()
+                            ),
+                        });
+                    }
                     attempts += 1;
                     if attempts >= self.config.max_attempts {
                         return Err(MondayError::Transport(err.without_url().to_string()));
@@ -263,6 +306,11 @@ impl MondayClient {
                 self.budget.exhausted(wait).await;
                 continue;
             }
+            if status.is_server_error() && resend == Resend::OnlyUnapplied {
+                return Err(MondayError::OutcomeUnknown {
+                    message: format!("http {status}"),
+                });
+            }
             if status == StatusCode::LOCKED || status.is_server_error() {
                 attempts += 1;
                 if attempts >= self.config.max_attempts {
@@ -287,6 +335,11 @@ impl MondayClient {
                 });
             }
             let Some(parsed) = parsed else {
+                if resend == Resend::OnlyUnapplied {
+                    return Err(MondayError::OutcomeUnknown {
+                        message: format!("http {status}, answer is not json"),
+                    });
+                }
                 return Err(ShapeError("response body is not json".into()).into());
             };
             if let Some(complexity) = &parsed.complexity {
@@ -334,15 +387,47 @@ impl MondayClient {
     }
 
     /// Items by id (any number; sent 100 per request), with only `column_ids` when given.
-    /// Items that do not exist are absent from the result.
+    /// Archived and deleted items are included, each with its [`Item::state`] (reference
+    /// §3: `items(ids:)` returns them unless `exclude_nonactive`); items that do not exist
+    /// are absent from the result.
     pub async fn items_by_id(
         &self,
         ids: &[String],
         column_ids: Option<&[String]>,
     ) -> Result<Vec<Item>, MondayError> {
+        self.items_by_id_with(ids, column_ids, false).await
+    }
+
+    /// The live items among `ids`: like [`MondayClient::items_by_id`], with
+    /// `exclude_nonactive: true` (schema `Query.items`: "Excludes items that are inactive,
+    /// deleted or belong to deleted items"), so archived, deleted and missing items are all
+    /// absent. An item answered with another state is dropped as well.
+    pub async fn active_items_by_id(
+        &self,
+        ids: &[String],
+        column_ids: Option<&[String]>,
+    ) -> Result<Vec<Item>, MondayError> {
+        let mut items = self.items_by_id_with(ids, column_ids, true).await?;
+        items.retain(|i| i.inactive().is_none());
+        Ok(items)
+    }
+
+    async fn items_by_id_with(
+        &self,
+        ids: &[String],
+        column_ids: Option<&[String]>,
+        exclude_nonactive: bool,
+    ) -> Result<Vec<Item>, MondayError> {
         let mut items = Vec::with_capacity(ids.len());
+        // Absent rather than `false` when every item is wanted (nulls are left out).
+        let exclude = exclude_nonactive.then_some(true);
         for chunk in ids.chunks(MAX_ITEMS_BY_ID) {
-            let variables = json!({ "ids": chunk, "limit": chunk.len(), "column_ids": column_ids });
+            let variables = json!({
+                "ids": chunk,
+                "limit": chunk.len(),
+                "exclude_nonactive": exclude,
+                "column_ids": column_ids,
+            });
             let estimate = cost::read(chunk.len() as u64, column_ids.map(<[String]>::len));
             let data = self
                 .send(documents::ITEMS_BY_ID, variables, estimate)
@@ -359,7 +444,8 @@ impl MondayClient {
         Ok(items)
     }
 
-    /// One item by id, `None` when it does not exist.
+    /// One item by id, archived or deleted ones included (see [`Item::inactive`]); `None`
+    /// when it does not exist.
     pub async fn item(
         &self,
         id: &str,
@@ -503,7 +589,7 @@ impl MondayClient {
         }
     }
 
-    fn mutation_estimate(mutation: &ItemMutation) -> u64 {
+    pub(crate) fn mutation_estimate(mutation: &ItemMutation) -> u64 {
         match mutation {
             ItemMutation::CreateItem { .. } => cost::CREATE_ITEM,
             ItemMutation::ChangeColumnValues { .. } => cost::CHANGE_COLUMN_VALUES,
@@ -535,53 +621,6 @@ impl MondayClient {
             ranges.push(start..mutations.len());
         }
         ranges
-    }
-
-    /// Runs mutations in order, packed into aliased batch documents. Returns one result per
-    /// mutation, in order: a failing mutation (an unknown label, a deleted item) fails alone
-    /// while the others apply. The outer error is for failures of a whole request.
-    ///
-    /// A request that fails with 423/5xx is retried whole; monday applies nothing in those
-    /// cases as far as is documented.
-    pub async fn execute(
-        &self,
-        mutations: &[ItemMutation],
-    ) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
-        let mut results = Vec::with_capacity(mutations.len());
-        for range in self.plan_batches(mutations) {
-            let chunk = &mutations[range];
-            let batch = documents::build_batch(chunk);
-            let estimate = chunk.iter().map(Self::mutation_estimate).sum();
-            let response = self.send(&batch.query, batch.variables, estimate).await?;
-            if let Some(error) = response.errors.iter().find(|e| e.root_field().is_none()) {
-                return Err(classify(error));
-            }
-            for alias in &batch.aliases {
-                let result = match response
-                    .errors
-                    .iter()
-                    .find(|e| e.root_field() == Some(alias))
-                {
-                    Some(error) => Err(classify(error)),
-                    None => match response.data.get(alias) {
-                        Some(item) if !item.is_null() => Ok(MutationResult {
-                            item_id: item.get("id").and_then(id_string).unwrap_or_default(),
-                            name: item.get("name").and_then(Value::as_str).map(str::to_owned),
-                            board_id: item
-                                .get("board")
-                                .and_then(|b| b.get("id"))
-                                .and_then(id_string),
-                        }),
-                        _ => Err(MondayError::Api {
-                            code: None,
-                            message: format!("no result for mutation `{alias}`"),
-                        }),
-                    },
-                };
-                results.push(result);
-            }
-        }
-        Ok(results)
     }
 
     async fn execute_one(&self, mutation: ItemMutation) -> Result<MutationResult, MondayError> {

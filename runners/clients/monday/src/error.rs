@@ -125,6 +125,14 @@ pub enum MondayError {
         /// Attempts made.
         attempts: u32,
     },
+    /// A write whose outcome is unknown (a timeout, a connection lost after the request was
+    /// sent, HTTP 5xx, an unreadable answer): monday may have applied it. It was not resent,
+    /// because it holds creates that would be made twice.
+    #[error("monday may or may not have applied the write (not resent): {message}")]
+    OutcomeUnknown {
+        /// What was seen instead of an answer.
+        message: String,
+    },
     /// A request-level problem (HTTP 400, invalid document, bad variables).
     #[error("monday rejected the request (http {status}): {message}")]
     BadRequest {

@@ -5,6 +5,7 @@
 //!                      │  reads: boards/columns, items by id, items_page → next_items_page,
 //!                      │         items_page_by_column_values
 //!                      └─ writes: ItemMutation[] ──build_batch──► aliased mutation documents
+//!                                 (a batch with creates is never resent blindly: [`write`])
 //! ```
 //!
 //! Every document the client sends is in [`documents`] and validates against the official
@@ -28,6 +29,7 @@ pub mod error;
 pub mod schema;
 pub mod secret;
 pub mod types;
+pub mod write;
 
 pub use client::{GraphQlResponse, MondayClient, MutationResult, PageRequest};
 pub use config::MondayConfig;
@@ -36,3 +38,4 @@ pub use error::{MondayError, is_item_gone};
 pub use schema::{DocumentError, SCHEMA_SDL, schema, validate_document};
 pub use secret::Secret;
 pub use types::{Board, Column, ColumnValue, Complexity, Item, ItemsPage, Webhook};
+pub use write::CreateRecovery;

@@ -271,9 +271,16 @@ impl EmulatorState {
         self.with_account(|a| a.counters.clone())
     }
 
-    /// Makes one of the next requests fail (faults are used in order).
+    /// Makes one of the next requests fail (faults are used in order). A fault that strikes
+    /// after the document ran ([`Fault::after_apply`]) waits for the next mutation.
     pub fn push_fault(&self, fault: Fault) {
-        self.with_account(|a| a.faults.push_back(fault));
+        self.with_account(|a| {
+            if fault.after_apply() {
+                a.after_apply_faults.push_back(fault);
+            } else {
+                a.faults.push_back(fault);
+            }
+        });
     }
 
     /// The webhook sender and its delivery log.
@@ -458,7 +465,12 @@ async fn graphql(
         .get("API-Version")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| CURRENT_API_VERSION.to_owned(), str::to_owned);
-    let (status, body, retry_after) = handle(&state, &headers, &body, &version, &request_id).await;
+    let mut dropped = false;
+    let (status, body, retry_after) =
+        handle(&state, &headers, &body, &version, &request_id, &mut dropped).await;
+    if dropped {
+        return dropped_connection();
+    }
 
     let (limit, remaining, reset) = state.with_account(|a| {
         let now = Instant::now();
@@ -487,12 +499,27 @@ async fn graphql(
     response
 }
 
+/// An answer whose body breaks off: the server closes the connection before the client has
+/// read a complete response.
+fn dropped_connection() -> Response {
+    let broken = futures::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "injected: connection dropped after the mutation was applied",
+        ))
+    });
+    (StatusCode::OK, axum::body::Body::from_stream(broken)).into_response()
+}
+
+/// Runs one request. `dropped` is set when the connection is to be dropped instead of
+/// answered ([`Fault::DropAfterApply`]).
 async fn handle(
     state: &Arc<EmulatorState>,
     headers: &HeaderMap,
     body: &[u8],
     version: &str,
     request_id: &str,
+    dropped: &mut bool,
 ) -> (StatusCode, Value, Option<u64>) {
     let options = &state.options;
     let n = state.with_account(|a| {
@@ -538,7 +565,7 @@ async fn handle(
         match fault {
             Some(Fault::ServerError) => a.counters.injected_server_errors += 1,
             Some(Fault::Locked) => a.counters.injected_locks += 1,
-            None => {}
+            Some(Fault::ServerErrorAfterApply | Fault::DropAfterApply) | None => {}
         }
         fault
     });
@@ -559,7 +586,7 @@ async fn handle(
             );
             return (s, b, Some(1));
         }
-        None => {}
+        Some(Fault::ServerErrorAfterApply | Fault::DropAfterApply) | None => {}
     }
 
     let bad_request = |message: &str| {
@@ -737,6 +764,28 @@ async fn handle(
     };
     for (url, subscription_id, event) in deliveries {
         tokio::spawn(state.webhooks.clone().deliver(url, subscription_id, event));
+    }
+    // A mutation that was applied and is then answered badly (an assumption: see README).
+    if operation.operation_type == OperationType::Mutation {
+        let after = state.with_account(|a| {
+            let fault = a.after_apply_faults.pop_front();
+            if fault.is_some() {
+                a.counters.injected_after_apply += 1;
+            }
+            fault
+        });
+        match after {
+            Some(Fault::DropAfterApply) => {
+                *dropped = true;
+                let (s, b) = internal_error(request_id);
+                return (s, b, None);
+            }
+            Some(_) => {
+                let (s, b) = internal_error(request_id);
+                return (s, b, Some(1));
+            }
+            None => {}
+        }
     }
 
     let response = match response {

@@ -314,13 +314,27 @@ pub struct CursorState {
     pub issued: Instant,
 }
 
-/// An injected failure for the next request.
+/// An injected failure for the next request ([`Fault::ServerError`], [`Fault::Locked`]: the
+/// document is not run) or for the next mutation that runs (the `…AfterApply` faults: it is
+/// applied, webhooks included, and then answered badly).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// HTTP 500 Internal Server Error.
     ServerError,
     /// HTTP 423 resource locked.
     Locked,
+    /// The next mutation is applied, then answered with HTTP 500 Internal Server Error.
+    ServerErrorAfterApply,
+    /// The next mutation is applied, then the connection is closed before the answer's body
+    /// is complete.
+    DropAfterApply,
+}
+
+impl Fault {
+    /// Whether the fault strikes after the document ran (and waits for a mutation).
+    pub fn after_apply(self) -> bool {
+        matches!(self, Fault::ServerErrorAfterApply | Fault::DropAfterApply)
+    }
 }
 
 /// Request counters, for tests and benchmarks.
@@ -338,6 +352,8 @@ pub struct Counters {
     pub injected_server_errors: u64,
     /// Injected 423 responses.
     pub injected_locks: u64,
+    /// Mutations applied and then answered with an injected 500 or a dropped connection.
+    pub injected_after_apply: u64,
     /// Documents rejected by parsing or validation.
     pub invalid_documents: u64,
     /// Executions per root field.
@@ -441,6 +457,8 @@ pub struct Account {
     pub counters: Counters,
     /// Faults to inject into the next requests, in order.
     pub faults: VecDeque<Fault>,
+    /// Faults to inject into the answers of the next mutations that run, in order.
+    pub after_apply_faults: VecDeque<Fault>,
 }
 
 impl Account {
@@ -461,6 +479,7 @@ impl Account {
             },
             counters: Counters::default(),
             faults: VecDeque::new(),
+            after_apply_faults: VecDeque::new(),
         }
     }
 

@@ -5,5 +5,6 @@ mod fixtures;
 mod limits;
 mod protocol;
 mod reads;
+mod unknown_outcome;
 mod webhooks;
 mod writes;

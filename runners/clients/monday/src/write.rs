@@ -1,0 +1,298 @@
+//! Batched writes, and what is done with a batch whose outcome is unknown.
+//!
+//! After a timeout, a connection lost once the request was sent, an HTTP 5xx or an unreadable
+//! answer, monday may have run the batch (reference §1.5 lists 5xx and timeouts; that a batch
+//! can be applied and still answered with one is an assumption, see the emulator's README).
+//!
+//! - Changes, deletes and archives are idempotent: the batch is sent again.
+//! - Creates are never sent again blindly. With [`CreateRecovery::ByKeyColumn`] the items are
+//!   looked up by the key each create writes (`items_page_by_column_values`): those found are
+//!   returned as created, and only the missing ones are created. With
+//!   [`CreateRecovery::NotResent`] each create fails with [`MondayError::OutcomeUnknown`].
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::client::{MAX_PAGE_SIZE, MondayClient, MutationResult, PageRequest, Resend};
+use crate::documents::{self, BatchDocument, ItemMutation};
+use crate::error::{MondayError, classify};
+use crate::types::{Item, id_string};
+
+/// What to do with the creates of a batch whose outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreateRecovery<'a> {
+    /// Nothing: each create fails with [`MondayError::OutcomeUnknown`], and the caller finds
+    /// out later whether the item exists.
+    NotResent,
+    /// Each create writes a key into this (text) column that identifies its item, such as the
+    /// Salesforce Id of the record it mirrors. The items are looked up by it: an item found is
+    /// returned as the create's result (also one that held the key before the batch), and only
+    /// creates without an item are sent again. A create that writes no key into the column is
+    /// not sent again.
+    ByKeyColumn(&'a str),
+}
+
+/// One mutation of a batch and its result, once known.
+struct Slot<'m> {
+    mutation: &'m ItemMutation,
+    result: Option<Result<MutationResult, MondayError>>,
+}
+
+impl Slot<'_> {
+    fn pending(&self) -> bool {
+        self.result.is_none()
+    }
+}
+
+impl MondayClient {
+    /// Runs mutations in order, packed into aliased batch documents. Returns one result per
+    /// mutation, in order: a failing mutation (an unknown label, a deleted item) fails alone
+    /// while the others apply. The outer error is for failures of a whole request.
+    ///
+    /// A batch of changes, deletes and archives that fails without a known outcome is sent
+    /// again; a create in such a batch is not, and fails with
+    /// [`MondayError::OutcomeUnknown`] (see [`Self::execute_recovering`]).
+    pub async fn execute(
+        &self,
+        mutations: &[ItemMutation],
+    ) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
+        self.execute_recovering(mutations, CreateRecovery::NotResent)
+            .await
+    }
+
+    /// [`Self::execute`], with `recovery` deciding what happens to the creates of a batch
+    /// whose outcome is unknown. A batch is tried at most `max_attempts` times; what is still
+    /// unknown after that fails with [`MondayError::OutcomeUnknown`].
+    pub async fn execute_recovering(
+        &self,
+        mutations: &[ItemMutation],
+        recovery: CreateRecovery<'_>,
+    ) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
+        let mut results = Vec::with_capacity(mutations.len());
+        for range in self.plan_batches(mutations) {
+            let chunk = mutations.get(range).unwrap_or_default();
+            results.extend(self.run_batch(chunk, recovery).await?);
+        }
+        Ok(results)
+    }
+
+    /// Runs one planned batch until every mutation has a result.
+    async fn run_batch(
+        &self,
+        chunk: &[ItemMutation],
+        recovery: CreateRecovery<'_>,
+    ) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
+        let mut slots: Vec<Slot<'_>> = chunk
+            .iter()
+            .map(|mutation| Slot {
+                mutation,
+                result: None,
+            })
+            .collect();
+        let mut round = 0u32;
+        while slots.iter().any(Slot::pending) {
+            round += 1;
+            let pending: Vec<ItemMutation> = slots
+                .iter()
+                .filter(|s| s.pending())
+                .map(|s| s.mutation.clone())
+                .collect();
+            let creates = pending.iter().any(is_create);
+            let batch = documents::build_batch(&pending);
+            let estimate = pending.iter().map(Self::mutation_estimate).sum();
+            let resend = if creates {
+                Resend::OnlyUnapplied
+            } else {
+                Resend::Always
+            };
+            let answer = self
+                .send_with(&batch.query, batch.variables.clone(), estimate, resend)
+                .await;
+            let message = match answer {
+                Ok(response) => {
+                    let answered = batch_results(&batch, &response)?;
+                    for (slot, result) in slots.iter_mut().filter(|s| s.pending()).zip(answered) {
+                        slot.result = Some(result);
+                    }
+                    continue;
+                }
+                Err(MondayError::OutcomeUnknown { message }) => message,
+                Err(other) => return Err(other),
+            };
+            self.recover_creates(&mut slots, recovery, &message).await?;
+            let left = slots.iter().filter(|s| s.pending()).count();
+            tracing::warn!(
+                round,
+                left,
+                %message,
+                "monday write batch outcome unknown; creates reconciled, the rest sent again"
+            );
+            if left == 0 {
+                break;
+            }
+            if round >= self.config().max_attempts.max(1) {
+                for slot in slots.iter_mut().filter(|s| s.pending()) {
+                    slot.result = Some(Err(MondayError::OutcomeUnknown {
+                        message: message.clone(),
+                    }));
+                }
+                break;
+            }
+            tokio::time::sleep(self.backoff(round)).await;
+        }
+        Ok(slots
+            .into_iter()
+            .map(|s| {
+                s.result.unwrap_or_else(|| {
+                    Err(MondayError::Api {
+                        code: None,
+                        message: "mutation left without a result".into(),
+                    })
+                })
+            })
+            .collect())
+    }
+
+    /// Gives every pending create of a batch whose outcome is unknown its result, or leaves
+    /// it pending to be created again: see [`CreateRecovery`].
+    async fn recover_creates(
+        &self,
+        slots: &mut [Slot<'_>],
+        recovery: CreateRecovery<'_>,
+        message: &str,
+    ) -> Result<(), MondayError> {
+        let unknown = || {
+            Some(Err(MondayError::OutcomeUnknown {
+                message: message.to_owned(),
+            }))
+        };
+        let CreateRecovery::ByKeyColumn(column) = recovery else {
+            for slot in slots
+                .iter_mut()
+                .filter(|s| s.pending() && is_create(s.mutation))
+            {
+                slot.result = unknown();
+            }
+            return Ok(());
+        };
+        // The keys of the pending creates, by board.
+        let mut wanted: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for slot in slots.iter_mut().filter(|s| s.pending()) {
+            let ItemMutation::CreateItem { board_id, .. } = slot.mutation else {
+                continue;
+            };
+            match create_key(slot.mutation, column) {
+                Some(key) => wanted.entry(board_id.as_str()).or_default().push(key),
+                None => slot.result = unknown(),
+            }
+        }
+        // The items that hold them, oldest first per key.
+        let mut found: BTreeMap<(String, String), Vec<Item>> = BTreeMap::new();
+        let request = PageRequest {
+            limit: MAX_PAGE_SIZE,
+            column_ids: Some(vec![column.to_owned()]),
+            query_params: None,
+        };
+        for (board, keys) in &wanted {
+            let items = self
+                .items_by_column_values(board, column, keys, &request)
+                .await?;
+            for item in items {
+                let Some(key) = item
+                    .column(column)
+                    .and_then(|c| c.text.clone())
+                    .filter(|k| !k.is_empty())
+                else {
+                    continue;
+                };
+                found
+                    .entry(((*board).to_owned(), key))
+                    .or_default()
+                    .push(item);
+            }
+        }
+        for items in found.values_mut() {
+            // Newest first: ids grow with time, so `pop` takes the oldest.
+            items.sort_by(|a, b| (b.id.len(), &b.id).cmp(&(a.id.len(), &a.id)));
+        }
+        // Each found item answers one create with its key; the rest are created again.
+        let mut matched = 0usize;
+        for slot in slots.iter_mut().filter(|s| s.pending()) {
+            let ItemMutation::CreateItem { board_id, .. } = slot.mutation else {
+                continue;
+            };
+            let Some(key) = create_key(slot.mutation, column) else {
+                continue;
+            };
+            if let Some(item) = found.get_mut(&(board_id.clone(), key)).and_then(Vec::pop) {
+                matched += 1;
+                slot.result = Some(Ok(MutationResult {
+                    item_id: item.id,
+                    name: Some(item.name),
+                    board_id: item.board_id.or_else(|| Some(board_id.clone())),
+                }));
+            }
+        }
+        tracing::info!(
+            matched,
+            column,
+            "creates of a batch with an unknown outcome looked up by key column"
+        );
+        Ok(())
+    }
+}
+
+fn is_create(mutation: &ItemMutation) -> bool {
+    matches!(mutation, ItemMutation::CreateItem { .. })
+}
+
+/// The key a create writes into `column` (a text column's value is a plain string).
+fn create_key(mutation: &ItemMutation, column: &str) -> Option<String> {
+    match mutation {
+        ItemMutation::CreateItem { column_values, .. } => column_values
+            .get(column)
+            .and_then(Value::as_str)
+            .filter(|k| !k.is_empty())
+            .map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// The result of each mutation of an answered batch, in order. An error that belongs to no
+/// mutation fails the whole request.
+fn batch_results(
+    batch: &BatchDocument,
+    response: &crate::client::GraphQlResponse,
+) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
+    if let Some(error) = response.errors.iter().find(|e| e.root_field().is_none()) {
+        return Err(classify(error));
+    }
+    Ok(batch
+        .aliases
+        .iter()
+        .map(|alias| {
+            if let Some(error) = response
+                .errors
+                .iter()
+                .find(|e| e.root_field() == Some(alias))
+            {
+                return Err(classify(error));
+            }
+            match response.data.get(alias) {
+                Some(item) if !item.is_null() => Ok(MutationResult {
+                    item_id: item.get("id").and_then(id_string).unwrap_or_default(),
+                    name: item.get("name").and_then(Value::as_str).map(str::to_owned),
+                    board_id: item
+                        .get("board")
+                        .and_then(|b| b.get("id"))
+                        .and_then(id_string),
+                }),
+                _ => Err(MondayError::Api {
+                    code: None,
+                    message: format!("no result for mutation `{alias}`"),
+                }),
+            }
+        })
+        .collect())
+}
