@@ -278,7 +278,10 @@ impl SalesforceClient {
         }
     }
 
-    async fn attempt(&self, req: &Request, token: &Token, retry_timeouts: bool) -> Attempt {
+    /// One attempt. `resend_unknown`: whether a failure after which Salesforce may have
+    /// applied the request (a timeout, a connection lost after sending, a 5xx) is retried;
+    /// false for creates, which would be made twice.
+    async fn attempt(&self, req: &Request, token: &Token, resend_unknown: bool) -> Attempt {
         let url = match self.build_url(token, &req.target, &req.query) {
             Ok(u) => u,
             Err(e) => return Attempt::Fail(e),
@@ -308,12 +311,12 @@ impl SalesforceClient {
         let transport = |e: reqwest::Error| {
             let e = e.without_url();
             if e.is_timeout() {
-                if retry_timeouts {
+                if resend_unknown {
                     Attempt::Retry(Error::Timeout(timeout))
                 } else {
                     Attempt::Fail(Error::Timeout(timeout))
                 }
-            } else if e.is_connect() || retry_timeouts {
+            } else if e.is_connect() || resend_unknown {
                 // A refused connection never reached Salesforce, so even a create is safe to resend.
                 Attempt::Retry(Error::Transport(e.to_string()))
             } else {
@@ -363,6 +366,11 @@ impl SalesforceClient {
             || api.has_code("UNABLE_TO_LOCK_ROW")
             || api.has_code("SERVER_UNAVAILABLE");
         if transient {
+            // A 5xx does not say whether a create was saved; `UNABLE_TO_LOCK_ROW` says it was
+            // not (reference §4.3: 400, "some clients saw 500").
+            if !resend_unknown && status.is_server_error() && !api.has_code("UNABLE_TO_LOCK_ROW") {
+                return Attempt::Fail(Error::Api(api));
+            }
             return Attempt::Retry(Error::Api(api));
         }
         if status == StatusCode::NOT_FOUND {
@@ -375,18 +383,22 @@ impl SalesforceClient {
     }
 
     /// Sends a request: attaches the token (refreshing it once on `INVALID_SESSION_ID`),
-    /// retries transient failures with exponential backoff and full jitter.
+    /// retries transient failures with exponential backoff and full jitter. A POST (a create)
+    /// is resent only after failures that say it was not applied (a refused connection,
+    /// `UNABLE_TO_LOCK_ROW`, an expired session): after a timeout, a lost connection or a 5xx
+    /// the error is returned, and the caller reconciles before creating again.
     #[tracing::instrument(name = "salesforce.request", level = "debug", skip_all)]
     async fn send(&self, req: Request) -> Result<Raw> {
         let policy = &self.inner.config.retry;
-        // Creates are not idempotent: after a timeout the first attempt may have been applied.
-        let retry_timeouts = req.method != Method::POST || policy.retry_timeouts_on_create;
+        // Creates are not idempotent: after a timeout or a 5xx the first attempt may have been
+        // applied.
+        let resend_unknown = req.method != Method::POST || policy.resend_unknown_creates;
         let mut attempt: u32 = 0;
         let mut reauthenticated = false;
         let mut token = self.inner.auth.token().await?;
         loop {
             attempt += 1;
-            match self.attempt(&req, &token, retry_timeouts).await {
+            match self.attempt(&req, &token, resend_unknown).await {
                 Attempt::Done(raw) => return Ok(raw),
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Reauth(api) => {
@@ -544,7 +556,9 @@ impl SalesforceClient {
             .json()
     }
 
-    /// `POST /sobjects/{sobject}/`; returns the new id.
+    /// `POST /sobjects/{sobject}/`; returns the new id. Not resent after a failure that leaves
+    /// its outcome unknown (a timeout, a lost connection, a 5xx): the record may exist, and
+    /// the caller looks it up before creating it again.
     pub async fn create(&self, sobject: &str, fields: &impl Serialize) -> Result<String> {
         let req = Request::new(
             Method::POST,
@@ -687,7 +701,8 @@ impl SalesforceClient {
     }
 
     /// Creates records through sObject Collections, 200 per request, in input order. Results
-    /// carry the input index. `all_or_none` applies per request of 200: Salesforce has no
+    /// carry the input index. Like [`Self::create`], a request is not resent after a failure
+    /// that leaves its outcome unknown. `all_or_none` applies per request of 200: Salesforce has no
     /// transaction spanning several calls. If a whole request fails, the error is returned
     /// and the records of earlier requests stay created.
     pub async fn create_many(

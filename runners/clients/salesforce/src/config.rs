@@ -58,9 +58,11 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Cap on the backoff bound.
     pub max_delay: Duration,
-    /// Also retry non-idempotent requests (POST creates) after a timeout, when Salesforce may
-    /// have applied the first attempt. Off by default: a retried create could duplicate.
-    pub retry_timeouts_on_create: bool,
+    /// Also resend non-idempotent requests (POST creates) after a failure that leaves their
+    /// outcome unknown (a timeout, a connection lost after the request was sent, HTTP 5xx other
+    /// than `UNABLE_TO_LOCK_ROW`), when Salesforce may have applied the first attempt. Off by
+    /// default: a resent create could duplicate; the caller reconciles instead.
+    pub resend_unknown_creates: bool,
 }
 
 impl Default for RetryPolicy {
@@ -69,7 +71,7 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(10),
-            retry_timeouts_on_create: false,
+            resend_unknown_creates: false,
         }
     }
 }

@@ -301,6 +301,10 @@ async fn data_gate(
                 Method::POST | Method::PATCH | Method::DELETE | Method::PUT
             );
             match emu.next_fault(is_write) {
+                Some(Fault::InternalErrorAfterApply) => {
+                    let _applied = next.run(req).await;
+                    fault_response(&Fault::InternalError)
+                }
                 Some(Fault::Delay(d)) => {
                     // The work is done at once; only the answer is late.
                     let r = next.run(req).await;
@@ -326,7 +330,7 @@ fn fault_response(f: &Fault) -> Response {
             "SERVER_UNAVAILABLE",
             "Server Unavailable",
         ),
-        Fault::InternalError => error(
+        Fault::InternalError | Fault::InternalErrorAfterApply => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "UNKNOWN_EXCEPTION",
             "An unexpected error occurred. Please include this ErrorId if you contact support: 1234567890-12345 (-123456789)",
@@ -1386,6 +1390,7 @@ async fn control_faults(State(emu): State<SalesforceEmulator>, body: Bytes) -> R
             .filter_map(|s| match s {
                 "ServiceUnavailable" => Some(Fault::ServiceUnavailable),
                 "InternalError" => Some(Fault::InternalError),
+                "InternalErrorAfterApply" => Some(Fault::InternalErrorAfterApply),
                 "UnableToLockRow" => Some(Fault::UnableToLockRow),
                 "RequestLimitExceeded" => Some(Fault::RequestLimitExceeded),
                 "InvalidSession" => Some(Fault::InvalidSession),

@@ -146,6 +146,10 @@ pub enum Fault {
     ServiceUnavailable,
     /// 500 `UNKNOWN_EXCEPTION`.
     InternalError,
+    /// The request is carried out, then answered with 500 `UNKNOWN_EXCEPTION`. The reference
+    /// lists the 500 (§4.2, §4.3) but not whether the work was done before it; that it can
+    /// be is an assumption, made so that clients never take a 5xx for "not applied".
+    InternalErrorAfterApply,
     /// 400 `UNABLE_TO_LOCK_ROW`.
     UnableToLockRow,
     /// 403 `REQUEST_LIMIT_EXCEEDED`.

@@ -12,24 +12,125 @@ async fn injected_503_and_lock_errors_are_recovered() {
     let emu = default_emulator().await;
     let client = client(&emu);
     client.authenticate().await.unwrap();
+    let id = client
+        .create("Account", &json!({"Name": "Before"}))
+        .await
+        .unwrap();
     emu.inject_faults([
         Fault::ServiceUnavailable,
         Fault::UnableToLockRow,
         Fault::InternalError,
     ]);
-    let id = client
-        .create("Account", &json!({"Name": "Retried"}))
+    client
+        .update("Account", &id, &json!({"Name": "Retried"}), None)
         .await
         .unwrap();
-    assert_eq!(emu.counters().get(EndpointKind::Create), 4);
+    assert_eq!(emu.counters().get(EndpointKind::Update), 4);
+    let row: serde_json::Value = client.get("Account", &id, Some(&["Name"])).await.unwrap();
+    assert_eq!(row["Name"], "Retried");
+}
+
+/// Accounts named `name` in the emulator.
+fn accounts_named(emu: &crmmap_emu_salesforce::RunningEmulator, name: &str) -> usize {
+    emu.records("Account")
+        .iter()
+        .filter(|r| r["Name"] == json!(name))
+        .count()
+}
+
+#[tokio::test]
+async fn a_create_answered_5xx_is_not_resent() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    client.authenticate().await.unwrap();
+    for (fault, status) in [
+        (Fault::ServiceUnavailable, 503),
+        (Fault::InternalError, 500),
+        (Fault::InternalErrorAfterApply, 500),
+    ] {
+        emu.reset_counters();
+        emu.inject_faults([fault.clone()]);
+        let name = format!("Maybe {status} {fault:?}");
+        let err = client
+            .create("Account", &json!({ "Name": name }))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(status), "{fault:?}: {err:?}");
+        assert_eq!(
+            emu.counters().get(EndpointKind::Create),
+            1,
+            "{fault:?}: not resent"
+        );
+        let applied = usize::from(fault == Fault::InternalErrorAfterApply);
+        assert_eq!(accounts_named(&emu, &name), applied, "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_collection_create_answered_5xx_after_it_ran_is_not_resent() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    client.authenticate().await.unwrap();
+    emu.inject_faults([Fault::InternalErrorAfterApply]);
+    let records: Vec<crmmap_salesforce::NewRecord> = (0..3)
+        .map(|i| {
+            crmmap_salesforce::NewRecord::new(
+                "Account",
+                json!({ "Name": format!("Collected {i}") })
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let err = client.create_many(&records, false).await.unwrap_err();
+    assert_eq!(err.status(), Some(500), "{err:?}");
+    assert_eq!(emu.counters().get(EndpointKind::CollectionsCreate), 1);
+    for i in 0..3 {
+        assert_eq!(accounts_named(&emu, &format!("Collected {i}")), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_create_refused_with_a_lock_error_is_resent_once_applied() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    client.authenticate().await.unwrap();
+    emu.inject_faults([Fault::UnableToLockRow, Fault::InvalidSession]);
+    client
+        .create("Account", &json!({"Name": "Locked first"}))
+        .await
+        .unwrap();
+    assert_eq!(emu.counters().get(EndpointKind::Create), 3);
     assert_eq!(
-        emu.records("Account")
-            .iter()
-            .filter(|r| r["Id"] == json!(id))
-            .count(),
+        accounts_named(&emu, "Locked first"),
         1,
         "created exactly once"
     );
+}
+
+#[tokio::test]
+async fn upserts_are_resent_after_a_5xx_and_create_once() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    client.authenticate().await.unwrap();
+    // The first attempt creates the record and is answered 500; the resend updates it.
+    emu.inject_faults([Fault::InternalErrorAfterApply, Fault::ServiceUnavailable]);
+    let outcome = client
+        .upsert(
+            "Account",
+            "External_Id__c",
+            "RESENT-1",
+            &json!({"Name": "Upserted"}),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, crmmap_salesforce::UpsertOutcome::Updated(_)),
+        "{outcome:?}"
+    );
+    assert_eq!(emu.counters().get(EndpointKind::Upsert), 3);
+    assert_eq!(accounts_named(&emu, "Upserted"), 1);
 }
 
 #[tokio::test]
@@ -72,11 +173,21 @@ async fn random_error_rate_is_survived() {
         .await
         .unwrap();
     assert_eq!(rows.len(), 5);
+    let first = rows[0].id().unwrap().to_owned();
     for i in 0..10 {
+        // Updates are idempotent: every one gets through.
         client
-            .create("Account", &json!({"Name": format!("Flaky {i}")}))
+            .update("Lead", &first, &json!({"City": format!("Flaky {i}")}), None)
             .await
             .unwrap();
+    }
+    for i in 0..10 {
+        // A create answered 503 is not resent: it fails, and is made at most once.
+        let name = format!("Flaky {i}");
+        match client.create("Account", &json!({ "Name": name })).await {
+            Ok(_) => assert_eq!(accounts_named(&emu, &name), 1),
+            Err(e) => assert_eq!(e.status(), Some(503), "{e:?}"),
+        }
     }
     assert!(emu.counters().faults > 0, "the error rate injected faults");
 }
