@@ -79,11 +79,12 @@ pub const BOARD_COLUMNS: &str = "query BoardColumns($board_ids: [ID!], $column_i
   }
 }";
 
-/// Up to 100 items by id.
+/// Up to 100 items by id. Archived and deleted items come back too, with their `state`,
+/// unless `$exclude_nonactive` is true (reference §3, schema `Query.items`).
 pub const ITEMS_BY_ID: &str = with_item_fields!(
-    "query ItemsById($ids: [ID!], $limit: Int, $column_ids: [String!]) {
+    "query ItemsById($ids: [ID!], $limit: Int, $exclude_nonactive: Boolean, $column_ids: [String!]) {
   complexity { before query after reset_in_x_seconds }
-  items(ids: $ids, limit: $limit) { ...ItemFields }
+  items(ids: $ids, limit: $limit, exclude_nonactive: $exclude_nonactive) { ...ItemFields }
 }"
 );
 

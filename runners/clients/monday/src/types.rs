@@ -100,6 +100,50 @@ pub struct ColumnValue {
     pub url: Option<String>,
 }
 
+/// The lifecycle state of an item (`Item.state`, reference §3 and the schema's `State`).
+///
+/// `items(ids:)` returns archived and deleted items too, each with its state, unless
+/// `exclude_nonactive` is set (schema: "Excludes items that are inactive, deleted or belong
+/// to deleted items"); deleted items stay in the trash, where they can be restored
+/// (reference §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemState {
+    /// On the board.
+    Active,
+    /// Archived.
+    Archived,
+    /// Deleted (in the trash).
+    Deleted,
+}
+
+impl ItemState {
+    /// The state from its API name; `None` for anything else (the schema's `State` also has
+    /// `all`, which is a filter, not a state).
+    pub fn from_api(name: &str) -> Option<ItemState> {
+        match name {
+            "active" => Some(ItemState::Active),
+            "archived" => Some(ItemState::Archived),
+            "deleted" => Some(ItemState::Deleted),
+            _ => None,
+        }
+    }
+
+    /// The API name.
+    pub fn api_name(self) -> &'static str {
+        match self {
+            ItemState::Active => "active",
+            ItemState::Archived => "archived",
+            ItemState::Deleted => "deleted",
+        }
+    }
+}
+
+impl std::fmt::Display for ItemState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.api_name())
+    }
+}
+
 /// An item with the column values that were asked for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Item {
@@ -111,8 +155,9 @@ pub struct Item {
     pub board_id: Option<String>,
     /// Group of the item.
     pub group_id: Option<String>,
-    /// `active`, `archived` or `deleted`.
-    pub state: Option<String>,
+    /// Its lifecycle state; `None` when the response had none (or one this client does not
+    /// know).
+    pub state: Option<ItemState>,
     /// Creation time as the API renders it.
     pub created_at: Option<String>,
     /// Last update time as the API renders it.
@@ -125,6 +170,12 @@ impl Item {
     /// The value of one column.
     pub fn column(&self, id: &str) -> Option<&ColumnValue> {
         self.column_values.get(id)
+    }
+
+    /// Its state when the item is archived or deleted; `None` for an active item (or one
+    /// whose state was not returned: every document the client sends selects `state`).
+    pub fn inactive(&self) -> Option<ItemState> {
+        self.state.filter(|s| *s != ItemState::Active)
     }
 }
 
@@ -330,7 +381,10 @@ pub fn parse_item(raw: &Value) -> Result<Item, ShapeError> {
             .get("group")
             .and_then(|g| g.get("id"))
             .and_then(id_string),
-        state: opt_str(raw, "state"),
+        state: raw
+            .get("state")
+            .and_then(Value::as_str)
+            .and_then(ItemState::from_api),
         created_at: opt_str(raw, "created_at"),
         updated_at: opt_str(raw, "updated_at"),
         column_values,
@@ -393,5 +447,24 @@ mod tests {
         assert_eq!(cv.value, Some(json!({"index": 1, "post_id": null})));
         assert_eq!(cv.label.as_deref(), Some("Done"));
         assert_eq!(cv.index, Some(1));
+    }
+
+    #[test]
+    fn item_state_is_read_and_only_archived_or_deleted_is_inactive() {
+        let item = |state: Value| parse_item(&json!({"id": "1", "name": "A", "state": state}));
+        assert_eq!(
+            item(json!("deleted")).unwrap().inactive(),
+            Some(ItemState::Deleted)
+        );
+        assert_eq!(
+            item(json!("archived")).unwrap().inactive(),
+            Some(ItemState::Archived)
+        );
+        let active = item(json!("active")).unwrap();
+        assert_eq!(active.state, Some(ItemState::Active));
+        assert_eq!(active.inactive(), None);
+        assert_eq!(item(json!(null)).unwrap().state, None);
+        assert_eq!(item(json!("all")).unwrap().state, None);
+        assert_eq!(item(json!(7)).unwrap().state, None);
     }
 }

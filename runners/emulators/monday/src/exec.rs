@@ -589,6 +589,14 @@ impl<'c, 's> Root<'c, 's> {
                         ids.len()
                     )));
                 }
+                // Archived and deleted items are served with their `state` unless
+                // `exclude_nonactive` is true (reference §3; schema `Query.items`: "Excludes
+                // items that are inactive, deleted or belong to deleted items"). Deleted items
+                // stay readable from the trash (reference §4.1); see the README.
+                let only_active = args
+                    .get("exclude_nonactive")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
                 let account = ctx.account.borrow();
                 let found: Vec<u64> = ids
                     .iter()
@@ -597,7 +605,7 @@ impl<'c, 's> Root<'c, 's> {
                         account
                             .items
                             .get(i)
-                            .is_some_and(|item| item.state != ItemState::Deleted)
+                            .is_some_and(|item| !only_active || item.state == ItemState::Active)
                     })
                     .take(limit)
                     .collect();

@@ -98,7 +98,18 @@ async fn create_change_rename_archive_delete() {
 
     client.archive_item(&created.item_id).await.unwrap();
     let archived = client.item(&created.item_id, None).await.unwrap().unwrap();
-    assert_eq!(archived.state.as_deref(), Some("archived"));
+    assert_eq!(
+        archived.state,
+        Some(crmmap_monday::types::ItemState::Archived)
+    );
+    assert!(
+        client
+            .active_items_by_id(std::slice::from_ref(&created.item_id), None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "exclude_nonactive leaves archived items out"
+    );
     let change = client
         .change_column_values(
             OPPORTUNITY,
@@ -113,7 +124,20 @@ async fn create_change_rename_archive_delete() {
     );
 
     client.delete_item(&created.item_id).await.unwrap();
-    assert!(client.item(&created.item_id, None).await.unwrap().is_none());
+    // Deleted items stay readable by id, with their state (reference §3, §4.1).
+    let deleted = client.item(&created.item_id, None).await.unwrap().unwrap();
+    assert_eq!(
+        deleted.state,
+        Some(crmmap_monday::types::ItemState::Deleted)
+    );
+    assert!(
+        client
+            .active_items_by_id(std::slice::from_ref(&created.item_id), None)
+            .await
+            .unwrap()
+            .is_empty(),
+        "exclude_nonactive leaves deleted items out"
+    );
     let state = emu
         .state()
         .with_account(|a| a.items[&created.item_id.parse::<u64>().unwrap()].state);
