@@ -32,7 +32,7 @@ use crmmap_dsl::model::ItemDeletePolicy;
 use crmmap_engine::eval::{self, Prior, Record};
 use crmmap_engine::plan::Plan;
 use crmmap_monday::client::cost;
-use crmmap_monday::{ItemMutation, MondayError, PageRequest};
+use crmmap_monday::{CreateRecovery, ItemMutation, MondayError, PageRequest};
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::{
     Action, LogEntry, NewParkedLink, RunStatus, RunnerKind, Store, StoreError, Watermark,
@@ -1032,7 +1032,13 @@ impl Migrator<'_> {
         if self.options.dry_run {
             return Ok(());
         }
-        let results = self.ctx.monday.execute(&mutations).await?;
+        // A batch whose outcome is unknown is reconciled by the key column each create writes
+        // (the record's Id): items monday made are linked, only missing ones are created.
+        let results = self
+            .ctx
+            .monday
+            .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(&plan.key_column))
+            .await?;
         for (p, result) in pending.iter().zip(results) {
             match result {
                 Ok(done) => self.written(plan, p, &done.item_id, counts).await?,

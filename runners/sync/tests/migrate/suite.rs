@@ -1061,3 +1061,57 @@ pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
     assert!(link(ids[2].clone()).await.is_some());
     w.cleanup().await;
 }
+
+/// A migration during which monday applies write batches and then answers them with `fault`
+/// (a 500, or a dropped connection): every record ends with exactly one item, linked, and no
+/// create ran twice.
+async fn applied_then_failed_batches_leave_one_item_per_record(
+    backend: Backend,
+    fault: crmmap_emu_monday::Fault,
+) {
+    let (sf, md) = generated(30);
+    let Some(w) = World::with(backend, sf, md).await else {
+        return;
+    };
+    let boards: Vec<u64> = w.ctx.plans.in_order().map(|p| p.board).collect();
+    let items = |w: &World| -> usize {
+        boards
+            .iter()
+            .map(|b| w.monday.state().active_items(*b).len())
+            .sum()
+    };
+    let before = items(&w);
+    // The first create batch of each object is applied and then answered badly.
+    for _ in 0..4 {
+        w.monday.state().push_fault(fault);
+    }
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    let c = w.monday.state().counters();
+    assert_eq!(c.injected_after_apply, 4, "every fault struck a write");
+    let created = items(&w) - before;
+    assert_eq!(
+        c.root_fields.get("create_item").copied().unwrap_or(0),
+        created as u64,
+        "no create ran twice"
+    );
+    assert_eq!(report.total().created, created as u64, "{report:#?}");
+    assert_boards_match(&w).await;
+    w.cleanup().await;
+}
+
+pub async fn create_batch_applied_then_500_leaves_one_item_per_record(backend: Backend) {
+    applied_then_failed_batches_leave_one_item_per_record(
+        backend,
+        crmmap_emu_monday::Fault::ServerErrorAfterApply,
+    )
+    .await;
+}
+
+pub async fn create_batch_applied_then_dropped_leaves_one_item_per_record(backend: Backend) {
+    applied_then_failed_batches_leave_one_item_per_record(
+        backend,
+        crmmap_emu_monday::Fault::DropAfterApply,
+    )
+    .await;
+}
