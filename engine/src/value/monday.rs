@@ -518,8 +518,13 @@ fn labels_of(column_type: ColumnType, v: &Value) -> Result<Vec<String>, EvalErro
     })
 }
 
+/// An id as monday writes them: a number when the text is one exactly (`"0123"` and `"+5"`
+/// stay text, so what is written reads back as it was).
 fn id_json(id: &str) -> Json {
-    id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n))
+    match id.parse::<u64>() {
+        Ok(n) if n.to_string() == id => json!(n),
+        _ => json!(id),
+    }
 }
 
 fn ids_json(ids: &[String]) -> Vec<Json> {

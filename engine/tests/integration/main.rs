@@ -2,6 +2,7 @@
 
 mod eval;
 mod fixtures;
+mod hostile;
 mod lead;
 mod mappings;
 mod plan;
