@@ -14,7 +14,7 @@ use crmmap_engine::plan::{LinkPlan, Plan, RulePlan};
 use crmmap_engine::value::{Value, monday, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
 use crmmap_monday::ColumnValue;
-use crmmap_salesforce::soql::{Condition, Direction, Soql};
+use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::{
     Action, IntentStatus, NAME_KEY, SetValue, Side, StoreError, SyncedValue, column_key, field_key,
 };
@@ -166,6 +166,45 @@ fn key_value(plan: &Plan, item: &crmmap_monday::Item) -> Option<String> {
         })
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+/// The sync-log reason of an event for an archived or deleted item (nothing is written).
+fn inactive_reason(state: crmmap_monday::types::ItemState) -> String {
+    format!("item is archived/deleted (state `{state}`): nothing written")
+}
+
+/// Skips an event for an archived or deleted item: monday serves both by id, with their
+/// state, and a late or redelivered event must not write their values to Salesforce.
+fn skip_inactive(plan: &Plan, item: &crmmap_monday::Item) -> Option<Done> {
+    let state = item.inactive()?;
+    Some(Done::new(
+        Action::Skipped,
+        Some(plan),
+        None,
+        inactive_reason(state),
+    ))
+}
+
+/// The sync-log reason of an item whose key column holds an Id the mapping does not select.
+fn unselected_reason(plan: &Plan, id: &str) -> String {
+    format!(
+        "not a record this mapping syncs: the key column holds {id}, which is no {} of the \
+         mapping's selection; nothing written",
+        plan.sobject
+    )
+}
+
+/// What the Id in an item's key column turned out to be.
+#[derive(Debug, Clone, PartialEq)]
+enum Binding {
+    /// A record of the mapping's selection, now linked to the item (its 18-character Id).
+    Bound(String),
+    /// Not a record the mapping syncs (another sObject, outside `select where`, deleted,
+    /// or not an Id at all).
+    NotSelected,
+    /// A record already linked to another item: the item is a copy (monday's "Duplicate"
+    /// copies the key column). Holds the other item's id.
+    HeldBy(String),
 }
 
 /// The columns read for a new item: the key, every column flowing to Salesforce, and the
@@ -340,8 +379,11 @@ impl Webhook {
     }
 
     /// Reads the item from monday and, at the same time, its link and last-synced values from
-    /// the store. The record is the link's, else the id in the item's key column (then the link
-    /// is stored). `Err(done)`: nothing to apply.
+    /// the store. The record is the link's, else the id in the item's key column once
+    /// [`Webhook::bind`] found it a record of the mapping's selection held by no other item
+    /// (then the link is stored). `Err(done)`: nothing to apply (the item is archived or
+    /// deleted, its key column names no record this mapping syncs, or it is a copy of a linked
+    /// item whose own create has not run yet).
     async fn read_linked(
         &self,
         plan: &Plan,
@@ -362,18 +404,38 @@ impl Webhook {
                 "item no longer exists",
             )));
         };
+        if let Some(skip) = skip_inactive(plan, &read) {
+            return Ok(Err(skip));
+        }
         let (record, synced) = match linked? {
             Some((l, values)) => (
                 l.record_id,
                 values.into_iter().map(|v| (v.key.clone(), v)).collect(),
             ),
             None => match key_value(plan, &read) {
-                Some(id) => {
-                    store
-                        .upsert_link(board, item, &plan.sobject, &id, self.inner.ctx.now())
-                        .await?;
-                    (id, Synced::new())
-                }
+                Some(id) => match self.bind(plan, board, item, &id).await? {
+                    Binding::Bound(id) => (id, Synced::new()),
+                    Binding::NotSelected => {
+                        return Ok(Err(Done::new(
+                            Action::Skipped,
+                            Some(plan),
+                            None,
+                            unselected_reason(plan, &id),
+                        )));
+                    }
+                    Binding::HeldBy(other) => {
+                        return Ok(Err(Done::new(
+                            Action::Skipped,
+                            Some(plan),
+                            None,
+                            format!(
+                                "the key column holds the record id of item {other} (a copy of \
+                                 it): the item's create event makes its own record; nothing \
+                                 written"
+                            ),
+                        )));
+                    }
+                },
                 None => {
                     return Ok(Err(Done::new(
                         Action::Skipped,
@@ -395,6 +457,76 @@ impl Webhook {
         Ok(self.inner.ctx.monday.item(item, Some(&columns)).await?)
     }
 
+    /// Links an unlinked item to the record whose Id its key column holds, when that is a
+    /// record the mapping syncs: read through the object's selection
+    /// (`Id = '<id>' AND (<select where>)`), the way the migrator reads records, and not
+    /// linked to another item already. The key column alone is no authority: a person (or a
+    /// copy of another item) can put any Id there.
+    async fn bind(
+        &self,
+        plan: &Plan,
+        board: &str,
+        item: &str,
+        id: &str,
+    ) -> Result<Binding, ApplyError> {
+        let ctx = &self.inner.ctx;
+        let Some(id18) = crmmap_salesforce::ids::to_18(id) else {
+            return Ok(Binding::NotSelected);
+        };
+        let held_by_other = |link: Option<crmmap_store::Link>| {
+            link.filter(|l| l.board_id != board || l.item_id != item)
+                .map(|l| l.item_id)
+        };
+        // A record another item holds makes this one a copy, whatever the selection says
+        // (a record created from monday may lie outside it).
+        if let Some(other) = held_by_other(ctx.store.link_by_record(&plan.sobject, &id18).await?) {
+            return Ok(Binding::HeldBy(other));
+        }
+        let Some(id) = self.selected(plan, &id18).await? else {
+            return Ok(Binding::NotSelected);
+        };
+        match ctx
+            .store
+            .upsert_link(board, item, &plan.sobject, &id, ctx.now())
+            .await
+        {
+            Ok(_) => Ok(Binding::Bound(id)),
+            // Linked to another item in the meantime.
+            Err(StoreError::LinkConflict { .. }) => {
+                match held_by_other(ctx.store.link_by_record(&plan.sobject, &id).await?) {
+                    Some(other) => Ok(Binding::HeldBy(other)),
+                    None => Err(ApplyError::Other(format!(
+                        "a link conflict on {} {id}, whose link is gone again",
+                        plan.sobject
+                    ))),
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The record `id` names when the mapping selects it (its Id as Salesforce returns it),
+    /// `None` otherwise: not an Id, a record of another sObject, deleted, or outside the
+    /// mapping's `select where` (trusted configuration; the Id goes through the SOQL
+    /// builder, which escapes it).
+    async fn selected(&self, plan: &Plan, id: &str) -> Result<Option<String>, ApplyError> {
+        if crmmap_salesforce::ids::to_18(id).is_none() {
+            return Ok(None);
+        }
+        let mut q = Soql::select(["Id"])
+            .from(plan.sobject.clone())
+            .where_(Condition::eq("Id", Literal::String(id.to_owned())));
+        if let Some(w) = plan.select.where_clause() {
+            q = q.and_where(Condition::trusted(w));
+        }
+        let soql = q
+            .limit(1)
+            .build()
+            .map_err(|e| ApplyError::Other(e.to_string()))?;
+        let found = self.inner.ctx.salesforce.query_collect(soql).await?;
+        Ok(found.first().and_then(|r| r.id()).map(str::to_owned))
+    }
+
     // ------------------------------------------------------------------ create
 
     async fn created(&self, plan: &Plan, board: &str, item: &str) -> Result<Done, ApplyError> {
@@ -407,7 +539,13 @@ impl Webhook {
                 "item no longer exists",
             ));
         };
+        if let Some(skip) = skip_inactive(plan, &read) {
+            return Ok(skip);
+        }
         let key = key_value(plan, &read);
+        // Set when the item is a copy of a linked item (its key column holds that item's
+        // record id): it gets a record of its own, and its key column is overwritten.
+        let mut copy_of = None;
         match (ctx.store.link_by_item(board, item).await?, key) {
             (Some(link), Some(_)) => {
                 return Ok(Done::new(
@@ -427,18 +565,29 @@ impl Webhook {
                     "record id written back to the item",
                 ));
             }
-            (None, Some(id)) => {
+            (None, Some(id)) => match self.bind(plan, board, item, &id).await? {
                 // Created with a record id: the migrator made it from Salesforce.
-                ctx.store
-                    .upsert_link(board, item, &plan.sobject, &id, ctx.now())
-                    .await?;
-                return Ok(Done::new(
-                    Action::Linked,
-                    Some(plan),
-                    Some(&id),
-                    "item already carries its record id",
-                ));
-            }
+                Binding::Bound(id) => {
+                    return Ok(Done::new(
+                        Action::Linked,
+                        Some(plan),
+                        Some(&id),
+                        "item already carries its record id",
+                    ));
+                }
+                Binding::NotSelected => {
+                    return Ok(Done::new(
+                        Action::Skipped,
+                        Some(plan),
+                        None,
+                        unselected_reason(plan, &id),
+                    ));
+                }
+                // A copy of a linked item (monday's "Duplicate" copies the key column): a
+                // person who duplicates an item wants a second record, so it is created like
+                // any new item's, and the original's record is left alone.
+                Binding::HeldBy(other) => copy_of = Some(other),
+            },
             (None, None) => {}
         }
         let values = engine_item(plan, &read)?;
@@ -448,8 +597,10 @@ impl Webhook {
                 .column(&l.column)
                 .map(|c| c.linked_item_ids.clone())
                 .unwrap_or_default();
-            if let Some(last) = linked.last() {
-                let ids = self.records_of_items(l, std::slice::from_ref(last)).await?;
+            // The last live linked item (links to archived or deleted items count as none).
+            let live = self.live_linked_items(l, &linked).await?;
+            if let Some(last) = live.last() {
+                let ids = self.records_of_live(l, std::slice::from_ref(last)).await?;
                 if let Some(id) = ids.into_iter().next() {
                     fields.fields.insert(l.via.clone(), Json::String(id));
                 }
@@ -496,11 +647,18 @@ impl Webhook {
         ctx.store
             .set_synced_values(board, item, &set, ctx.now())
             .await?;
+        let reason = match copy_of {
+            Some(other) => format!(
+                "record created from the new item, a copy of item {other} (its key column held \
+                 that item's record id and now holds the new one)"
+            ),
+            None => "record created from the new item".to_owned(),
+        };
         Ok(Done::new(
             Action::Created,
             Some(plan),
             Some(&record_id),
-            "record created from the new item",
+            reason,
         ))
     }
 
@@ -884,53 +1042,88 @@ impl Webhook {
 
     // ------------------------------------------------------------------ links
 
-    /// The records of linked items (in order; items without a record are an error, retried
-    /// later: their create may still be on its way).
+    /// The live items among `items` (linked through `link`), in the order given, with the
+    /// target's key column. Archived, deleted and missing items are left out: a link to an
+    /// inactive item counts as no link (read with `exclude_nonactive`).
+    async fn live_linked_items(
+        &self,
+        link: &LinkPlan,
+        items: &[String],
+    ) -> Result<Vec<crmmap_monday::Item>, ApplyError> {
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let target = self.target_plan(link)?;
+        let read = self
+            .inner
+            .ctx
+            .monday
+            .active_items_by_id(items, Some(std::slice::from_ref(&target.key_column)))
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| read.iter().find(|r| &r.id == i).cloned())
+            .collect())
+    }
+
+    fn target_plan(&self, link: &LinkPlan) -> Result<&Plan, ApplyError> {
+        self.plans()
+            .plan(&link.target)
+            .ok_or_else(|| ApplyError::Other(format!("link target `{}` has no plan", link.target)))
+    }
+
+    /// The records of linked items, in order. Archived, deleted and missing items count as
+    /// unlinked, and so does an item whose key column names no record the target's mapping
+    /// syncs; an active item without a record yet is an error, retried later (its create may
+    /// still be on its way).
     async fn records_of_items(
         &self,
         link: &LinkPlan,
         items: &[String],
     ) -> Result<Vec<String>, ApplyError> {
+        let live = self.live_linked_items(link, items).await?;
+        self.records_of_live(link, &live).await
+    }
+
+    /// The records of live linked items (see [`Webhook::records_of_items`]).
+    async fn records_of_live(
+        &self,
+        link: &LinkPlan,
+        items: &[crmmap_monday::Item],
+    ) -> Result<Vec<String>, ApplyError> {
         let store = &self.inner.ctx.store;
         let board = link.target_board.to_string();
         let mut out = Vec::new();
-        let mut missing = Vec::new();
         for i in items {
-            match store.link_by_item(&board, i).await? {
-                Some(l) => out.push((i.clone(), l.record_id)),
-                None => missing.push(i.clone()),
+            if let Some(l) = store.link_by_item(&board, &i.id).await? {
+                out.push(l.record_id);
+                continue;
             }
-        }
-        if !missing.is_empty() {
-            let target = self.plans().plan(&link.target).ok_or_else(|| {
-                ApplyError::Other(format!("link target `{}` has no plan", link.target))
-            })?;
-            let read = self
-                .inner
-                .ctx
-                .monday
-                .items_by_id(&missing, Some(std::slice::from_ref(&target.key_column)))
-                .await?;
-            for m in &missing {
-                let id = read
-                    .iter()
-                    .find(|r| &r.id == m)
-                    .and_then(|r| key_value(target, r));
-                let Some(id) = id else {
+            let target = self.target_plan(link)?;
+            let Some(id) = key_value(target, i) else {
+                return Err(ApplyError::Other(format!(
+                    "linked item {} has no salesforce record yet",
+                    i.id
+                )));
+            };
+            match self.bind(target, &board, &i.id, &id).await? {
+                Binding::Bound(id) => out.push(id),
+                Binding::NotSelected => {
+                    tracing::info!(
+                        item = %i.id,
+                        "linked item is not a record the target's mapping syncs; counted as unlinked"
+                    );
+                }
+                // A copy of another item: its own record comes with its create event.
+                Binding::HeldBy(_) => {
                     return Err(ApplyError::Other(format!(
-                        "linked item {m} has no salesforce record yet"
+                        "linked item {} has no salesforce record yet (it is a copy of a linked item)",
+                        i.id
                     )));
-                };
-                store
-                    .upsert_link(&board, m, &target.sobject, &id, self.inner.ctx.now())
-                    .await?;
-                out.push((m.clone(), id));
+                }
             }
         }
-        Ok(items
-            .iter()
-            .filter_map(|i| out.iter().find(|(k, _)| k == i).map(|(_, r)| r.clone()))
-            .collect())
+        Ok(out)
     }
 
     #[expect(

@@ -2,6 +2,7 @@
 //! runs on a fresh SQLite file and, when `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh
 //! PostgreSQL database.
 
+mod authority;
 mod crash;
 mod faults;
 mod harness;
