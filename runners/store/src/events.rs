@@ -11,20 +11,17 @@ use crate::{Store, StoreError};
 /// minutes), so a live instance is never overtaken.
 pub const EVENT_LEASE: time::Duration = time::Duration::minutes(16);
 
-/// The key under which a monday delivery is deduplicated.
+/// The key under which a monday delivery is deduplicated: its `triggerUuid`.
 ///
-/// UNCERTAIN (monday-api.md §5.5): whether a redelivery repeats `triggerUuid` or
-/// carries a new one with `originalTriggerUuid` set to the first. Using the original
-/// when present and the trigger uuid otherwise is right in both cases. This is the
+/// monday delivers at least once and marks a redelivery of the same event with
+/// `isRetry: true`; the key to deduplicate on is `triggerUuid` (reference `monday-api.md`
+/// §5.4). `originalTriggerUuid` is documented nowhere: every captured payload has `null`
+/// (§5.5), and its name suggests the trigger upstream of an automation chain, which several
+/// distinct events may share. Keyed on it, two different changes could be dropped as one,
+/// so it is not part of the key (the webhook runner keeps it in the sync log). This is the
 /// one place that makes the choice.
-pub fn event_dedup_key<'a>(
-    trigger_uuid: &'a str,
-    original_trigger_uuid: Option<&'a str>,
-) -> &'a str {
-    match original_trigger_uuid {
-        Some(original) if !original.trim().is_empty() => original,
-        _ => trigger_uuid,
-    }
+pub fn event_dedup_key(trigger_uuid: &str) -> &str {
+    trigger_uuid
 }
 
 /// What [`Store::begin_event`] found.
@@ -222,16 +219,4 @@ pub(crate) async fn finish_on(
         .await?;
     });
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn original_trigger_uuid_wins_when_present() {
-        assert_eq!(event_dedup_key("new", Some("first")), "first");
-        assert_eq!(event_dedup_key("new", None), "new");
-        assert_eq!(event_dedup_key("new", Some("")), "new");
-    }
 }

@@ -16,11 +16,11 @@ pub enum Incoming {
 /// A board event, with the fields crmmap needs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    /// The deduplication key ([`crmmap_store::event_dedup_key`] of `triggerUuid` and
-    /// `originalTriggerUuid`).
+    /// The deduplication key ([`crmmap_store::event_dedup_key`] of `triggerUuid`).
     pub key: String,
-    /// `triggerUuid` as sent.
-    pub trigger_uuid: String,
+    /// `originalTriggerUuid`, when present and not empty: kept in the sync log, never used
+    /// to deduplicate (see [`crmmap_store::event_dedup_key`]).
+    pub original_trigger_uuid: Option<String>,
     /// `boardId`.
     pub board_id: u64,
     /// The item (`pulseId`, or `itemId` for deletes and archives).
@@ -73,6 +73,18 @@ pub enum EventKind {
     },
     /// Any other event type (answered 200 and logged as skipped).
     Other(String),
+}
+
+impl Event {
+    /// The request summary of the event's sync-log rows: its type, and the
+    /// `originalTriggerUuid` monday sent with it, if any.
+    pub fn log_request(&self) -> String {
+        let kind = self.kind.type_name();
+        match &self.original_trigger_uuid {
+            Some(original) => format!("{kind} (originalTriggerUuid {original})"),
+            None => kind.to_owned(),
+        }
+    }
 }
 
 impl EventKind {
@@ -147,7 +159,11 @@ pub fn parse_event(event: &Json) -> Result<Event, BadRequest> {
     if trigger_uuid.trim().is_empty() {
         return Err(BadRequest::Field("triggerUuid", "a non-empty string"));
     }
-    let original = event.get("originalTriggerUuid").and_then(Json::as_str);
+    let original = event
+        .get("originalTriggerUuid")
+        .and_then(Json::as_str)
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
     let board_id = id(event.get("boardId")).ok_or(BadRequest::Field("boardId", "an id"))?;
     let pulse = |field: &'static str| id(event.get(field)).ok_or(BadRequest::Field(field, "an id"));
     let (item_id, kind) = match type_name {
@@ -210,8 +226,9 @@ pub fn parse_event(event: &Json) -> Result<Event, BadRequest> {
         ),
     };
     Ok(Event {
-        key: crmmap_store::event_dedup_key(trigger_uuid, original).to_owned(),
-        trigger_uuid: trigger_uuid.to_owned(),
+        key: crmmap_store::event_dedup_key(trigger_uuid).to_owned(),
+        // A uuid is 32 characters; a longer value is cut for the log.
+        original_trigger_uuid: original.map(|o| o.chars().take(64).collect()),
         board_id,
         item_id,
         user_id: id(event.get("userId")),
@@ -284,13 +301,29 @@ mod tests {
     }
 
     #[test]
-    fn original_trigger_uuid_is_the_key() {
+    fn the_trigger_uuid_is_the_key_and_the_original_is_kept_for_the_log() {
         let body = br#"{"event":{"type":"update_name","triggerUuid":"b","originalTriggerUuid":"a","boardId":"1","pulseId":2,"value":{"name":"x"},"previousValue":{"name":"y"}}}"#;
         let Incoming::Event(e) = parse(body).unwrap() else {
             panic!()
         };
-        assert_eq!(e.key, "a");
+        assert_eq!(e.key, "b");
+        assert_eq!(e.original_trigger_uuid.as_deref(), Some("a"));
+        assert_eq!(e.log_request(), "update_name (originalTriggerUuid a)");
         assert_eq!(e.board_id, 1);
+        // `null` (every capture) and blanks are no original.
+        for original in ["null", "\"\"", "\"  \""] {
+            let body = format!(
+                r#"{{"event":{{"type":"update_name","triggerUuid":"b","originalTriggerUuid":{original},"boardId":1,"pulseId":2,"value":{{"name":"x"}}}}}}"#
+            );
+            let Incoming::Event(e) = parse(body.as_bytes()).unwrap() else {
+                panic!()
+            };
+            assert_eq!(
+                (e.key.as_str(), e.original_trigger_uuid.as_deref()),
+                ("b", None)
+            );
+            assert_eq!(e.log_request(), "update_name");
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@
 //!
 //! | fact | choice | where |
 //! |---|---|---|
-//! | redelivery keeps `triggerUuid` or sets `originalTriggerUuid` | the original when present | [`crmmap_store::event_dedup_key`] |
+//! | redelivery keeps `triggerUuid`; `originalTriggerUuid` (undocumented, always `null` in captures) may be shared by distinct events | deduplicate on `triggerUuid` only; the original is kept in the sync log | [`crmmap_store::event_dedup_key`] |
 //! | JWT bare or `Bearer` in `Authorization` | both | `auth::jwt_of` |
 //! | JWT algorithm and claims | HS256, `exp` required, `aud` not checked | `auth::validation` |
 //! | delete/archive payloads name `itemId` or `pulseId` | both | [`event::parse_event`] |
@@ -308,7 +308,7 @@ impl Webhook {
             .item(ev.board_id.to_string(), ev.item_id.to_string())
             .trigger(ev.key.clone())
             .reason(reason)
-            .request(ev.kind.type_name());
+            .request(ev.log_request());
         if let Some(d) = done {
             if let Some(o) = &d.object {
                 entry = entry.object(o.clone());

@@ -34,6 +34,7 @@ backend_tests!(
     requests_are_authenticated_and_validated,
     signed_requests_verify_and_forged_ones_are_refused,
     every_event_type_for_every_object,
+    events_sharing_an_original_trigger_are_all_applied,
     duplicate_deliveries_change_nothing,
     a_column_change_costs_one_read_and_one_write,
     crmmap_echoes_are_not_written_back,
