@@ -44,6 +44,10 @@ fn config_path() -> PathBuf {
 /// The webhook runner and the store's retention settings.
 async fn build() -> Result<(Webhook, StoreSection), BoxError> {
     let settings = Settings::load(Some(&config_path()))?;
+    let pgsslmode = std::env::var(crmmap_store::PGSSLMODE_ENV).ok();
+    if let Some(warning) = crmmap_store::tls_warning(&settings.store_url, pgsslmode.as_deref()) {
+        tracing::warn!("{warning}");
+    }
     let options = WebhookOptions::from_settings(&settings, |k| std::env::var(k).ok())?;
     let ctx = RunContext::build(&settings).await?;
     Ok((Webhook::new(ctx, options), settings.file.store))

@@ -77,7 +77,9 @@ pub use retry::{ClaimedRetry, FailOutcome, RetryCounts, RetryItem, RetryPolicy, 
 pub use runs::{ObjectProgress, Run, RunStatus};
 pub use scope::{Completion, EventScope, ItemEvent, RetryRequest};
 pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};
-pub use url::{Backend, DATABASE_URL_ENV, DEFAULT_URL, effective_url, redact_url};
+pub use url::{
+    Backend, DATABASE_URL_ENV, DEFAULT_URL, PGSSLMODE_ENV, effective_url, redact_url, tls_warning,
+};
 pub use watermark::Watermark;
 
 use db::Pool;

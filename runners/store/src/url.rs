@@ -82,6 +82,72 @@ pub fn redact_url(url: &str) -> String {
     parsed.to_string()
 }
 
+/// The environment variable from which PostgreSQL clients (sqlx among them) take the
+/// `sslmode` of a URL that names none.
+pub const PGSSLMODE_ENV: &str = "PGSSLMODE";
+
+/// The `sslmode`s that never fall back to a plain-text connection.
+const TLS_REQUIRED: [&str; 3] = ["require", "verify-ca", "verify-full"];
+
+/// A start-up warning for a PostgreSQL URL that reaches another machine without requiring
+/// TLS, or `None`.
+///
+/// Without `sslmode=require`, `verify-ca` or `verify-full` (in the URL, else in
+/// `PGSSLMODE`, which the caller passes so this stays a pure function), the connection may
+/// be plain text: `prefer` (the default) and `allow` fall back to it, `disable` never
+/// encrypts, so the store's credentials and synced data could cross the network readable.
+/// Loopback hosts (`localhost`, `127.0.0.0/8`, `::1`), Unix sockets, a URL without a host
+/// (the client's local default) and SQLite are not warned about. The `host` and `hostaddr`
+/// query parameters win over the URL's host, as they do when connecting. The warning names
+/// the host and the mode, never the URL (which may hold a password); a URL that cannot be
+/// parsed gets none here (connecting reports it).
+pub fn tls_warning(url: &str, pgsslmode_env: Option<&str>) -> Option<String> {
+    if Backend::from_url(url) != Some(Backend::Postgres) {
+        return None;
+    }
+    let parsed = url::Url::parse(url.trim()).ok()?;
+    let mut host = parsed.host_str().map(str::to_owned);
+    let mut mode = None;
+    for (key, value) in parsed.query_pairs() {
+        match &*key {
+            "sslmode" | "ssl-mode" => mode = Some(value.to_ascii_lowercase()),
+            "host" | "hostaddr" => host = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let host = host.filter(|h| !h.is_empty())?;
+    if is_local_host(&host) {
+        return None;
+    }
+    let mode = mode
+        .or_else(|| pgsslmode_env.map(|m| m.trim().to_ascii_lowercase()))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "prefer".to_owned());
+    if TLS_REQUIRED.contains(&mode.as_str()) {
+        return None;
+    }
+    Some(format!(
+        "the store's PostgreSQL server `{host}` is not on this machine and its URL does not \
+         require TLS (sslmode={mode}): the connection may be unencrypted; add \
+         `sslmode=require` (or `verify-full` with the server's CA in `sslrootcert`) to the URL"
+    ))
+}
+
+/// Loopback names and addresses, and Unix socket directories (a host that is a path,
+/// percent-encoded in the URL's host part).
+fn is_local_host(host: &str) -> bool {
+    let lower = host.to_ascii_lowercase();
+    if lower.starts_with('/') || lower.starts_with("%2f") || lower == "localhost" {
+        return true;
+    }
+    let bare = lower
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(&lower);
+    bare.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.to_canonical().is_loopback())
+}
+
 fn is_secret_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name == "password"
@@ -137,6 +203,80 @@ mod tests {
             "sqlite://a.db"
         );
         assert_eq!(effective_url(None, None), DEFAULT_URL);
+    }
+
+    #[test]
+    fn loopback_and_socket_urls_get_no_tls_warning() {
+        for url in [
+            "postgres://crm:pw@127.0.0.1:5432/crmmap",
+            "postgres://crm@127.1.2.3/crmmap?sslmode=disable",
+            "postgresql://crm@localhost/crmmap",
+            "postgres://crm@LOCALHOST:5433/crmmap?sslmode=prefer",
+            "postgres://crm@[::1]:5432/crmmap",
+            "postgres://crm@[::ffff:127.0.0.1]/crmmap",
+            "postgres://crm@%2Fvar%2Frun%2Fpostgresql/crmmap",
+            "postgres:///crmmap?host=/var/run/postgresql",
+            "postgres://db.example.com/crmmap?host=/tmp",
+            "postgres:///crmmap",
+            "sqlite://crmmap.db",
+            "sqlite::memory:",
+        ] {
+            assert_eq!(tls_warning(url, None), None, "{url}");
+        }
+    }
+
+    #[test]
+    fn remote_urls_without_required_tls_are_warned_about() {
+        for (url, mode) in [
+            ("postgres://crm:s3cr3t@db.example.com:5432/crmmap", "prefer"),
+            (
+                "postgres://crm@db.example.com/crmmap?sslmode=prefer",
+                "prefer",
+            ),
+            (
+                "postgres://crm@db.example.com/crmmap?sslmode=disable",
+                "disable",
+            ),
+            (
+                "postgres://crm@db.example.com/crmmap?ssl-mode=Allow",
+                "allow",
+            ),
+            ("postgres://crm@10.0.0.5/crmmap?password=hunter2", "prefer"),
+            ("postgres://crm@[2001:db8::1]/crmmap", "prefer"),
+            (
+                "postgres://crm@localhost/crmmap?host=db.example.com",
+                "prefer",
+            ),
+        ] {
+            let warning = tls_warning(url, None).unwrap_or_else(|| panic!("{url}"));
+            assert!(warning.contains(&format!("sslmode={mode}")), "{warning}");
+            assert!(warning.contains("sslmode=require"), "{warning}");
+            assert!(
+                !warning.contains("s3cr3t") && !warning.contains("hunter2"),
+                "{warning}"
+            );
+        }
+        let warning = tls_warning("postgres://crm:s3cr3t@db.example.com/crmmap", None).unwrap();
+        assert!(warning.contains("`db.example.com`"), "{warning}");
+    }
+
+    #[test]
+    fn required_tls_gets_no_warning_from_the_url_or_pgsslmode() {
+        for mode in ["require", "verify-ca", "verify-full", "VERIFY-FULL"] {
+            let url = format!("postgres://crm:pw@db.example.com/crmmap?sslmode={mode}");
+            assert_eq!(tls_warning(&url, None), None, "{url}");
+            let url = "postgres://crm:pw@db.example.com/crmmap";
+            assert_eq!(tls_warning(url, Some(mode)), None, "PGSSLMODE={mode}");
+        }
+        // The URL's mode wins over the environment's, as when connecting.
+        assert!(
+            tls_warning(
+                "postgres://crm@db.example.com/crmmap?sslmode=disable",
+                Some("require")
+            )
+            .is_some()
+        );
+        assert!(tls_warning("postgres://crm@db.example.com/crmmap", Some("prefer")).is_some());
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub fn migrate(args: &MigrateArgs) -> CrmmapExit {
         Ok(s) => s,
         Err(e) => return super::fail(&e.to_string()),
     };
+    let pgsslmode = std::env::var(crmmap_store::PGSSLMODE_ENV).ok();
+    if let Some(warning) = crmmap_store::tls_warning(&settings.store_url, pgsslmode.as_deref()) {
+        eprintln!("warning: {warning}");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return super::fail(&format!("cannot start the runtime: {e}")),

@@ -27,6 +27,10 @@ pub struct ServeArgs {
 /// Builds the runner from the configuration file and the environment.
 pub async fn build(config: &std::path::Path) -> Result<Webhook, String> {
     let settings = Settings::load(Some(config)).map_err(|e| e.to_string())?;
+    let pgsslmode = std::env::var(crmmap_store::PGSSLMODE_ENV).ok();
+    if let Some(warning) = crmmap_store::tls_warning(&settings.store_url, pgsslmode.as_deref()) {
+        eprintln!("warning: {warning}");
+    }
     let options = WebhookOptions::from_settings(&settings, |k| std::env::var(k).ok())
         .map_err(|e| e.to_string())?;
     let ctx = RunContext::build(&settings)
