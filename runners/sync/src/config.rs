@@ -92,6 +92,26 @@ pub struct StoreSection {
     /// Days the sync log is kept (default 90; 0 keeps it forever).
     #[serde(default = "default_keep_log_days")]
     pub keep_log_days: u32,
+    /// Most connections one process opens for the store's queries (default 10; at least 1).
+    /// Opened as needed and kept while in use.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: u32,
+    /// PostgreSQL: most connections one process opens to hold or wait for locks (default
+    /// 32; at least 1): one per event being applied at the same time, one for the
+    /// migrator's lease. Opened as needed.
+    #[serde(default = "default_lock_connections")]
+    pub lock_connections: u32,
+}
+
+impl StoreSection {
+    /// The store's pool sizes from `max_connections` and `lock_connections`.
+    pub fn options(&self) -> crmmap_store::StoreOptions {
+        crmmap_store::StoreOptions {
+            max_connections: self.max_connections.max(1),
+            lock_connections: self.lock_connections.max(1),
+            ..crmmap_store::StoreOptions::default()
+        }
+    }
 }
 
 impl Default for StoreSection {
@@ -100,6 +120,8 @@ impl Default for StoreSection {
             url: default_store_url(),
             keep_events_days: default_keep_events_days(),
             keep_log_days: default_keep_log_days(),
+            max_connections: default_max_connections(),
+            lock_connections: default_lock_connections(),
         }
     }
 }
@@ -110,6 +132,14 @@ fn default_keep_events_days() -> u32 {
 
 fn default_keep_log_days() -> u32 {
     90
+}
+
+fn default_max_connections() -> u32 {
+    crmmap_store::StoreOptions::default().max_connections
+}
+
+fn default_lock_connections() -> u32 {
+    crmmap_store::StoreOptions::default().lock_connections
 }
 
 fn default_store_url() -> String {
@@ -410,6 +440,24 @@ api_version = "2026-10"
         )
         .unwrap();
         assert_eq!(s.store_url, "postgres://db/crmmap");
+    }
+
+    #[test]
+    fn pool_sizes_come_from_the_store_section() {
+        let parse = |text: &str| {
+            Settings::parse(text, Path::new("c.toml"), Path::new("."), env(&[]))
+                .unwrap()
+                .file
+                .store
+                .options()
+        };
+        // Unset: what the store uses by default.
+        assert_eq!(parse(""), crmmap_store::StoreOptions::default());
+        let o = parse("[store]\nmax_connections = 2\nlock_connections = 3\n");
+        assert_eq!((o.max_connections, o.lock_connections), (2, 3));
+        // Zero would be a pool that never connects: at least one.
+        let o = parse("[store]\nmax_connections = 0\nlock_connections = 0\n");
+        assert_eq!((o.max_connections, o.lock_connections), (1, 1));
     }
 
     #[test]

@@ -70,7 +70,7 @@ impl RunContext {
     pub async fn build(settings: &Settings) -> Result<RunContext, ContextError> {
         let plans = crate::mappings::load(std::slice::from_ref(&settings.mappings))?;
         let (salesforce, monday) = clients(settings)?;
-        let store = Store::connect(&settings.store_url)
+        let store = Store::connect_with(&settings.store_url, &settings.file.store.options())
             .await
             .map_err(|e| ContextError::Store(e.to_string()))?;
         Ok(RunContext {
