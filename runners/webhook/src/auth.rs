@@ -36,6 +36,35 @@ pub struct AuthConfig {
     pub require_signature: bool,
     /// The secret path token (`POST /webhooks/monday/{token}`).
     pub path_token: Option<SecretString>,
+    /// The URL under which monday reaches the runner, without `/webhooks/monday`
+    /// ([`PUBLIC_URL_ENV`], read by [`public_url`]). When set, a JWT's `aud` must be this URL
+    /// followed by the request's path (see [`AuthConfig::check`]); unset, `aud` is not
+    /// checked.
+    pub public_url: Option<String>,
+}
+
+/// The environment variable naming the runner's public URL (for the JWT's `aud`).
+pub const PUBLIC_URL_ENV: &str = "CRMMAP_PUBLIC_URL";
+
+/// The path signed webhooks are posted to; the path-token route appends `/{token}`.
+const WEBHOOK_PATH: &str = "/webhooks/monday";
+
+/// Reads [`PUBLIC_URL_ENV`]: an absolute `https://` (or `http://`) URL, such as
+/// `https://abc123.execute-api.eu-west-1.amazonaws.com/prod` (an API Gateway stage) or
+/// `https://crmmap.example.com`. A trailing `/` and a trailing `/webhooks/monday` are
+/// dropped, so the base and the full signed-webhook URL both work.
+pub fn public_url(value: &str) -> Result<String, String> {
+    let base = value.trim().trim_end_matches('/');
+    let base = base.strip_suffix(WEBHOOK_PATH).unwrap_or(base);
+    let parsed =
+        reqwest::Url::parse(base).map_err(|e| format!("{PUBLIC_URL_ENV} is not a URL: {e}"))?;
+    if !matches!(parsed.scheme(), "https" | "http") || parsed.host_str().is_none() {
+        return Err(format!(
+            "{PUBLIC_URL_ENV} must be an https:// URL (the one monday posts to, without \
+             {WEBHOOK_PATH})"
+        ));
+    }
+    Ok(base.to_owned())
 }
 
 /// Why a request was refused (answered 401; the body is never logged).
@@ -44,6 +73,10 @@ pub enum AuthError {
     /// A JWT was sent and did not verify.
     #[error("invalid signature: {0}")]
     BadSignature(String),
+    /// A JWT verified but was not issued for this endpoint: its `aud` is missing or is not
+    /// the public URL of the request.
+    #[error("the signed token is not for this endpoint (`aud` differs from {PUBLIC_URL_ENV})")]
+    WrongAudience,
     /// A signature is required and none was sent.
     #[error("missing signature")]
     MissingSignature,
@@ -62,13 +95,22 @@ fn jwt_of(header: &str) -> &str {
         .trim()
 }
 
-/// UNCERTAIN (`monday-api.md` §5.3): the board-webhook JWT is assumed HS256 with `exp`; its
-/// `aud` (the endpoint URL) is not checked, because behind API Gateway the URL the function
-/// sees differs from the one registered (stage, custom domain).
-fn validation() -> jsonwebtoken::Validation {
+/// UNCERTAIN (`monday-api.md` §5.3): the board-webhook JWT is assumed HS256 with `exp`, and
+/// its `aud` is assumed to be the endpoint URL exactly as registered with monday ("`aud`
+/// (your endpoint URL)"). Behind API Gateway the URL the function sees differs from the
+/// registered one (stage, custom domain), so `aud` is checked only against the configured
+/// public URL (`audience`: that URL followed by the request's path); without one it is not
+/// checked.
+fn validation(audience: Option<&str>) -> jsonwebtoken::Validation {
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    v.validate_aud = false;
     v.required_spec_claims = ["exp".to_owned()].into_iter().collect();
+    match audience {
+        Some(aud) => {
+            v.set_audience(&[aud]);
+            v.required_spec_claims.insert("aud".to_owned());
+        }
+        None => v.validate_aud = false,
+    }
     v.leeway = 60;
     v
 }
@@ -92,6 +134,10 @@ impl AuthConfig {
     }
 
     /// Checks a request: its `Authorization` header and the token from its path.
+    ///
+    /// With a [`AuthConfig::public_url`], a JWT's `aud` must be that URL followed by the
+    /// path the request was posted to: `<public url>/webhooks/monday`, or
+    /// `<public url>/webhooks/monday/<token>` on the path-token route.
     pub fn check(
         &self,
         authorization: Option<&str>,
@@ -99,9 +145,23 @@ impl AuthConfig {
     ) -> Result<(), AuthError> {
         if let (Some(secret), Some(header)) = (&self.signing_secret, authorization) {
             let key = jsonwebtoken::DecodingKey::from_secret(secret.expose().as_bytes());
-            return jsonwebtoken::decode::<Claims>(jwt_of(header), &key, &validation())
-                .map(|_| ())
-                .map_err(|e| AuthError::BadSignature(format!("{:?}", e.kind()).to_lowercase()));
+            let audience = self.public_url.as_ref().map(|base| match path_token {
+                Some(token) => format!("{base}{WEBHOOK_PATH}/{token}"),
+                None => format!("{base}{WEBHOOK_PATH}"),
+            });
+            return jsonwebtoken::decode::<Claims>(
+                jwt_of(header),
+                &key,
+                &validation(audience.as_deref()),
+            )
+            .map(|_| ())
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::InvalidAudience => AuthError::WrongAudience,
+                jsonwebtoken::errors::ErrorKind::MissingRequiredClaim(c) if c == "aud" => {
+                    AuthError::WrongAudience
+                }
+                kind => AuthError::BadSignature(format!("{kind:?}").to_lowercase()),
+            });
         }
         if self.require_signature {
             return Err(AuthError::MissingSignature);
@@ -122,10 +182,19 @@ mod tests {
     use super::*;
 
     fn jwt(secret: &str, exp_offset: i64) -> String {
+        jwt_for(secret, exp_offset, Some("https://x"))
+    }
+
+    fn jwt_for(secret: &str, exp_offset: i64, aud: Option<&str>) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let mut claims =
+            serde_json::json!({"accountId": 1, "userId": 2, "iat": now, "exp": now + exp_offset});
+        if let Some(aud) = aud {
+            claims["aud"] = serde_json::json!(aud);
+        }
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &serde_json::json!({"accountId": 1, "userId": 2, "aud": "https://x", "iat": now, "exp": now + exp_offset}),
+            &claims,
             &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
         )
         .unwrap()
@@ -136,6 +205,66 @@ mod tests {
             signing_secret: secret.map(SecretString::new),
             require_signature: require,
             path_token: token.map(SecretString::new),
+            public_url: None,
+        }
+    }
+
+    #[test]
+    fn the_audience_is_checked_when_the_public_url_is_set() {
+        const BASE: &str = "https://abc.execute-api.eu-west-1.amazonaws.com/prod";
+        let mut c = config(Some("s3cret"), None, true);
+        // Unset: any `aud`, or none, as before.
+        assert_eq!(c.check(Some(&jwt_for("s3cret", 300, None)), None), Ok(()));
+        assert_eq!(c.check(Some(&jwt("s3cret", 300)), None), Ok(()));
+        c.public_url = Some(public_url(BASE).unwrap());
+        let signed = format!("{BASE}/webhooks/monday");
+        assert_eq!(
+            c.check(Some(&jwt_for("s3cret", 300, Some(&signed))), None),
+            Ok(())
+        );
+        // On the path-token route the endpoint includes the token.
+        let with_token = format!("{BASE}/webhooks/monday/tok-0123456789abcdef");
+        assert_eq!(
+            c.check(
+                Some(&jwt_for("s3cret", 300, Some(&with_token))),
+                Some("tok-0123456789abcdef")
+            ),
+            Ok(())
+        );
+        for aud in [
+            Some("https://x"),
+            Some(BASE),
+            Some("https://abc.execute-api.eu-west-1.amazonaws.com/dev/webhooks/monday"),
+            Some(with_token.as_str()),
+            None,
+        ] {
+            assert_eq!(
+                c.check(Some(&jwt_for("s3cret", 300, aud)), None),
+                Err(AuthError::WrongAudience),
+                "{aud:?}"
+            );
+        }
+        // The signature is still checked first.
+        assert!(matches!(
+            c.check(Some(&jwt_for("forged", 300, Some(&signed))), None),
+            Err(AuthError::BadSignature(_))
+        ));
+    }
+
+    #[test]
+    fn public_urls_are_read_leniently_and_checked() {
+        const BASE: &str = "https://crmmap.example.com/prod";
+        for value in [
+            BASE,
+            "https://crmmap.example.com/prod/",
+            " https://crmmap.example.com/prod/webhooks/monday ",
+            "https://crmmap.example.com/prod/webhooks/monday/",
+        ] {
+            assert_eq!(public_url(value).as_deref(), Ok(BASE), "{value}");
+        }
+        for bad in ["crmmap.example.com", "ftp://crmmap.example.com", "https://"] {
+            let e = public_url(bad).unwrap_err();
+            assert!(e.contains(PUBLIC_URL_ENV), "{e}");
         }
     }
 

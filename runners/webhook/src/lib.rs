@@ -24,7 +24,7 @@
 //! |---|---|---|
 //! | redelivery keeps `triggerUuid`; `originalTriggerUuid` (undocumented, always `null` in captures) may be shared by distinct events | deduplicate on `triggerUuid` only; the original is kept in the sync log | [`crmmap_store::event_dedup_key`] |
 //! | JWT bare or `Bearer` in `Authorization` | both | `auth::jwt_of` |
-//! | JWT algorithm and claims | HS256, `exp` required, `aud` not checked | `auth::validation` |
+//! | JWT algorithm and claims; `aud` is the endpoint URL as registered | HS256, `exp` required; `aud` must be `CRMMAP_PUBLIC_URL` + the request path when that is set, else not checked | `auth::validation` |
 //! | delete/archive payloads name `itemId` or `pulseId` | both | [`event::parse_event`] |
 //! | board-relation webhook `value` shape | the item is read anyway; the payload is only a fallback | `apply` (links) |
 //! | a record created before a crash, without an external id | a lookup by name fields, `CreatedDate` and crmmap's own `CreatedById` | `apply::Webhook::reconcile` |
@@ -104,8 +104,9 @@ pub const EXTERNAL_ID_FIELD_ENV: &str = "CRMMAP_EXTERNAL_ID_FIELD";
 
 impl WebhookOptions {
     /// Options from `crmmap.toml` (`[webhook]`, `[alerts]`) and the environment
-    /// (`MONDAY_SIGNING_SECRET`, the path token variable, `TELEGRAM_*`, `SLACK_WEBHOOK_URL`,
-    /// `CRMMAP_EXTERNAL_ID_FIELD`). Fails when no authentication is configured, or an enabled
+    /// (`MONDAY_SIGNING_SECRET`, the path token variable, `CRMMAP_PUBLIC_URL`, `TELEGRAM_*`,
+    /// `SLACK_WEBHOOK_URL`, `CRMMAP_EXTERNAL_ID_FIELD`). Fails when no authentication is
+    /// configured, `CRMMAP_PUBLIC_URL` is not an http(s) URL, or an enabled
     /// alert channel lacks its variables.
     pub fn from_settings(
         settings: &Settings,
@@ -121,6 +122,10 @@ impl WebhookOptions {
             signing_secret: nonempty("MONDAY_SIGNING_SECRET").map(SecretString::new),
             require_signature: w.require_signature,
             path_token: nonempty(&token_env).map(SecretString::new),
+            public_url: nonempty(auth::PUBLIC_URL_ENV)
+                .map(|u| auth::public_url(&u))
+                .transpose()
+                .map_err(ConfigError::Value)?,
         };
         if w.require_signature && auth.signing_secret.is_none() {
             return Err(ConfigError::MissingEnv(

@@ -139,6 +139,7 @@ impl Setup {
                     signing_secret: None,
                     require_signature: false,
                     path_token: Some(SecretString::new(TOKEN)),
+                    public_url: None,
                 },
                 ..WebhookOptions::default()
             },

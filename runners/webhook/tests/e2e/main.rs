@@ -33,6 +33,7 @@ macro_rules! backend_tests {
 backend_tests!(
     requests_are_authenticated_and_validated,
     signed_requests_verify_and_forged_ones_are_refused,
+    the_jwt_audience_is_checked_when_the_public_url_is_set,
     every_event_type_for_every_object,
     events_sharing_an_original_trigger_are_all_applied,
     duplicate_deliveries_change_nothing,

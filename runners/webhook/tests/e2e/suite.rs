@@ -121,13 +121,73 @@ pub async fn requests_are_authenticated_and_validated(backend: Backend) {
 }
 
 fn jwt(secret: &str, exp_offset: i64) -> String {
+    jwt_for(secret, exp_offset, Some("x"))
+}
+
+fn jwt_for(secret: &str, exp_offset: i64, aud: Option<&str>) -> String {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut claims = json!({"accountId": 1, "userId": 2, "iat": now, "exp": now + exp_offset});
+    if let Some(aud) = aud {
+        claims["aud"] = json!(aud);
+    }
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &json!({"accountId": 1, "userId": 2, "aud": "x", "iat": now, "exp": now + exp_offset}),
+        &claims,
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .unwrap()
+}
+
+/// With `CRMMAP_PUBLIC_URL` set, a signed request is accepted only when its JWT's `aud` is
+/// the URL it was posted to as monday sees it (`monday-api.md` §5.3).
+pub async fn the_jwt_audience_is_checked_when_the_public_url_is_set(backend: Backend) {
+    const PUBLIC: &str = "https://crmmap.example.com/prod";
+    let mut setup = Setup::new(backend);
+    setup.options.auth.signing_secret = Some(SecretString::new("app-signing-secret"));
+    setup.options.auth.require_signature = true;
+    setup.options.auth.public_url = Some(PUBLIC.to_owned());
+    let Some(w) = World::start(setup).await else {
+        return;
+    };
+    let send = |url: String, aud: Option<String>| {
+        let http = w.http.clone();
+        async move {
+            let jwt = jwt_for("app-signing-secret", 300, aud.as_deref());
+            let r = http
+                .post(url)
+                .header("Authorization", jwt)
+                .json(&json!({"challenge": "c"}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let signed = format!("{}/webhooks/monday", w.base);
+    let right = format!("{PUBLIC}/webhooks/monday");
+    let (s, b) = send(signed.clone(), Some(right.clone())).await;
+    assert_eq!((s, b), (200, json!({"challenge": "c"})));
+    // On the path-token route the registered URL includes the token.
+    let (s, _) = send(w.hook_url.clone(), Some(format!("{right}/{TOKEN}"))).await;
+    assert_eq!(s, 200);
+    let (s, _) = send(w.hook_url.clone(), Some(right.clone())).await;
+    assert_eq!(s, 401);
+    for aud in [
+        Some("https://crmmap.example.com/staging/webhooks/monday".to_owned()),
+        Some(signed.clone()),
+        Some(PUBLIC.to_owned()),
+        None,
+    ] {
+        let (s, b) = send(signed.clone(), aud.clone()).await;
+        assert_eq!(s, 401, "{aud:?}");
+        assert_eq!(
+            b["error"],
+            "the signed token is not for this endpoint (`aud` differs from CRMMAP_PUBLIC_URL)",
+            "{aud:?}"
+        );
+    }
+    w.stop().await;
 }
 
 pub async fn signed_requests_verify_and_forged_ones_are_refused(backend: Backend) {
