@@ -306,14 +306,28 @@ impl World {
             .unwrap_or_else(|| panic!("no event for {item}/{column}"))
     }
 
-    /// Creates an item as a person would; returns its id.
+    /// Creates an item as a person would; returns its id. A create whose answer an injected
+    /// fault took (the client does not resend it) is looked up by its name before it is made
+    /// again, as a person would look at the board.
     pub async fn create_item(&self, board: u64, name: &str, columns: Value) -> String {
         let cols: Map<String, Value> = columns.as_object().cloned().unwrap_or_default();
-        self.human
-            .create_item(&board.to_string(), name, cols, false)
-            .await
-            .expect("create item")
-            .item_id
+        for _ in 0..20 {
+            match self
+                .human
+                .create_item(&board.to_string(), name, cols.clone(), false)
+                .await
+            {
+                Ok(created) => return created.item_id,
+                Err(crmmap_monday::MondayError::OutcomeUnknown { .. }) => {
+                    let made = self.monday.state().active_items(board);
+                    if let Some(item) = made.iter().find(|i| i.name == name) {
+                        return item.id.to_string();
+                    }
+                }
+                Err(e) => panic!("create item: {e}"),
+            }
+        }
+        panic!("create item: no answer after 20 attempts")
     }
 
     /// Creates an item and waits for the runner to create its record and write the id back;
