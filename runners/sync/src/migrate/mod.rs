@@ -825,6 +825,10 @@ impl Migrator<'_> {
                 Some(columns.len()),
             );
             for item in items {
+                // Archived and deleted items are no partners: a record keeps to live items.
+                if item.inactive().is_some() {
+                    continue;
+                }
                 let Some(rid) = item
                     .column(&plan.key_column)
                     .and_then(|c| c.text.clone())
@@ -1024,6 +1028,10 @@ impl Migrator<'_> {
             });
         }
 
+        if !self.options.dry_run {
+            self.unlink_inactive_targets(plan, &mut mutations, &mut pending, counts)
+                .await?;
+        }
         if mutations.is_empty() {
             return Ok(());
         }
@@ -1061,6 +1069,106 @@ impl Migrator<'_> {
                     .await?;
                     counts.failed += 1;
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// The items among `ids` that are live, read with `exclude_nonactive` (archived and deleted
+    /// items are no partners to link to), with only the key columns of `plan`'s link targets.
+    async fn live_items(
+        &mut self,
+        plan: &Plan,
+        ids: &[String],
+    ) -> Result<std::collections::HashSet<String>, MigrateError> {
+        let mut ids = ids.to_vec();
+        ids.sort();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(std::collections::HashSet::new());
+        }
+        let mut columns: Vec<String> = plan
+            .links
+            .iter()
+            .filter_map(|l| self.ctx.plans.plan(&l.target))
+            .map(|t| t.key_column.clone())
+            .collect();
+        columns.sort();
+        columns.dedup();
+        let live = self
+            .ctx
+            .monday
+            .active_items_by_id(&ids, Some(&columns))
+            .await?;
+        self.report.monday_reads +=
+            ids.len().div_ceil(crmmap_monday::client::MAX_ITEMS_BY_ID) as u64;
+        self.report.monday_complexity += cost::read(ids.len() as u64, Some(columns.len()));
+        Ok(live.into_iter().map(|i| i.id).collect())
+    }
+
+    /// Leaves out of the batch the links to archived or deleted items: a board relation is
+    /// written only with live items. The link is not recorded as synced, so a later run writes
+    /// it once the target record has a live item. A change left with nothing to write is
+    /// dropped (the record counts as unchanged).
+    async fn unlink_inactive_targets(
+        &mut self,
+        plan: &Plan,
+        mutations: &mut Vec<ItemMutation>,
+        pending: &mut Vec<Pending>,
+        counts: &mut Counts,
+    ) -> Result<(), MigrateError> {
+        let targets: Vec<String> = mutations
+            .iter()
+            .zip(pending.iter())
+            .flat_map(|(m, p)| p.links.iter().flat_map(move |c| link_targets(m, c)))
+            .collect();
+        if targets.is_empty() {
+            return Ok(());
+        }
+        let live = self.live_items(plan, &targets).await?;
+        let board = plan.board.to_string();
+        let mut i = 0;
+        while i < mutations.len() {
+            let (Some(m), Some(p)) = (mutations.get_mut(i), pending.get_mut(i)) else {
+                break;
+            };
+            let dead: Vec<(String, String)> = p
+                .links
+                .iter()
+                .flat_map(|c| {
+                    link_targets(m, c)
+                        .into_iter()
+                        .filter(|t| !live.contains(t))
+                        .map(move |t| (c.clone(), t))
+                })
+                .collect();
+            for (column, target) in &dead {
+                p.links.retain(|c| c != column);
+                if let ItemMutation::CreateItem { column_values, .. }
+                | ItemMutation::ChangeColumnValues { column_values, .. } = m
+                {
+                    column_values.remove(column);
+                }
+                let mut entry = self
+                    .entry(Action::Skipped, plan, &p.record_id)
+                    .reason(format!(
+                        "column {column}: linked item {target} is archived or deleted, not linked"
+                    ));
+                if let Some(item) = &p.item_id {
+                    entry = entry.item(board.clone(), item.clone());
+                }
+                self.log(entry).await?;
+            }
+            let emptied = matches!(
+                m,
+                ItemMutation::ChangeColumnValues { column_values, .. } if column_values.is_empty()
+            );
+            if emptied {
+                mutations.remove(i);
+                pending.remove(i);
+                counts.unchanged += 1;
+            } else {
+                i += 1;
             }
         }
         Ok(())
@@ -1206,6 +1314,24 @@ impl Migrator<'_> {
                 });
                 applied.push((p, source.item_id));
             }
+            if !self.options.dry_run {
+                // A target item archived or deleted since: the link stays parked.
+                let targets: Vec<String> = mutations
+                    .iter()
+                    .zip(&applied)
+                    .flat_map(|(m, (p, _))| link_targets(m, &p.link.column_id))
+                    .collect();
+                let live = self.live_items(plan, &targets).await?;
+                (mutations, applied) = mutations
+                    .into_iter()
+                    .zip(applied)
+                    .filter(|(m, (p, _))| {
+                        link_targets(m, &p.link.column_id)
+                            .iter()
+                            .all(|t| live.contains(t))
+                    })
+                    .unzip();
+            }
             if mutations.is_empty() {
                 continue;
             }
@@ -1304,6 +1430,29 @@ fn mutation_cost(m: &ItemMutation) -> u64 {
 }
 
 /// Item ids go into `item_ids` as numbers when they are numeric (monday's documented form).
+/// The items a mutation links in a board-relation column (`{"item_ids": [...]}`).
+fn link_targets(m: &ItemMutation, column: &str) -> Vec<String> {
+    let values = match m {
+        ItemMutation::CreateItem { column_values, .. }
+        | ItemMutation::ChangeColumnValues { column_values, .. } => column_values,
+        _ => return Vec::new(),
+    };
+    values
+        .get(column)
+        .and_then(|v| v.get("item_ids"))
+        .and_then(Json::as_array)
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| match id {
+                    Json::Number(n) => Some(n.to_string()),
+                    Json::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn item_id_json(id: &str) -> Json {
     id.parse::<u64>()
         .map_or_else(|_| Json::String(id.to_owned()), Json::from)
