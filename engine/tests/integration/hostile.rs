@@ -374,4 +374,29 @@ proptest! {
         let _ = crmmap_engine::eval::propagations(plan, &serde_json::Map::new(), &record, webhook_change::NOW);
         let _ = crmmap_engine::eval::rules_fired(plan, &serde_json::Map::new(), &record);
     }
+
+    #[test]
+    fn shipped_plans_take_any_api_item(
+        plan_index in 0usize..4,
+        values in prop::collection::vec((json(), text()), 1..8),
+        name in text(),
+    ) {
+        let Some(plan) = SHIPPED.plans.get(plan_index) else { return Ok(()) };
+        // `items { column_values { id text value } }` with anything in `text` and `value`.
+        let columns: Vec<Json> = plan
+            .fields
+            .iter()
+            .map(|f| f.column.clone())
+            .chain([plan.key_column.clone()])
+            .zip(values.iter().cycle())
+            .map(|(id, (v, shown))| json!({"id": id, "text": shown, "value": v.to_string()}))
+            .collect();
+        let labels = std::collections::BTreeMap::new();
+        if let Ok(item) = crmmap_engine::eval::item_from_api(plan, &name, &columns, &labels) {
+            let _ = crmmap_engine::eval::item_to_create(plan, &item, webhook_change::NOW);
+            let prior = crmmap_engine::eval::Prior::from_item(&item);
+            let record = serde_json::Map::new();
+            let _ = crmmap_engine::eval::record_to_item(plan, &record, Some(&prior), webhook_change::NOW);
+        }
+    }
 }
