@@ -127,6 +127,7 @@ pub struct EmulatorState {
 struct Knobs {
     latency: Duration,
     error_rate: f64,
+    after_apply_rate: f64,
 }
 
 /// Locks a mutex, also after a panic elsewhere poisoned it (the state stays usable).
@@ -165,6 +166,7 @@ impl EmulatorState {
         let knobs = Mutex::new(Knobs {
             latency: options.latency,
             error_rate: options.error_rate,
+            after_apply_rate: 0.0,
         });
         Self {
             options,
@@ -186,6 +188,13 @@ impl EmulatorState {
     /// Changes the fraction of requests that fail (HTTP 500 and 423, alternating).
     pub fn set_error_rate(&self, error_rate: f64) {
         lock(&self.knobs).error_rate = error_rate;
+    }
+
+    /// Changes the fraction of mutations (0.0..=1.0) that are applied and then answered badly,
+    /// deterministically spread, alternating HTTP 500 and a dropped connection (see
+    /// [`Fault::ServerErrorAfterApply`]). Queued faults go first.
+    pub fn set_after_apply_rate(&self, rate: f64) {
+        lock(&self.knobs).after_apply_rate = rate;
     }
 
     /// A copy of one item (any state).
@@ -767,8 +776,17 @@ async fn handle(
     }
     // A mutation that was applied and is then answered badly (an assumption: see README).
     if operation.operation_type == OperationType::Mutation {
+        let rate = state.knobs().after_apply_rate;
         let after = state.with_account(|a| {
-            let fault = a.after_apply_faults.pop_front();
+            a.counters.mutations += 1;
+            let fault = a.after_apply_faults.pop_front().or_else(|| {
+                let kind = if a.counters.injected_after_apply % 2 == 0 {
+                    Fault::ServerErrorAfterApply
+                } else {
+                    Fault::DropAfterApply
+                };
+                fails_at_rate(a.counters.mutations, rate).then_some(kind)
+            });
             if fault.is_some() {
                 a.counters.injected_after_apply += 1;
             }

@@ -352,6 +352,8 @@ pub struct Counters {
     pub injected_server_errors: u64,
     /// Injected 423 responses.
     pub injected_locks: u64,
+    /// Mutation documents that ran.
+    pub mutations: u64,
     /// Mutations applied and then answered with an injected 500 or a dropped connection.
     pub injected_after_apply: u64,
     /// Documents rejected by parsing or validation.

@@ -1115,3 +1115,22 @@ pub async fn create_batch_applied_then_dropped_leaves_one_item_per_record(backen
     )
     .await;
 }
+
+pub async fn writes_applied_then_failed_throughout_leave_one_item_per_record(backend: Backend) {
+    let (sf, md) = generated(30);
+    let Some(w) = World::with(backend, sf, md).await else {
+        return;
+    };
+    // Every other write batch is applied and then answered badly.
+    w.monday.state().set_after_apply_rate(0.5);
+    let report = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert!(!report.has_failures(), "{report:#?}");
+    let c = w.monday.state().counters();
+    assert!(c.injected_after_apply >= 3, "{c:?}");
+    w.monday.state().set_after_apply_rate(0.0);
+    assert_boards_match(&w).await;
+    // A second run finds nothing to do: what the first wrote is known.
+    let again = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert_eq!(again.total().created, 0, "{again:#?}");
+    w.cleanup().await;
+}

@@ -238,3 +238,23 @@ async fn in_a_mixed_batch_changes_are_resent_and_creates_found() {
     assert_eq!(executions(&emu, "change_multiple_column_values"), 2);
     assert_eq!(items_with_key(&emu, "00Q000000000005AAA").len(), 1);
 }
+
+#[tokio::test]
+async fn at_an_after_apply_rate_every_create_is_made_once() {
+    let emu = emulator(options()).await;
+    let client = client(&emu);
+    emu.state().set_after_apply_rate(0.5);
+    let keys: Vec<String> = (0..10).map(|i| format!("00Q00000000010{i}AAA")).collect();
+    for key in &keys {
+        let results = client
+            .execute_recovering(&[create(key)], CreateRecovery::ByKeyColumn(KEY))
+            .await
+            .unwrap();
+        assert!(results[0].is_ok(), "{key}: {results:?}");
+    }
+    let c = emu.state().counters();
+    assert_eq!((c.mutations, c.injected_after_apply), (10, 5), "{c:?}");
+    for key in &keys {
+        assert_eq!(items_with_key(&emu, key).len(), 1, "{key}");
+    }
+}
