@@ -1,10 +1,13 @@
 //! Batched writes, and what is done with a batch whose outcome is unknown.
 //!
 //! After a timeout, a connection lost once the request was sent, an HTTP 5xx or an unreadable
-//! answer, monday may have run the batch (reference §1.5 lists 5xx and timeouts; that a batch
-//! can be applied and still answered with one is an assumption, see the emulator's README).
+//! answer, monday may have run the batch (reference §1.5 lists HTTP 500, §1.1 a 60-second
+//! timeout on every call; nothing says whether a batch so answered was applied, so it may
+//! have been, wholly or in part). A GraphQL error answer (HTTP 200) and a 4xx say what
+//! happened, and are not looked into further.
 //!
-//! - Changes, deletes and archives are idempotent: the batch is sent again.
+//! - Changes, deletes and archives are idempotent: the batch is sent again (a delete or
+//!   archive that had been applied then fails as "item gone", which callers take as done).
 //! - Creates are never sent again blindly. With [`CreateRecovery::ByKeyColumn`] the items are
 //!   looked up by the key each create writes (`items_page_by_column_values`): those found are
 //!   returned as created, and only the missing ones are created. With
