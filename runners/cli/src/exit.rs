@@ -1,4 +1,5 @@
-//! Exit codes: 0 clean, 1 problems found, 2 usage or I/O error.
+//! Exit codes: 0 clean, 1 problems found, 2 usage or I/O error, 75 busy (another process
+//! holds the work: try again later).
 
 use std::process::{ExitCode, Termination};
 
@@ -11,6 +12,10 @@ pub enum CrmmapExit {
     Problems,
     /// Bad usage, unreadable files, or another failure to run.
     Failure,
+    /// Another process holds the work and this one did nothing: another migration runs, or
+    /// `crmmap serve` applies the events of the same SQLite store. Try again later (75 is
+    /// `EX_TEMPFAIL` of sysexits.h, which schedulers read as "retry").
+    Busy,
 }
 
 impl Termination for CrmmapExit {
@@ -19,6 +24,7 @@ impl Termination for CrmmapExit {
             CrmmapExit::Clean => 0,
             CrmmapExit::Problems => 1,
             CrmmapExit::Failure => 2,
+            CrmmapExit::Busy => 75,
         })
     }
 }

@@ -63,7 +63,12 @@ async fn scheduled(
     keep: &StoreSection,
     event: LambdaEvent<Value>,
 ) -> Result<Value, BoxError> {
-    let options = crmmap_sync::migrate::MigrateOptions::default();
+    // The migrator holds the store's `migrate` lease while it runs: an overlapping manual
+    // `crmmap migrate` (or a late previous invocation) makes this one skip its migration.
+    let options = crmmap_sync::migrate::MigrateOptions {
+        runner: "the scheduled Lambda".to_owned(),
+        ..crmmap_sync::migrate::MigrateOptions::default()
+    };
     let stop = options.stop.clone();
     let left = event
         .context
@@ -86,6 +91,10 @@ async fn scheduled(
         Ok(r) => {
             let t = r.total();
             json!({"read": t.read, "created": t.created, "updated": t.updated, "failed": t.failed, "stopped": r.stopped})
+        }
+        Err(e @ crmmap_sync::migrate::MigrateError::Busy(_)) => {
+            tracing::warn!(error = %e, "migration skipped: another one holds the lease");
+            json!({ "skipped": e.to_string() })
         }
         Err(e) => {
             tracing::error!(error = %e, "the migration stopped; the next run resumes it");

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use clap::Args;
 use crmmap_sync::migrate::{
-    self, Counts, MigrateOptions, MigrateReport, ObjectReport, PlannedAction, PlannedChange,
-    Progress, StopSignal,
+    self, Counts, MigrateError, MigrateOptions, MigrateReport, ObjectReport, PlannedAction,
+    PlannedChange, Progress, StopSignal,
 };
 use crmmap_sync::{RunContext, Settings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -29,6 +29,25 @@ pub struct MigrateArgs {
     /// Ignore the watermarks: read and compare every selected record.
     #[arg(long)]
     pub full: bool,
+    /// While another migration runs, wait up to this long for it (`90s`, `10m`, `1h`) instead
+    /// of exiting at once with code 75. A dry run never waits: it takes no lease.
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    pub wait: Option<std::time::Duration>,
+}
+
+/// `--wait`: a duration like `90s`, `10m` or `1h`.
+pub fn parse_wait(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("`{s}` is not a duration like 90s, 10m or 1h");
+    let t = s.trim();
+    let (digits, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        "s" => Some(n),
+        "m" => n.checked_mul(60),
+        "h" => n.checked_mul(3600),
+        _ => None,
+    };
+    seconds.map(std::time::Duration::from_secs).ok_or_else(bad)
 }
 
 /// Runs `crmmap migrate`.
@@ -54,6 +73,7 @@ pub fn migrate(args: &MigrateArgs) -> CrmmapExit {
             objects: args.objects.clone(),
             dry_run: args.dry_run,
             full: args.full,
+            lease_wait: args.wait.unwrap_or_default(),
             ..MigrateOptions::default()
         };
         run_and_print(&ctx, &options, true).await
@@ -92,13 +112,20 @@ pub async fn run_and_print(
             }
             exit_of(&report)
         }
+        Err(e @ MigrateError::Busy(_)) => {
+            eprintln!(
+                "error: {e}; this run wrote nothing (wait for it with `crmmap migrate --wait 10m`)"
+            );
+            CrmmapExit::Busy
+        }
         Err(e) => super::fail(&format!(
             "migration stopped: {e} (the next run resumes from the last checkpoint)"
         )),
     }
 }
 
-/// 0 clean, 1 some record failed or the run was stopped, 2 the run could not continue.
+/// 0 clean, 1 some record failed or the run was stopped, 2 the run could not continue (75:
+/// another migration runs, see [`run_and_print`]).
 pub fn exit_of(report: &MigrateReport) -> CrmmapExit {
     if report.has_failures() || report.stopped {
         CrmmapExit::Problems

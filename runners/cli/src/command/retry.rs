@@ -1,6 +1,7 @@
 //! `crmmap retry`: apply the queued failures that are due now; list or revive dead letters.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 
@@ -39,6 +40,15 @@ pub fn retry(args: &RetryArgs) -> CrmmapExit {
             Err(e) => return super::fail(&e),
         };
         let ctx = webhook.context();
+        // SQLite: one process applies item events (see `serve.rs`); refuse beside `crmmap serve`.
+        let _events = if args.dead {
+            None
+        } else {
+            match super::serve::hold_sqlite_events(ctx, "crmmap retry", Duration::ZERO).await {
+                Ok(lease) => Some(lease),
+                Err(exit) => return exit,
+            }
+        };
         if args.dead {
             return match ctx.store.dead_letters(args.limit).await {
                 Ok(dead) => {

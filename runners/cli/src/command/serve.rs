@@ -1,10 +1,17 @@
 //! `crmmap serve`: the webhook runner on a local HTTP server (the same router as the Lambda).
+//!
+//! On SQLite, the lock that keeps an item's events in order is in-process only, so one process
+//! at a time may apply events to an SQLite store: `crmmap serve` holds the store lease
+//! [`SQLITE_EVENTS_LEASE`] while it runs, and `crmmap retry` (which applies queued events) takes
+//! it too or refuses with exit code 75. On PostgreSQL the item lock is an advisory lock shared
+//! by every process, and no lease is taken.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use crmmap_store::{Backend, Lease, LeaseAcquire, LeaseOptions};
 use crmmap_sync::{RunContext, Settings};
 use crmmap_webhook::{Webhook, WebhookOptions};
 
@@ -39,6 +46,91 @@ pub async fn build(config: &std::path::Path) -> Result<Webhook, String> {
     Ok(Webhook::new(ctx, options))
 }
 
+/// The store lease of the one process that applies monday item events to an SQLite store.
+pub const SQLITE_EVENTS_LEASE: &str = "item-events";
+
+/// How long the lease outlives a process that died holding it.
+const SQLITE_EVENTS_TTL: Duration = Duration::from_secs(30);
+
+/// [`SQLITE_EVENTS_LEASE`], held (on SQLite) until released or dropped.
+#[must_use = "the lease is released when dropped"]
+pub struct EventsLease(Option<Lease>);
+
+impl EventsLease {
+    /// Frees the lease (a failure is reported: the lease then expires by itself).
+    pub async fn release(mut self) {
+        if let Some(lease) = self.0.take() {
+            if let Err(e) = lease.release().await {
+                eprintln!("warning: cannot release the SQLite events lease (it expires): {e}");
+            }
+        }
+    }
+}
+
+impl Drop for EventsLease {
+    /// Frees the lease at once rather than letting it expire, so that a `crmmap serve` started
+    /// right after a `crmmap retry` need not wait (the CLI runs on the multi-threaded runtime).
+    fn drop(&mut self) {
+        let Some(lease) = self.0.take() else {
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread {
+            tokio::task::block_in_place(|| {
+                if let Err(e) = handle.block_on(lease.release()) {
+                    eprintln!("warning: cannot release the SQLite events lease (it expires): {e}");
+                }
+            });
+        }
+    }
+}
+
+/// On SQLite, takes [`SQLITE_EVENTS_LEASE`] for `program` (nothing on PostgreSQL, which needs
+/// none), waiting up to `wait` for another holder to go. Refused, prints why and returns the
+/// exit code (75).
+pub async fn hold_sqlite_events(
+    ctx: &RunContext,
+    program: &str,
+    wait: Duration,
+) -> Result<EventsLease, CrmmapExit> {
+    if ctx.store.backend() != Backend::Sqlite {
+        return Ok(EventsLease(None));
+    }
+    let options = LeaseOptions {
+        ttl: SQLITE_EVENTS_TTL,
+        wait,
+        ..LeaseOptions::default()
+    };
+    let holder = crmmap_store::process_description(program);
+    match ctx
+        .store
+        .acquire_lease(SQLITE_EVENTS_LEASE, &holder, &options, ctx.clock.clone())
+        .await
+    {
+        Ok(LeaseAcquire::Acquired(lease)) => {
+            lease.on_lost(|| {
+                eprintln!(
+                    "error: the SQLite events lease was lost (this process stalled past its time \
+                     to live): another process may now apply events of the same items"
+                );
+            });
+            Ok(EventsLease(Some(lease)))
+        }
+        Ok(LeaseAcquire::Held(by)) => {
+            eprintln!(
+                "error: {by} applies monday item events on this SQLite store; SQLite's item lock \
+                 does not cross processes, so {program} here could apply an item's events out of \
+                 order. crmmap serve drains the retry queue itself (--retry-every): stop it \
+                 first, or use PostgreSQL to run several processes"
+            );
+            Err(CrmmapExit::Busy)
+        }
+        Err(e) => Err(super::fail(&e.to_string())),
+    }
+}
+
 /// Runs `crmmap serve`.
 pub fn serve(args: &ServeArgs) -> CrmmapExit {
     let runtime = match tokio::runtime::Runtime::new() {
@@ -50,6 +142,12 @@ pub fn serve(args: &ServeArgs) -> CrmmapExit {
         let webhook = match build(&args.config).await {
             Ok(w) => w,
             Err(e) => return super::fail(&e),
+        };
+        // A previous holder that died frees the lease when it expires: wait that long.
+        let wait = SQLITE_EVENTS_TTL + Duration::from_secs(5);
+        let events = match hold_sqlite_events(webhook.context(), "crmmap serve", wait).await {
+            Ok(lease) => lease,
+            Err(exit) => return exit,
         };
         let listener = match tokio::net::TcpListener::bind(args.listen).await {
             Ok(l) => l,
@@ -64,7 +162,9 @@ pub fn serve(args: &ServeArgs) -> CrmmapExit {
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
-        match webhook.serve(listener, every, shutdown).await {
+        let served = webhook.serve(listener, every, shutdown).await;
+        events.release().await;
+        match served {
             Ok(()) => CrmmapExit::Clean,
             Err(e) => super::fail(&format!("the server stopped: {e}")),
         }

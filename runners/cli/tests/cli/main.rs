@@ -1,5 +1,6 @@
 //! The `crmmap` binary, run as a user runs it: stdout, stderr and exit codes.
 
+mod busy;
 mod commands;
 mod schema;
 mod serve;

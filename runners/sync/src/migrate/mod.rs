@@ -21,6 +21,11 @@
 //!   not reach the store is found again by its Salesforce-id column instead of duplicated.
 //! - A per-record failure (an evaluation error, a rejected value) is logged with the record,
 //!   column and message, queued for retry ([`RETRY_KIND`]) and does not stop the run.
+//! - One migration at a time: a run that writes holds the store's lease [`LEASE`] (a manual
+//!   `crmmap migrate` and the schedule may overlap). A second run waits for it up to
+//!   [`MigrateOptions::lease_wait`], else stops with [`MigrateError::Busy`] before reading or
+//!   writing anything. A run that loses its lease (see `crmmap_store::Lease`) stops after the
+//!   chunk in progress. A dry run writes nothing and takes no lease.
 
 mod desired;
 
@@ -35,7 +40,8 @@ use crmmap_monday::client::cost;
 use crmmap_monday::{CreateRecovery, ItemMutation, MondayError, PageRequest};
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::{
-    Action, LogEntry, NewParkedLink, RunStatus, RunnerKind, Store, StoreError, Watermark,
+    Action, LeaseAcquire, LeaseHolder, LeaseOptions, LogEntry, NewParkedLink, RunStatus,
+    RunnerKind, Store, StoreError, Watermark,
 };
 use futures::StreamExt as _;
 use serde_json::{Map, Value as Json, json};
@@ -46,6 +52,13 @@ pub use desired::{Desired, link_key, prior_from_synced};
 
 /// The run kind of migrations in the store's run checkpoints.
 pub const RUN_KIND: &str = "migrate";
+
+/// The store lease a migration that writes holds: one at a time.
+pub const LEASE: &str = "migrate";
+
+/// How long the lease outlives its holder's last renewal on SQLite (a crashed run blocks the
+/// next one this long at most; PostgreSQL frees it when the session ends).
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The retry-queue kind of records that failed to migrate. Payload:
 /// `{"object": "Lead", "record_id": "00Q…"}`; dedup key `<object>:<record id>`.
@@ -106,6 +119,11 @@ pub struct MigrateOptions {
     pub chunk_size: usize,
     /// Stops the run between chunks.
     pub stop: StopSignal,
+    /// How long to wait for another migration to finish before giving up with
+    /// [`MigrateError::Busy`] (zero: do not wait).
+    pub lease_wait: std::time::Duration,
+    /// Who runs it, for the message a concurrent run gets (`crmmap migrate`, the schedule).
+    pub runner: String,
 }
 
 impl Default for MigrateOptions {
@@ -116,6 +134,8 @@ impl Default for MigrateOptions {
             full: false,
             chunk_size: DEFAULT_CHUNK,
             stop: StopSignal::new(),
+            lease_wait: std::time::Duration::ZERO,
+            runner: "crmmap migrate".to_owned(),
         }
     }
 }
@@ -293,12 +313,59 @@ pub enum MigrateError {
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    /// Another migration holds the lease: this one wrote nothing.
+    #[error("another migration is running: {0}")]
+    Busy(LeaseHolder),
 }
 
 /// Runs a migration (or plans one, with `dry_run`). Resumes the most recent unfinished run
 /// with the same options. Per-record failures are in the report; an `Err` means the run could
 /// not continue (its checkpoint is kept, the next run resumes from it).
+///
+/// A run that writes holds the lease [`LEASE`] from before it reads anything until it ends;
+/// while another run holds it, this one waits up to `options.lease_wait`, then returns
+/// [`MigrateError::Busy`] having written nothing.
 pub async fn run(
+    ctx: &RunContext,
+    options: &MigrateOptions,
+    progress: &mut dyn Progress,
+) -> Result<MigrateReport, MigrateError> {
+    if options.dry_run {
+        return run_leased(ctx, options, progress).await;
+    }
+    let lease_options = LeaseOptions {
+        ttl: LEASE_TTL,
+        wait: options.lease_wait,
+        ..LeaseOptions::default()
+    };
+    let holder = crmmap_store::process_description(&options.runner);
+    let lease = match ctx
+        .store
+        .acquire_lease(LEASE, &holder, &lease_options, ctx.clock.clone())
+        .await?
+    {
+        LeaseAcquire::Acquired(lease) => lease,
+        LeaseAcquire::Held(by) => return Err(MigrateError::Busy(by)),
+    };
+    lease.on_lost({
+        let stop = options.stop.clone();
+        move || stop.stop()
+    });
+    let result = run_leased(ctx, options, progress).await;
+    if lease.is_lost() {
+        progress.message(
+            "the migration lease was lost (another run may have taken it over): stopped early",
+        );
+    }
+    if let Err(e) = lease.release().await {
+        // The lease expires (SQLite) or goes with its session (PostgreSQL) anyway.
+        progress.message(&format!("cannot release the migration lease: {e}"));
+    }
+    result
+}
+
+/// [`run`] once the lease is held (or for a dry run, which needs none).
+async fn run_leased(
     ctx: &RunContext,
     options: &MigrateOptions,
     progress: &mut dyn Progress,

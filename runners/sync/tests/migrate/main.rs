@@ -2,6 +2,7 @@
 //! `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database.
 
 mod harness;
+mod lease;
 mod inactive;
 mod suite;
 
