@@ -4,9 +4,10 @@
 //!
 //! - `CRMMAP_LAMBDA_MODE` unset or `http`: API Gateway REST or HTTP API events, or Function URL
 //!   events, served by the same axum `Router` as `crmmap serve` (through `lambda_http`);
-//! - `CRMMAP_LAMBDA_MODE=schedule`: an EventBridge schedule runs the incremental migrator
-//!   (Salesforce → monday, stopped between chunks a minute before the function's deadline),
-//!   then drains the retry queue and prunes the store past its retention.
+//! - `CRMMAP_LAMBDA_MODE=schedule`: an EventBridge schedule
+//!   drains the retry queue (for at most half of its time), then runs the incremental migrator
+//!   (Salesforce → monday, stopped between chunks a minute before the function's deadline)
+//!   and prunes the store past its retention.
 //!
 //! Everything expensive (settings, compiled mappings, both API clients with their token cache,
 //! the store's connection pool) is built once per instance, at cold start, and reused by every
@@ -26,8 +27,8 @@ use serde_json::{Value, json};
 const MODE_ENV: &str = "CRMMAP_LAMBDA_MODE";
 /// Path of `crmmap.toml` (default: `$LAMBDA_TASK_ROOT/crmmap.toml`, else `./crmmap.toml`).
 const CONFIG_ENV: &str = "CRMMAP_CONFIG";
-/// Most retry items one scheduled run drains.
-const DRAIN_LIMIT: u32 = 500;
+/// Most retry items one scheduled run tries.
+const DRAIN_LIMIT: u32 = 5_000;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -53,16 +54,29 @@ async fn build() -> Result<(Webhook, StoreSection), BoxError> {
     Ok((Webhook::new(ctx, options), settings.file.store))
 }
 
-/// Time kept back from the function's deadline: the migrator stops between chunks then.
+/// Time kept back from the function's deadline: the drain starts no item and the migrator
+/// starts no chunk that could end past it.
 const DEADLINE_MARGIN: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The scheduled run: the incremental migrator, then the retry queue (in rounds, while
-/// rounds come back full), then retention.
+/// The scheduled run: the retry queue first (queued monday edits reach Salesforce before the
+/// migrator reads it), for at most half of the time left; then the incremental migrator, until
+/// a minute before the deadline; then retention.
 async fn scheduled(
     webhook: Webhook,
     keep: &StoreSection,
     event: LambdaEvent<Value>,
 ) -> Result<Value, BoxError> {
+    let left = event
+        .context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default()
+        .saturating_sub(DEADLINE_MARGIN);
+    let started = tokio::time::Instant::now();
+    let drained = webhook
+        .drain_until(DRAIN_LIMIT, Some(started + left / 2))
+        .await?;
+    tracing::info!(request_id = %event.context.request_id, ?drained, "retry queue drained");
     // The migrator holds the store's `migrate` lease while it runs: an overlapping manual
     // `crmmap migrate` (or a late previous invocation) makes this one skip its migration.
     let options = crmmap_sync::migrate::MigrateOptions {
@@ -70,14 +84,8 @@ async fn scheduled(
         ..crmmap_sync::migrate::MigrateOptions::default()
     };
     let stop = options.stop.clone();
-    let left = event
-        .context
-        .deadline()
-        .duration_since(std::time::SystemTime::now())
-        .unwrap_or_default()
-        .saturating_sub(DEADLINE_MARGIN);
     let timer = tokio::spawn(async move {
-        tokio::time::sleep(left).await;
+        tokio::time::sleep_until(started + left).await;
         stop.stop();
     });
     let migrated = crmmap_sync::migrate::run(
@@ -101,18 +109,6 @@ async fn scheduled(
             json!({ "error": e.to_string() })
         }
     };
-    let mut total = crmmap_webhook::DrainReport::default();
-    for _ in 0..10 {
-        let r = webhook.drain_retries(DRAIN_LIMIT).await?;
-        total.claimed += r.claimed;
-        total.applied += r.applied;
-        total.rescheduled += r.rescheduled;
-        total.dead += r.dead;
-        if r.claimed < DRAIN_LIMIT as usize {
-            break;
-        }
-    }
-    tracing::info!(request_id = %event.context.request_id, ?total, "retry queue drained");
     let ctx = webhook.context();
     let pruned = match crmmap_sync::retention::prune(&ctx.store, keep, ctx.now()).await {
         Ok(p) => json!({ "events": p.events, "log": p.log }),
@@ -124,10 +120,12 @@ async fn scheduled(
     Ok(json!({
         "pruned": pruned,
         "retries": {
-            "claimed": total.claimed,
-            "applied": total.applied,
-            "rescheduled": total.rescheduled,
-            "dead": total.dead,
+            "tried": drained.tried,
+            "applied": drained.applied,
+            "rescheduled": drained.rescheduled,
+            "dead": drained.dead,
+            "left": drained.released,
+            "paused": drained.paused,
         },
         "migrate": migrate,
     }))

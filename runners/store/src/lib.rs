@@ -21,7 +21,8 @@
 //! | watermarks | [`Store::watermark`], [`Store::advance_watermark`] | migrator |
 //! | run checkpoints | [`Store::start_run`], [`Store::save_progress`], [`Store::unfinished_run`] | migrator |
 //! | parked links | [`Store::park_link`], [`Store::parked_for_target`] | migrator |
-//! | retry queue | [`Store::enqueue_retry`], [`Store::claim_due_retries`], [`Store::fail_retry`] | both |
+//! | retry queue | [`Store::enqueue_retry`], [`Store::claim_due_retries`] → [`Store::start_retry`] → [`Store::complete_retry`] / [`Store::fail_retry`] / [`Store::release_retry`], [`Store::requeue_dead_where`] | both |
+//! | circuit breakers of the retry queue | [`Store::open_breaker`], [`Store::open_breakers`], [`Store::close_breaker`] | webhook, `crmmap retry` |
 //!
 //! The store never reads the clock: every method that records or compares a time
 //! takes `now`. Times are kept in UTC with microsecond precision on both backends.
@@ -45,6 +46,7 @@
 //! # }).unwrap();
 //! ```
 
+mod breaker;
 mod db;
 mod error;
 mod events;
@@ -64,6 +66,7 @@ mod watermark;
 use std::fmt;
 use std::sync::Arc;
 
+pub use breaker::{BreakerChange, OpenBreaker};
 pub use db::{StoreOptions, normalize_time};
 pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
@@ -73,7 +76,10 @@ pub use links::{Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_k
 pub use lock::ItemGuard;
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};
-pub use retry::{ClaimedRetry, FailOutcome, RetryCounts, RetryItem, RetryPolicy, RetryStatus};
+pub use retry::{
+    ClaimedRetry, FailOutcome, Failure, FailureClass, RequeueFilter, RetryCounts, RetryItem,
+    RetryPolicy, RetryStatus,
+};
 pub use runs::{ObjectProgress, Run, RunStatus};
 pub use scope::{Completion, EventScope, ItemEvent, RetryRequest};
 pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};

@@ -32,7 +32,7 @@ use crate::events::finish_on;
 use crate::links::set_values_on;
 use crate::lock::{CloseUnlessKept, ItemGuard, PG_LOCK_NAMESPACE, item_key};
 use crate::log::{insert_log, scrubbed_texts};
-use crate::retry::enqueue_on;
+use crate::retry::{FailureClass, enqueue_on};
 use crate::scrub::scrub_secrets;
 use crate::{EVENT_LEASE, EventOutcome, EventStart, LogEntry, SetValue, Store};
 
@@ -102,6 +102,8 @@ pub struct RetryRequest<'a> {
     pub payload: &'a Value,
     /// Why it failed (scrubbed of secrets).
     pub error: &'a str,
+    /// What kind of failure: a permanent one is queued as a dead letter at once.
+    pub failure: FailureClass,
     /// When it is due.
     pub due: OffsetDateTime,
 }
@@ -227,6 +229,7 @@ async fn write_completion(
             key,
             r.payload,
             r.error,
+            Some(r.failure),
             r.due,
             done.now,
         )

@@ -72,6 +72,9 @@ pub struct FileConfig {
     /// The webhook runner.
     #[serde(default)]
     pub webhook: WebhookSection,
+    /// The retry queue's policy.
+    #[serde(default)]
+    pub retry: RetrySection,
 }
 
 fn default_mappings() -> PathBuf {
@@ -246,8 +249,52 @@ pub struct WebhookSection {
     /// Name of the environment variable holding the secret path token (default
     /// `CRMMAP_WEBHOOK_TOKEN`).
     pub path_token_env: Option<String>,
-    /// Failed attempts after which a queued event is dead-lettered (default 8).
+    /// The older name of `[retry] max_attempts` (which wins when both are set).
     pub max_attempts: Option<u32>,
+}
+
+/// `[retry]`: when queued work is tried again and when it is given up.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrySection {
+    /// Seconds before the first retry (default 30); the delay doubles with each attempt.
+    pub first_delay_s: Option<u64>,
+    /// The longest delay between two attempts, in seconds (default 3600).
+    pub max_delay_s: Option<u64>,
+    /// Tries of the item itself before it is dead-lettered (default 8; at least 1). Time an
+    /// API is unreachable does not count.
+    pub max_attempts: Option<u32>,
+}
+
+impl Settings {
+    /// The retry queue's policy: `[retry]`, with `[webhook] max_attempts` (the older name)
+    /// when `[retry] max_attempts` is not set. Fails on a delay range that is empty.
+    pub fn retry_policy(&self) -> Result<crmmap_store::RetryPolicy, ConfigError> {
+        let r = &self.file.retry;
+        let mut policy = crmmap_store::RetryPolicy::default();
+        if let Some(s) = r.first_delay_s {
+            policy.base_delay = std::time::Duration::from_secs(s);
+        }
+        if let Some(s) = r.max_delay_s {
+            policy.max_delay = std::time::Duration::from_secs(s);
+        }
+        if let Some(n) = r.max_attempts.or(self.file.webhook.max_attempts) {
+            policy.max_attempts = n;
+        }
+        if policy.max_attempts == 0 {
+            return Err(ConfigError::Value(
+                "[retry] max_attempts must be at least 1".into(),
+            ));
+        }
+        if policy.max_delay < policy.base_delay {
+            return Err(ConfigError::Value(format!(
+                "[retry] max_delay_s ({}) is shorter than first_delay_s ({})",
+                policy.max_delay.as_secs(),
+                policy.base_delay.as_secs()
+            )));
+        }
+        Ok(policy)
+    }
 }
 
 /// Everything a runner needs: the file's settings with secrets filled in from the environment.
@@ -391,6 +438,40 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         move |k| pairs.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone())
+    }
+
+    #[test]
+    fn retry_policy_reads_retry_and_the_older_webhook_key() {
+        let parse = |text: &str| {
+            Settings::parse(text, Path::new("crmmap.toml"), Path::new("."), env(&[])).unwrap()
+        };
+        let default = parse("").retry_policy().unwrap();
+        assert_eq!(default, crmmap_store::RetryPolicy::default());
+        let p = parse("[retry]\nfirst_delay_s = 5\nmax_delay_s = 60\nmax_attempts = 3\n")
+            .retry_policy()
+            .unwrap();
+        assert_eq!(
+            (
+                p.base_delay.as_secs(),
+                p.max_delay.as_secs(),
+                p.max_attempts
+            ),
+            (5, 60, 3)
+        );
+        let legacy = parse("[webhook]\nmax_attempts = 4\n")
+            .retry_policy()
+            .unwrap();
+        assert_eq!(legacy.max_attempts, 4);
+        let both = parse("[webhook]\nmax_attempts = 4\n[retry]\nmax_attempts = 2\n");
+        assert_eq!(both.retry_policy().unwrap().max_attempts, 2);
+        let zero = parse("[retry]\nmax_attempts = 0\n")
+            .retry_policy()
+            .unwrap_err();
+        assert!(zero.to_string().contains("at least 1"), "{zero}");
+        let empty = parse("[retry]\nfirst_delay_s = 60\nmax_delay_s = 10\n")
+            .retry_policy()
+            .unwrap_err();
+        assert!(empty.to_string().contains("max_delay_s"), "{empty}");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 pub mod config;
 pub mod context;
+pub mod failure;
 pub mod mappings;
 pub mod migrate;
 pub mod retention;

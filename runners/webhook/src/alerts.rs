@@ -1,6 +1,7 @@
-//! Alerts to people: Telegram and Slack, for events that gave up (dead letters).
+//! Alerts to people: Telegram and Slack, for work that gave up (dead letters, one message per
+//! burst) and for an API that went down and came back (the retry queue's circuit breaker).
 //!
-//! A message names the object, item, record and error, in plain text without links (so chat
+//! A message names what it is about and the error, in plain text without links (so chat
 //! apps show no previews and nothing is clickable); errors are scrubbed of token-shaped text.
 
 use std::fmt;
@@ -32,9 +33,9 @@ impl fmt::Debug for AlertConfig {
 }
 
 /// One alert.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Alert {
-    /// What happened, e.g. `webhook event gave up after 8 attempts`.
+    /// What happened, e.g. `3 queued changes gave up`.
     pub title: String,
     /// The sObject.
     pub object: Option<String>,
@@ -43,7 +44,9 @@ pub struct Alert {
     /// The Salesforce record.
     pub record: Option<String>,
     /// The error.
-    pub error: String,
+    pub error: Option<String>,
+    /// Further lines (counts by reason, examples).
+    pub details: Vec<String>,
 }
 
 /// Replaces anything that looks like a URL, so that the summary carries no links.
@@ -73,7 +76,13 @@ impl Alert {
                 out.push_str(&format!("\n{k}: {v}"));
             }
         }
-        out.push_str(&format!("\nerror: {}", self.error));
+        if let Some(e) = &self.error {
+            out.push_str(&format!("\nerror: {e}"));
+        }
+        for line in &self.details {
+            out.push('\n');
+            out.push_str(line);
+        }
         unlink(&crmmap_store::scrub_secrets(&out))
     }
 }
@@ -144,12 +153,14 @@ mod tests {
             object: Some("Lead".into()),
             item: Some("9378000505/123".into()),
             record: Some("00Q000000000001AAA".into()),
-            error: "salesforce: see https://example.my.salesforce.com/x for details".into(),
+            error: Some("salesforce: see https://example.my.salesforce.com/x for details".into()),
+            details: vec!["2 × REQUIRED_FIELD_MISSING".into()],
         };
         let t = a.text();
         assert!(t.contains("object: Lead"), "{t}");
         assert!(t.contains("record: 00Q000000000001AAA"), "{t}");
         assert!(!t.contains("https://"), "{t}");
+        assert!(t.ends_with("\n2 × REQUIRED_FIELD_MISSING"), "{t}");
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub enum ApplyError {
     /// A value could not be converted.
     #[error("mapping: {0}")]
     Eval(#[from] EvalError),
+    /// Applying it panicked (a bug): the message, never the process.
+    #[error("internal error: {0}")]
+    Panicked(String),
     /// Anything else, said plainly.
     #[error("{0}")]
     Other(String),
@@ -352,6 +355,11 @@ impl Webhook {
     ) -> Result<Done, ApplyError> {
         match &ev.kind {
             EventKind::Created { .. } => self.created(plan, board, item).await,
+            EventKind::ColumnChanged { column, .. }
+                if self.opts().panic_on_column.as_ref() == Some(column) =>
+            {
+                panic!("test hook: a change of column {column}")
+            }
             EventKind::ColumnChanged {
                 column, previous, ..
             } => {

@@ -9,9 +9,11 @@
 //!        the columns needed) while the store reads its link and last-synced values (one
 //!        query) ─► compare with last-synced ─► engine eval ─► Salesforce write
 //!        (If-Unmodified-Since) ─► outcome + last-synced values + sync log (one commit)
-//!     ─► failure: the same commit queues the retry (200 to monday), drained by
-//!        `crmmap retry` or the schedule
-//! GET /health ─► store ping
+//!     ─► failure, classified (`crmmap_sync::failure`): the same commit queues the retry,
+//!        or the dead letter when the item itself is refused (200 to monday); a panic while
+//!        applying is such a failure. The queue is drained by [`drain`] (`crmmap serve`'s
+//!        supervised task, `crmmap retry`, the schedule)
+//! GET /health ─► store ping; the drain's last progress (503 when it stalled)
 //! ```
 //!
 //! One [`Webhook`] per process holds the [`RunContext`] (plans, clients with their token
@@ -33,6 +35,7 @@
 pub mod alerts;
 pub mod apply;
 pub mod auth;
+pub mod drain;
 pub mod event;
 
 use std::sync::Arc;
@@ -45,19 +48,24 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use crmmap_store::{
-    Action, Completion, EventOutcome, EventStart, FailOutcome, ItemEvent, LogEntry, RetryPolicy,
-    RetryRequest, RunnerKind,
+    Action, Completion, EventOutcome, FailureClass, ItemEvent, LogEntry, RetryPolicy, RetryRequest,
+    RunnerKind,
 };
 use crmmap_sync::{ConfigError, RunContext, Settings};
+use futures::FutureExt;
 use serde_json::{Value as Json, json};
 
 pub use crate::alerts::{Alert, AlertConfig, Alerter};
 pub use crate::apply::{ApplyError, Done, LAST_SEEN_KEY, rule_key};
 pub use crate::auth::{AuthConfig, AuthError, SecretString};
+pub use crate::drain::DrainReport;
 pub use crate::event::{BadRequest, Event, EventKind, Incoming};
 
 /// The retry-queue kind of webhook events.
 pub const RETRY_KIND: &str = "webhook_event";
+
+/// Most items one drain round of `crmmap serve` tries.
+const DRAIN_ROUND_LIMIT: u32 = 100;
 
 /// Largest accepted request body. monday's events are a few KB; long-text values stay well
 /// below this.
@@ -83,6 +91,9 @@ pub struct WebhookOptions {
     /// Test hook: abort the process right after a Salesforce create, before the write-back.
     #[doc(hidden)]
     pub crash_after_create: bool,
+    /// Test hook: panic while applying a change of this column (the panic boundaries' test).
+    #[doc(hidden)]
+    pub panic_on_column: Option<String>,
 }
 
 impl Default for WebhookOptions {
@@ -95,6 +106,7 @@ impl Default for WebhookOptions {
             alerts: AlertConfig::default(),
             apply_timeout: Duration::from_secs(25),
             crash_after_create: false,
+            panic_on_column: None,
         }
     }
 }
@@ -166,10 +178,7 @@ impl WebhookOptions {
             })?;
             alerts.slack = Some(SecretString::new(hook));
         }
-        let mut retry = RetryPolicy::default();
-        if let Some(n) = w.max_attempts {
-            retry.max_attempts = n.max(1);
-        }
+        let retry = settings.retry_policy()?;
         Ok(WebhookOptions {
             auth,
             retry,
@@ -201,6 +210,10 @@ struct Inner {
     ctx: RunContext,
     options: WebhookOptions,
     alerter: Alerter,
+    /// When this process's retry drain last made progress (see [`Webhook::last_drain`]).
+    drain_beat: std::sync::Mutex<Option<tokio::time::Instant>>,
+    /// The interval of the drain [`Webhook::serve`] runs, if it runs one.
+    drain_every: std::sync::Mutex<Option<Duration>>,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -221,19 +234,8 @@ pub enum Outcome {
     Duplicate,
     /// Could not be applied now: in the retry queue.
     Queued(String),
-}
-
-/// What a retry drain did.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DrainReport {
-    /// Items claimed.
-    pub claimed: usize,
-    /// Applied (or found already applied).
-    pub applied: usize,
-    /// Failed again and rescheduled.
-    pub rescheduled: usize,
-    /// Gave up: dead-lettered and alerted.
-    pub dead: usize,
+    /// Refused for good (a value Salesforce rejects, a bug): a dead letter, alerted.
+    DeadLetter(String),
 }
 
 impl Webhook {
@@ -245,6 +247,8 @@ impl Webhook {
                 ctx,
                 options,
                 alerter,
+                drain_beat: std::sync::Mutex::new(None),
+                drain_every: std::sync::Mutex::new(None),
             }),
         }
     }
@@ -271,6 +275,10 @@ impl Webhook {
 
     /// Serves [`Webhook::router`] on `listener` until `shutdown` completes, draining the
     /// retry queue every `retry_every` meanwhile (`None`: never).
+    ///
+    /// The drain is supervised: a round that panics or fails is logged and the next round
+    /// starts on schedule, and a drain task that ends is started again. `/health` reports the
+    /// last round and turns unhealthy when rounds stop.
     pub async fn serve(
         &self,
         listener: tokio::net::TcpListener,
@@ -278,19 +286,12 @@ impl Webhook {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let drainer = retry_every.map(|every| {
+            if let Ok(mut e) = self.inner.drain_every.lock() {
+                *e = Some(every);
+            }
+            self.beat_now();
             let w = self.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(every);
-                tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-                loop {
-                    tick.tick().await;
-                    match w.drain_retries(100).await {
-                        Ok(r) if r.claimed > 0 => tracing::info!(?r, "retry queue drained"),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(error = %e, "retry drain failed"),
-                    }
-                }
-            })
+            tokio::spawn(async move { w.supervise_drain(every).await })
         });
         let served = axum::serve(listener, self.router())
             .with_graceful_shutdown(shutdown)
@@ -299,6 +300,48 @@ impl Webhook {
             d.abort();
         }
         served
+    }
+
+    /// Runs drain rounds every `every`, restarting the round task whenever it ends.
+    async fn supervise_drain(&self, every: Duration) {
+        loop {
+            let w = self.clone();
+            let rounds = tokio::spawn(async move { w.drain_rounds(every).await });
+            match rounds.await {
+                Ok(()) => tracing::error!("the retry drain stopped; restarting it"),
+                Err(e) if e.is_cancelled() => return,
+                Err(e) => tracing::error!(error = %e, "the retry drain failed; restarting it"),
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+
+    async fn drain_rounds(&self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let round = std::panic::AssertUnwindSafe(self.drain_retries(DRAIN_ROUND_LIMIT))
+                .catch_unwind()
+                .await;
+            match round {
+                Ok(Ok(r)) if r.claimed > 0 || r.paused.is_some() => {
+                    tracing::info!(?r, "retry queue drained")
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "retry drain failed"),
+                Err(panic) => tracing::error!(
+                    panic = %drain::panic_message(panic.as_ref()),
+                    "a retry drain round panicked"
+                ),
+            }
+        }
+    }
+
+    fn beat_now(&self) {
+        if let Ok(mut h) = self.inner.drain_beat.lock() {
+            *h = Some(tokio::time::Instant::now());
+        }
     }
 
     fn log_entry(
@@ -379,9 +422,19 @@ impl Webhook {
                 }
             },
         };
-        let applied = tokio::time::timeout_at(deadline, self.apply_locked(plan, ev, &board, &item))
-            .await
-            .unwrap_or_else(|_| Err(ApplyError::Other(format!("not applied within {timeout:?}"))));
+        // A panic while applying becomes the event's failure: the claim is finished, never
+        // lost with the task.
+        let guarded =
+            std::panic::AssertUnwindSafe(self.apply_locked(plan, ev, &board, &item)).catch_unwind();
+        let applied = match tokio::time::timeout_at(deadline, guarded).await {
+            Ok(Ok(applied)) => applied,
+            Ok(Err(panic)) => {
+                let message = drain::panic_message(panic.as_ref());
+                tracing::error!(panic = %message, "applying an event panicked");
+                Err(ApplyError::Panicked(message))
+            }
+            Err(_) => Err(ApplyError::Other(format!("not applied within {timeout:?}"))),
+        };
         let now = self.inner.ctx.now();
         match applied {
             Ok(mut done) => {
@@ -407,31 +460,42 @@ impl Webhook {
             }
             Err(e) => {
                 let error = e.to_string();
+                let failure = drain::classify_apply(&e).class;
+                // A refusal of the item itself goes to the dead letters at once (a person must
+                // act); anything else to the queue.
+                let (note, detail) = match failure {
+                    FailureClass::Permanent => ("dead letter", "dead letter"),
+                    _ => ("queued for retry", "queued for retry"),
+                };
                 let entry = self.log_entry(
                     ev,
                     RunnerKind::Webhook,
                     Action::Failed,
                     None,
-                    &format!("queued for retry: {error}"),
+                    &format!("{note}: {error}"),
                 );
                 // The queue owns it now: a redelivery from monday must not apply it twice.
                 let payload = json!({ "event": ev.raw, "check_dedup": false });
                 scope
                     .finish(Completion {
                         outcome: EventOutcome::Applied,
-                        detail: Some("queued for retry"),
+                        detail: Some(detail),
                         values: &[],
                         log: &entry,
                         retry: Some(RetryRequest {
                             kind: RETRY_KIND,
                             payload: &payload,
                             error: &error,
+                            failure,
                             due: self.first_retry_due(),
                         }),
                         now,
                     })
                     .await?;
-                Ok(Outcome::Queued(error))
+                Ok(match failure {
+                    FailureClass::Permanent => Outcome::DeadLetter(error),
+                    _ => Outcome::Queued(error),
+                })
             }
         }
     }
@@ -518,233 +582,6 @@ impl Webhook {
                 self.inner.ctx.now(),
             )
             .await
-    }
-
-    /// Applies the due items of the retry queue (up to `limit`), reschedules those that fail
-    /// again with backoff, and dead-letters (and alerts) those out of attempts.
-    pub async fn drain_retries(&self, limit: u32) -> Result<DrainReport, crmmap_store::StoreError> {
-        let store = &self.inner.ctx.store;
-        let lease = self.inner.options.apply_timeout * 2;
-        let claimed = store
-            .claim_due_retries(self.inner.ctx.now(), limit, lease)
-            .await?;
-        let mut report = DrainReport {
-            claimed: claimed.len(),
-            ..DrainReport::default()
-        };
-        for claim in claimed {
-            if claim.item.kind == crmmap_sync::migrate::RETRY_KIND {
-                self.retry_migrate_record(&claim, &mut report).await?;
-                continue;
-            }
-            if claim.item.kind != RETRY_KIND {
-                let e = format!("unknown retry kind `{}`", claim.item.kind);
-                self.fail(&claim, None, &e, &mut report).await?;
-                continue;
-            }
-            let parsed = claim
-                .item
-                .payload
-                .get("event")
-                .ok_or_else(|| "queued payload has no event".to_owned())
-                .and_then(|e| event::parse_event(e).map_err(|e| e.to_string()));
-            let ev = match parsed {
-                Ok(ev) => ev,
-                Err(e) => {
-                    self.fail(&claim, None, &e, &mut report).await?;
-                    continue;
-                }
-            };
-            let check = claim
-                .item
-                .payload
-                .get("check_dedup")
-                .and_then(Json::as_bool)
-                .unwrap_or(false);
-            if check {
-                match store.begin_event(&ev.key, self.inner.ctx.now()).await? {
-                    EventStart::AlreadyApplied => {
-                        store.complete_retry(&claim).await?;
-                        report.applied += 1;
-                        continue;
-                    }
-                    EventStart::InProgress => {
-                        self.fail(
-                            &claim,
-                            Some(&ev),
-                            "still in progress elsewhere",
-                            &mut report,
-                        )
-                        .await?;
-                        continue;
-                    }
-                    EventStart::Started => {}
-                }
-            }
-            let result = tokio::time::timeout(self.inner.options.apply_timeout, self.apply(&ev))
-                .await
-                .unwrap_or_else(|_| Err(ApplyError::Other("retry timed out".into())));
-            match result {
-                Ok(done) => {
-                    self.log(
-                        &ev,
-                        RunnerKind::Retry,
-                        done.action,
-                        Some(&done),
-                        &done.reason,
-                    )
-                    .await;
-                    if check {
-                        store
-                            .finish_event(
-                                &ev.key,
-                                EventOutcome::Applied,
-                                Some(&done.reason),
-                                self.inner.ctx.now(),
-                            )
-                            .await?;
-                    }
-                    store.complete_retry(&claim).await?;
-                    report.applied += 1;
-                }
-                Err(e) => {
-                    if check {
-                        store
-                            .finish_event(
-                                &ev.key,
-                                EventOutcome::Applied,
-                                Some("queued for retry"),
-                                self.inner.ctx.now(),
-                            )
-                            .await?;
-                    }
-                    self.fail(&claim, Some(&ev), &e.to_string(), &mut report)
-                        .await?;
-                }
-            }
-        }
-        Ok(report)
-    }
-
-    /// A record the migrator could not write: migrated again now, alone.
-    async fn retry_migrate_record(
-        &self,
-        claim: &crmmap_store::ClaimedRetry,
-        report: &mut DrainReport,
-    ) -> Result<(), crmmap_store::StoreError> {
-        let payload = &claim.item.payload;
-        let (Some(object), Some(record)) = (
-            payload.get("object").and_then(Json::as_str),
-            payload.get("record_id").and_then(Json::as_str),
-        ) else {
-            return self
-                .fail(
-                    claim,
-                    None,
-                    "queued record has no object or record_id",
-                    report,
-                )
-                .await;
-        };
-        let result = crmmap_sync::migrate::sync_records(
-            &self.inner.ctx,
-            object,
-            &[record.to_owned()],
-            &mut crmmap_sync::migrate::NoProgress,
-        )
-        .await;
-        match result {
-            Ok(counts) if counts.failed == 0 => {
-                self.inner.ctx.store.complete_retry(claim).await?;
-                report.applied += 1;
-                Ok(())
-            }
-            Ok(_) => {
-                let error = format!("{object} {record} failed to migrate again (see the sync log)");
-                self.fail(claim, None, &error, report).await
-            }
-            Err(e) => self.fail(claim, None, &e.to_string(), report).await,
-        }
-    }
-
-    async fn fail(
-        &self,
-        claim: &crmmap_store::ClaimedRetry,
-        ev: Option<&Event>,
-        error: &str,
-        report: &mut DrainReport,
-    ) -> Result<(), crmmap_store::StoreError> {
-        let outcome = self
-            .inner
-            .ctx
-            .store
-            .fail_retry(
-                claim,
-                error,
-                self.inner.ctx.now(),
-                &self.inner.options.retry,
-                &mut <rand::rngs::StdRng as rand::SeedableRng>::from_entropy(),
-            )
-            .await?;
-        match outcome {
-            FailOutcome::Rescheduled(_) => {
-                report.rescheduled += 1;
-                if let Some(ev) = ev {
-                    self.log(
-                        ev,
-                        RunnerKind::Retry,
-                        Action::Failed,
-                        None,
-                        &format!("retry failed: {error}"),
-                    )
-                    .await;
-                }
-            }
-            FailOutcome::DeadLettered => {
-                report.dead += 1;
-                let what = if claim.item.kind == RETRY_KIND {
-                    "webhook event"
-                } else {
-                    "queued record"
-                };
-                let payload = &claim.item.payload;
-                let text = |k: &str| payload.get(k).and_then(Json::as_str).map(str::to_owned);
-                let mut alert = Alert {
-                    title: format!("{what} gave up after {} attempts", claim.item.attempts),
-                    object: text("object"),
-                    item: None,
-                    record: text("record_id"),
-                    error: error.to_owned(),
-                };
-                if let Some(ev) = ev {
-                    self.log(
-                        ev,
-                        RunnerKind::Retry,
-                        Action::Failed,
-                        None,
-                        &format!("dead letter: {error}"),
-                    )
-                    .await;
-                    let store = &self.inner.ctx.store;
-                    let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
-                    alert.item = Some(format!("{item} on board {board}"));
-                    alert.object = self
-                        .inner
-                        .ctx
-                        .plans
-                        .plan_for_board(ev.board_id)
-                        .map(|p| p.sobject.clone());
-                    alert.record = store
-                        .link_by_item(&board, &item)
-                        .await
-                        .ok()
-                        .flatten()
-                        .map(|l| l.record_id);
-                }
-                self.inner.alerter.send(&alert).await;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -853,6 +690,10 @@ async fn receive(w: Webhook, headers: HeaderMap, token: Option<String>, body: Bo
         Ok(Outcome::Queued(e)) => {
             reply(StatusCode::OK, json!({ "outcome": "queued", "detail": e }))
         }
+        Ok(Outcome::DeadLetter(e)) => reply(
+            StatusCode::OK,
+            json!({ "outcome": "dead_letter", "detail": e }),
+        ),
         Err(e) => {
             tracing::error!(error = %e, "store unavailable; monday will redeliver");
             error_reply(
@@ -863,10 +704,35 @@ async fn receive(w: Webhook, headers: HeaderMap, token: Option<String>, body: Bo
     }
 }
 
+/// `GET /health`: the store answers, and (when this process drains the retry queue) the
+/// drain made progress recently. 503 otherwise, with what is wrong.
 async fn health(State(w): State<Webhook>) -> Response {
-    match w.inner.ctx.store.ping().await {
-        Ok(()) => reply(StatusCode::OK, json!({ "status": "ok" })),
-        Err(_) => error_reply(StatusCode::SERVICE_UNAVAILABLE, "state store unavailable"),
+    if w.inner.ctx.store.ping().await.is_err() {
+        return error_reply(StatusCode::SERVICE_UNAVAILABLE, "state store unavailable");
+    }
+    let every = w.inner.drain_every.lock().ok().and_then(|e| *e);
+    let Some(every) = every else {
+        return reply(StatusCode::OK, json!({ "status": "ok" }));
+    };
+    let age = w.last_drain().map(|t| t.elapsed());
+    let limit = drain::stall_after(every, w.inner.options.apply_timeout);
+    let drain = json!({
+        "every_s": every.as_secs_f64(),
+        "last_progress_s_ago": age.map(|a| a.as_secs_f64()),
+    });
+    match age {
+        Some(a) if a <= limit => reply(
+            StatusCode::OK,
+            json!({ "status": "ok", "retry_drain": drain }),
+        ),
+        _ => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "status": "unhealthy",
+                "error": format!("the retry drain made no progress for over {limit:?}"),
+                "retry_drain": drain,
+            }),
+        ),
     }
 }
 
@@ -911,7 +777,7 @@ mod tests {
     #[test]
     fn options_read_the_file_and_the_environment_without_showing_secrets() {
         let s = settings(
-            "[webhook]\npath_token_env = \"MY_TOKEN\"\nmax_attempts = 3\n[alerts]\ntelegram = true\nslack = true\ntelegram_api_url = \"http://127.0.0.1:1\"\n",
+            "[webhook]\npath_token_env = \"MY_TOKEN\"\n[retry]\nmax_attempts = 3\nfirst_delay_s = 5\nmax_delay_s = 60\n[alerts]\ntelegram = true\nslack = true\ntelegram_api_url = \"http://127.0.0.1:1\"\n",
         );
         let o = WebhookOptions::from_settings(
             &s,
@@ -925,7 +791,10 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(o.retry.max_attempts, 3);
+        assert_eq!(
+            (o.retry.max_attempts, o.retry.base_delay, o.retry.max_delay),
+            (3, Duration::from_secs(5), Duration::from_secs(60))
+        );
         assert_eq!(o.external_id_field.as_deref(), Some("External_Id__c"));
         assert!(o.auth.check(None, Some("path-token-0123456789")).is_ok());
         assert_eq!(o.alerts.telegram.as_ref().unwrap().0, "http://127.0.0.1:1");

@@ -13,8 +13,8 @@ pub struct RetryArgs {
     /// The configuration file.
     #[arg(long, default_value = crmmap_sync::config::DEFAULT_CONFIG)]
     pub config: PathBuf,
-    /// Items claimed per round (rounds go on while they come back full).
-    #[arg(long, default_value_t = 100)]
+    /// Most items tried in this run.
+    #[arg(long, default_value_t = 1000)]
     pub limit: u32,
     /// List the dead letters instead of retrying.
     #[arg(long, conflicts_with = "requeue")]
@@ -22,10 +22,19 @@ pub struct RetryArgs {
     /// Put a dead letter back in the queue (its id from `--dead`), then retry.
     #[arg(long, value_name = "ID")]
     pub requeue: Vec<i64>,
+    /// Put every dead letter back in the queue (narrowed by `--since` and `--reason`), then
+    /// retry.
+    #[arg(long, conflicts_with_all = ["dead", "requeue"])]
+    pub requeue_all: bool,
+    /// With `--requeue-all`: only dead letters that gave up since this time (RFC 3339, or an
+    /// age: `90s`, `30m`, `12h`, `7d`).
+    #[arg(long, requires = "requeue_all", value_parser = super::log::parse_since)]
+    pub since: Option<time::OffsetDateTime>,
+    /// With `--requeue-all`: only dead letters whose error contains this text
+    /// (case-insensitive), e.g. `REQUIRED_FIELD_MISSING`.
+    #[arg(long, requires = "requeue_all")]
+    pub reason: Option<String>,
 }
-
-/// Most rounds of one `crmmap retry`.
-const MAX_ROUNDS: usize = 100;
 
 /// Runs `crmmap retry`.
 pub fn retry(args: &RetryArgs) -> CrmmapExit {
@@ -57,8 +66,13 @@ pub fn retry(args: &RetryArgs) -> CrmmapExit {
                     }
                     for d in &dead {
                         println!(
-                            "{}\t{}\t{}\tattempts {}\t{}",
-                            d.id, d.kind, d.dedup_key, d.attempts, d.last_error
+                            "{}\t{}\t{}\tattempts {}\t{}\t{}",
+                            d.id,
+                            d.kind,
+                            d.dedup_key,
+                            d.attempts,
+                            d.failure.map_or("unclassified", |f| f.as_str()),
+                            d.last_error
                         );
                     }
                     CrmmapExit::Clean
@@ -73,25 +87,31 @@ pub fn retry(args: &RetryArgs) -> CrmmapExit {
                 Err(e) => return super::fail(&e.to_string()),
             }
         }
-        let mut total = crmmap_webhook::DrainReport::default();
-        for _ in 0..MAX_ROUNDS {
-            let r = match webhook.drain_retries(args.limit.max(1)).await {
-                Ok(r) => r,
-                Err(e) => return super::fail(&e.to_string()),
+        if args.requeue_all {
+            let filter = crmmap_store::RequeueFilter {
+                since: args.since,
+                reason: args.reason.clone(),
+                ..Default::default()
             };
-            total.claimed += r.claimed;
-            total.applied += r.applied;
-            total.rescheduled += r.rescheduled;
-            total.dead += r.dead;
-            if r.claimed < args.limit.max(1) as usize {
-                break;
+            match ctx.store.requeue_dead_where(&filter, ctx.now()).await {
+                Ok(n) => println!("requeued {n} dead letters"),
+                Err(e) => return super::fail(&e.to_string()),
             }
         }
+        let total = match webhook.drain_retries(args.limit.max(1)).await {
+            Ok(r) => r,
+            Err(e) => return super::fail(&e.to_string()),
+        };
         println!(
-            "retried {}: {} applied, {} rescheduled, {} dead-lettered",
-            total.claimed, total.applied, total.rescheduled, total.dead
+            "retried {}: {} applied, {} rescheduled, {} dead-lettered, {} left for later",
+            total.tried, total.applied, total.rescheduled, total.dead, total.released
         );
-        if total.dead > 0 || total.rescheduled > 0 {
+        if let Some(api) = &total.paused {
+            println!(
+                "{api} is unavailable: the queue is paused until it answers again (nothing is charged meanwhile)"
+            );
+        }
+        if total.dead > 0 || total.rescheduled > 0 || total.paused.is_some() {
             CrmmapExit::Problems
         } else {
             CrmmapExit::Clean

@@ -340,6 +340,11 @@ fn fault_response(f: &Fault) -> Response {
             "UNABLE_TO_LOCK_ROW",
             "unable to obtain exclusive access to this record or 1 records: 0035g00000EmUlAAAV",
         ),
+        Fault::ValidationRule => error(
+            StatusCode::BAD_REQUEST,
+            "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+            "Close Date must not be in the past",
+        ),
         Fault::RequestLimitExceeded => error(
             StatusCode::FORBIDDEN,
             "REQUEST_LIMIT_EXCEEDED",
@@ -1392,6 +1397,7 @@ async fn control_faults(State(emu): State<SalesforceEmulator>, body: Bytes) -> R
                 "InternalError" => Some(Fault::InternalError),
                 "InternalErrorAfterApply" => Some(Fault::InternalErrorAfterApply),
                 "UnableToLockRow" => Some(Fault::UnableToLockRow),
+                "ValidationRule" => Some(Fault::ValidationRule),
                 "RequestLimitExceeded" => Some(Fault::RequestLimitExceeded),
                 "InvalidSession" => Some(Fault::InvalidSession),
                 _ => None,

@@ -152,6 +152,9 @@ pub enum Fault {
     InternalErrorAfterApply,
     /// 400 `UNABLE_TO_LOCK_ROW`.
     UnableToLockRow,
+    /// 400 `FIELD_CUSTOM_VALIDATION_EXCEPTION`: a validation rule refuses the record (the
+    /// message is the rule's own text; reference §4.3).
+    ValidationRule,
     /// 403 `REQUEST_LIMIT_EXCEEDED`.
     RequestLimitExceeded,
     /// 401 `INVALID_SESSION_ID`.
@@ -436,7 +439,8 @@ impl SalesforceEmulator {
         self.lock().error_rate = rate.clamp(0.0, 1.0);
     }
 
-    /// Queues faults: each of the next data requests (token requests excluded) takes one.
+    /// Queues faults: each of the next data requests (token requests excluded) takes one;
+    /// [`Fault::ValidationRule`] is taken by the next write only.
     pub fn inject_faults(&self, faults: impl IntoIterator<Item = Fault>) {
         self.lock().faults.extend(faults);
     }
@@ -533,7 +537,11 @@ impl SalesforceEmulator {
     /// The fault for the next data request, if any: the queue first, then the error rate.
     pub(crate) fn next_fault(&self, is_write: bool) -> Option<Fault> {
         let mut g = self.lock();
-        let fault = if let Some(f) = g.faults.pop_front() {
+        // A validation rule refuses writes only: a read leaves it queued for the next write.
+        let for_writes_only = matches!(g.faults.front(), Some(Fault::ValidationRule));
+        let fault = if for_writes_only && !is_write {
+            None
+        } else if let Some(f) = g.faults.pop_front() {
             Some(f)
         } else if g.error_rate > 0.0 && {
             let rate = g.error_rate;

@@ -58,5 +58,8 @@ store_tests!(
     retry_backoff_and_dead_letter,
     retry_concurrent_claimers_never_share_an_item,
     retry_expired_claim_is_lost,
+    retry_charges_only_items_really_tried,
+    retry_dead_letters_requeued_by_filter,
+    breaker_opens_once_and_closes_once,
     url_password_never_shown,
 );

@@ -5,10 +5,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crmmap_store::{
-    Action, Backend, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart, FailOutcome,
-    IntentStatus, ItemEvent, LogEntry, LogFilter, NewParkedLink, RetryCounts, RetryPolicy,
-    RetryRequest, RetryStatus, RunStatus, RunnerKind, SetValue, Side, Store, StoreError,
-    StoreOptions, Watermark, column_key, field_key,
+    Action, Backend, BreakerChange, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart,
+    FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter,
+    NewParkedLink, RequeueFilter, RetryCounts, RetryPolicy, RetryRequest, RetryStatus, RunStatus,
+    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, Watermark, column_key, field_key,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -51,7 +51,7 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
     }
     for s in [db.store(), &a, &b] {
         s.ping().await.unwrap();
-        assert_eq!(s.schema_version().await.unwrap(), 20261126000001);
+        assert_eq!(s.schema_version().await.unwrap(), 20261206000001);
     }
     a.close().await;
     b.close().await;
@@ -1008,6 +1008,13 @@ pub async fn parked_links_wait_for_their_target(db: &TestDb) {
     assert_eq!(left.iter().map(|p| p.id).collect::<Vec<_>>(), [c]);
 }
 
+fn transient(error: &str) -> Failure<'_> {
+    Failure {
+        class: FailureClass::Transient,
+        error,
+    }
+}
+
 pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
     let store = db.store();
     let policy = RetryPolicy {
@@ -1065,13 +1072,17 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
             dead: 0
         }
     );
-    let claimed = store.claim_due_retries(at(1), 10, lease).await.unwrap();
+    let mut claimed = store.claim_due_retries(at(1), 10, lease).await.unwrap();
     assert_eq!(claimed.len(), 1);
-    let c = &claimed[0];
+    let c = &mut claimed[0];
+    // A claim is no attempt; starting one is.
     assert_eq!(
         (c.item.id, c.item.attempts, &c.item.payload),
-        (id, 1, &newer)
+        (id, 0, &newer)
     );
+    assert!(store.start_retry(c, at(1), lease).await.unwrap());
+    assert_eq!(c.item.attempts, 1);
+    let c = &claimed[0];
     assert_eq!(c.item.last_error, "monday 502");
     // Claimed: nobody else gets it during the lease.
     assert!(
@@ -1084,7 +1095,7 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
 
     // Attempt 1 failed: back in 60 s.
     let out = store
-        .fail_retry(c, "monday 500 again", at(2), &policy, &mut rng)
+        .fail_retry(c, transient("monday 500 again"), at(2), &policy, &mut rng)
         .await
         .unwrap();
     assert_eq!(out, FailOutcome::Rescheduled(at(3)));
@@ -1095,28 +1106,30 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
             .unwrap()
             .is_empty()
     );
-    let c = store
+    let mut c = store
         .claim_due_retries(at(3), 1, lease)
         .await
         .unwrap()
         .remove(0);
+    assert!(store.start_retry(&mut c, at(3), lease).await.unwrap());
     assert_eq!(c.item.attempts, 2);
     // Attempt 2 failed: back in 120 s.
     let out = store
-        .fail_retry(&c, "again", at(3), &policy, &mut rng)
+        .fail_retry(&c, transient("again"), at(3), &policy, &mut rng)
         .await
         .unwrap();
     assert_eq!(out, FailOutcome::Rescheduled(at(5)));
-    let c = store
+    let mut c = store
         .claim_due_retries(at(5), 1, lease)
         .await
         .unwrap()
         .remove(0);
+    assert!(store.start_retry(&mut c, at(5), lease).await.unwrap());
     assert_eq!(c.item.attempts, 3);
     // Attempt 3 failed: dead letter.
     assert_eq!(
         store
-            .fail_retry(&c, "gave up", at(5), &policy, &mut rng)
+            .fail_retry(&c, transient("gave up"), at(5), &policy, &mut rng)
             .await
             .unwrap(),
         FailOutcome::DeadLettered
@@ -1133,8 +1146,18 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
     assert_eq!(dead.len(), 1);
     assert_eq!(store.retry_counts(at(6)).await.unwrap().dead, 1);
     assert_eq!(
-        (dead[0].id, dead[0].status, dead[0].last_error.as_str()),
-        (id, RetryStatus::Dead, "gave up")
+        (
+            dead[0].id,
+            dead[0].status,
+            dead[0].last_error.as_str(),
+            dead[0].failure
+        ),
+        (
+            id,
+            RetryStatus::Dead,
+            "gave up",
+            Some(FailureClass::Transient)
+        )
     );
 
     // Revived by an operator, then done.
@@ -1145,7 +1168,7 @@ pub async fn retry_backoff_and_dead_letter(db: &TestDb) {
         .iter()
         .find(|c| c.item.id == id)
         .expect("requeued item is due");
-    assert_eq!(mine.item.attempts, 1);
+    assert_eq!(mine.item.attempts, 0);
     store.complete_retry(mine).await.unwrap();
     assert!(store.retry_item(id).await.unwrap().is_none());
 }
@@ -1206,26 +1229,226 @@ pub async fn retry_expired_claim_is_lost(db: &TestDb) {
         .enqueue_retry("k", "x", &json!(1), "e", T0, T0)
         .await
         .unwrap();
-    let slow = store
+    let mut slow = store
         .claim_due_retries(T0, 1, Duration::from_secs(60))
         .await
         .unwrap()
         .remove(0);
+    assert!(
+        store
+            .start_retry(&mut slow, T0, Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
     // The slow worker's lease ran out; another worker claims the item.
-    let fast = store
+    let mut fast = store
         .claim_due_retries(at(2), 1, Duration::from_secs(60))
         .await
         .unwrap()
         .remove(0);
-    assert_eq!((fast.item.id, fast.item.attempts), (id, 2));
+    assert_eq!((fast.item.id, fast.item.attempts), (id, 1));
+    // The slow worker can neither start, complete nor fail it any more.
+    let mut late = slow.clone();
+    assert!(
+        !store
+            .start_retry(&mut late, at(2), Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .start_retry(&mut fast, at(2), Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    assert_eq!(fast.item.attempts, 2);
     let err = store.complete_retry(&slow).await.unwrap_err();
     assert!(matches!(err, StoreError::ClaimLost { .. }), "{err}");
     let err = store
-        .fail_retry(&slow, "late", at(2), &policy, &mut rng)
+        .fail_retry(&slow, transient("late"), at(2), &policy, &mut rng)
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::ClaimLost { .. }), "{err}");
     store.complete_retry(&fast).await.unwrap();
+}
+
+pub async fn retry_charges_only_items_really_tried(db: &TestDb) {
+    let store = db.store();
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        ..RetryPolicy::default()
+    };
+    let mut rng = StdRng::seed_from_u64(5);
+    let lease = Duration::from_secs(60);
+    for key in ["a", "b", "c"] {
+        store
+            .enqueue_retry("k", key, &json!(key), "first", T0, T0)
+            .await
+            .unwrap();
+    }
+    let mut batch = store.claim_due_retries(T0, 3, lease).await.unwrap();
+    assert_eq!(batch.len(), 3);
+    // The first was tried and hit an outage: its attempt is given back, it stays due.
+    assert!(store.start_retry(&mut batch[0], T0, lease).await.unwrap());
+    let outage = Failure {
+        class: FailureClass::Outage,
+        error: "salesforce: transport error",
+    };
+    for _ in 0..5 {
+        let out = store
+            .fail_retry(&batch[0], outage, T0, &policy, &mut rng)
+            .await
+            .unwrap();
+        assert_eq!(out, FailOutcome::Paused);
+        let mut again = store.claim_due_retries(T0, 1, lease).await.unwrap();
+        assert_eq!(again.len(), 1, "an item paused by an outage is due at once");
+        assert_eq!(again[0].item.id, batch[0].item.id);
+        assert!(store.start_retry(&mut again[0], T0, lease).await.unwrap());
+        batch[0] = again.remove(0);
+    }
+    assert_eq!(batch[0].item.attempts, 1, "outages cost no attempt");
+    store.release_retry(&batch[0]).await.unwrap();
+    // The other two were never reached: released untried, uncharged, claimable at once.
+    store.release_retry(&batch[1]).await.unwrap();
+    store.release_retry(&batch[2]).await.unwrap();
+    let items: Vec<_> = store.claim_due_retries(T0, 10, lease).await.unwrap();
+    assert_eq!(items.len(), 3);
+    assert!(
+        items.iter().all(|c| c.item.attempts == 0),
+        "{:?}",
+        items.iter().map(|c| c.item.attempts).collect::<Vec<_>>()
+    );
+    // A permanent refusal dead-letters at once, whatever attempts are left.
+    let mut first = items.into_iter().next().unwrap();
+    assert!(store.start_retry(&mut first, T0, lease).await.unwrap());
+    let out = store
+        .fail_retry(
+            &first,
+            Failure {
+                class: FailureClass::Permanent,
+                error: "CANNOT_UPDATE_CONVERTED_LEAD",
+            },
+            T0,
+            &policy,
+            &mut rng,
+        )
+        .await
+        .unwrap();
+    assert_eq!(out, FailOutcome::DeadLettered);
+    let dead = store.dead_letters(10).await.unwrap();
+    assert_eq!(
+        (dead.len(), dead[0].attempts, dead[0].failure),
+        (1, 1, Some(FailureClass::Permanent))
+    );
+}
+
+pub async fn retry_dead_letters_requeued_by_filter(db: &TestDb) {
+    let store = db.store();
+    let policy = RetryPolicy::default();
+    let mut rng = StdRng::seed_from_u64(9);
+    let lease = Duration::from_secs(60);
+    let errors = [
+        ("a", "REQUIRED_FIELD_MISSING: LastName", at(1)),
+        ("b", "STRING_TOO_LONG: Name", at(2)),
+        ("c", "required_field_missing: Company", at(30)),
+        ("d", "100%_done", at(31)),
+    ];
+    for (key, error, when) in errors {
+        store
+            .enqueue_retry("k", key, &json!(key), "first", T0, T0)
+            .await
+            .unwrap();
+        let mut c = store
+            .claim_due_retries(when, 1, lease)
+            .await
+            .unwrap()
+            .remove(0);
+        assert!(store.start_retry(&mut c, when, lease).await.unwrap());
+        let failure = Failure {
+            class: FailureClass::Permanent,
+            error,
+        };
+        store
+            .fail_retry(&c, failure, when, &policy, &mut rng)
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.dead_letters(10).await.unwrap().len(), 4);
+    // By reason (case-insensitive), since a time: only `c`.
+    let filter = RequeueFilter {
+        since: Some(at(10)),
+        reason: Some("Required_Field".into()),
+        ..RequeueFilter::default()
+    };
+    assert_eq!(store.requeue_dead_where(&filter, at(40)).await.unwrap(), 1);
+    let pending = store.claim_due_retries(at(40), 10, lease).await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|c| c.item.dedup_key.as_str())
+            .collect::<Vec<_>>(),
+        ["c"]
+    );
+    // LIKE's wildcards in the text match literally: `_` does not match any character.
+    let literal = RequeueFilter {
+        reason: Some("0%_d".into()),
+        ..RequeueFilter::default()
+    };
+    assert_eq!(store.requeue_dead_where(&literal, at(40)).await.unwrap(), 1);
+    let nothing = RequeueFilter {
+        reason: Some("string_too_lonG_".into()),
+        ..RequeueFilter::default()
+    };
+    assert_eq!(store.requeue_dead_where(&nothing, at(40)).await.unwrap(), 0);
+    // All of them.
+    let all = RequeueFilter::default();
+    assert_eq!(store.requeue_dead_where(&all, at(41)).await.unwrap(), 2);
+    assert!(store.dead_letters(10).await.unwrap().is_empty());
+}
+
+pub async fn breaker_opens_once_and_closes_once(db: &TestDb) {
+    let store = db.store();
+    let other = db.connect_again().await;
+    assert!(store.open_breakers().await.unwrap().is_empty());
+    assert_eq!(store.close_breaker("salesforce").await.unwrap(), None);
+    let opened = store
+        .open_breaker(
+            "salesforce",
+            "transport error; token=abc.def.ghi",
+            T0,
+            at(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened, BreakerChange::Opened);
+    // Another process finds it open: a failed probe, no second "opened".
+    let again = other
+        .open_breaker("salesforce", "SERVER_UNAVAILABLE", at(1), at(3))
+        .await
+        .unwrap();
+    assert_eq!(again, BreakerChange::StillOpen { probes: 1 });
+    let open = store.open_breakers().await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (
+            open[0].api.as_str(),
+            open[0].opened_at,
+            open[0].next_probe_at,
+            open[0].probes
+        ),
+        ("salesforce", T0, at(3), 1)
+    );
+    assert_eq!(open[0].reason, "SERVER_UNAVAILABLE");
+    // Closed by exactly one of two racing processes.
+    let (a, b) = tokio::join!(
+        store.close_breaker("salesforce"),
+        other.close_breaker("salesforce")
+    );
+    let closed: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].opened_at, T0);
+    assert!(store.open_breakers().await.unwrap().is_empty());
+    other.close().await;
 }
 
 pub async fn url_password_never_shown(db: &TestDb) {
@@ -1345,6 +1568,7 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
                 kind: "webhook_event",
                 payload: &payload,
                 error: "salesforce 503",
+                failure: FailureClass::Outage,
                 due: at(1),
             }),
             ..completion(&[], &log)
@@ -1360,6 +1584,34 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
         (due[0].item.dedup_key.as_str(), &due[0].item.payload),
         ("e3", &payload)
     );
+
+    // A permanent refusal is a dead letter at once, reported in one alert exactly once.
+    let scope = started(store.begin_item_event("e4", BOARD, "1", T0).await.unwrap());
+    scope
+        .finish(Completion {
+            detail: Some("dead letter"),
+            retry: Some(RetryRequest {
+                kind: "webhook_event",
+                payload: &payload,
+                error: "REQUIRED_FIELD_MISSING: LastName",
+                failure: FailureClass::Permanent,
+                due: at(1),
+            }),
+            ..completion(&[], &log)
+        })
+        .await
+        .unwrap();
+    let dead = store.dead_letters(10).await.unwrap();
+    assert_eq!(
+        dead.iter()
+            .map(|d| d.dedup_key.as_str())
+            .collect::<Vec<_>>(),
+        ["e4"]
+    );
+    let unalerted = store.take_unalerted_dead(at(2)).await.unwrap();
+    assert_eq!(unalerted.len(), 1);
+    assert_eq!(unalerted[0].failure, Some(FailureClass::Permanent));
+    assert!(store.take_unalerted_dead(at(3)).await.unwrap().is_empty());
 }
 
 pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {

@@ -438,6 +438,7 @@ async fn run_leased(
         run_id: report.run_id.clone(),
         report: &mut report,
         progress,
+        failures: FailureSink::Queue,
     };
     for plan in &plans {
         let progress_saved = resumed_run.as_ref().and_then(|r| r.object(&plan.object));
@@ -477,15 +478,16 @@ async fn run_leased(
 }
 
 /// Migrates the given records of one object now (the retry runner's entry point for
-/// [`RETRY_KIND`] items): reads them with the mapping's selection, writes what differs, links,
-/// logs and queues failures exactly like a run. Records the selection does not match are
-/// left alone (they are not counted as read). Watermarks and checkpoints are not touched.
+/// [`RETRY_KIND`] items): reads them with the mapping's selection, writes what differs, links
+/// and logs exactly like a run, and returns the records that failed, classified, instead of
+/// queueing them (the caller holds their queue items). Records the selection does not match
+/// are left alone (they are not counted as read). Watermarks and checkpoints are not touched.
 pub async fn sync_records(
     ctx: &RunContext,
     object: &str,
     record_ids: &[String],
     progress: &mut dyn Progress,
-) -> Result<Counts, MigrateError> {
+) -> Result<RecordsSynced, MigrateError> {
     let plan = ctx
         .plans
         .plan(object)
@@ -509,6 +511,7 @@ pub async fn sync_records(
         run_id: None,
         report: &mut report,
         progress,
+        failures: FailureSink::Collect(Vec::new()),
     };
     let mut counts = Counts::default();
     for ids in record_ids.chunks(DEFAULT_CHUNK.min(SOQL_IDS_PER_QUERY)) {
@@ -531,7 +534,11 @@ pub async fn sync_records(
             migrator.chunk(plan, &records, &mut counts).await?;
         }
     }
-    Ok(counts)
+    let failures = match migrator.failures {
+        FailureSink::Collect(f) => f,
+        FailureSink::Queue => Vec::new(),
+    };
+    Ok(RecordsSynced { counts, failures })
 }
 
 /// Ids per `Id IN (…)` query: keeps the SOQL well under Salesforce's 100,000-character limit
@@ -618,6 +625,37 @@ struct Migrator<'a> {
     run_id: Option<String>,
     report: &'a mut MigrateReport,
     progress: &'a mut dyn Progress,
+    /// Where per-record failures go: the retry queue (a run), or back to the caller (the
+    /// retry queue itself, which classifies them).
+    failures: FailureSink,
+}
+
+/// Where a migrator sends per-record failures.
+enum FailureSink {
+    /// Queued for retry (a run).
+    Queue,
+    /// Collected for the caller ([`sync_records`]).
+    Collect(Vec<RecordFailure>),
+}
+
+/// A record that failed in [`sync_records`], classified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFailure {
+    /// The record.
+    pub record_id: String,
+    /// What the retry queue should do with it.
+    pub class: crate::failure::FailureClass,
+    /// Why (with the column and field, when one is to blame).
+    pub reason: String,
+}
+
+/// What [`sync_records`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordsSynced {
+    /// What was read and written.
+    pub counts: Counts,
+    /// The records that failed.
+    pub failures: Vec<RecordFailure>,
 }
 
 impl Migrator<'_> {
@@ -968,7 +1006,7 @@ impl Migrator<'_> {
                         record_id,
                         item_id.as_deref(),
                         e.column.as_deref(),
-                        &message,
+                        (crate::failure::FailureClass::Permanent, &message),
                     )
                     .await?;
                     counts.failed += 1;
@@ -1131,7 +1169,7 @@ impl Migrator<'_> {
                         &p.record_id,
                         p.item_id.as_deref(),
                         column.as_deref(),
-                        &e.to_string(),
+                        (crate::failure::monday(&e), &e.to_string()),
                     )
                     .await?;
                     counts.failed += 1;
@@ -1296,8 +1334,9 @@ impl Migrator<'_> {
         record_id: &str,
         item_id: Option<&str>,
         column: Option<&str>,
-        message: &str,
+        failure: (crate::failure::FailureClass, &str),
     ) -> Result<(), MigrateError> {
+        let (class, message) = failure;
         let field = column
             .and_then(|c| plan.field_for_column(c))
             .map(|f| f.field.clone());
@@ -1310,9 +1349,9 @@ impl Migrator<'_> {
             reason.push(']');
         }
         self.progress.failed(&plan.object, record_id, &reason);
-        let Some(store) = self.store() else {
+        if self.store().is_none() {
             return Ok(());
-        };
+        }
         let mut e = self
             .entry(Action::Failed, plan, record_id)
             .reason(reason.clone());
@@ -1320,8 +1359,17 @@ impl Migrator<'_> {
             e = e.item(plan.board.to_string(), item);
         }
         self.log(e).await?;
+        if let FailureSink::Collect(failures) = &mut self.failures {
+            failures.push(RecordFailure {
+                record_id: record_id.to_owned(),
+                class,
+                reason,
+            });
+            return Ok(());
+        }
         let now = self.ctx.now();
-        store
+        self.ctx
+            .store
             .enqueue_retry(
                 RETRY_KIND,
                 &format!("{}:{record_id}", plan.object),
@@ -1446,7 +1494,7 @@ impl Migrator<'_> {
                                 &p.link.record_id,
                                 Some(item),
                                 Some(&p.link.column_id),
-                                &e.to_string(),
+                                (crate::failure::monday(&e), &e.to_string()),
                             )
                             .await?;
                             counts.failed += 1;

@@ -660,6 +660,21 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
     assert_eq!(retries.due, 1, "queued for retry");
     assert!(!ids_on_board(&w, lead).contains_key(&bad));
 
+    // Retried before anything changed, the record fails the same way: the failure comes
+    // back classified (the value is refused: permanent) instead of being queued again.
+    let again = migrate::sync_records(&w.ctx, "Lead", std::slice::from_ref(&bad), &mut NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(again.failures.len(), 1, "{again:#?}");
+    assert_eq!(
+        (
+            again.failures[0].record_id.as_str(),
+            again.failures[0].class
+        ),
+        (bad.as_str(), crmmap_sync::failure::FailureClass::Permanent)
+    );
+    assert!(again.failures[0].reason.contains("Aerospace"), "{again:#?}");
+
     // Once the value is fixed in Salesforce, the retry (what `crmmap retry` runs for the
     // queued item) migrates the record; the next run finds it up to date.
     assert!(
@@ -670,7 +685,15 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
         migrate::sync_records(&w.ctx, "Lead", std::slice::from_ref(&bad), &mut NoProgress)
             .await
             .unwrap();
-    assert_eq!((retried.read, retried.created, retried.failed), (1, 1, 0));
+    assert_eq!(
+        (
+            retried.counts.read,
+            retried.counts.created,
+            retried.counts.failed
+        ),
+        (1, 1, 0)
+    );
+    assert!(retried.failures.is_empty());
     assert!(ids_on_board(&w, lead).contains_key(&bad));
     let writes = mutations(&w);
     let report = migrate(&w.ctx, &MigrateOptions::default()).await;

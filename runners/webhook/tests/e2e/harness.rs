@@ -127,6 +127,9 @@ pub struct Setup {
     pub latency: Duration,
     /// Generated items per sample board.
     pub items_per_board: usize,
+    /// Drain the retry queue in the server every so often, as `crmmap serve` does (`None`:
+    /// the test drains).
+    pub retry_every: Option<Duration>,
 }
 
 impl Setup {
@@ -149,6 +152,7 @@ impl Setup {
             sign: None,
             latency: Duration::ZERO,
             items_per_board: 0,
+            retry_every: None,
         }
     }
 }
@@ -236,10 +240,14 @@ impl World {
             monday_user_id: setup.monday_user_id,
         };
         let webhook = Webhook::new(ctx, setup.options);
-        // Served the way `crmmap serve` serves it (without its periodic drain: tests drain).
+        // Served the way `crmmap serve` serves it (without its periodic drain unless asked:
+        // tests drain).
         let served = webhook.clone();
+        let retry_every = setup.retry_every;
         let server = tokio::spawn(async move {
-            let _ = served.serve(listener, None, std::future::pending()).await;
+            let _ = served
+                .serve(listener, retry_every, std::future::pending())
+                .await;
         });
         let human = monday_client(&monday, true);
         Some(World {

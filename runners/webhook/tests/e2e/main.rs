@@ -2,20 +2,14 @@
 //! runs on a fresh SQLite file and, when `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh
 //! PostgreSQL database.
 
-mod authority;
-mod crash;
-mod faults;
-mod harness;
-mod suite;
-
-/// One `#[tokio::test]` per backend for each suite function.
+/// One `#[tokio::test]` per backend for each scenario of a module: `backend_tests!(module; a, b)`.
 macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
+    ($module:ident; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    crate::suite::$name(crmmap_store::Backend::Sqlite).await;
+                    crate::$module::$name(crmmap_store::Backend::Sqlite).await;
                 }
             )*
         }
@@ -23,20 +17,28 @@ macro_rules! backend_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    crate::suite::$name(crmmap_store::Backend::Postgres).await;
+                    crate::$module::$name(crmmap_store::Backend::Postgres).await;
                 }
             )*
         }
     };
 }
 
+mod authority;
+mod boundaries;
+mod crash;
+mod faults;
+mod harness;
+mod suite;
+
 backend_tests!(
+    suite;
     requests_are_authenticated_and_validated,
     signed_requests_verify_and_forged_ones_are_refused,
     the_jwt_audience_is_checked_when_the_public_url_is_set,
     every_event_type_for_every_object,
-    events_sharing_an_original_trigger_are_all_applied,
     duplicate_deliveries_change_nothing,
+    events_sharing_an_original_trigger_are_all_applied,
     a_column_change_costs_one_read_and_one_write,
     crmmap_echoes_are_not_written_back,
     own_user_events_are_skipped_without_calls,

@@ -947,6 +947,7 @@ async fn fake_chat() -> (String, Arc<Mutex<Vec<(String, Value)>>>) {
 }
 
 pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Backend) {
+    use crmmap_emu_salesforce::Fault;
     let (tg, tg_seen) = fake_chat().await;
     let (slack, slack_seen) = fake_chat().await;
     let mut setup = Setup::new(backend);
@@ -970,44 +971,120 @@ pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Back
     let Some(w) = World::start(setup).await else {
         return;
     };
+    let sent = || {
+        let tg: Vec<String> = tg_seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| text(&body["text"]))
+            .collect();
+        let slack: Vec<String> = slack_seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| text(&body["text"]))
+            .collect();
+        assert_eq!(tg, slack, "both channels get every alert");
+        tg
+    };
+    let queued = |w: &World| {
+        let w = w.store.clone();
+        async move {
+            let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+            w.retry_counts(far).await.unwrap()
+        }
+    };
     let (item, record) = w.create_linked(LEAD, "Flaky Org", json!({})).await;
+
     // Salesforce is down: the event is answered 200 and queued.
-    w.sf.state().set_error_rate(1.0);
+    w.sf.state().inject_faults([Fault::ServiceUnavailable]);
     let d = w.set(LEAD, &item, "text_mkry13cw", json!("Queued")).await;
     assert_eq!(
         d.attempt, 0,
         "answered at once, not left to monday's redelivery"
     );
-    let counts = w
-        .store
-        .retry_counts(time::OffsetDateTime::now_utc())
-        .await
-        .unwrap();
+    let counts = queued(&w).await;
     assert_eq!(counts.due + counts.waiting, 1);
-    // It comes back: applied on the next drain.
-    w.sf.state().set_error_rate(0.0);
-    let report = w.webhook.drain_retries(10).await.unwrap();
-    assert_eq!((report.claimed, report.applied), (1, 1));
+    // Still down at the drain: the queue pauses behind the breaker, the item is not charged,
+    // and one alert says so.
+    w.sf.state().inject_faults([Fault::ServiceUnavailable]);
+    let r = w.webhook.drain_retries(10).await.unwrap();
+    assert_eq!(
+        (r.tried, r.applied, r.released, r.paused.as_deref()),
+        (1, 0, 1, Some("salesforce"))
+    );
+    let pending = w
+        .store
+        .claim_due_retries(time::OffsetDateTime::now_utc(), 10, Duration::ZERO);
+    let pending = pending.await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].item.attempts, 0, "an outage costs no attempt");
+    w.store.release_retry(&pending[0]).await.unwrap();
+    // A failed probe: still paused, no second alert.
+    w.sf.state().inject_faults([Fault::ServiceUnavailable]);
+    let r = w.webhook.drain_retries(10).await.unwrap();
+    assert_eq!(r.paused.as_deref(), Some("salesforce"));
+    let alerts = sent();
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert!(
+        alerts[0].contains("salesforce is unavailable: the retry queue is paused"),
+        "{}",
+        alerts[0]
+    );
+    // It comes back: applied on the next drain, and one alert says it recovered.
+    let r = w.webhook.drain_retries(10).await.unwrap();
+    assert_eq!((r.claimed, r.applied, r.paused), (1, 1, None));
     assert_eq!(w.record(&record)["FirstName"], "Queued");
-    // Down for good: rescheduled, then dead-lettered and alerted.
-    w.sf.state().set_error_rate(1.0);
-    w.set(LEAD, &item, "text_mkry13cw", json!("Never")).await;
+    assert!(w.store.open_breakers().await.unwrap().is_empty());
+    let alerts = sent();
+    assert_eq!(alerts.len(), 2, "{alerts:#?}");
+    assert!(
+        alerts[1].contains("salesforce is available again"),
+        "{}",
+        alerts[1]
+    );
+
+    // A record lock that never clears: rescheduled, then dead-lettered after max_attempts.
+    w.sf.state().inject_faults([Fault::UnableToLockRow]);
+    w.set(LEAD, &item, "text_mkry13cw", json!("Locked")).await;
+    w.sf.state().inject_faults([Fault::UnableToLockRow]);
     let r1 = w.webhook.drain_retries(10).await.unwrap();
-    assert_eq!(r1.rescheduled, 1);
+    assert_eq!((r1.tried, r1.rescheduled, r1.dead), (1, 1, 0));
+
+    // Meanwhile a validation rule refuses another write: a dead letter at once, no retry.
+    w.sf.state().inject_faults([Fault::ValidationRule]);
+    w.set(LEAD, &item, "text_mkrym6fa", json!("Refused")).await;
+    let counts = queued(&w).await;
+    assert_eq!((counts.due + counts.waiting, counts.dead), (1, 1));
+    assert_eq!(
+        sent().len(),
+        2,
+        "dead letters are reported by the drain, per burst"
+    );
+
+    w.sf.state().inject_faults([Fault::UnableToLockRow]);
     let r2 = w.webhook.drain_retries(10).await.unwrap();
-    assert_eq!(r2.dead, 1);
-    let tg = tg_seen.lock().unwrap().clone();
-    let slack = slack_seen.lock().unwrap().clone();
-    assert_eq!((tg.len(), slack.len()), (1, 1));
-    assert_eq!(tg[0].0, "/bot123456:telegram-bot-secret/sendMessage");
-    assert_eq!(tg[0].1["chat_id"], "-100200");
-    let msg = text(&tg[0].1["text"]);
-    assert_eq!(msg, text(&slack[0].1["text"]));
+    assert_eq!((r2.tried, r2.dead), (1, 1));
+    let dead = w.store.dead_letters(10).await.unwrap();
+    assert_eq!(
+        dead.iter().map(|d| d.failure).collect::<Vec<_>>(),
+        [
+            Some(crmmap_store::FailureClass::Transient),
+            Some(crmmap_store::FailureClass::Permanent)
+        ],
+        "newest first"
+    );
+
+    // One alert for both dead letters, counted by reason.
+    let alerts = sent();
+    assert_eq!(alerts.len(), 3, "{alerts:#?}");
+    let msg = &alerts[2];
     for want in [
-        "object: Lead",
-        &format!("item: {item} on board {LEAD}"),
-        &format!("record: {record}"),
-        "error: salesforce",
+        "2 queued changes gave up (dead letters)",
+        "1 × FIELD_CUSTOM_VALIDATION_EXCEPTION",
+        "1 × UNABLE_TO_LOCK_ROW",
+        &format!("Lead: item {item} on board {LEAD}, record {record}"),
+        "crmmap retry --requeue-all",
     ] {
         assert!(msg.contains(want), "{want} in {msg}");
     }
@@ -1021,7 +1098,12 @@ pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Back
     ] {
         assert!(!msg.contains(secret), "{secret} in {msg}");
     }
-    assert_eq!(w.store.dead_letters(10).await.unwrap().len(), 1);
+    let tg = tg_seen.lock().unwrap().clone();
+    assert_eq!(tg[0].0, "/bot123456:telegram-bot-secret/sendMessage");
+    assert_eq!(tg[0].1["chat_id"], "-100200");
+    // Nothing new: no further alert.
+    w.webhook.drain_retries(10).await.unwrap();
+    assert_eq!(sent().len(), 3);
     let failed = w
         .store
         .query_log(&crmmap_store::LogFilter {
@@ -1031,13 +1113,32 @@ pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Back
         })
         .await
         .unwrap();
-    assert!(failed.iter().any(|r| {
-        r.entry
-            .reason
-            .as_deref()
-            .unwrap_or_default()
-            .starts_with("dead letter")
-    }));
+    let reasons: Vec<&str> = failed
+        .iter()
+        .filter_map(|r| r.entry.reason.as_deref())
+        .collect();
+    for want in [
+        "dead letter: salesforce",
+        "retry failed: salesforce",
+        "paused: salesforce unavailable",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.starts_with(want)),
+            "{want} in {reasons:#?}"
+        );
+    }
+
+    // Revived by reason: only the validation failure comes back, and applies now.
+    let filter = crmmap_store::RequeueFilter {
+        reason: Some("field_custom_validation".into()),
+        ..Default::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    assert_eq!(w.store.requeue_dead_where(&filter, now).await.unwrap(), 1);
+    let r = w.webhook.drain_retries(10).await.unwrap();
+    assert_eq!((r.tried, r.applied), (1, 1));
+    assert_eq!(w.record(&record)["City"], "Refused");
+    assert_eq!(w.store.dead_letters(10).await.unwrap().len(), 1);
     w.stop().await;
 }
 
