@@ -971,20 +971,13 @@ pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Back
     let Some(w) = World::start(setup).await else {
         return;
     };
+    let texts = |seen: &Mutex<Vec<(String, Value)>>| -> Vec<String> {
+        let seen = seen.lock().unwrap();
+        seen.iter().map(|(_, body)| text(&body["text"])).collect()
+    };
     let sent = || {
-        let tg: Vec<String> = tg_seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, body)| text(&body["text"]))
-            .collect();
-        let slack: Vec<String> = slack_seen
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|(_, body)| text(&body["text"]))
-            .collect();
-        assert_eq!(tg, slack, "both channels get every alert");
+        let tg = texts(&tg_seen);
+        assert_eq!(tg, texts(&slack_seen), "both channels get every alert");
         tg
     };
     let queued = |w: &World| {
