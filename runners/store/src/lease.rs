@@ -14,7 +14,8 @@
 //! longer than the time to live, the session gone), the holder is told ([`Lease::is_lost`],
 //! [`Lease::on_lost`]) and must stop. [`Lease::release`] frees it at once; a lease dropped
 //! without release stops renewing and frees itself (PostgreSQL: its session is closed;
-//! SQLite: it expires).
+//! SQLite: its row is deleted, see `Drop`). A process that dies frees it by its session's end
+//! (PostgreSQL) or by its expiry (SQLite).
 
 use std::fmt;
 use std::sync::Arc;
@@ -240,10 +241,14 @@ impl Store {
                 if !got {
                     // Not holding anything: the connection may go back to the pool.
                     conn.0.take();
-                    return Ok(match self.lease_holder(name, now.0).await? {
-                        Some(h) => LeaseAcquire::Held(h),
-                        None => LeaseAcquire::Held(unknown_holder(name, now)),
-                    });
+                    // The holder writes its row just after taking the lock: give it a moment.
+                    for _ in 0..20 {
+                        if let Some(h) = self.lease_holder(name, now.0).await? {
+                            return Ok(LeaseAcquire::Held(h));
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    return Ok(LeaseAcquire::Held(unknown_holder(name, now)));
                 }
                 sqlx::query(
                     "INSERT INTO leases (name, holder, acquired_at, expires_at) \
@@ -463,15 +468,9 @@ impl Lease {
     #[tracing::instrument(name = "store.release_lease", level = "debug", skip_all)]
     pub async fn release(self) -> Result<()> {
         self.renewal.abort();
-        let delete = "DELETE FROM leases WHERE name = $1 AND holder = $2 AND acquired_at = $3";
         match &self.inner {
             LeaseInner::Sqlite(pool) => {
-                sqlx::query(delete)
-                    .bind(&self.name)
-                    .bind(&self.holder)
-                    .bind(self.acquired_at)
-                    .execute(pool)
-                    .await?;
+                delete_sqlite(pool, &self.name, &self.holder, self.acquired_at).await?;
             }
             LeaseInner::Postgres(conn) => {
                 let mut guard = conn.lock().await;
@@ -488,6 +487,22 @@ impl Lease {
         }
         Ok(())
     }
+}
+
+/// SQLite: deletes this acquisition's row (a row another holder took over is left alone).
+async fn delete_sqlite(
+    pool: &sqlx::SqlitePool,
+    name: &str,
+    holder: &str,
+    acquired_at: DbTime,
+) -> Result<()> {
+    sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2 AND acquired_at = $3")
+        .bind(name)
+        .bind(holder)
+        .bind(acquired_at)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Frees the lock first, then deletes this acquisition's row: a new holder's row is never
@@ -513,10 +528,38 @@ async fn release_pg(
 }
 
 impl Drop for Lease {
-    /// Stops the renewal. PostgreSQL: the connection is closed when the last handle on it
-    /// goes (`CloseUnlessKept`), which ends the session and frees the lock. SQLite: the row
+    /// Stops the renewal and frees the lease as well as a destructor can. PostgreSQL: the
+    /// connection is closed when the last handle on it goes (`CloseUnlessKept`), which ends
+    /// the session and frees the lock. SQLite: the row is deleted at once when the lease is
+    /// dropped on a multi-threaded runtime (a cancelled run, an early return), so that the
+    /// next holder need not wait for it to expire; elsewhere (or should the delete fail) it
     /// expires.
     fn drop(&mut self) {
         self.renewal.abort();
+        let LeaseInner::Sqlite(pool) = &self.inner else {
+            return;
+        };
+        if std::thread::panicking() {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if handle.runtime_flavor() != tokio::runtime::RuntimeFlavor::MultiThread {
+            return;
+        }
+        let (name, holder, at) = (&self.name, &self.holder, self.acquired_at);
+        // A runtime shutting down may refuse the work: the row then expires.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            tokio::task::block_in_place(|| {
+                let delete = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    delete_sqlite(pool, name, holder, at),
+                );
+                if let Ok(Err(e)) = handle.block_on(delete) {
+                    tracing::warn!(lease = %name, error = %e, "cannot release a dropped lease; it expires");
+                }
+            })
+        }));
     }
 }

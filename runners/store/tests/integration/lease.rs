@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crmmap_store::{Backend, Lease, LeaseAcquire, LeaseClock, LeaseOptions, Store};
+use sqlx::Connection;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -116,6 +117,18 @@ pub async fn lease_release_lets_the_next_in(db: &TestDb) {
     let first = acquired(db.store(), "first", &o, T0).await;
     first.release().await.unwrap();
     assert_eq!(other.lease_holder("migrate", T0).await.unwrap(), None);
+    // Dropped without release (a cancelled run, an early return): freed at once too, on
+    // SQLite by deleting its row, on PostgreSQL by closing its session.
+    drop(acquired(db.store(), "dropped", &o, T0).await);
+    let mut freed = false;
+    for _ in 0..2_000 {
+        if other.lease_holder("migrate", T0).await.unwrap().is_none() {
+            freed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(freed, "a dropped lease stayed held");
     let second = acquired(&other, "second", &o, T0).await;
     assert_eq!(
         db.store()
@@ -173,16 +186,25 @@ pub async fn lease_waiter_gets_it_when_released(db: &TestDb) {
     other.close().await;
 }
 
-/// A holder that crashed: on SQLite its row expires and the next one takes it over; on
-/// PostgreSQL its session ends (here: the lease dropped, its connection closed) and frees the
+/// A holder that crashed: on SQLite its row stays until it expires, and then the next one
+/// takes it over; on PostgreSQL its session ends (here: killed by the server) and frees the
 /// lock at once, whatever the row says.
 pub async fn lease_freed_by_a_crash(db: &TestDb) {
     let other = db.connect_again().await;
     let o = opts(60_000);
-    let crashed = acquired(db.store(), "crashed", &o, T0).await;
-    drop(crashed);
     match db.backend() {
         Backend::Sqlite => {
+            // What a process that died while holding the lease leaves behind: its row.
+            let mut c = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+            sqlx::query(
+                "INSERT INTO leases (name, holder, acquired_at, expires_at) \
+                 VALUES ('migrate', 'crashed', '2026-03-01T09:00:00.000000Z', \
+                 '2026-03-01T09:01:00.000000Z')",
+            )
+            .execute(&mut c)
+            .await
+            .unwrap();
+            c.close().await.unwrap();
             // Not before it expires...
             let said = refused(&other, "next", &o, T0 + time::Duration::seconds(59)).await;
             assert!(said.starts_with("crashed since"), "{said}");
@@ -193,6 +215,19 @@ pub async fn lease_freed_by_a_crash(db: &TestDb) {
             next.release().await.unwrap();
         }
         Backend::Postgres => {
+            let crashed = acquired(db.store(), "crashed", &o, T0).await;
+            // The server ends the session holding the lock, as when its process dies.
+            let mut admin = sqlx::PgConnection::connect(db.url()).await.unwrap();
+            let (killed,): (bool,) = sqlx::query_as(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks \
+                 WHERE locktype = 'advisory' AND granted AND objsubid = 2 \
+                   AND objid::bigint = (hashtext('lease:migrate')::bigint & 4294967295)",
+            )
+            .fetch_one(&mut admin)
+            .await
+            .unwrap();
+            assert!(killed);
+            admin.close().await.unwrap();
             let got = Arc::new(tokio::sync::Mutex::new(None));
             wait_until("the closed session freed the lease", || {
                 let (other, got) = (other.clone(), got.clone());
@@ -221,6 +256,7 @@ pub async fn lease_freed_by_a_crash(db: &TestDb) {
                 Some("next".to_owned())
             );
             next.release().await.unwrap();
+            drop(crashed);
         }
     }
     other.close().await;

@@ -516,7 +516,12 @@ pub async fn killed_run_resumes_without_duplicates(backend: Backend) {
     assert!(killed_at >= 12, "the run got going before the kill");
 
     let ctx = w.reconnect().await;
-    let report = migrate(&ctx, &MigrateOptions::default()).await;
+    // The killed run's lease goes with its session (PostgreSQL) or expires (SQLite): wait.
+    let resume = MigrateOptions {
+        lease_wait: migrate::LEASE_TTL + std::time::Duration::from_secs(5),
+        ..MigrateOptions::default()
+    };
+    let report = migrate(&ctx, &resume).await;
     assert!(!report.has_failures(), "{report:#?}");
     ctx.store.close().await;
     assert_boards_match(&w).await;
