@@ -21,6 +21,7 @@
 //! | watermarks | [`Store::watermark`], [`Store::advance_watermark`] | migrator |
 //! | run checkpoints | [`Store::start_run`], [`Store::save_progress`], [`Store::unfinished_run`] | migrator |
 //! | parked links | [`Store::park_link`], [`Store::parked_for_target`] | migrator |
+//! | monday edits waiting in the retry queue, by item | [`Store::queued_item_events`] | migrator |
 //! | retry queue | [`Store::enqueue_retry`], [`Store::claim_due_retries`] → [`Store::start_retry`] → [`Store::complete_retry`] / [`Store::fail_retry`] / [`Store::release_retry`], [`Store::requeue_dead_where`] | both |
 //! | circuit breakers of the retry queue | [`Store::open_breaker`], [`Store::open_breakers`], [`Store::close_breaker`] | webhook, `crmmap retry` |
 //!
@@ -56,6 +57,7 @@ mod links;
 mod lock;
 mod log;
 mod parked;
+mod queued;
 mod retry;
 mod runs;
 mod scope;
@@ -76,6 +78,7 @@ pub use links::{Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_k
 pub use lock::ItemGuard;
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};
+pub use queued::QueuedEdit;
 pub use retry::{
     ClaimedRetry, FailOutcome, Failure, FailureClass, RequeueFilter, RetryCounts, RetryItem,
     RetryPolicy, RetryStatus,

@@ -3,6 +3,7 @@
 
 mod harness;
 mod lease;
+mod queued;
 mod suite;
 
 /// Generates one `#[tokio::test]` per backend for each suite function.

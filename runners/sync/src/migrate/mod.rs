@@ -26,6 +26,11 @@
 //!   [`MigrateOptions::lease_wait`], else stops with [`MigrateError::Busy`] before reading or
 //!   writing anything. A run that loses its lease (see `crmmap_store::Lease`) stops after the
 //!   chunk in progress. A dry run writes nothing and takes no lease.
+//! - A monday edit whose webhook event waits in the retry queue ([`WEBHOOK_RETRY_KIND`]) is a
+//!   monday change made after the last sync: where the migrator would overwrite it, the
+//!   field's conflict policy decides. `prefer monday` (or `newest` with the edit newer than the
+//!   record's `LastModifiedDate`) leaves the column to the queued event, which writes it to
+//!   Salesforce; `prefer salesforce` writes the record's value as usual. See [`keep_queued`].
 
 mod desired;
 
@@ -52,6 +57,10 @@ pub use desired::{Desired, link_key, prior_from_synced};
 
 /// The run kind of migrations in the store's run checkpoints.
 pub const RUN_KIND: &str = "migrate";
+
+/// The retry-queue kind of webhook events (`crmmap_webhook::RETRY_KIND`): their queued
+/// monday edits are weighed by [`keep_queued`] before the migrator writes their items.
+pub const WEBHOOK_RETRY_KIND: &str = "webhook_event";
 
 /// The store lease a migration that writes holds: one at a time.
 pub const LEASE: &str = "migrate";
@@ -952,6 +961,22 @@ impl Migrator<'_> {
             }
         }
 
+        // monday edits of these items still waiting in the retry queue (one query).
+        let known: Vec<String> = item_of
+            .values()
+            .cloned()
+            .chain(found.values().map(|i| i.id.clone()))
+            .collect();
+        let mut queued: HashMap<String, Vec<Json>> = HashMap::new();
+        for q in self
+            .ctx
+            .store
+            .queued_item_events(WEBHOOK_RETRY_KIND, &board, &known)
+            .await?
+        {
+            queued.entry(q.item_id).or_default().push(q.event);
+        }
+
         let mut pending: Vec<Pending> = Vec::new();
         let mut mutations: Vec<ItemMutation> = Vec::new();
         let now = self.ctx.now();
@@ -1013,6 +1038,25 @@ impl Migrator<'_> {
                     continue;
                 }
             };
+            let (writes, kept) = match item_id.as_deref().and_then(|i| queued.get(i)) {
+                Some(events) => keep_queued(plan, record, events, writes),
+                None => (writes, Vec::new()),
+            };
+            if let (false, Some(item)) = (kept.is_empty(), &item_id) {
+                let reason = format!(
+                    "monday edits of {} wait in the retry queue and win their conflict: left for \
+                     the queued event to write to salesforce",
+                    kept.join(", ")
+                );
+                self.progress
+                    .message(&format!("{} {record_id}: {reason}", plan.object));
+                self.log(
+                    self.entry(Action::Skipped, plan, record_id)
+                        .item(board.clone(), item.clone())
+                        .reason(reason),
+                )
+                .await?;
+            }
 
             let mut column_values: Map<String, Json> = writes
                 .column_values
@@ -1542,6 +1586,94 @@ fn mutation_cost(m: &ItemMutation) -> u64 {
         ItemMutation::ChangeColumnValues { .. } => cost::CHANGE_COLUMN_VALUES,
         _ => cost::DELETE_OR_ARCHIVE,
     }
+}
+
+/// Leaves out of `writes` what monday edits still queued for Salesforce (`events`, the item's
+/// pending webhook events as queued) win: each is a monday change after the last sync, so
+/// where the migrator would overwrite it both sides changed and the conflict policy decides
+/// (the field's, else the object's; for the name and links the object's). `prefer monday`
+/// keeps monday's edit; `newest` keeps it when its `triggerTime` is after the record's
+/// `LastModifiedDate` (a tie or an unknown time goes to Salesforce, as in the webhook);
+/// `prefer salesforce` writes as usual. Columns that do not flow to Salesforce are written as
+/// usual (the queued event cannot carry them anywhere). A queued create holds every column.
+/// Returns the writes left and the columns kept for the queue.
+pub fn keep_queued(
+    plan: &Plan,
+    record: &Record,
+    events: &[Json],
+    mut writes: eval::ItemWrites,
+) -> (eval::ItemWrites, Vec<String>) {
+    use crmmap_dsl::model::ConflictPolicy;
+    const NAME: &str = "name";
+    let modified = record
+        .get("LastModifiedDate")
+        .and_then(Json::as_str)
+        .and_then(|t| crmmap_engine::value::parse_datetime(t).ok());
+    // The latest queued edit of each column (`None`: the whole item).
+    let mut edited: BTreeMap<Option<String>, Option<time::OffsetDateTime>> = BTreeMap::new();
+    for event in events {
+        let column = match event.get("type").and_then(Json::as_str) {
+            Some("update_column_value") => match event.get("columnId").and_then(Json::as_str) {
+                Some(c) => Some(c.to_owned()),
+                None => continue,
+            },
+            Some("update_name") => Some(NAME.to_owned()),
+            Some("create_pulse") => None,
+            _ => continue,
+        };
+        let at = event
+            .get("triggerTime")
+            .and_then(Json::as_str)
+            .and_then(|t| {
+                time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+            });
+        let slot = edited.entry(column).or_insert(at);
+        *slot = (*slot).max(at);
+    }
+    let monday_wins = |column: &str| -> bool {
+        let policy = if column == NAME {
+            (!plan.name_to_salesforce.is_empty()).then_some(plan.conflict)
+        } else if let Some(f) = plan.field_for_column(column) {
+            f.direction.to_salesforce().then_some(f.conflict)
+        } else {
+            plan.link_for_column(column)
+                .filter(|l| l.direction.to_salesforce())
+                .map(|_| plan.conflict)
+        };
+        let at = match (edited.get(&Some(column.to_owned())), edited.get(&None)) {
+            (Some(a), Some(b)) => Some((*a).max(*b)),
+            (Some(a), None) | (None, Some(a)) => Some(*a),
+            (None, None) => None,
+        };
+        let Some(at) = at else {
+            return false;
+        };
+        match policy {
+            Some(ConflictPolicy::PreferMonday) => true,
+            Some(ConflictPolicy::PreferNewest) => at.zip(modified).is_some_and(|(m, s)| m > s),
+            Some(ConflictPolicy::PreferSalesforce) | None => false,
+        }
+    };
+    let mut kept = Vec::new();
+    if writes.name.is_some() && monday_wins(NAME) {
+        writes.name = None;
+        kept.push(NAME.to_owned());
+    }
+    let columns: Vec<String> = writes.column_values.keys().cloned().collect();
+    for c in columns {
+        if monday_wins(&c) {
+            writes.column_values.remove(&c);
+            kept.push(c);
+        }
+    }
+    writes.links.retain(|l| {
+        let win = monday_wins(&l.column);
+        if win {
+            kept.push(l.column.clone());
+        }
+        !win
+    });
+    (writes, kept)
 }
 
 /// Item ids go into `item_ids` as numbers when they are numeric (monday's documented form).

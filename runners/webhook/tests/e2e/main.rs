@@ -29,6 +29,7 @@ mod boundaries;
 mod crash;
 mod faults;
 mod harness;
+mod queued_edits;
 mod suite;
 
 backend_tests!(

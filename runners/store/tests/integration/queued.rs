@@ -1,0 +1,128 @@
+//! Queued monday edits by item: the migrator's one query per chunk.
+
+use serde_json::json;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use crate::harness::TestDb;
+
+const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
+
+macro_rules! queued_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = crate::harness::TestDb::sqlite().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+queued_tests!(queued_item_events_are_found_by_board_and_item);
+
+pub async fn queued_item_events_are_found_by_board_and_item(db: &TestDb) {
+    let store = db.store();
+    let queue = |key: &'static str, kind: &'static str, event: serde_json::Value| async move {
+        store
+            .enqueue_retry(
+                kind,
+                key,
+                &json!({ "event": event, "check_dedup": true }),
+                "salesforce: 503",
+                T0,
+                T0,
+            )
+            .await
+            .unwrap();
+    };
+    // Ids as numbers (what monday sends) and as strings; deletes name `itemId`.
+    queue(
+        "a",
+        "webhook_event",
+        json!({"type": "update_column_value", "boardId": 77, "pulseId": 1, "columnId": "status"}),
+    )
+    .await;
+    queue(
+        "b",
+        "webhook_event",
+        json!({"type": "update_name", "boardId": "77", "pulseId": "2"}),
+    )
+    .await;
+    queue(
+        "c",
+        "webhook_event",
+        json!({"type": "delete_pulse", "boardId": 77, "itemId": 3}),
+    )
+    .await;
+    // Another board, another item, another kind: not asked about.
+    queue(
+        "d",
+        "webhook_event",
+        json!({"type": "update_name", "boardId": 78, "pulseId": 1}),
+    )
+    .await;
+    queue(
+        "e",
+        "webhook_event",
+        json!({"type": "update_name", "boardId": 77, "pulseId": 4}),
+    )
+    .await;
+    queue("f", "migrate_record", json!({"boardId": 77, "pulseId": 1})).await;
+
+    let ids: Vec<String> = ["1", "2", "3", "5"].iter().map(|s| s.to_string()).collect();
+    let mut found = store
+        .queued_item_events("webhook_event", "77", &ids)
+        .await
+        .unwrap();
+    found.sort_by(|a, b| a.item_id.cmp(&b.item_id));
+    let got: Vec<(&str, &str)> = found
+        .iter()
+        .map(|q| (q.item_id.as_str(), q.event["type"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("1", "update_column_value"),
+            ("2", "update_name"),
+            ("3", "delete_pulse")
+        ]
+    );
+    assert_eq!(found[0].event["columnId"], "status");
+    assert!(
+        store
+            .queued_item_events("webhook_event", "77", &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Done: the item leaves the queue, and with it the held edit.
+    let claimed = store
+        .claim_due_retries(T0, 100, std::time::Duration::from_secs(60))
+        .await
+        .unwrap();
+    let a = claimed
+        .iter()
+        .find(|c| c.item.dedup_key == "a")
+        .expect("claimed");
+    store.complete_retry(a).await.unwrap();
+    let left = store
+        .queued_item_events("webhook_event", "77", &ids[..1])
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -1,0 +1,172 @@
+//! A monday edit waiting in the retry queue meets the migrator: the field's conflict policy
+//! decides whether the migration overwrites it (`prefer salesforce`) or leaves it for the queued
+//! event, which then writes it to Salesforce (`prefer monday`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crmmap_dsl::model::ConflictPolicy;
+use crmmap_store::Backend;
+use crmmap_sync::migrate::{self, MigrateOptions, NoProgress};
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+/// One `#[tokio::test]` per backend for each test below.
+macro_rules! queued_tests {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(crmmap_store::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(crmmap_store::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+queued_tests!(a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy);
+
+const FIRST_NAME: &str = "text_mkry13cw";
+
+/// Waits until monday's deliveries are all answered and no new one came for a while.
+async fn settled(w: &World) {
+    let mut last = usize::MAX;
+    let mut stable = 0;
+    for _ in 0..6_000 {
+        let d = w.monday.state().webhooks().deliveries();
+        if d.iter().all(|d| d.acknowledged()) && d.len() == last {
+            stable += 1;
+            if stable >= 30 {
+                return;
+            }
+        } else {
+            stable = 0;
+        }
+        last = d.len();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("deliveries never settled");
+}
+
+fn on_monday(w: &World, item: &str) -> Value {
+    let id = item.parse().expect("numeric item id");
+    w.monday
+        .state()
+        .item(id)
+        .and_then(|i| i.values.get(FIRST_NAME).cloned())
+        .unwrap_or(Value::Null)
+}
+
+fn shows(v: &Value, text: &str) -> bool {
+    v == &json!(text) || v.get("text") == Some(&json!(text)) || v.to_string().contains(text)
+}
+
+pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(backend: Backend) {
+    for prefer_monday in [true, false] {
+        let mut setup = Setup::new(backend);
+        setup.options.apply_timeout = Duration::from_millis(300);
+        if prefer_monday {
+            let lead = setup
+                .plans
+                .plans
+                .iter_mut()
+                .find(|p| p.object == "Lead")
+                .expect("lead plan");
+            for f in lead.fields.iter_mut().filter(|f| f.field == "FirstName") {
+                f.conflict = ConflictPolicy::PreferMonday;
+            }
+        }
+        let Some(w) = World::start(setup).await else {
+            return;
+        };
+        let ctx = w.webhook.context().clone();
+        // The first migration links the selected leads to items and remembers their values.
+        let first = migrate::run(&ctx, &MigrateOptions::default(), &mut NoProgress)
+            .await
+            .expect("first migration");
+        assert!(first.total().created > 0, "{first:?}");
+        settled(&w).await;
+        let link = ctx
+            .store
+            .links_for_object("Lead")
+            .await
+            .unwrap()
+            .into_iter()
+            .next()
+            .expect("a linked lead");
+        let (item, record) = (link.item_id.clone(), link.record_id.clone());
+
+        // A person edits FirstName on monday; its event finds the item busy and is queued.
+        w.monday.state().with_account(|a| {
+            let it = a.items.get_mut(&item.parse().unwrap()).unwrap();
+            it.values.insert(FIRST_NAME.into(), json!("From Monday"));
+        });
+        let ev = event(
+            "update_column_value",
+            LEAD,
+            item.parse().unwrap(),
+            "cccc0000cccc0000cccc0000cccc0001",
+            json!({"columnId": FIRST_NAME, "value": {"value": "From Monday"}, "previousValue": null}),
+        );
+        let guard = w.store.lock_item(&LEAD.to_string(), &item).await.unwrap();
+        let (s, b) = w.post(&ev).await;
+        assert_eq!((s, b["outcome"].as_str()), (200, Some("queued")), "{b}");
+        guard.release().await.unwrap();
+        // Meanwhile the same field changes in Salesforce: both sides changed since the sync.
+        w.sf.state()
+            .update_record(&record, json!({"FirstName": "From Salesforce"}));
+
+        // The scheduled migration runs before the queue is drained.
+        let second = migrate::run(&ctx, &MigrateOptions::default(), &mut NoProgress)
+            .await
+            .expect("second migration");
+        settled(&w).await;
+        let after_migration = on_monday(&w, &item);
+        let log = w.log_reasons().await;
+        if prefer_monday {
+            assert!(
+                shows(&after_migration, "From Monday"),
+                "the migrator overwrote a queued monday edit: {after_migration} ({second:?})"
+            );
+            assert!(
+                log.iter().any(|l| l.contains(&format!(
+                    "monday edits of {FIRST_NAME} wait in the retry queue and win their conflict"
+                ))),
+                "{log:?}"
+            );
+        } else {
+            assert!(
+                shows(&after_migration, "From Salesforce"),
+                "prefer salesforce: the migrator writes as usual: {after_migration}"
+            );
+        }
+
+        // The queue replays the edit once it is due.
+        let mut later = ctx.clone();
+        later.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::minutes(5));
+        let drained = crmmap_webhook::Webhook::new(later, w.webhook.options().clone());
+        drained.drain_retries(10).await.unwrap();
+        settled(&w).await;
+        let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
+        let counts = w.store.retry_counts(far).await.unwrap();
+        assert_eq!((counts.due, counts.waiting, counts.dead), (0, 0, 0));
+        let expected = if prefer_monday {
+            "From Monday"
+        } else {
+            "From Salesforce"
+        };
+        assert_eq!(w.record(&record)["FirstName"], expected, "{log:?}");
+        assert!(shows(&on_monday(&w, &item), expected));
+        w.stop().await;
+    }
+}
