@@ -20,12 +20,12 @@ impl Drop for Server {
     }
 }
 
-struct Emulators {
+pub(crate) struct Emulators {
     sf: crmmap_emu_salesforce::RunningEmulator,
     monday: crmmap_emu_monday::RunningEmulator,
 }
 
-async fn emulators() -> Emulators {
+pub(crate) async fn emulators() -> Emulators {
     Emulators {
         sf: crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
             .await
@@ -38,7 +38,7 @@ async fn emulators() -> Emulators {
 
 /// A `crmmap.toml` for the emulators and an SQLite store in `dir`; returns its path and the
 /// store's URL.
-fn config(dir: &Path, emu: &Emulators) -> (std::path::PathBuf, String) {
+pub(crate) fn config(dir: &Path, emu: &Emulators) -> (std::path::PathBuf, String) {
     let store = format!("sqlite://{}", dir.join("state.db").display());
     let path = dir.join("crmmap.toml");
     std::fs::write(
@@ -54,7 +54,7 @@ fn config(dir: &Path, emu: &Emulators) -> (std::path::PathBuf, String) {
     (path, store)
 }
 
-fn crmmap(args: &[&str], config: &Path) -> Command {
+pub(crate) fn crmmap(args: &[&str], config: &Path) -> Command {
     let creds = crmmap_emu_salesforce::Credentials::default();
     let mut c = Command::new(env!("CARGO_BIN_EXE_crmmap"));
     c.args(args)
@@ -68,7 +68,7 @@ fn crmmap(args: &[&str], config: &Path) -> Command {
     c
 }
 
-async fn run(mut c: Command) -> Output {
+pub(crate) async fn run(mut c: Command) -> Output {
     tokio::task::spawn_blocking(move || c.output().unwrap())
         .await
         .unwrap()

@@ -2,6 +2,7 @@
 
 mod busy;
 mod commands;
+mod retry;
 mod schema;
 mod serve;
 
