@@ -2,8 +2,8 @@
 //! `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database.
 
 mod harness;
-mod lease;
 mod inactive;
+mod lease;
 mod suite;
 
 /// One `#[tokio::test]` per backend for each suite function.
