@@ -30,6 +30,7 @@ mod crash;
 mod faults;
 mod harness;
 mod queued_edits;
+mod soak;
 mod suite;
 
 backend_tests!(
