@@ -681,7 +681,21 @@ async fn receive(w: Webhook, headers: HeaderMap, token: Option<String>, body: Bo
         Incoming::Challenge(c) => return reply(StatusCode::OK, json!({ "challenge": c })),
         Incoming::Event(ev) => ev,
     };
-    match w.handle_event(&ev).await {
+    // The event runs in a task of its own: monday closing the connection (its delivery timed
+    // out) must not cancel an event halfway, between its API writes and its commit.
+    let handled = tokio::spawn({
+        let w = w.clone();
+        async move { w.handle_event(&ev).await }
+    })
+    .await;
+    let handled = match handled {
+        Ok(handled) => handled,
+        Err(e) => {
+            tracing::error!(error = %e, "handling an event failed outside its panic boundary");
+            return error_reply(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+        }
+    };
+    match handled {
         Ok(Outcome::Done(d)) => reply(
             StatusCode::OK,
             json!({ "outcome": d.action.as_str(), "record": d.record_id, "detail": d.reason }),

@@ -13,6 +13,7 @@ backend_tests!(
     boundaries;
     a_panicking_change_is_a_dead_letter_and_the_runner_goes_on,
     health_turns_unhealthy_while_the_drain_is_stuck,
+    a_delivery_given_up_by_monday_is_still_applied_whole,
 );
 
 /// The City column: the test hook panics while applying a change of it.
@@ -179,6 +180,40 @@ pub async fn health_turns_unhealthy_while_the_drain_is_stuck(backend: Backend) {
         "healthy again",
         || async move { health(w_ref).await.0 == 200 },
     )
+    .await;
+    w.stop().await;
+}
+
+/// monday gives up on a slow delivery and closes the connection: the event is not cancelled
+/// halfway (between its API calls and its commit); it runs to its end and is recorded, so a
+/// redelivery is a duplicate. (Cancelled, it would be rolled back on PostgreSQL and left in
+/// progress on SQLite: the redelivery would be applied again or queued.)
+pub async fn a_delivery_given_up_by_monday_is_still_applied_whole(backend: Backend) {
+    let mut setup = Setup::new(backend);
+    // Every API answer takes this long; the sender below hangs up much sooner.
+    setup.latency = Duration::from_millis(300);
+    let Some(w) = World::start(setup).await else {
+        return;
+    };
+    let (item, _record) = w.create_linked(LEAD, "Slow Org", json!({})).await;
+    let body = event(
+        "update_column_value",
+        LEAD,
+        item.parse().unwrap(),
+        "slow-delivery",
+        json!({ "columnId": "text_mkry13cw", "columnType": "text", "value": { "value": "x" } }),
+    );
+    let hung_up = reqwest::Client::new()
+        .post(&w.hook_url)
+        .json(&body)
+        .timeout(Duration::from_millis(100))
+        .send()
+        .await;
+    assert!(hung_up.is_err(), "the sender gave up: {hung_up:?}");
+    let (w_ref, body_ref) = (&w, &body);
+    eventually("the abandoned delivery recorded", || async move {
+        w_ref.post(body_ref).await.1["outcome"] == json!("duplicate")
+    })
     .await;
     w.stop().await;
 }
