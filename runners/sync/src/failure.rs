@@ -4,9 +4,9 @@
 //!
 //! | class | Salesforce | monday |
 //! |---|---|---|
-//! | outage (no attempt charged; the queue pauses behind a breaker) | connection errors, timeouts, 502/503/504, `SERVER_UNAVAILABLE`, `REQUEST_LIMIT_EXCEEDED`, `API_DISABLED_FOR_ORG`, a refused login | connection errors, 5xx/423 after retries, rate limits after retries (minute, concurrency, IP, complexity), `DAILY_LIMIT_EXCEEDED`, `API_TEMPORARILY_BLOCKED`, refused credentials |
+//! | outage (no attempt charged; the queue pauses behind a breaker) | connection errors, timeouts, 502/503/504, `SERVER_UNAVAILABLE`, `REQUEST_LIMIT_EXCEEDED`, `API_DISABLED_FOR_ORG`, a refused login | connection errors, 502/503/504 after retries, rate limits after retries (minute, concurrency, IP, complexity), `DAILY_LIMIT_EXCEEDED`, `API_TEMPORARILY_BLOCKED`, refused credentials |
 //! | permanent (dead-lettered at once) | the record refused: `CANNOT_UPDATE_CONVERTED_LEAD`, `INVALID_FIELD`, `FIELD_CUSTOM_VALIDATION_EXCEPTION`, `REQUIRED_FIELD_MISSING`, `STRING_TOO_LONG`, `INVALID_CROSS_REFERENCE_KEY`, … (see [`PERMANENT_SALESFORCE_CODES`]); not found; a query or argument crmmap cannot build | `ColumnValueException`, unknown column or board, item gone, name too long, board full, query too complex, `DATA_VALIDATIONS_ERROR`, a refused request |
-//! | transient (backoff) | everything else: `UNABLE_TO_LOCK_ROW`, `UNKNOWN_EXCEPTION`, a 412 conflict, an unexpected answer | everything else |
+//! | transient (backoff) | everything else: `UNABLE_TO_LOCK_ROW`, `UNKNOWN_EXCEPTION`, a 412 conflict, an unexpected answer | 500 and 423 after retries, a write answered badly after it was sent, everything else |
 //!
 //! The codes come from the vendors' error catalogues (`salesforce-api.md` §4.3,
 //! `monday-api.md` §1.5 and §2.1 of the reference). A code neither lists is transient: it is
@@ -109,9 +109,18 @@ pub fn monday(e: &MondayError) -> FailureClass {
     match e {
         MondayError::Transport(_)
         | MondayError::Unauthorized { .. }
-        | MondayError::RateLimited { .. }
-        | MondayError::Unavailable { .. }
-        | MondayError::OutcomeUnknown { .. } => FailureClass::Outage,
+        | MondayError::RateLimited { .. } => FailureClass::Outage,
+        // 502–504: the service is down. A 500 is "often bad ids or malformed column JSON" and a
+        // 423 a board locked by a concurrent update (reference §1.5): the item's own trouble,
+        // or a passing one; as an outage, one such item would hold the whole queue.
+        MondayError::Unavailable {
+            status: 502..=504, ..
+        } => FailureClass::Outage,
+        // A write that reached monday and was answered badly: tried again (with backoff and
+        // reconciliation), not a reason to pause everything.
+        MondayError::Unavailable { .. } | MondayError::OutcomeUnknown { .. } => {
+            FailureClass::Transient
+        }
         MondayError::ColumnValue { .. }
         | MondayError::InvalidColumnId { .. }
         | MondayError::InvalidBoardId { .. }
@@ -254,6 +263,20 @@ mod tests {
                     attempts: 3,
                 },
                 Outage,
+            ),
+            (
+                MondayError::Unavailable {
+                    status: 500,
+                    attempts: 3,
+                },
+                Transient,
+            ),
+            (
+                MondayError::Unavailable {
+                    status: 423,
+                    attempts: 3,
+                },
+                Transient,
             ),
             (
                 MondayError::RateLimited {
