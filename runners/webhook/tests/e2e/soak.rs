@@ -25,10 +25,31 @@ use serde_json::{Map, Value, json};
 
 use crate::harness::*;
 
-backend_tests!(
-    soak;
-    five_thousand_events_through_faults_an_outage_and_a_restart,
-);
+// Run on demand (`cargo test -p crmmap-webhook --test e2e soak -- --ignored`): it takes
+// minutes in a debug build, and it passes only with the Leads preferring monday, because an
+// update Salesforce applied but whose answer was lost is later taken for a Salesforce edit
+// (see the README's Reliability section).
+mod sqlite {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore = "minutes long; run on demand with --ignored"]
+    async fn five_thousand_events_through_faults_an_outage_and_a_restart() {
+        super::five_thousand_events_through_faults_an_outage_and_a_restart(
+            crmmap_store::Backend::Sqlite,
+        )
+        .await;
+    }
+}
+
+mod postgres {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore = "minutes long; run on demand with --ignored"]
+    async fn five_thousand_events_through_faults_an_outage_and_a_restart() {
+        super::five_thousand_events_through_faults_an_outage_and_a_restart(
+            crmmap_store::Backend::Postgres,
+        )
+        .await;
+    }
+}
 
 const ITEMS: usize = 200;
 /// Distinct monday events: the items' creations and the column changes.
