@@ -15,29 +15,8 @@ const OPPORTUNITY_KEY: &str = "text_mkry20c9";
 /// The key column of the Lead board.
 const LEAD_KEY: &str = "text_mkryhch5";
 
-/// One `#[tokio::test]` per backend for each scenario of this file.
-macro_rules! backend_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(crmmap_store::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(crmmap_store::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
 backend_tests!(
+    authority;
     a_late_create_for_a_deleted_item_creates_no_record,
     a_column_change_on_an_archived_item_writes_nothing,
     a_link_to_a_deleted_item_is_unlinked,

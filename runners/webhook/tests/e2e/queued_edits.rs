@@ -12,29 +12,10 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-/// One `#[tokio::test]` per backend for each test below.
-macro_rules! queued_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(crmmap_store::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(crmmap_store::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-queued_tests!(a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy);
+backend_tests!(
+    queued_edits;
+    a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy,
+);
 
 const FIRST_NAME: &str = "text_mkry13cw";
 
