@@ -456,3 +456,24 @@ where
 pub fn id_is(v: &Value, id: &str) -> bool {
     v.as_u64().is_some_and(|n| n.to_string() == id)
 }
+
+/// Waits until every delivery so far was acknowledged and no new one came for a while.
+pub async fn settled(w: &World) {
+    let mut last = usize::MAX;
+    let mut stable = 0;
+    for _ in 0..6_000 {
+        let d = w.monday.state().webhooks().deliveries();
+        let done = d.iter().all(|d| d.acknowledged());
+        if done && d.len() == last {
+            stable += 1;
+            if stable >= 30 {
+                return;
+            }
+        } else {
+            stable = 0;
+        }
+        last = d.len();
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("deliveries never settled");
+}

@@ -19,26 +19,6 @@ backend_tests!(
 
 const FIRST_NAME: &str = "text_mkry13cw";
 
-/// Waits until monday's deliveries are all answered and no new one came for a while.
-async fn settled(w: &World) {
-    let mut last = usize::MAX;
-    let mut stable = 0;
-    for _ in 0..6_000 {
-        let d = w.monday.state().webhooks().deliveries();
-        if d.iter().all(|d| d.acknowledged()) && d.len() == last {
-            stable += 1;
-            if stable >= 30 {
-                return;
-            }
-        } else {
-            stable = 0;
-        }
-        last = d.len();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("deliveries never settled");
-}
-
 fn on_monday(w: &World, item: &str) -> Value {
     let id = item.parse().expect("numeric item id");
     w.monday

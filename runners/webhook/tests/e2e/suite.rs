@@ -1148,27 +1148,6 @@ fn salesforce_writes(w: &World) -> usize {
         .count()
 }
 
-/// Waits until every delivery so far was acknowledged and no new one came for a while.
-async fn settled(w: &World) {
-    let mut last = usize::MAX;
-    let mut stable = 0;
-    for _ in 0..6_000 {
-        let d = w.monday.state().webhooks().deliveries();
-        let done = d.iter().all(|d| d.acknowledged());
-        if done && d.len() == last {
-            stable += 1;
-            if stable >= 30 {
-                return;
-            }
-        } else {
-            stable = 0;
-        }
-        last = d.len();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("deliveries never settled");
-}
-
 pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
     let Some(w) = World::start(Setup::new(backend)).await else {
         return;
