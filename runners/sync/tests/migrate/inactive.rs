@@ -4,29 +4,10 @@ use crmmap_sync::migrate::{self, MigrateOptions, MigrateReport, NoProgress};
 
 use crate::harness::{Backend, World};
 
-/// One `#[tokio::test]` per backend for each test below.
-macro_rules! inactive_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::harness::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::harness::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-inactive_tests!(a_link_to_a_deleted_item_stays_parked);
+migrate_tests!(
+    inactive;
+    a_link_to_a_deleted_item_stays_parked,
+);
 
 async fn run(w: &World, objects: &[&str]) -> MigrateReport {
     let options = MigrateOptions {

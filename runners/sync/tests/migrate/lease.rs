@@ -10,29 +10,8 @@ use serde_json::Value as Json;
 
 use crate::harness::{Backend, World};
 
-/// One `#[tokio::test]` per backend for each test below.
-macro_rules! lease_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::harness::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::harness::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-lease_tests!(
+migrate_tests!(
+    lease;
     two_migrations_at_once_exactly_one_migrates,
     a_second_migration_waits_for_the_first,
     a_dry_run_takes_no_lease,

@@ -1,19 +1,14 @@
 //! End-to-end tests of the migrator over HTTP against both emulators, each on SQLite and, when
 //! `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database.
 
-mod harness;
-mod inactive;
-mod lease;
-mod suite;
-
-/// One `#[tokio::test]` per backend for each suite function.
+/// One `#[tokio::test]` per backend for each scenario of a module: `migrate_tests!(module; a, b)`.
 macro_rules! migrate_tests {
-    ($($name:ident),* $(,)?) => {
+    ($module:ident; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::suite::$name(crate::harness::Backend::Sqlite).await;
+                    crate::$module::$name(crate::harness::Backend::Sqlite).await;
                 }
             )*
         }
@@ -21,14 +16,20 @@ macro_rules! migrate_tests {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::suite::$name(crate::harness::Backend::Postgres).await;
+                    crate::$module::$name(crate::harness::Backend::Postgres).await;
                 }
             )*
         }
     };
 }
 
+mod harness;
+mod inactive;
+mod lease;
+mod suite;
+
 migrate_tests!(
+    suite;
     first_run_writes_every_mapped_field,
     rerun_without_changes_writes_nothing,
     incremental_run_writes_only_changed_records,
