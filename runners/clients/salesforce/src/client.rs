@@ -18,8 +18,8 @@ use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorDetail, Result};
 use crate::soql::validate_identifier;
 use crate::types::{
-    GlobalDescribe, LimitInfo, Limits, NewRecord, QueryResponse, Record, RecordResult,
-    RecordUpdate, SObjectDescribe, SaveResult, UpsertOutcome,
+    ConditionalUpdate, GlobalDescribe, LimitInfo, Limits, NewRecord, QueryResponse, Record,
+    RecordResult, RecordUpdate, SObjectDescribe, SaveResult, UpsertOutcome,
 };
 
 /// Largest batch sObject Collections accept.
@@ -72,6 +72,8 @@ impl Request {
 struct Raw {
     status: StatusCode,
     body: Vec<u8>,
+    /// The `Date` header, when present and a valid HTTP date.
+    date: Option<OffsetDateTime>,
 }
 
 impl Raw {
@@ -129,7 +131,15 @@ fn check_name(name: &str) -> Result<&str> {
         .ok_or_else(|| Error::InvalidArgument(format!("{name:?} is not a Salesforce API name")))
 }
 
-/// Formats an HTTP date (`If-Unmodified-Since`).
+/// The `Date` header of a response, when present and a valid HTTP date (RFC 9110 §5.6.7:
+/// IMF-fixdate, and the obsolete RFC 850 and asctime forms).
+fn response_date(headers: &HeaderMap) -> Option<OffsetDateTime> {
+    let v = headers.get(http::header::DATE)?.to_str().ok()?;
+    httpdate::parse_http_date(v).ok().map(OffsetDateTime::from)
+}
+
+/// Formats an HTTP date (`If-Unmodified-Since`): IMF-fixdate, `Sat, 01 Jun 2024 12:00:00
+/// GMT`, in UTC, truncated to the second.
 pub fn http_date(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)
         .format(format_description!(
@@ -328,13 +338,14 @@ impl SalesforceClient {
             Err(e) => return transport(e),
         };
         self.note_limit_info(resp.headers());
+        let date = response_date(resp.headers());
         let status = resp.status();
         let body = match resp.bytes().await {
             Ok(b) => b.to_vec(),
             Err(e) => return transport(e),
         };
         if status.is_success() || status == StatusCode::MULTIPLE_CHOICES {
-            return Attempt::Done(Raw { status, body });
+            return Attempt::Done(Raw { status, body, date });
         }
         let errors: Vec<ErrorDetail> = serde_json::from_slice(&body).unwrap_or_else(|_| {
             vec![ErrorDetail {
@@ -577,7 +588,7 @@ impl SalesforceClient {
 
     /// `PATCH /sobjects/{sobject}/{id}`. With `if_unmodified_since`, Salesforce refuses the
     /// change (412 → [`Error::Conflict`]) when the record was modified after that time
-    /// (second granularity).
+    /// (second granularity); [`Self::update_if_unmodified`] returns that outcome as a value.
     pub async fn update(
         &self,
         sobject: &str,
@@ -585,22 +596,67 @@ impl SalesforceClient {
         fields: &impl Serialize,
         if_unmodified_since: Option<OffsetDateTime>,
     ) -> Result<()> {
+        let Some(since) = if_unmodified_since else {
+            let req = Request::new(
+                Method::PATCH,
+                Self::data(&["sobjects", check_name(sobject)?, check_id(id)?]),
+            )
+            .json(fields)?;
+            return self
+                .send(req)
+                .await
+                .map(|_| ())
+                .map_err(|e| not_found(e, sobject, id));
+        };
+        match self
+            .update_if_unmodified(sobject, id, fields, since)
+            .await?
+        {
+            ConditionalUpdate::Applied { .. } => Ok(()),
+            ConditionalUpdate::Modified => Err(Error::Conflict {
+                sobject: sobject.to_string(),
+                id: id.to_string(),
+                since: http_date(since),
+                errors: Vec::new(),
+            }),
+        }
+    }
+
+    /// Conditional update: `PATCH /sobjects/{sobject}/{id}` with `If-Unmodified-Since: since`
+    /// (an HTTP date, so `since` counts to the second; reference §6).
+    ///
+    /// - [`ConditionalUpdate::Applied`]: HTTP 204, the record was not modified after `since`
+    ///   and the change is saved. `date` is the response's `Date` header. A 204 has no body,
+    ///   so it does not say the record's new `LastModifiedDate`; the save happened before the
+    ///   answer, so `date` is in the same second as the save or later, and passing it as the
+    ///   next call's `since` keeps that call's condition right without reading the record.
+    ///   (An edit by someone else within that same second cannot be told apart: the validators
+    ///   have second granularity.)
+    /// - [`ConditionalUpdate::Modified`]: HTTP 412, the record's `LastModifiedDate` is after
+    ///   `since` (second precision); nothing was written. Read the record to decide.
+    /// - `Err`: anything else, classified as by [`Self::update`] (404 → [`Error::NotFound`],
+    ///   400 refusals → [`Error::Api`], …).
+    ///
+    /// Transient failures are retried like any update. A retry after a failure that leaves the
+    /// first attempt's outcome unknown (a timeout, a 5xx) can answer `Modified` because that
+    /// first attempt was applied: `Modified` means "changed after `since`", possibly by this
+    /// very change.
+    pub async fn update_if_unmodified(
+        &self,
+        sobject: &str,
+        id: &str,
+        fields: &impl Serialize,
+        since: OffsetDateTime,
+    ) -> Result<ConditionalUpdate> {
         let mut req = Request::new(
             Method::PATCH,
             Self::data(&["sobjects", check_name(sobject)?, check_id(id)?]),
         )
         .json(fields)?;
-        if let Some(t) = if_unmodified_since {
-            req.headers.push(("If-Unmodified-Since", http_date(t)));
-        }
+        req.headers.push(("If-Unmodified-Since", http_date(since)));
         match self.send(req).await {
-            Ok(_) => Ok(()),
-            Err(Error::Api(api)) if api.status == 412 => Err(Error::Conflict {
-                sobject: sobject.to_string(),
-                id: id.to_string(),
-                since: if_unmodified_since.map(http_date).unwrap_or_default(),
-                errors: api.errors,
-            }),
+            Ok(raw) => Ok(ConditionalUpdate::Applied { date: raw.date }),
+            Err(Error::Api(api)) if api.status == 412 => Ok(ConditionalUpdate::Modified),
             Err(e) => Err(not_found(e, sobject, id)),
         }
     }

@@ -6,7 +6,8 @@
 //!   once. Credentials and tokens are [`Secret`]s and never appear in `Debug` output.
 //! - SOQL: [`soql::Soql`] builds statements from typed literals ([`soql::quote_soql`]).
 //! - Queries stream pages or records, following `nextRecordsUrl`.
-//! - Rows: get, create, update (optionally conditional, 412 → [`Error::Conflict`]), delete,
+//! - Rows: get, create, update, conditional update ([`SalesforceClient::update_if_unmodified`]:
+//!   `If-Unmodified-Since`, 412 → [`ConditionalUpdate::Modified`]), delete,
 //!   upsert by external id; sObject Collections in batches of 200; describe; limits.
 //! - Transient failures (5xx, `UNABLE_TO_LOCK_ROW`, connection errors, timeouts) are retried
 //!   with exponential backoff and full jitter; 4xx errors never are;
@@ -28,7 +29,7 @@ pub use config::{AuthFlow, Config, RetryPolicy};
 pub use error::{ApiError, Error, ErrorDetail, Result};
 pub use secret::Secret;
 pub use types::{
-    Attributes, FieldDescribe, FieldType, GlobalDescribe, LimitInfo, LimitValue, Limits, NewRecord,
-    PicklistValue, QueryResponse, Record, RecordResult, RecordUpdate, SObjectDescribe, SaveResult,
-    UpsertOutcome,
+    Attributes, ConditionalUpdate, FieldDescribe, FieldType, GlobalDescribe, LimitInfo, LimitValue,
+    Limits, NewRecord, PicklistValue, QueryResponse, Record, RecordResult, RecordUpdate,
+    SObjectDescribe, SaveResult, UpsertOutcome,
 };

@@ -124,6 +124,20 @@ pub enum UpsertOutcome {
     MultipleMatches(Vec<String>),
 }
 
+/// Outcome of [`crate::SalesforceClient::update_if_unmodified`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConditionalUpdate {
+    /// HTTP 204: the record was unchanged since the given time and the change was applied.
+    /// `date` is the response's `Date` header (second precision), when it was present and a
+    /// valid HTTP date. A 204 does not carry the record's new `LastModifiedDate`; Salesforce
+    /// saved the record before it answered, so `date` is at or after that save (in the same
+    /// second or later) and serves as the condition of the next conditional update.
+    Applied { date: Option<time::OffsetDateTime> },
+    /// HTTP 412 Precondition Failed: the record's `LastModifiedDate` is after the given time
+    /// (compared at second precision), and nothing was written.
+    Modified,
+}
+
 /// A record to create through Collections.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRecord {

@@ -18,7 +18,6 @@ use axum::routing::{get, post};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
-use time::macros::format_description;
 
 use crate::schema::ObjectDef;
 use crate::soql::{self, eval};
@@ -704,14 +703,17 @@ async fn retrieve(
     }
 }
 
-/// Parses an HTTP date (`EEE, dd MMM yyyy HH:mm:ss GMT`).
+/// Parses an HTTP date (IMF-fixdate `EEE, dd MMM yyyy HH:mm:ss GMT`, and the obsolete RFC 850
+/// and asctime forms HTTP recipients accept).
 fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
-    let fmt = format_description!(
-        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
-    );
-    time::PrimitiveDateTime::parse(s.trim(), fmt)
+    httpdate::parse_http_date(s.trim())
         .ok()
-        .map(time::PrimitiveDateTime::assume_utc)
+        .map(OffsetDateTime::from)
+}
+
+/// A `Date` header for the current time.
+fn date_header() -> Option<HeaderValue> {
+    HeaderValue::from_str(&httpdate::fmt_http_date(std::time::SystemTime::now())).ok()
 }
 
 async fn update(
@@ -748,7 +750,8 @@ async fn update(
             );
         };
         let modified = g.store.get(&id).map(|r| r.last_modified);
-        // The comparison has second granularity, as HTTP dates do.
+        // Reference §6: the header is compared with the record's last-modified date, at second
+        // granularity (HTTP dates have no fraction); 412 when the record changed after it.
         if modified.is_some_and(|m| m.unix_timestamp() > since.unix_timestamp()) {
             return error(
                 StatusCode::PRECONDITION_FAILED,
@@ -767,7 +770,15 @@ async fn update(
     ) {
         Ok(changes) => {
             g.store.apply_update(&id, changes, now());
-            StatusCode::NO_CONTENT.into_response()
+            drop(g);
+            // The `Date` is taken after the save, so it is never before the record's new
+            // `LastModifiedDate` (at second precision): a client may use it as its next
+            // `If-Unmodified-Since` (RFC 9110 §6.6.1: the origin's time of the response).
+            let mut r = StatusCode::NO_CONTENT.into_response();
+            if let Some(d) = date_header() {
+                r.headers_mut().insert(http::header::DATE, d);
+            }
+            r
         }
         Err(errs) => errors(StatusCode::BAD_REQUEST, &errs),
     }

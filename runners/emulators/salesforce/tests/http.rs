@@ -923,3 +923,52 @@ async fn generator_is_deterministic_and_valid() {
         }
     }
 }
+
+// ---------------------------------------------------------------- conditional update
+
+#[tokio::test]
+async fn conditional_update_if_unmodified_since() {
+    let s = Session::default().await;
+    let id = s
+        .emu
+        .insert_record("Account", json!({"Name": "Conditional"}))
+        .unwrap();
+    s.emu
+        .set_last_modified(&id, time::macros::datetime!(2024-06-01 12:00:00.750 UTC));
+    let patch = |since: &'static str, phone: &'static str| {
+        s.http
+            .patch(s.url(&format!("/sobjects/Account/{id}")))
+            .bearer_auth(&s.token)
+            .header("If-Unmodified-Since", since)
+            .json(&json!({"Phone": phone}))
+            .send()
+    };
+    // The record changed in the second before the date (12:00:00.750 vs 11:59:59) → 412.
+    let r = patch("Sat, 01 Jun 2024 11:59:59 GMT", "1").await.unwrap();
+    assert_eq!(r.status(), 412);
+    assert_eq!(s.emu.record(&id).unwrap().get("Phone"), None);
+    // Same second: HTTP dates have no fraction, so the record is not "modified after" it.
+    let r = patch("Sat, 01 Jun 2024 12:00:00 GMT", "2").await.unwrap();
+    assert_eq!(r.status(), 204);
+    let date = r.headers()["date"].to_str().unwrap().to_string();
+    let date = httpdate::parse_http_date(&date).unwrap();
+    let saved = s.emu.record(&id).unwrap();
+    assert_eq!(saved["Phone"], "2");
+    let modified = time::OffsetDateTime::parse(
+        saved["LastModifiedDate"]
+            .as_str()
+            .unwrap()
+            .replace("+0000", "Z")
+            .as_str(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(
+        time::OffsetDateTime::from(date).unix_timestamp() >= modified.unix_timestamp(),
+        "the 204's Date is not before the save"
+    );
+    // Not a date → 400 (reference §6).
+    let r = patch("yesterday", "3").await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(s.emu.record(&id).unwrap()["Phone"], "2");
+}

@@ -1,5 +1,5 @@
 use crmmap_emu_salesforce::{EmulatorOptions, EndpointKind};
-use crmmap_salesforce::{Error, Record, UpsertOutcome};
+use crmmap_salesforce::{ConditionalUpdate, Error, Record, UpsertOutcome};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -313,4 +313,64 @@ async fn limit_info_is_tracked() {
     let limits = client.limits().await.unwrap();
     assert_eq!(limits["DailyApiRequests"].remaining, 15000 - 102);
     assert_eq!(client.limit_info().unwrap().used, 102);
+}
+
+#[tokio::test]
+async fn update_if_unmodified_applies_chains_on_the_date_and_detects_a_later_edit() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    let id = emu
+        .insert_record("Account", json!({"Name": "Conditional"}))
+        .unwrap();
+    emu.set_last_modified(&id, datetime!(2024-06-01 12:00:00.400 UTC));
+    let applied = client
+        .update_if_unmodified(
+            "Account",
+            &id,
+            &json!({"Phone": "1"}),
+            datetime!(2024-06-01 12:00:00 UTC),
+        )
+        .await
+        .unwrap();
+    let ConditionalUpdate::Applied { date: Some(date) } = applied else {
+        panic!("{applied:?}")
+    };
+    // The answer's Date is the condition of the next change: no conflict is invented.
+    let again = client
+        .update_if_unmodified("Account", &id, &json!({"Phone": "2"}), date)
+        .await
+        .unwrap();
+    let ConditionalUpdate::Applied { date: Some(date) } = again else {
+        panic!("{again:?}")
+    };
+    // Someone else edits the record after that answer: the next change is refused.
+    emu.update_record(&id, json!({"Phone": "someone else"}));
+    emu.set_last_modified(&id, date + time::Duration::seconds(1));
+    let refused = client
+        .update_if_unmodified("Account", &id, &json!({"Phone": "3"}), date)
+        .await
+        .unwrap();
+    assert_eq!(refused, ConditionalUpdate::Modified);
+    let rec: Record = client.get("Account", &id, Some(&["Phone"])).await.unwrap();
+    assert_eq!(rec.get_str("Phone"), Some("someone else"));
+    // The old condition is refused too, and 412 is not retried.
+    emu.reset_counters();
+    let stale = client
+        .update_if_unmodified(
+            "Account",
+            &id,
+            &json!({"Phone": "4"}),
+            datetime!(2024-06-01 12:00:00 UTC),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stale, ConditionalUpdate::Modified);
+    assert_eq!(emu.counters().get(EndpointKind::Update), 1);
+    // A missing record is an error, not an outcome.
+    emu.delete_record(&id);
+    let gone = client
+        .update_if_unmodified("Account", &id, &json!({"Phone": "5"}), date)
+        .await
+        .unwrap_err();
+    assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
 }
