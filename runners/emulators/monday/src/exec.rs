@@ -188,6 +188,12 @@ impl<'s> ExecCtx<'s> {
         }
     }
 
+    /// Runs at this instant of the emulator's clock (cursor lifetimes).
+    pub fn at(mut self, now: Instant) -> Self {
+        self.now_instant = now;
+        self
+    }
+
     /// Ends the execution.
     pub fn finish(self) -> ExecOutput {
         ExecOutput {

@@ -25,6 +25,7 @@
 pub mod cost;
 pub mod events;
 pub mod exec;
+pub mod limits;
 pub mod sample;
 pub mod state;
 pub mod values;
@@ -50,6 +51,7 @@ use tokio::time::Instant;
 
 pub use crate::cost::CostModel;
 pub use crate::events::{Delivery, Event, WebhookSender};
+pub use crate::limits::{LimitKind, LimitUsage, Limits, Plan, Refusal};
 pub use crate::state::{Account, ColumnKind, Counters, Fault, ItemState};
 
 /// The API version served when the request names none.
@@ -87,6 +89,8 @@ pub struct EmulatorOptions {
     pub max_items_per_board: usize,
     /// Mutation costs.
     pub costs: CostModel,
+    /// The minute, concurrency and daily limits (none by default; see [`Limits::of_plan`]).
+    pub limits: Limits,
 }
 
 impl Default for EmulatorOptions {
@@ -106,6 +110,7 @@ impl Default for EmulatorOptions {
             webhook_signing_secret: None,
             max_items_per_board: 10_000,
             costs: CostModel::default(),
+            limits: Limits::NONE,
         }
     }
 }
@@ -120,6 +125,9 @@ pub struct EmulatorState {
     account: Mutex<Account>,
     webhooks: Arc<WebhookSender>,
     knobs: Mutex<Knobs>,
+    limits: Mutex<limits::LimitState>,
+    /// Open (`true`) unless requests are held ([`EmulatorState::hold_requests`]).
+    gate: tokio::sync::watch::Sender<bool>,
 }
 
 /// Fault knobs that can change while the emulator runs.
@@ -128,6 +136,8 @@ struct Knobs {
     latency: Duration,
     error_rate: f64,
     after_apply_rate: f64,
+    /// How far the emulator's clock is ahead of the real one.
+    clock_offset: Duration,
 }
 
 /// Locks a mutex, also after a panic elsewhere poisoned it (the state stays usable).
@@ -167,12 +177,16 @@ impl EmulatorState {
             latency: options.latency,
             error_rate: options.error_rate,
             after_apply_rate: 0.0,
+            clock_offset: Duration::ZERO,
         });
+        let limits = Mutex::new(limits::LimitState::new(options.limits));
         Self {
             options,
             account: Mutex::new(account),
             webhooks,
             knobs,
+            limits,
+            gate: tokio::sync::watch::Sender::new(true),
         }
     }
 
@@ -195,6 +209,101 @@ impl EmulatorState {
     /// [`Fault::ServerErrorAfterApply`]). Queued faults go first.
     pub fn set_after_apply_rate(&self, rate: f64) {
         lock(&self.knobs).after_apply_rate = rate;
+    }
+
+    /// The emulator's clock, for the limits, the complexity budget and cursor lifetimes: the
+    /// real clock plus every [`advance_clock`](Self::advance_clock). Item timestamps and
+    /// webhook times stay on the real clock.
+    pub fn now_instant(&self) -> Instant {
+        Instant::now() + self.knobs().clock_offset
+    }
+
+    /// The emulator's clock in UTC (the daily limit resets at its midnight).
+    pub fn now_utc(&self) -> time::OffsetDateTime {
+        time::OffsetDateTime::now_utc() + self.knobs().clock_offset
+    }
+
+    /// Moves the emulator's clock forward: minute windows, the complexity budget, cursors and
+    /// the UTC day see the time pass at once.
+    pub fn advance_clock(&self, by: Duration) {
+        lock(&self.knobs).clock_offset += by;
+    }
+
+    /// Moves the emulator's clock to just after the next midnight UTC: the daily limit's
+    /// count starts again (and every minute window and the complexity budget reset).
+    pub fn start_next_day(&self) {
+        let now = self.now_utc();
+        let into_day = Duration::from_secs(
+            u64::try_from(now.unix_timestamp().rem_euclid(86_400)).unwrap_or(0),
+        ) + Duration::from_nanos(u64::from(now.nanosecond()));
+        self.advance_clock(Duration::from_secs(86_400) - into_day + Duration::from_millis(1));
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        lock(&self.limits).limits
+    }
+
+    /// Replaces the minute, concurrency and daily limits (counts so far are kept).
+    pub fn set_limits(&self, limits: Limits) {
+        lock(&self.limits).limits = limits;
+    }
+
+    /// Sets the minute limit (requests per emulated minute; `None`: no limit).
+    pub fn set_minute_limit(&self, requests_per_minute: Option<u32>) {
+        lock(&self.limits).limits.requests_per_minute = requests_per_minute;
+    }
+
+    /// Sets the concurrency limit (requests in flight at once; `None`: no limit).
+    pub fn set_concurrency_limit(&self, concurrency: Option<u32>) {
+        lock(&self.limits).limits.concurrency = concurrency;
+    }
+
+    /// Sets the daily call limit (calls per UTC day; `None`: no limit).
+    pub fn set_daily_limit(&self, daily_calls: Option<u32>) {
+        lock(&self.limits).limits.daily_calls = daily_calls;
+    }
+
+    /// Sets how many calls today has already used (another integration's, say).
+    pub fn set_daily_calls_used(&self, calls: u32) {
+        let unix = self.now_utc().unix_timestamp();
+        lock(&self.limits).set_daily_calls(calls, unix);
+    }
+
+    /// What the limits have counted: this minute's requests, requests in flight, today's
+    /// calls.
+    pub fn limit_usage(&self) -> LimitUsage {
+        let (now, unix) = (self.now_instant(), self.now_utc().unix_timestamp());
+        lock(&self.limits).usage(now, self.options.minute, unix)
+    }
+
+    /// Holds every request that arrives from now on (after the limits admitted it, before
+    /// it runs) until [`release_requests`](Self::release_requests): held requests stay in
+    /// flight, so a test can fill the concurrency limit without timing.
+    pub fn hold_requests(&self) {
+        self.gate.send_replace(false);
+    }
+
+    /// Lets held requests run, and new ones through.
+    pub fn release_requests(&self) {
+        self.gate.send_replace(true);
+    }
+
+    /// Admits a request or answers which limit refuses it (reference: `limits`).
+    fn admit(&self, level: u32) -> Result<(), Refusal> {
+        let (now, unix) = (self.now_instant(), self.now_utc().unix_timestamp());
+        let result = lock(&self.limits).admit(level, now, self.options.minute, unix);
+        if let Err(refusal) = &result {
+            self.with_account(|a| {
+                a.counters.requests += 1;
+                match refusal.kind {
+                    LimitKind::Minute => a.counters.minute_limited += 1,
+                    LimitKind::Concurrency => a.counters.concurrency_limited += 1,
+                    LimitKind::Daily => a.counters.daily_limited += 1,
+                }
+            });
+        }
+        result
     }
 
     /// A copy of one item (any state).
@@ -459,47 +568,122 @@ fn document_errors(error: &DocumentError) -> Vec<Value> {
     }
 }
 
+/// A request in flight, for the concurrency limit; leaves when the answer is sent or the
+/// request is abandoned.
+struct InFlight {
+    state: Arc<EmulatorState>,
+    level: u32,
+}
+
+impl InFlight {
+    fn enter(state: &Arc<EmulatorState>) -> Self {
+        let level = lock(&state.limits).enter();
+        Self {
+            state: state.clone(),
+            level,
+        }
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        lock(&self.state.limits).leave();
+    }
+}
+
 async fn graphql(
     State(state): State<Arc<EmulatorState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let options = &state.options;
-    let latency = state.knobs().latency;
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
+    let in_flight = InFlight::enter(&state);
     let request_id = uuid::Uuid::new_v4().to_string();
     let version = headers
         .get("API-Version")
         .and_then(|v| v.to_str().ok())
         .map_or_else(|| CURRENT_API_VERSION.to_owned(), str::to_owned);
+    // The limits count the account's requests: those with its token (an unauthorized one is
+    // answered 401 below). A refusal is answered at once.
+    let admitted = authorized(&state, &headers);
+    if admitted {
+        if let Err(refusal) = state.admit(in_flight.level) {
+            return respond(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                refusal.body(&request_id),
+                Some(refusal.retry_in_seconds),
+                &version,
+                Some(&refusal),
+            );
+        }
+    }
+    let latency = state.knobs().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let mut gate = state.gate.subscribe();
+    // The sender lives as long as the state this handler holds.
+    let _ = gate.wait_for(|open| *open).await;
     let mut dropped = false;
     let (status, body, retry_after) =
         handle(&state, &headers, &body, &version, &request_id, &mut dropped).await;
+    if admitted && status == StatusCode::TOO_MANY_REQUESTS {
+        lock(&state.limits).rate_limited_after_admission();
+    }
     if dropped {
         return dropped_connection();
     }
+    let response = respond(&state, status, body, retry_after, &version, None);
+    drop(in_flight);
+    response
+}
 
+fn authorized(state: &EmulatorState, headers: &HeaderMap) -> bool {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == state.options.token.expose())
+}
+
+/// The answer with its headers: `API-Version` echoed, `RateLimit-Policy` and `RateLimit`
+/// (reference §2.4) for the complexity budget and the limits in force, `Retry-After`.
+fn respond(
+    state: &EmulatorState,
+    status: StatusCode,
+    body: Value,
+    retry_after: Option<u64>,
+    version: &str,
+    refused: Option<&Refusal>,
+) -> Response {
+    let options = &state.options;
+    let now = state.now_instant();
+    let unix = state.now_utc().unix_timestamp();
     let (limit, remaining, reset) = state.with_account(|a| {
-        let now = Instant::now();
         let remaining = a.budget.remaining_now(now);
         let reset = a.budget.reset_in(now).as_secs_f64().ceil() as u64;
         (a.budget.limit, remaining, reset)
     });
-    let mut response = (status, axum::Json(body)).into_response();
-    let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&version) {
-        headers.insert("API-Version", v);
-    }
-    let policy = format!(
+    let (mut policy, mut rate) = {
+        let mut limits = lock(&state.limits);
+        (
+            limits.policy_items(options.minute),
+            limits.rate_items(now, options.minute, unix, refused),
+        )
+    };
+    policy.push(format!(
         "\"complexityMinute\";q={limit};w={};qu=\"content-bytes\"",
         options.minute.as_secs().max(1)
-    );
-    if let Ok(v) = HeaderValue::from_str(&policy) {
+    ));
+    rate.push(format!("\"complexityMinute\";r={remaining};t={reset}"));
+    let mut response = (status, axum::Json(body)).into_response();
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(version) {
+        headers.insert("API-Version", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&policy.join(", ")) {
         headers.insert("RateLimit-Policy", v);
     }
-    if let Ok(v) = HeaderValue::from_str(&format!("\"complexityMinute\";r={remaining};t={reset}")) {
+    if let Ok(v) = HeaderValue::from_str(&rate.join(", ")) {
         headers.insert("RateLimit", v);
     }
     if let Some(seconds) = retry_after {
@@ -536,11 +720,7 @@ async fn handle(
         a.counters.requests
     });
 
-    let authorized = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v == options.token.expose());
-    if !authorized {
+    if !authorized(state, headers) {
         let (s, b) = error_response(
             StatusCode::UNAUTHORIZED,
             vec![error_entry("Unauthorized", "Unauthorized", 401)],
@@ -681,7 +861,7 @@ async fn handle(
         return (s, b, None);
     }
     let charge = state.with_account(|a| {
-        let result = a.budget.charge(cost, Instant::now());
+        let result = a.budget.charge(cost, state.now_instant());
         if result.is_err() {
             a.counters.budget_exhausted += 1;
         }
@@ -737,7 +917,8 @@ async fn handle(
         let mut account = lock(&state.account);
         account.counters.executed += 1;
         account.counters.complexity_spent += cost;
-        let ctx = exec::ExecCtx::new(&mut account, charge, now_iso(), &settings, &challenges);
+        let ctx = exec::ExecCtx::new(&mut account, charge, now_iso(), &settings, &challenges)
+            .at(state.now_instant());
         let response = {
             let root = exec::Root::new(&ctx, operation.operation_type == OperationType::Mutation);
             Execution::new(schema(), &document)

@@ -348,6 +348,12 @@ pub struct Counters {
     pub complexity_spent: u64,
     /// Requests answered 429 for the complexity budget.
     pub budget_exhausted: u64,
+    /// Requests answered 429 for the minute limit.
+    pub minute_limited: u64,
+    /// Requests answered 429 for the concurrency limit.
+    pub concurrency_limited: u64,
+    /// Requests answered 429 for the daily call limit.
+    pub daily_limited: u64,
     /// Injected 500 responses.
     pub injected_server_errors: u64,
     /// Injected 423 responses.

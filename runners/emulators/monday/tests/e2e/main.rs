@@ -5,6 +5,7 @@ mod fixtures;
 mod limits;
 mod protocol;
 mod reads;
+mod request_limits;
 mod unknown_outcome;
 mod webhooks;
 mod writes;
