@@ -140,6 +140,15 @@ pub fn field_key(field: &str) -> String {
     format!("field:{field}")
 }
 
+/// The key of the values crmmap sent to a Salesforce field since it was last synced
+/// (`sent:<name>`, recorded before each update is sent): after a crash or a lost answer
+/// (a timeout, a cut connection, a 5xx) Salesforce may hold any of them. A later read that
+/// finds one of them in Salesforce knows it as crmmap's own write, not an edit made in
+/// Salesforce.
+pub fn sent_key(field: &str) -> String {
+    format!("sent:{field}")
+}
+
 /// A value to record as last synced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetValue {

@@ -17,6 +17,7 @@ use crmmap_monday::ColumnValue;
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::{
     Action, IntentStatus, NAME_KEY, SetValue, Side, StoreError, SyncedValue, column_key, field_key,
+    sent_key,
 };
 use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
@@ -31,8 +32,9 @@ pub const LAST_SEEN_KEY: &str = "field:LastModifiedDate";
 /// The key of a lifecycle rule's pending-create marker (`{"pending_since": "<datetime>"}`).
 const PENDING_SINCE: &str = "pending_since";
 
-/// The fields a rule-created record is looked up by after a crash: short text values that
-/// are not dates (SOQL compares those unquoted) — names, emails, references, picklists.
+/// The fields a created record is looked up by after a crash or a lost answer, when nothing
+/// better identifies it: short text values that are not dates (SOQL compares those unquoted)
+/// — names, emails, references, picklists.
 fn lookup_fields(fields: &SfWrites) -> Vec<(String, String)> {
     fields
         .fields
@@ -143,6 +145,29 @@ fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
     synced
         .get(key)
         .and_then(|s| Value::from_json(&s.value).ok())
+}
+
+/// Most unconfirmed values kept per field ([`sent_key`]): the oldest are forgotten first.
+const SENT_KEPT: usize = 16;
+
+/// The values crmmap sent to `field` without an answer ([`sent_key`]) since the field was last
+/// synced (once it is, what Salesforce holds is known), oldest first, in the engine's JSON
+/// form.
+fn unconfirmed(synced: &Synced, field: &str) -> Vec<Json> {
+    let Some(sent) = synced.get(&sent_key(field)) else {
+        return Vec::new();
+    };
+    if synced
+        .get(&field_key(field))
+        .is_some_and(|last| last.synced_at > sent.synced_at)
+    {
+        return Vec::new();
+    }
+    sent.value
+        .get("sent")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// The engine's view of an API column value.
@@ -764,8 +789,11 @@ impl Webhook {
         }
     }
 
-    /// Finds the record an earlier, crashed attempt created, without an external id: a record
-    /// of the sObject created since the intent, with the same name fields.
+    /// Finds the record an earlier attempt created (it crashed, or Salesforce's answer was
+    /// lost), without an external id: a record of the sObject created since the intent, with
+    /// the same name fields, or, when the name sets no text field, the same short text fields
+    /// (without any, it cannot be told from a record a person made: configure
+    /// `external_id_field`).
     ///
     /// This is the one place that decides how a pending create is reconciled when no external
     /// id field is configured (with one, the create is an upsert by the intent's key).
@@ -775,7 +803,7 @@ impl Webhook {
         intent: &crmmap_store::CreateIntent,
         fields: &SfWrites,
     ) -> Result<Option<String>, ApplyError> {
-        let by: Vec<(String, String)> = plan
+        let mut by: Vec<(String, String)> = plan
             .name_to_salesforce
             .iter()
             .filter_map(|a| match fields.fields.get(&a.field) {
@@ -783,6 +811,9 @@ impl Webhook {
                 _ => None,
             })
             .collect();
+        if by.is_empty() {
+            by = lookup_fields(fields);
+        }
         self.find_created(&plan.sobject, intent.created_at, &by)
             .await
     }
@@ -918,7 +949,7 @@ impl Webhook {
             notes.push(format!("rule `{}` ran", rule.name));
         }
         let updated = self
-            .update_record(plan, &record_id, &writes, &synced, ev.trigger_time)
+            .update_record(plan, ev, &record_id, &writes, &synced)
             .await?;
         for p in propagations {
             let Some(id) = synced_value(&synced, &rule_key(&p.rule, &p.alias)) else {
@@ -995,6 +1026,31 @@ impl Webhook {
             .set_synced_values(board, item, &set, self.inner.ctx.now())
             .await?;
         Ok(())
+    }
+
+    /// Records the values of an update about to be sent ([`sent_key`]), beside those sent
+    /// earlier and not confirmed since: after a crash or a lost answer Salesforce may hold any
+    /// of them, and the next event must not take it for an edit made in Salesforce.
+    async fn remember_sent(
+        &self,
+        plan: &Plan,
+        ev: &Event,
+        written: &SfWrites,
+        synced: &Synced,
+    ) -> Result<(), ApplyError> {
+        let sent: Vec<(String, Json, Side)> = written
+            .fields
+            .iter()
+            .map(|(field, json)| {
+                let mut values = unconfirmed(synced, field);
+                values.push(read_field(plan, field, json).to_json());
+                let drop = values.len().saturating_sub(SENT_KEPT);
+                values.drain(..drop);
+                (sent_key(field), json!({ "sent": values }), Side::Salesforce)
+            })
+            .collect();
+        let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
+        self.remember_now(&board, &item, &sent).await
     }
 
     /// The last-synced values after an update: `extra`, then what was written and read.
@@ -1221,7 +1277,7 @@ impl Webhook {
             .remembering(set_values(vec![remember_links])));
         };
         let updated = self
-            .update_record(plan, record_id, &writes, synced, ev.trigger_time)
+            .update_record(plan, ev, record_id, &writes, synced)
             .await?;
         let mut remember = vec![remember_links];
         if let Some(v) = updated.written.fields.get(&link.via) {
@@ -1294,7 +1350,7 @@ impl Webhook {
             .remembering(set_values(remember)));
         }
         let updated = self
-            .update_record(plan, &record_id, &writes, &synced, ev.trigger_time)
+            .update_record(plan, ev, &record_id, &writes, &synced)
             .await?;
         Ok(self
             .update_done(plan, &record_id, &updated, "item name", Vec::new())
@@ -1344,7 +1400,7 @@ impl Webhook {
             DeleteAction::Update(writes) => {
                 let synced = self.synced(board, item).await?;
                 let updated = self
-                    .update_record(plan, &link.record_id, &writes, &synced, ev.trigger_time)
+                    .update_record(plan, ev, &link.record_id, &writes, &synced)
                     .await?;
                 Ok(self
                     .update_done(
@@ -1467,11 +1523,12 @@ impl Webhook {
     async fn update_record(
         &self,
         plan: &Plan,
+        ev: &Event,
         record_id: &str,
         writes: &SfWrites,
         synced: &Synced,
-        monday_time: Option<OffsetDateTime>,
     ) -> Result<Updated, ApplyError> {
+        let monday_time = ev.trigger_time;
         let sf = &self.inner.ctx.salesforce;
         let mut since = synced_value(synced, LAST_SEEN_KEY).and_then(|v| match v {
             Value::DateTime(t) => Some(t),
@@ -1481,11 +1538,17 @@ impl Webhook {
             written: writes.clone(),
             ..Updated::default()
         };
+        let mut sent = false;
         for _ in 0..=CONFLICT_ROUNDS {
             if out.written.is_empty() {
                 return Ok(out);
             }
             if let Some(t) = since {
+                if !sent {
+                    // Before it is sent: a crash or a lost answer leaves it known.
+                    self.remember_sent(plan, ev, &out.written, synced).await?;
+                    sent = true;
+                }
                 match sf
                     .update(&plan.sobject, record_id, &out.written.to_json(), Some(t))
                     .await
@@ -1575,6 +1638,14 @@ fn decide_field(
         return (true, false);
     };
     if same(&now_sf, &last) {
+        return (true, false);
+    }
+    // Salesforce holds a value crmmap sent without an answer: its own write, not an edit.
+    if unconfirmed(synced, field)
+        .iter()
+        .filter_map(|sent| Value::from_json(sent).ok())
+        .any(|sent| same(&now_sf, &sent))
+    {
         return (true, false);
     }
     let policy = plan

@@ -1,8 +1,9 @@
-//! The bounded soak test: 5,000 events over 200 Lead items with about 20 % faults on both
-//! emulators (some after the write was applied), one Salesforce outage lasting ten times the
-//! retry schedule, a process kill and restart in the middle, 10 % duplicate deliveries and a
-//! few validation-rule refusals. Afterwards every Salesforce field equals the last monday
-//! value of its item, nothing is duplicated, and the only dead letters are the refusals.
+//! The bounded soak test, on the shipped mappings: 1,200 events over 40 Lead items (5,000
+//! over 200 on demand) with about 20 % faults on both emulators (some after the write was
+//! applied), one Salesforce outage lasting ten times the retry schedule, a process kill and
+//! restart in the middle, 10 % duplicate deliveries and a few validation-rule refusals.
+//! Afterwards every Salesforce field equals the last monday value of its item, nothing is
+//! duplicated, and the only dead letters are the refusals.
 //!
 //! The runner is served the way `crmmap serve` serves it, with its periodic drain, in a
 //! "process" of its own: a runtime that is shut down at once to kill it (every handler, its
@@ -25,36 +26,71 @@ use serde_json::{Map, Value, json};
 
 use crate::harness::*;
 
-// Run on demand (`cargo test -p crmmap-webhook --test e2e soak -- --ignored`): it takes
-// minutes in a debug build, and it passes only with the Leads preferring monday, because an
-// update Salesforce applied but whose answer was lost is later taken for a Salesforce edit
-// (see the README's Reliability section).
-mod sqlite {
+backend_tests!(soak; twelve_hundred_events_through_faults_an_outage_and_a_restart);
+
+// The full size runs on demand (`cargo test -p crmmap-webhook --test e2e soak -- --ignored`):
+// it takes minutes in a debug build.
+mod full {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     #[ignore = "minutes long; run on demand with --ignored"]
-    async fn five_thousand_events_through_faults_an_outage_and_a_restart() {
-        super::five_thousand_events_through_faults_an_outage_and_a_restart(
-            crmmap_store::Backend::Sqlite,
-        )
-        .await;
+    async fn sqlite_five_thousand_events_through_faults_an_outage_and_a_restart() {
+        super::soak(crmmap_store::Backend::Sqlite, &super::FULL).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    #[ignore = "minutes long; run on demand with --ignored"]
+    async fn postgres_five_thousand_events_through_faults_an_outage_and_a_restart() {
+        super::soak(crmmap_store::Backend::Postgres, &super::FULL).await;
     }
 }
 
-mod postgres {
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    #[ignore = "minutes long; run on demand with --ignored"]
-    async fn five_thousand_events_through_faults_an_outage_and_a_restart() {
-        super::five_thousand_events_through_faults_an_outage_and_a_restart(
-            crmmap_store::Backend::Postgres,
-        )
-        .await;
+pub async fn twelve_hundred_events_through_faults_an_outage_and_a_restart(backend: Backend) {
+    soak(backend, &SMALL).await;
+}
+
+/// The size of a soak run.
+struct Scale {
+    items: usize,
+    /// Distinct monday events: the items' creations and the column changes.
+    events: usize,
+    /// Validation-rule refusals injected (each one is a dead letter a person must look at).
+    permanent: usize,
+    /// The phases, by change index: faults; the outage starts; it is over; the kill; the
+    /// rest.
+    outage_from: usize,
+    outage_to: usize,
+    kill_at: usize,
+}
+
+impl Scale {
+    fn changes(&self) -> usize {
+        self.events - self.items
+    }
+
+    /// Change `e`'s item and column (every item's columns change over and over, in order).
+    fn target(&self, e: usize) -> (usize, usize) {
+        (e % self.items, (e / self.items) % COLUMNS.len())
     }
 }
 
-const ITEMS: usize = 200;
-/// Distinct monday events: the items' creations and the column changes.
-const EVENTS: usize = 5_000;
-const CHANGES: usize = EVENTS - ITEMS;
+const FULL: Scale = Scale {
+    items: 200,
+    events: 5_000,
+    permanent: 5,
+    outage_from: 1_600,
+    outage_to: 2_400,
+    kill_at: 2_800,
+};
+
+/// The size `.ci/run` runs: every phase, fewer events.
+const SMALL: Scale = Scale {
+    items: 40,
+    events: 1_200,
+    permanent: 2,
+    outage_from: 480,
+    outage_to: 700,
+    kill_at: 850,
+};
 /// People editing the board at once (each one owns a fixed set of items, so the order of
 /// the changes of one item is known).
 const PEOPLE: usize = 8;
@@ -63,12 +99,6 @@ const COLUMNS: [(&str, &str); 3] = [
     ("text_mkrym6fa", "City"),
     ("text_mkry1xy1", "LastName"),
 ];
-/// Validation-rule refusals injected (each one is a dead letter a person must look at).
-const PERMANENT: usize = 5;
-/// The phases, by change index: faults; the outage starts; it is over; the kill; the rest.
-const OUTAGE_FROM: usize = 1_600;
-const OUTAGE_TO: usize = 2_400;
-const KILL_AT: usize = 2_800;
 
 /// How often the runner drains its queue by itself.
 const DRAIN_EVERY: Duration = Duration::from_millis(50);
@@ -91,29 +121,6 @@ fn schedule() -> Duration {
     (1..p.max_attempts).map(|a| p.delay(a, &mut rng)).sum()
 }
 
-/// The shipped mappings, with monday preferred in a conflict on Leads. The shipped "prefer
-/// salesforce" would keep a value Salesforce holds that differs from the last one synced; an
-/// update Salesforce applied but never confirmed (a 500 after applying it, a request cut off)
-/// leaves just such a value, and this test asserts that monday's last value arrives.
-fn monday_first_plans(dir: &std::path::Path) -> crmmap_engine::PlanSet {
-    crmmap_sync::mappings::load(&[dir.to_path_buf()]).expect("mappings compile")
-}
-
-fn monday_first_mappings() -> tempfile::TempDir {
-    let shipped = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../mappings"));
-    let dir = tempfile::tempdir().expect("temp dir");
-    for entry in std::fs::read_dir(&shipped).expect("mappings") {
-        let path = entry.expect("entry").path();
-        let mut text = std::fs::read_to_string(&path).expect("mapping");
-        if path.file_name().is_some_and(|n| n == "lead.crmmap") {
-            assert!(text.contains("conflict prefer salesforce"));
-            text = text.replace("conflict prefer salesforce", "conflict prefer monday");
-        }
-        std::fs::write(dir.path().join(path.file_name().expect("name")), text).expect("write");
-    }
-    dir
-}
-
 /// One runner process.
 struct Process {
     runtime: tokio::runtime::Runtime,
@@ -121,12 +128,7 @@ struct Process {
 
 impl Process {
     /// Starts a runner serving on `addr` with its own context and store connections.
-    async fn start(
-        w: &World,
-        addr: SocketAddr,
-        options: WebhookOptions,
-        mappings: &std::path::Path,
-    ) -> Process {
+    async fn start(w: &World, addr: SocketAddr, options: WebhookOptions) -> Process {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -135,7 +137,7 @@ impl Process {
         let url = w.db.url.clone();
         let salesforce = salesforce_client(&w.sf, false);
         let monday = monday_client(&w.monday, false);
-        let plans = monday_first_plans(mappings);
+        let plans = plans();
         let (ready, started) = tokio::sync::oneshot::channel();
         runtime.spawn(async move {
             let store = Store::connect(&url).await.expect("store");
@@ -179,11 +181,6 @@ fn value(e: usize) -> String {
     format!("soak value {e}")
 }
 
-/// Change `e`'s item and column (every item's columns change over and over, in order).
-fn target(e: usize) -> (usize, usize) {
-    (e % ITEMS, (e / ITEMS) % COLUMNS.len())
-}
-
 /// A person's change, made again when monday's answer was lost (it may have been applied;
 /// sending the same value again is what a person would do).
 async fn change(w: &World, item: &str, column: &str, text: &str) {
@@ -205,6 +202,7 @@ async fn change(w: &World, item: &str, column: &str, text: &str) {
 /// What the people do and what the test injects while they do it.
 struct Run<'a> {
     w: &'a World,
+    scale: &'a Scale,
     items: &'a [String],
     done: AtomicUsize,
     /// Validation-rule refusals injected so far.
@@ -217,7 +215,7 @@ impl Run<'_> {
     /// are all that is queued there).
     async fn changes(&self, from: usize, to: usize, faults: bool) {
         let people = (0..PEOPLE).map(|p| async move {
-            let mine = (from..to).filter(|e| target(*e).0 % PEOPLE == p);
+            let mine = (from..to).filter(|e| self.scale.target(*e).0 % PEOPLE == p);
             for (n, e) in mine.enumerate() {
                 if faults && n % 20 == 7 {
                     self.w
@@ -228,7 +226,7 @@ impl Run<'_> {
                 if faults && p == 0 && n % 30 == 10 {
                     self.refuse_next_write().await;
                 }
-                let (i, c) = target(e);
+                let (i, c) = self.scale.target(e);
                 change(self.w, &self.items[i], COLUMNS[c].0, &value(e)).await;
                 self.done.fetch_add(1, Ordering::Relaxed);
             }
@@ -237,11 +235,11 @@ impl Run<'_> {
     }
 
     /// Injects one validation-rule refusal (taken by the next Salesforce write, whichever
-    /// event's it is) and waits until it made a dead letter, so that exactly `PERMANENT` are
+    /// event's it is) and waits until it made a dead letter, so that exactly `permanent` are
     /// injected and each was taken before the next one (or the outage) begins.
     async fn refuse_next_write(&self) {
         let n = self.refused.load(Ordering::Relaxed);
-        if n >= PERMANENT {
+        if n >= self.scale.permanent {
             return;
         }
         self.w.sf.state().inject_faults([Fault::ValidationRule]);
@@ -256,7 +254,12 @@ impl Run<'_> {
 }
 
 /// Posts again every tenth delivery monday got an answer for, until `stop`; returns how many.
-async fn duplicate_deliveries(w: &World, hook_url: &str, stop: &AtomicBool) -> usize {
+async fn duplicate_deliveries(
+    w: &World,
+    hook_url: &str,
+    stop: &AtomicBool,
+    events: usize,
+) -> usize {
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut posted = 0;
     let mut waited = 0;
@@ -267,7 +270,7 @@ async fn duplicate_deliveries(w: &World, hook_url: &str, stop: &AtomicBool) -> u
         if stopped {
             waited += 1;
         }
-        let last_round = stopped && (all_acknowledged(w) || waited > 600);
+        let last_round = stopped && (all_acknowledged(w, events) || waited > 600);
         for d in w.monday.state().webhooks().deliveries() {
             if !d.acknowledged() || !seen.insert(d.trigger_uuid.clone()) {
                 continue;
@@ -277,11 +280,14 @@ async fn duplicate_deliveries(w: &World, hook_url: &str, stop: &AtomicBool) -> u
             }
             let mut answer = None;
             for _ in 0..200 {
-                // Refused while the runner is down: posted again once it is back.
+                // Refused while the runner is down, or answered 503 while its store is busy:
+                // posted again, as monday redelivers.
                 if let Ok(r) = w.http.post(hook_url).json(&d.body).send().await {
                     let status = r.status().as_u16();
-                    answer = Some((status, r.json::<Value>().await.unwrap_or(Value::Null)));
-                    break;
+                    if status != 503 {
+                        answer = Some((status, r.json::<Value>().await.unwrap_or(Value::Null)));
+                        break;
+                    }
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
@@ -301,7 +307,7 @@ async fn duplicate_deliveries(w: &World, hook_url: &str, stop: &AtomicBool) -> u
 }
 
 /// Whether monday got an answer for every event it sent (after its own redeliveries).
-fn all_acknowledged(w: &World) -> bool {
+fn all_acknowledged(w: &World, events: usize) -> bool {
     let d = w.monday.state().webhooks().deliveries();
     let sent: BTreeSet<&str> = d.iter().map(|d| d.trigger_uuid.as_str()).collect();
     let acked: BTreeSet<&str> = d
@@ -309,13 +315,11 @@ fn all_acknowledged(w: &World) -> bool {
         .filter(|d| d.acknowledged())
         .map(|d| d.trigger_uuid.as_str())
         .collect();
-    sent.len() >= EVENTS && acked.len() == sent.len()
+    sent.len() >= events && acked.len() == sent.len()
 }
 
-pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend: Backend) {
-    let mappings = monday_first_mappings();
+async fn soak(backend: Backend, scale: &Scale) {
     let mut setup = Setup::new(backend);
-    setup.plans = monday_first_plans(mappings.path());
     // The runners of this test are the processes below; monday delivers to them.
     setup.deliver = false;
     setup.client_retries = false;
@@ -343,7 +347,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
             });
         }
     });
-    let first = Process::start(&w, addr, options.clone(), mappings.path()).await;
+    let first = Process::start(&w, addr, options.clone()).await;
     let leads = w.records("Lead").len();
 
     // About 20 % of the requests fail on both sides from the start: on Salesforce 503s and
@@ -356,7 +360,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
 
     // People create the items (a create whose answer was lost is looked up by its name).
     let mut items = Vec::new();
-    for i in 0..ITEMS {
+    for i in 0..scale.items {
         if i % 10 == 3 {
             w.sf.state().inject_faults([Fault::InternalErrorAfterApply]);
         }
@@ -383,6 +387,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
 
     let run = Run {
         w: &w,
+        scale,
         items: &items,
         done: AtomicUsize::new(0),
         refused: AtomicUsize::new(0),
@@ -391,15 +396,15 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
     let run_ref = &run;
     let (stop_ref, hook_ref, w_ref) = (&stop, hook_url.as_str(), &w);
     let people = async move {
-        run_ref.changes(0, OUTAGE_FROM, true).await;
+        run_ref.changes(0, scale.outage_from, true).await;
         assert_eq!(
             run_ref.refused.load(Ordering::Relaxed),
-            PERMANENT,
+            scale.permanent,
             "every refusal injected"
         );
         assert_eq!(
             w_ref.store.dead_letters(100).await.unwrap().len(),
-            PERMANENT
+            scale.permanent
         );
 
         // The outage: every Salesforce request is answered 503 for ten times the schedule
@@ -410,7 +415,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
             .sf
             .state()
             .inject_faults(std::iter::repeat_n(Fault::ServiceUnavailable, 200_000));
-        let during = run_ref.changes(OUTAGE_FROM, OUTAGE_TO, false);
+        let during = run_ref.changes(scale.outage_from, scale.outage_to, false);
         let over = async {
             // The drain pauses behind Salesforce's breaker meanwhile (monday's faults open
             // monday's now and then, and a round may wait for an item's lock): the outage
@@ -430,32 +435,35 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
         // Nothing queued during the outage was charged for it.
         assert_eq!(
             w_ref.store.dead_letters(100).await.unwrap().len(),
-            PERMANENT,
+            scale.permanent,
             "the outage dead-lettered nothing"
         );
 
         // The kill, in the middle of the people's changes.
-        let during = run_ref.changes(OUTAGE_TO, CHANGES, true);
+        let during = run_ref.changes(scale.outage_to, scale.changes(), true);
         let restart = async {
             eventually("the changes before the kill", || async move {
-                run_ref.done.load(Ordering::Relaxed) >= KILL_AT
+                run_ref.done.load(Ordering::Relaxed) >= scale.kill_at
             })
             .await;
             first.kill();
             tokio::time::sleep(Duration::from_millis(300)).await;
-            Process::start(w_ref, addr, options.clone(), mappings.path()).await
+            Process::start(w_ref, addr, options.clone()).await
         };
         let ((), second) = futures::join!(during, restart);
         stop_ref.store(true, Ordering::Relaxed);
         second
     };
-    let (second, duplicates) = futures::join!(people, duplicate_deliveries(&w, hook_ref, stop_ref));
-    assert_eq!(run.done.load(Ordering::Relaxed), CHANGES);
+    let (second, duplicates) = futures::join!(
+        people,
+        duplicate_deliveries(&w, hook_ref, stop_ref, scale.events)
+    );
+    assert_eq!(run.done.load(Ordering::Relaxed), scale.changes());
 
     // Each item's last value per column.
     let mut last: BTreeMap<(usize, usize), String> = BTreeMap::new();
-    for e in 0..CHANGES {
-        last.insert(target(e), value(e));
+    for e in 0..scale.changes() {
+        last.insert(scale.target(e), value(e));
     }
 
     // monday got an answer for every event; then the queue is drained until it is empty
@@ -463,7 +471,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
     // event's is `EVENT_LEASE`): this drain's clock runs 17 minutes ahead, past them.
     let w_ref = &w;
     eventually("every delivery acknowledged", || async move {
-        all_acknowledged(w_ref)
+        all_acknowledged(w_ref, scale.events)
     })
     .await;
     let mut ctx = w.webhook.context().clone();
@@ -473,7 +481,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
     loop {
         let far = time::OffsetDateTime::now_utc() + time::Duration::days(1);
         let c = w.store.retry_counts(far).await.unwrap();
-        if c.due + c.waiting == 0 && all_acknowledged(&w) {
+        if c.due + c.waiting == 0 && all_acknowledged(&w, scale.events) {
             break;
         }
         rounds += 1;
@@ -485,7 +493,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
     w.monday.state().set_error_rate(0.0);
     w.monday.state().set_after_apply_rate(0.0);
     assert!(
-        duplicates * 10 >= EVENTS,
+        duplicates * 10 >= scale.events,
         "a tenth of the events delivered twice: {duplicates}"
     );
     let log = w
@@ -522,11 +530,11 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
     // The only dead letters are the refusals, each with its reason. Which event's write took
     // a refusal depends on timing, so the events are not known in advance; but each was
     // taken by a change that a later change of the same item and column made again (the
-    // refusals all happen in the first third of the run, and every item's column changes
-    // again every 600 changes). So those changes are not lost: the comparison of every field
-    // with monday's last value below includes them.
+    // refusals all happen before the outage, and every item's column changes again every
+    // three times `items` changes). So those changes are not lost: the comparison of every
+    // field with monday's last value below includes them.
     let dead = w.store.dead_letters(100).await.unwrap();
-    assert_eq!(dead.len(), PERMANENT, "{dead:#?}");
+    assert_eq!(dead.len(), scale.permanent, "{dead:#?}");
     for d in &dead {
         assert_eq!(d.status, RetryStatus::Dead);
         assert!(
@@ -553,7 +561,7 @@ pub async fn five_thousand_events_through_faults_an_outage_and_a_restart(backend
 
     // No duplicate item, no duplicate record; every field equals monday's last value.
     let all = w.records("Lead");
-    assert_eq!(all.len(), leads + ITEMS, "none duplicated, none lost");
+    assert_eq!(all.len(), leads + scale.items, "none duplicated, none lost");
     let on_board = w.monday.state().active_items(LEAD);
     let mut records = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
