@@ -46,8 +46,11 @@ impl From<ValueError> for AppError {
 
 /// The error codes and messages the emulator uses for missing things, in one place.
 ///
-/// UNCERTAIN (reference §1.5): monday documents no item-not-found code; these follow what
-/// third-party clients observe. The client treats all of them as "item gone".
+/// Codes are the reference's where it documents one (§1.5: `ResourceNotFoundException` for
+/// an item, group or board id that does not exist, `InvalidBoardIdException`,
+/// `InvalidColumnIdException`, `InvalidArgumentException`); messages follow what third-party
+/// clients observe (§1.5, UNCERTAIN). Every code or message the reference does not give is an
+/// ASSUMPTION listed in the README.
 pub mod codes {
     use super::{AppError, json};
 
@@ -60,25 +63,33 @@ pub mod codes {
         )
     }
 
-    /// Unknown or deleted item.
+    /// Unknown or deleted item: `ResourceNotFoundException` (§1.5: "id of item/group/board
+    /// doesn't exist"), with `status_code` 404 (§1.5 lists it as 404 at the transport level)
+    /// and the third-party message (ASSUMPTION).
     pub fn item_not_found(id: &str) -> AppError {
-        AppError::new(
-            "InvalidItemIdException",
+        let mut error = AppError::new(
+            "ResourceNotFoundException",
             "This item ID doesn't exist for the board",
             json!({ "item_id": id }),
-        )
+        );
+        error.status_code = 404;
+        error
     }
 
-    /// Item on another board than the one named.
+    /// Item on another board than the one named: as [`item_not_found`], with the message
+    /// third parties observe ("Item not found in board", §1.5).
     pub fn item_not_in_board(id: &str) -> AppError {
-        AppError::new(
-            "ItemNotFoundInBoard",
+        let mut error = AppError::new(
+            "ResourceNotFoundException",
             "Item not found in board",
             json!({ "item_id": id }),
-        )
+        );
+        error.status_code = 404;
+        error
     }
 
-    /// Archived item.
+    /// Archived item. Code and message are third-party observations (§1.5, UNCERTAIN):
+    /// ASSUMPTION.
     pub fn inactive_item(id: &str) -> AppError {
         AppError::new(
             "inactiveItems",
@@ -101,7 +112,8 @@ pub mod codes {
         AppError::new("InvalidArgumentException", message, json!({}))
     }
 
-    /// Expired or unknown cursor. UNCERTAIN: the real code is not documented.
+    /// Expired or unknown cursor. The reference gives no answer (§3: lifetime 60 minutes,
+    /// UNCERTAIN): code and message are an ASSUMPTION.
     pub fn cursor_expired() -> AppError {
         AppError::new(
             "CursorException",
@@ -117,6 +129,14 @@ pub mod codes {
             format!("Failed to communicate with URL provided: {why}"),
             json!({ "url": url }),
         )
+    }
+
+    /// An internal error of one field (an injected fault). The message is the 500's of the
+    /// reference (§1.5); the code is an ASSUMPTION (README).
+    pub fn internal_error() -> AppError {
+        let mut error = AppError::new("INTERNAL_SERVER_ERROR", "Internal Server Error", json!({}));
+        error.status_code = 500;
+        error
     }
 
     /// A valid field this emulator does not implement.
@@ -154,6 +174,21 @@ pub struct ExecCtx<'s> {
     now_instant: Instant,
     settings: &'s ExecSettings,
     challenges: &'s HashMap<String, Result<(), String>>,
+    alias_fault: Option<AliasFault>,
+    /// Position of the next root field of a mutation.
+    position: std::cell::Cell<usize>,
+    /// A [`AliasFault::ServerErrorAt`] struck: the remaining aliases do not run.
+    aborted: std::cell::Cell<bool>,
+}
+
+/// A fault injected into one alias of a mutation (see [`crate::Fault::AliasFails`] and
+/// [`crate::Fault::ServerErrorAtAlias`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AliasFault {
+    /// The alias at this position fails alone.
+    Fails(usize),
+    /// The alias at this position fails and the rest of the document does not run.
+    ServerErrorAt(usize),
 }
 
 /// What an execution produced besides the response data.
@@ -162,6 +197,8 @@ pub struct ExecOutput {
     pub errors: Vec<AppError>,
     /// Changes to notify webhooks about.
     pub events: Vec<Event>,
+    /// An [`AliasFault::ServerErrorAt`] stopped the document.
+    pub aborted: bool,
 }
 
 /// Marker that starts the message of a field error carrying an [`AppError`] index.
@@ -185,7 +222,16 @@ impl<'s> ExecCtx<'s> {
             now_instant: Instant::now(),
             settings,
             challenges,
+            alias_fault: None,
+            position: std::cell::Cell::new(0),
+            aborted: std::cell::Cell::new(false),
         }
+    }
+
+    /// Injects a fault into one alias of this mutation.
+    pub fn with_alias_fault(mut self, fault: Option<AliasFault>) -> Self {
+        self.alias_fault = fault;
+        self
     }
 
     /// Runs at this instant of the emulator's clock (cursor lifetimes).
@@ -199,6 +245,7 @@ impl<'s> ExecCtx<'s> {
         ExecOutput {
             errors: self.errors.into_inner(),
             events: self.events.into_inner(),
+            aborted: self.aborted.get(),
         }
     }
 
@@ -547,6 +594,23 @@ impl ObjectValue for Root<'_, '_> {
         info: &'a ResolveInfo<'a>,
     ) -> Result<ResolvedValue<'a>, FieldError> {
         let field = info.field_name();
+        if self.mutation {
+            // Aliases run one after the other (reference §4.1, [gql]).
+            let position = self.ctx.position.get();
+            self.ctx.position.set(position + 1);
+            let fails = match self.ctx.alias_fault {
+                _ if self.ctx.aborted.get() => true,
+                Some(AliasFault::Fails(n)) => n == position,
+                Some(AliasFault::ServerErrorAt(n)) if n == position => {
+                    self.ctx.aborted.set(true);
+                    true
+                }
+                _ => false,
+            };
+            if fails {
+                return Err(self.ctx.fail(codes::internal_error()));
+            }
+        }
         self.count(field);
         let result = if self.mutation {
             self.resolve_mutation(field, args(info))
@@ -1260,7 +1324,7 @@ impl ObjectValue for ColumnObj<'_, '_> {
             "title" => leaf(json!(column.title)),
             "type" => leaf(json!(column.kind.api_name())),
             "settings" => leaf(column.settings()),
-            "settings_str" => leaf(json!(column.settings().to_string())),
+            "settings_str" => leaf(json!(column.settings_legacy().to_string())),
             "archived" => leaf(json!(false)),
             "description" | "width" => ResolvedValue::null(),
             other => return Err(self.ctx.fail(codes::unsupported("Column", other))),

@@ -469,6 +469,7 @@ pub async fn start(options: EmulatorOptions) -> std::io::Result<RunningEmulator>
 
 /// An error response with the envelope every response has.
 /// HTTP 500 with monday's `INTERNAL_SERVER_ERROR` body.
+/// HTTP 500 with the reference's message (§1.5); the code is an ASSUMPTION (README).
 fn internal_error(request_id: &str) -> (StatusCode, Value) {
     error_response(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -754,7 +755,7 @@ async fn handle(
         match fault {
             Some(Fault::ServerError) => a.counters.injected_server_errors += 1,
             Some(Fault::Locked) => a.counters.injected_locks += 1,
-            Some(Fault::ServerErrorAfterApply | Fault::DropAfterApply) | None => {}
+            _ => {}
         }
         fault
     });
@@ -766,6 +767,7 @@ async fn handle(
         Some(Fault::Locked) => {
             let (s, b) = error_response(
                 StatusCode::LOCKED,
+                // The message is the reference's (§1.5, 423); the code is an ASSUMPTION.
                 vec![error_entry(
                     "Resource is currently locked, please try again later",
                     "ResourceLocked",
@@ -775,7 +777,7 @@ async fn handle(
             );
             return (s, b, Some(1));
         }
-        Some(Fault::ServerErrorAfterApply | Fault::DropAfterApply) | None => {}
+        _ => {}
     }
 
     let bad_request = |message: &str| {
@@ -912,13 +914,45 @@ async fn handle(
         legacy_relation_value: version < "2025-04",
         user_id: options.user_id,
     };
+    // A fault that waits for a mutation strikes this one: in one of its aliases, or once it
+    // was applied (an assumption: see README).
+    let after = if operation.operation_type == OperationType::Mutation {
+        let rate = state.knobs().after_apply_rate;
+        state.with_account(|a| {
+            a.counters.mutations += 1;
+            let fault = a.after_apply_faults.pop_front().or_else(|| {
+                let kind = if a.counters.injected_after_apply % 2 == 0 {
+                    Fault::ServerErrorAfterApply
+                } else {
+                    Fault::DropAfterApply
+                };
+                fails_at_rate(a.counters.mutations, rate).then_some(kind)
+            });
+            match fault {
+                Some(Fault::AliasFails(_) | Fault::ServerErrorAtAlias(_)) => {
+                    a.counters.injected_alias_faults += 1;
+                }
+                Some(_) => a.counters.injected_after_apply += 1,
+                None => {}
+            }
+            fault
+        })
+    } else {
+        None
+    };
+    let alias_fault = match after {
+        Some(Fault::AliasFails(n)) => Some(exec::AliasFault::Fails(n)),
+        Some(Fault::ServerErrorAtAlias(n)) => Some(exec::AliasFault::ServerErrorAt(n)),
+        _ => None,
+    };
     // A bug in a resolver must not take the emulator down: it becomes an HTTP 500.
     let executed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut account = lock(&state.account);
         account.counters.executed += 1;
         account.counters.complexity_spent += cost;
         let ctx = exec::ExecCtx::new(&mut account, charge, now_iso(), &settings, &challenges)
-            .at(state.now_instant());
+            .at(state.now_instant())
+            .with_alias_fault(alias_fault);
         let response = {
             let root = exec::Root::new(&ctx, operation.operation_type == OperationType::Mutation);
             Execution::new(schema(), &document)
@@ -955,36 +989,18 @@ async fn handle(
     for (url, subscription_id, event) in deliveries {
         tokio::spawn(state.webhooks.clone().deliver(url, subscription_id, event));
     }
-    // A mutation that was applied and is then answered badly (an assumption: see README).
-    if operation.operation_type == OperationType::Mutation {
-        let rate = state.knobs().after_apply_rate;
-        let after = state.with_account(|a| {
-            a.counters.mutations += 1;
-            let fault = a.after_apply_faults.pop_front().or_else(|| {
-                let kind = if a.counters.injected_after_apply % 2 == 0 {
-                    Fault::ServerErrorAfterApply
-                } else {
-                    Fault::DropAfterApply
-                };
-                fails_at_rate(a.counters.mutations, rate).then_some(kind)
-            });
-            if fault.is_some() {
-                a.counters.injected_after_apply += 1;
-            }
-            fault
-        });
-        match after {
-            Some(Fault::DropAfterApply) => {
-                *dropped = true;
-                let (s, b) = internal_error(request_id);
-                return (s, b, None);
-            }
-            Some(_) => {
-                let (s, b) = internal_error(request_id);
-                return (s, b, Some(1));
-            }
-            None => {}
+    // A mutation applied (wholly, or up to a failing alias) and then answered badly.
+    match after {
+        Some(Fault::DropAfterApply) => {
+            *dropped = true;
+            let (s, b) = internal_error(request_id);
+            return (s, b, None);
         }
+        Some(Fault::ServerErrorAfterApply | Fault::ServerErrorAtAlias(_)) => {
+            let (s, b) = internal_error(request_id);
+            return (s, b, Some(1));
+        }
+        _ => {}
     }
 
     let response = match response {

@@ -189,8 +189,48 @@ impl Column {
         json!({ "color": color, "border": border, "var_name": var_name })
     }
 
-    /// The `settings` JSON, shaped like `settings_str` of real boards.
+    /// The `settings` JSON of API 2025-10 and later (`Column.settings: JSON`, schema L2964):
+    /// status and dropdown labels as lists of objects. The fields are the schema's
+    /// `StatusLabel` (`id`, `label`, `color`, `index`, `description`, `is_deactivated`,
+    /// `is_done`) and `DropdownLabel` (`id`, `label`, `is_deactivated`); that `Column.settings`
+    /// uses them, with `id` the value's index and `index` the label's position, follows
+    /// monday's changelog of 2025-10 and is an ASSUMPTION (README).
     pub fn settings(&self) -> Value {
+        match self.kind {
+            ColumnKind::Status => {
+                let labels: Vec<Value> = self
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(position, l)| {
+                        json!({
+                            "id": l.id,
+                            "color": l.id.unsigned_abs() as usize % STATUS_COLORS.len(),
+                            "label": l.text,
+                            "index": position,
+                            "is_done": l.id == 1,
+                            "is_deactivated": false,
+                        })
+                    })
+                    .collect();
+                json!({ "labels": labels })
+            }
+            ColumnKind::Dropdown => {
+                let labels: Vec<Value> = self
+                    .labels
+                    .iter()
+                    .map(|l| json!({ "id": l.id, "label": l.text, "is_deactivated": false }))
+                    .collect();
+                json!({ "hide_footer": false, "labels": labels })
+            }
+            _ => self.settings_legacy(),
+        }
+    }
+
+    /// The settings in the shape of `settings_str` (deprecated from 2025-10 but still served,
+    /// schema L2967): status labels as an index → text map with `done_colors` (reference §3,
+    /// real data), dropdown labels as a list of `{id, name}`.
+    pub fn settings_legacy(&self) -> Value {
         match self.kind {
             ColumnKind::Status => {
                 let labels: serde_json::Map<String, Value> = self
@@ -198,7 +238,13 @@ impl Column {
                     .iter()
                     .map(|l| (l.id.to_string(), Value::String(l.text.clone())))
                     .collect();
-                json!({ "labels": labels, "done_colors": [1] })
+                let positions: serde_json::Map<String, Value> = self
+                    .labels
+                    .iter()
+                    .enumerate()
+                    .map(|(position, l)| (l.id.to_string(), json!(position)))
+                    .collect();
+                json!({ "labels": labels, "done_colors": [1], "labels_positions_v2": positions })
             }
             ColumnKind::Dropdown => {
                 let labels: Vec<Value> = self
@@ -328,12 +374,23 @@ pub enum Fault {
     /// The next mutation is applied, then the connection is closed before the answer's body
     /// is complete.
     DropAfterApply,
+    /// In the next mutation, the alias at this position (0-based, in document order) fails
+    /// with an application error (HTTP 200, an `errors` entry with its path, `data` for the
+    /// others); the aliases before it were applied and those after it run too. A mutation
+    /// with fewer aliases runs whole.
+    AliasFails(usize),
+    /// The next mutation runs its aliases one after the other up to the one at this position
+    /// (0-based), which fails, and the request is answered HTTP 500 Internal Server Error:
+    /// the aliases before it were applied (webhooks included), it and those after it were
+    /// not. A mutation with fewer aliases is applied whole, then answered 500.
+    ServerErrorAtAlias(usize),
 }
 
 impl Fault {
-    /// Whether the fault strikes after the document ran (and waits for a mutation).
+    /// Whether the fault waits for the next mutation (and strikes while or after it runs)
+    /// rather than striking the next request before anything runs.
     pub fn after_apply(self) -> bool {
-        matches!(self, Fault::ServerErrorAfterApply | Fault::DropAfterApply)
+        !matches!(self, Fault::ServerError | Fault::Locked)
     }
 }
 
@@ -362,6 +419,8 @@ pub struct Counters {
     pub mutations: u64,
     /// Mutations applied and then answered with an injected 500 or a dropped connection.
     pub injected_after_apply: u64,
+    /// Mutations run with [`Fault::AliasFails`] or [`Fault::ServerErrorAtAlias`].
+    pub injected_alias_faults: u64,
     /// Documents rejected by parsing or validation.
     pub invalid_documents: u64,
     /// Executions per root field.

@@ -1,8 +1,10 @@
 //! Client → emulator over real HTTP on 127.0.0.1.
 
+mod answers;
 mod common;
 mod fixtures;
 mod limits;
+mod partial_batches;
 mod protocol;
 mod reads;
 mod request_limits;
