@@ -629,7 +629,7 @@ async fn graphql(
     let (status, body, retry_after) =
         handle(&state, &headers, &body, &version, &request_id, &mut dropped).await;
     if admitted && status == StatusCode::TOO_MANY_REQUESTS {
-        lock(&state.limits).rate_limited_after_admission();
+        lock(&state.limits).count_as_tenth_of_a_call();
     }
     if dropped {
         return dropped_connection();
@@ -822,6 +822,14 @@ async fn handle(
             return (s, b, None);
         }
     };
+    // A standalone `complexity` query counts a tenth of a daily call (reference §2.1).
+    let only_complexity = !operation.selection_set.selections.is_empty()
+        && operation.selection_set.selections.iter().all(|s| {
+            matches!(s, apollo_compiler::executable::Selection::Field(f) if f.name == "complexity")
+        });
+    if only_complexity {
+        lock(&state.limits).count_as_tenth_of_a_call();
+    }
     let raw_variables = match serde_json_bytes::Value::from(Value::Object(variables.clone())) {
         serde_json_bytes::Value::Object(map) => map,
         _ => serde_json_bytes::Map::new(),

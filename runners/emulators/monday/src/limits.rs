@@ -245,9 +245,9 @@ impl LimitState {
         Ok(())
     }
 
-    /// An admitted request was then answered 429 (complexity budget): it counts a tenth of
-    /// a call, not a whole one.
-    pub fn rate_limited_after_admission(&mut self) {
+    /// An admitted request counts a tenth of a call, not a whole one: it was answered 429 for
+    /// the complexity budget, or it is a standalone `complexity` query (reference §2.1).
+    pub fn count_as_tenth_of_a_call(&mut self) {
         self.daily_tenths = self.daily_tenths.saturating_sub(9);
     }
 

@@ -226,3 +226,23 @@ async fn a_client_under_the_minute_limit_completes_its_writes() {
     assert_eq!(counters.root_fields["create_item"], 5);
     assert_eq!(emu.state().active_items(LEAD.parse().unwrap()).len(), 5);
 }
+
+#[tokio::test]
+async fn budget_refusals_and_standalone_complexity_queries_count_a_tenth_of_a_call() {
+    let emu = emulator(EmulatorOptions {
+        complexity_budget_per_minute: 5_000,
+        limits: Limits {
+            daily_calls: Some(100),
+            ..Limits::NONE
+        },
+        ..options()
+    })
+    .await;
+    let complexity = json!({ "query": "query { complexity { before after } }" }).to_string();
+    assert_eq!(raw(&emu, Some(TOKEN), &complexity).await.0, 200);
+    let create = json!({ "query": "mutation { create_item(board_id: 9378000505, item_name: \"x\") { id } }" }).to_string();
+    assert_eq!(raw(&emu, Some(TOKEN), &create).await.0, 429);
+    assert_eq!(raw(&emu, Some(TOKEN), &read_query()).await.0, 200);
+    // 0.1 + 0.1 + 1
+    assert!((emu.state().limit_usage().daily_calls - 1.2).abs() < 1e-9);
+}
