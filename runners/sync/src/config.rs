@@ -162,8 +162,13 @@ pub struct SalesforceSection {
     /// `password`, `client_credentials`, `jwt_bearer` or `refresh_token`.
     #[serde(default = "default_auth")]
     pub auth: String,
-    /// JWT audience when it is not the login URL.
+    /// JWT bearer `aud` (default: `https://test.salesforce.com` when `login_url` is a
+    /// sandbox, else `https://login.salesforce.com`; an Experience Cloud site URL goes here).
     pub audience: Option<String>,
+    /// Percent of the org's daily API allocation left to its other integrations (default 10,
+    /// 0..=99): above `100 - api_headroom_percent` percent used, crmmap makes no more calls.
+    #[serde(default = "default_api_headroom_percent")]
+    pub api_headroom_percent: u8,
 }
 
 impl Default for SalesforceSection {
@@ -173,8 +178,13 @@ impl Default for SalesforceSection {
             api_version: default_sf_version(),
             auth: default_auth(),
             audience: None,
+            api_headroom_percent: default_api_headroom_percent(),
         }
     }
+}
+
+fn default_api_headroom_percent() -> u8 {
+    crmmap_salesforce::DEFAULT_API_HEADROOM_PERCENT
 }
 
 fn default_login_url() -> String {
@@ -403,8 +413,15 @@ impl Settings {
                 )));
             }
         };
+        if s.api_headroom_percent > 99 {
+            return Err(ConfigError::Value(format!(
+                "[salesforce] api_headroom_percent is {}: use 0..=99 (the percent of the org's API allocation left to other integrations)",
+                s.api_headroom_percent
+            )));
+        }
         let mut config = crmmap_salesforce::Config::new(s.login_url.trim_end_matches('/'), auth);
         config.api_version = s.api_version.trim_start_matches('v').to_string();
+        config.api_headroom_percent = s.api_headroom_percent;
         Ok(config)
     }
 
@@ -509,6 +526,25 @@ api_version = "2026-10"
         assert_eq!(sf.api_version, "59.0");
         assert!(!format!("{sf:?}").contains("s3cret"));
         assert!(!format!("{sf:?}").contains("pw-and-token"));
+    }
+
+    #[test]
+    fn api_headroom_percent_defaults_to_10_and_is_checked() {
+        let creds = [("SF_CLIENT_ID", "id"), ("SF_CLIENT_SECRET", "s")];
+        let sf = |text: &str| {
+            Settings::parse(text, Path::new("c.toml"), Path::new("."), env(&[]))
+                .unwrap()
+                .salesforce(env(&creds))
+        };
+        assert_eq!(sf("").unwrap().api_headroom_percent, 10);
+        assert_eq!(
+            sf("[salesforce]\napi_headroom_percent = 25\n")
+                .unwrap()
+                .api_headroom_percent,
+            25
+        );
+        let e = sf("[salesforce]\napi_headroom_percent = 100\n").unwrap_err();
+        assert!(e.to_string().contains("0..=99"), "{e}");
     }
 
     #[test]

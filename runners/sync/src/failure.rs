@@ -4,7 +4,7 @@
 //!
 //! | class | Salesforce | monday |
 //! |---|---|---|
-//! | outage (no attempt charged; the queue pauses behind a breaker) | connection errors, timeouts, 502/503/504, `SERVER_UNAVAILABLE`, `REQUEST_LIMIT_EXCEEDED`, `API_DISABLED_FOR_ORG`, a refused login | connection errors, 502/503/504 after retries, rate limits after retries (minute, concurrency, IP, complexity), `DAILY_LIMIT_EXCEEDED`, `API_TEMPORARILY_BLOCKED`, refused credentials |
+//! | outage (no attempt charged; the queue pauses behind a breaker) | connection errors, timeouts, 502/503/504, `SERVER_UNAVAILABLE`, `REQUEST_LIMIT_EXCEEDED`, the org's API usage above crmmap's share (`AllocationReached`, no call made), `API_DISABLED_FOR_ORG`, a refused login | connection errors, 502/503/504 after retries, rate limits after retries (minute, concurrency, IP, complexity), `DAILY_LIMIT_EXCEEDED`, `API_TEMPORARILY_BLOCKED`, refused credentials |
 //! | permanent (dead-lettered at once) | the record refused: `CANNOT_UPDATE_CONVERTED_LEAD`, `INVALID_FIELD`, `FIELD_CUSTOM_VALIDATION_EXCEPTION`, `REQUIRED_FIELD_MISSING`, `STRING_TOO_LONG`, `INVALID_CROSS_REFERENCE_KEY`, … (see [`PERMANENT_SALESFORCE_CODES`]); not found; a query or argument crmmap cannot build | `ColumnValueException`, unknown column or board, item gone, name too long, board full, query too complex, `DATA_VALIDATIONS_ERROR`, a refused request |
 //! | transient (backoff) | everything else: `UNABLE_TO_LOCK_ROW`, `UNKNOWN_EXCEPTION`, a 412 conflict, an unexpected answer | 500 and 423 after retries, a write answered badly after it was sent, everything else |
 //!
@@ -80,9 +80,10 @@ const PERMANENT_MONDAY_CODES: &[&str] = &[
 /// The class of a Salesforce client error.
 pub fn salesforce(e: &SfError) -> FailureClass {
     match e {
-        SfError::Transport(_) | SfError::Timeout(_) | SfError::RequestLimitExceeded { .. } => {
-            FailureClass::Outage
-        }
+        SfError::Transport(_)
+        | SfError::Timeout(_)
+        | SfError::RequestLimitExceeded { .. }
+        | SfError::AllocationReached { .. } => FailureClass::Outage,
         // A login refused or failing refuses every call: nothing an item can change.
         SfError::Auth { .. } => FailureClass::Outage,
         SfError::Api(a) => {
@@ -90,7 +91,9 @@ pub fn salesforce(e: &SfError) -> FailureClass {
                 || matches!(a.status, 502..=504)
             {
                 FailureClass::Outage
-            } else if PERMANENT_SALESFORCE_CODES.iter().any(|c| a.has_code(c)) {
+            } else if PERMANENT_SALESFORCE_CODES.iter().any(|c| a.has_code(c))
+                || e.is_converted_lead()
+            {
                 FailureClass::Permanent
             } else {
                 FailureClass::Transient
@@ -241,6 +244,24 @@ mod tests {
                     limit_info: None,
                 },
                 Outage,
+            ),
+            (
+                SfError::AllocationReached {
+                    used: 9_500,
+                    max: 10_000,
+                },
+                Outage,
+            ),
+            (
+                SfError::Api(ApiError {
+                    status: 400,
+                    errors: vec![ErrorDetail {
+                        error_code: "SOME_NEWER_CODE".into(),
+                        message: "cannot reference converted lead".into(),
+                        fields: vec![],
+                    }],
+                }),
+                Permanent,
             ),
         ];
         for (e, want) in cases {

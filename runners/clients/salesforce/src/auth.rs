@@ -152,7 +152,9 @@ impl TokenManager {
                 private_key_pem,
                 audience,
             } => {
-                let aud = audience.clone().unwrap_or_else(|| self.login_url.clone());
+                let aud = audience.clone().unwrap_or_else(|| {
+                    crate::config::jwt_audience_for(&self.login_url).to_string()
+                });
                 vec![
                     (
                         "grant_type",

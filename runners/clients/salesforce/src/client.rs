@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 use http::{HeaderMap, Method, StatusCode};
@@ -18,8 +18,8 @@ use crate::config::Config;
 use crate::error::{ApiError, Error, ErrorDetail, Result};
 use crate::soql::validate_identifier;
 use crate::types::{
-    ConditionalUpdate, GlobalDescribe, LimitInfo, Limits, NewRecord, QueryResponse, Record,
-    RecordResult, RecordUpdate, SObjectDescribe, SaveResult, UpsertOutcome,
+    ApiUsage, ConditionalUpdate, GlobalDescribe, LimitInfo, Limits, NewRecord, QueryResponse,
+    Record, RecordResult, RecordUpdate, SObjectDescribe, SaveResult, UpsertOutcome,
 };
 
 /// Largest batch sObject Collections accept.
@@ -95,7 +95,15 @@ struct Inner {
     http: reqwest::Client,
     config: Config,
     auth: TokenManager,
-    limit_info: Mutex<Option<LimitInfo>>,
+    limit_info: Mutex<Usage>,
+}
+
+/// The latest `Sforce-Limit-Info`, and when it was learnt (or when the last recheck was let
+/// through).
+#[derive(Default)]
+struct Usage {
+    info: Option<LimitInfo>,
+    seen: Option<Instant>,
 }
 
 /// A Salesforce REST client. Cheap to clone; clones share the token and the limit info.
@@ -192,8 +200,12 @@ impl SalesforceClient {
                 |e| Error::Config(format!("JWT private key is not a valid RSA PEM key: {e}")),
             )?;
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("crmmap-salesforce/", env!("CARGO_PKG_VERSION")))
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("crmmap-salesforce/", env!("CARGO_PKG_VERSION")));
+        for (host, addr) in &config.resolve {
+            builder = builder.resolve(host, *addr);
+        }
+        let http = builder
             .build()
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         let auth = TokenManager::new(http.clone(), &config);
@@ -202,7 +214,7 @@ impl SalesforceClient {
                 http,
                 config,
                 auth,
-                limit_info: Mutex::new(None),
+                limit_info: Mutex::new(Usage::default()),
             }),
         })
     }
@@ -234,7 +246,85 @@ impl SalesforceClient {
 
     /// The latest `Sforce-Limit-Info` seen.
     pub fn limit_info(&self) -> Option<LimitInfo> {
-        self.inner.limit_info.lock().ok().and_then(|g| g.clone())
+        self.inner
+            .limit_info
+            .lock()
+            .ok()
+            .and_then(|g| g.info.clone())
+    }
+
+    /// The org's API usage from the latest `Sforce-Limit-Info` seen (every REST response
+    /// carries it), or `None` before the first call.
+    pub fn api_usage(&self) -> Option<ApiUsage> {
+        self.limit_info().map(|l| l.usage())
+    }
+
+    /// Refuses a call while the org's usage is above `100 - api_headroom_percent` percent of
+    /// its allocation ([`Error::AllocationReached`]). Usage only changes through responses, so
+    /// one call is let through every `allocation_recheck` to learn whether it has dropped.
+    fn allocation_gate(&self) -> Result<()> {
+        let config = &self.inner.config;
+        let Ok(mut g) = self.inner.limit_info.lock() else {
+            return Ok(());
+        };
+        let Some(usage) = g.info.as_ref().map(LimitInfo::usage) else {
+            return Ok(());
+        };
+        if !usage.above_headroom(config.api_headroom_percent) {
+            return Ok(());
+        }
+        let recheck_due = g
+            .seen
+            .is_none_or(|seen| seen.elapsed() >= config.allocation_recheck);
+        if recheck_due {
+            // This call is the recheck; the others wait for its answer's header.
+            g.seen = Some(Instant::now());
+            tracing::debug!(%usage, "API allocation above crmmap's share; rechecking with one call");
+            return Ok(());
+        }
+        Err(Error::AllocationReached {
+            used: usage.used,
+            max: usage.max,
+        })
+    }
+
+    /// Learns the org's API usage now with `GET /limits` (one API call, made even when the
+    /// allocation is above crmmap's share) and returns it, or [`Error::AllocationReached`] when
+    /// it is above `100 - api_headroom_percent` percent. A batch run calls this before its first
+    /// data call, so that an org already past the threshold costs it one call, not a page.
+    pub async fn check_api_allocation(&self) -> Result<ApiUsage> {
+        let raw = self
+            .send_ungated(Request::new(Method::GET, Self::data(&["limits", ""])))
+            .await?;
+        let usage = match self.api_usage() {
+            Some(u) => u,
+            None => {
+                // No header: read `DailyApiRequests` from the body.
+                let all: Map<String, Value> = raw.json()?;
+                let daily = all
+                    .get("DailyApiRequests")
+                    .and_then(|v| {
+                        serde_json::from_value::<crate::types::LimitValue>(v.clone()).ok()
+                    })
+                    .ok_or_else(|| Error::Decode {
+                        status: raw.status.as_u16(),
+                        message: "limits without DailyApiRequests and no Sforce-Limit-Info".into(),
+                    })?;
+                let max = u64::try_from(daily.max).unwrap_or(0);
+                let remaining = u64::try_from(daily.remaining).unwrap_or(0);
+                ApiUsage {
+                    used: max.saturating_sub(remaining),
+                    max,
+                }
+            }
+        };
+        if usage.above_headroom(self.inner.config.api_headroom_percent) {
+            return Err(Error::AllocationReached {
+                used: usage.used,
+                max: usage.max,
+            });
+        }
+        Ok(usage)
     }
 
     fn build_url(
@@ -279,12 +369,14 @@ impl SalesforceClient {
 
     fn note_limit_info(&self, headers: &HeaderMap) {
         if let Some(li) = headers
-            .get("sforce-limit-info")
-            .and_then(|v| v.to_str().ok())
-            .and_then(LimitInfo::parse)
+            .get_all("sforce-limit-info")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(LimitInfo::parse)
             && let Ok(mut g) = self.inner.limit_info.lock()
         {
-            *g = Some(li);
+            g.info = Some(li);
+            g.seen = Some(Instant::now());
         }
     }
 
@@ -398,8 +490,16 @@ impl SalesforceClient {
     /// is resent only after failures that say it was not applied (a refused connection,
     /// `UNABLE_TO_LOCK_ROW`, an expired session): after a timeout, a lost connection or a 5xx
     /// the error is returned, and the caller reconciles before creating again.
-    #[tracing::instrument(name = "salesforce.request", level = "debug", skip_all)]
+    ///
+    /// No call is sent while the org's API usage is above crmmap's share
+    /// ([`Error::AllocationReached`]; see [`Self::allocation_gate`]).
     async fn send(&self, req: Request) -> Result<Raw> {
+        self.allocation_gate()?;
+        self.send_ungated(req).await
+    }
+
+    #[tracing::instrument(name = "salesforce.request", level = "debug", skip_all)]
+    async fn send_ungated(&self, req: Request) -> Result<Raw> {
         let policy = &self.inner.config.retry;
         // Creates are not idempotent: after a timeout or a 5xx the first attempt may have been
         // applied.

@@ -21,7 +21,8 @@ pub enum AuthFlow {
         client_secret: Secret,
     },
     /// JWT bearer flow: an RS256 assertion signed with `private_key_pem`, `iss` = consumer key,
-    /// `sub` = username, `aud` = `audience` (default: the login URL), `exp` = now + 180 s.
+    /// `sub` = username, `aud` = `audience` (default: [`jwt_audience_for`] the login URL),
+    /// `exp` = now + 180 s.
     JwtBearer {
         client_id: String,
         username: String,
@@ -45,6 +46,24 @@ impl AuthFlow {
             AuthFlow::JwtBearer { .. } => "jwt_bearer",
             AuthFlow::RefreshToken { .. } => "refresh_token",
         }
+    }
+}
+
+/// The JWT bearer `aud` Salesforce expects for a login URL: `https://test.salesforce.com` for a
+/// sandbox (`test.salesforce.com` itself, or a My Domain `…--<sandbox>.sandbox.my.salesforce.com`),
+/// else `https://login.salesforce.com`, whatever the host the token is requested from (a My
+/// Domain included). Salesforce accepts only these two or an Experience Cloud site URL, which
+/// is set with `audience` (salesforce-api.md §1.2, §1.4 `audience is invalid`).
+pub fn jwt_audience_for(login_url: &str) -> &'static str {
+    let host = url::Url::parse(login_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    let host = host.trim_end_matches('.');
+    if host == "test.salesforce.com" || host.ends_with(".sandbox.my.salesforce.com") {
+        "https://test.salesforce.com"
+    } else {
+        "https://login.salesforce.com"
     }
 }
 
@@ -109,11 +128,25 @@ pub struct Config {
     /// Value of `client=` in `Sforce-Call-Options`, sent on every write so that change events
     /// can be told apart from the sync's own writes.
     pub call_options_client: String,
+    /// Share of the org's daily API allocation (percent, 0..=99) left to the org's other
+    /// integrations: once `Sforce-Limit-Info` says usage is above `100 - api_headroom_percent`
+    /// percent, calls fail with [`crate::Error::AllocationReached`] without being sent.
+    pub api_headroom_percent: u8,
+    /// While usage is above the threshold, one call is let through this often to learn
+    /// whether the rolling 24-hour usage has dropped.
+    pub allocation_recheck: Duration,
+    /// Host names pinned to addresses instead of being looked up (the URL's port is kept),
+    /// e.g. a My Domain host served by a local emulator in tests.
+    pub resolve: Vec<(String, std::net::SocketAddr)>,
 }
+
+/// Default of [`Config::api_headroom_percent`]: stop at 90 % of the allocation, as Fivetran and
+/// Google Datastream do (realtime-and-limits.md §8).
+pub const DEFAULT_API_HEADROOM_PERCENT: u8 = 10;
 
 impl Config {
     /// A configuration with the defaults: API v62.0, 60 s timeout, default retries, client
-    /// name `crmmap`.
+    /// name `crmmap`, 10 % of the API allocation left to others, rechecked every 5 minutes.
     pub fn new(login_url: impl Into<String>, auth: AuthFlow) -> Self {
         Config {
             login_url: login_url.into(),
@@ -123,6 +156,33 @@ impl Config {
             retry: RetryPolicy::default(),
             query_batch_size: None,
             call_options_client: "crmmap".into(),
+            api_headroom_percent: DEFAULT_API_HEADROOM_PERCENT,
+            allocation_recheck: Duration::from_secs(300),
+            resolve: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::jwt_audience_for;
+
+    #[test]
+    fn jwt_audience_follows_the_kind_of_org() {
+        let login = "https://login.salesforce.com";
+        let test = "https://test.salesforce.com";
+        for (url, want) in [
+            ("https://login.salesforce.com", login),
+            ("https://test.salesforce.com/", test),
+            ("https://TEST.salesforce.com", test),
+            ("https://acme.my.salesforce.com", login),
+            ("https://acme--uat.sandbox.my.salesforce.com", test),
+            ("https://acme--uat.sandbox.my.salesforce.com.:443/", test),
+            ("https://acme.develop.my.salesforce.com", login),
+            ("http://127.0.0.1:8080", login),
+            ("not a url", login),
+        ] {
+            assert_eq!(jwt_audience_for(url), want, "{url}");
         }
     }
 }

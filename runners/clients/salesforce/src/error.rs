@@ -86,6 +86,15 @@ pub enum Error {
         limit_info: Option<LimitInfo>,
     },
 
+    /// The org's API usage (`Sforce-Limit-Info`) is above `100 - api_headroom_percent`
+    /// percent of its allocation: the call was not sent, so that the org's other integrations
+    /// keep their share. Batch runs stop; queued work waits, like an outage.
+    #[error(
+        "Salesforce API allocation reached: the org has used {used} of its {max} daily API calls ({}), above the share crmmap may use (see `api_headroom_percent`); no call was made",
+        usage_text(.used, .max)
+    )]
+    AllocationReached { used: u64, max: u64 },
+
     /// 412 on a conditional update: the record changed after the given time.
     #[error("conflict: {sobject} {id} was modified after {since} (If-Unmodified-Since)")]
     Conflict {
@@ -127,10 +136,17 @@ pub enum Error {
     InvalidArgument(String),
 }
 
+fn usage_text(used: &u64, max: &u64) -> String {
+    crate::types::ApiUsage {
+        used: *used,
+        max: *max,
+    }
+    .to_string()
+}
+
 fn usage_suffix(li: &Option<LimitInfo>) -> String {
-    li.as_ref().map_or(String::new(), |l| {
-        format!(", api-usage {}/{}", l.used, l.max)
-    })
+    li.as_ref()
+        .map_or(String::new(), |l| format!(", {}", l.usage()))
 }
 
 fn detail_suffix(errors: &[ErrorDetail]) -> String {
@@ -147,6 +163,29 @@ impl Error {
         }
     }
 
+    /// Whether Salesforce refused to update a converted Lead (`CANNOT_UPDATE_CONVERTED_LEAD`,
+    /// HTTP 400 on a single update, or in a collection's per-record errors; realtime-and-limits.md
+    /// §7). Recognised by the code, or by the documented message `cannot reference converted
+    /// lead` should the code differ.
+    pub fn is_converted_lead(&self) -> bool {
+        self.details().iter().any(is_converted_lead_detail)
+    }
+
+    /// The org's usage when the error is about its API allocation (crmmap's threshold or
+    /// Salesforce's own `REQUEST_LIMIT_EXCEEDED`).
+    pub fn api_usage(&self) -> Option<crate::types::ApiUsage> {
+        match self {
+            Error::AllocationReached { used, max } => Some(crate::types::ApiUsage {
+                used: *used,
+                max: *max,
+            }),
+            Error::RequestLimitExceeded { limit_info, .. } => {
+                limit_info.as_ref().map(LimitInfo::usage)
+            }
+            _ => None,
+        }
+    }
+
     /// The HTTP status, when there was a response.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -158,6 +197,15 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Whether one error entry (of a REST error array, or of a collection's per-record result)
+/// refuses an update of a converted Lead.
+pub fn is_converted_lead_detail(e: &ErrorDetail) -> bool {
+    e.error_code == "CANNOT_UPDATE_CONVERTED_LEAD"
+        || e.message
+            .to_ascii_lowercase()
+            .contains("cannot reference converted lead")
 }
 
 /// Result alias.

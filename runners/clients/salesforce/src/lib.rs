@@ -13,7 +13,10 @@
 //!   with exponential backoff and full jitter; 4xx errors never are;
 //!   `REQUEST_LIMIT_EXCEEDED` stops with [`Error::RequestLimitExceeded`].
 //! - Every write carries `Sforce-Call-Options: client=crmmap`; the latest `Sforce-Limit-Info`
-//!   is kept ([`SalesforceClient::limit_info`]).
+//!   is kept ([`SalesforceClient::limit_info`], [`SalesforceClient::api_usage`]). Once the
+//!   org's usage is above `100 - api_headroom_percent` percent of its allocation, calls fail
+//!   with [`Error::AllocationReached`] without being sent (one recheck call every
+//!   `allocation_recheck`); [`SalesforceClient::check_api_allocation`] asks before a batch.
 
 mod auth;
 mod client;
@@ -25,11 +28,11 @@ pub mod soql;
 pub mod types;
 
 pub use client::{COLLECTION_BATCH, SalesforceClient, http_date};
-pub use config::{AuthFlow, Config, RetryPolicy};
+pub use config::{AuthFlow, Config, DEFAULT_API_HEADROOM_PERCENT, RetryPolicy, jwt_audience_for};
 pub use error::{ApiError, Error, ErrorDetail, Result};
 pub use secret::Secret;
 pub use types::{
-    Attributes, ConditionalUpdate, FieldDescribe, FieldType, GlobalDescribe, LimitInfo, LimitValue,
-    Limits, NewRecord, PicklistValue, QueryResponse, Record, RecordResult, RecordUpdate,
-    SObjectDescribe, SaveResult, UpsertOutcome,
+    ApiUsage, Attributes, ConditionalUpdate, FieldDescribe, FieldType, GlobalDescribe, LimitInfo,
+    LimitValue, Limits, NewRecord, PicklistValue, QueryResponse, Record, RecordResult,
+    RecordUpdate, SObjectDescribe, SaveResult, UpsertOutcome,
 };

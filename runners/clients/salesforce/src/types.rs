@@ -112,6 +112,16 @@ pub struct RecordResult {
     pub created: Option<bool>,
 }
 
+impl RecordResult {
+    /// Whether Salesforce refused this record as a converted Lead
+    /// ([`crate::Error::is_converted_lead`]).
+    pub fn is_converted_lead(&self) -> bool {
+        self.errors
+            .iter()
+            .any(crate::error::is_converted_lead_detail)
+    }
+}
+
 /// Outcome of an upsert by external id.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UpsertOutcome {
@@ -476,6 +486,58 @@ pub struct LimitInfo {
     pub per_app: Option<PerAppUsage>,
 }
 
+/// The org's API usage over the rolling 24 hours, from `api-usage=used/max` of
+/// `Sforce-Limit-Info` (reference §5; realtime-and-limits.md §8).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiUsage {
+    /// Calls made by the whole org (every integration, not only crmmap).
+    pub used: u64,
+    /// The org's allocation.
+    pub max: u64,
+}
+
+impl ApiUsage {
+    /// Usage in percent of the allocation (100 when `max` is 0).
+    pub fn percent(&self) -> f64 {
+        if self.max == 0 {
+            100.0
+        } else {
+            self.used as f64 * 100.0 / self.max as f64
+        }
+    }
+
+    /// Whether usage is above `100 - headroom_percent` percent of the allocation, the share
+    /// crmmap leaves to the org's other integrations. A `max` of 0 says nothing (never above).
+    pub fn above_headroom(&self, headroom_percent: u8) -> bool {
+        let allowed = 100 - u128::from(headroom_percent.min(100));
+        self.max > 0 && u128::from(self.used) * 100 > allowed * u128::from(self.max)
+    }
+
+    /// Finds `api-usage=N/M` in a text (a log line, an error message); the newest format
+    /// crmmap writes is [`ApiUsage`]'s `Display`.
+    pub fn find_in(text: &str) -> Option<ApiUsage> {
+        let (_, rest) = text.split_once("api-usage=")?;
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '/'))
+            .unwrap_or(rest.len());
+        let (used, max) = parse_ratio(rest.get(..end)?)?;
+        Some(ApiUsage { used, max })
+    }
+}
+
+impl std::fmt::Display for ApiUsage {
+    /// `api-usage=9500/10000 (95.0 %)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "api-usage={}/{} ({:.1} %)",
+            self.used,
+            self.max,
+            self.percent()
+        )
+    }
+}
+
 fn parse_ratio(s: &str) -> Option<(u64, u64)> {
     let (a, b) = s.trim().split_once('/')?;
     let b = b.split('(').next()?;
@@ -491,8 +553,11 @@ impl LimitInfo {
             let Some((k, v)) = part.split_once('=') else {
                 continue;
             };
-            match k.trim() {
-                "api-usage" => usage = parse_ratio(v),
+            // Unknown entries (`api-bursts=1/750`, anything newer) and malformed values are
+            // skipped; the first well-formed `api-usage` wins.
+            let k = k.trim().to_ascii_lowercase();
+            match k.as_str() {
+                "api-usage" => usage = usage.or_else(|| parse_ratio(v)),
                 "per-app-api-usage" => {
                     if let Some((used, max)) = parse_ratio(v) {
                         let app_name = v
@@ -515,6 +580,14 @@ impl LimitInfo {
     /// Calls left today.
     pub fn remaining(&self) -> u64 {
         self.max.saturating_sub(self.used)
+    }
+
+    /// The org's usage (`api-usage`).
+    pub fn usage(&self) -> ApiUsage {
+        ApiUsage {
+            used: self.used,
+            max: self.max,
+        }
     }
 }
 
@@ -563,5 +636,55 @@ mod tests {
             })
         );
         assert_eq!(LimitInfo::parse("nonsense"), None);
+    }
+
+    #[test]
+    fn limit_info_tolerates_other_entries_and_junk() {
+        let usage = |h: &str| LimitInfo::parse(h).map(|l| (l.used, l.max));
+        assert_eq!(
+            usage("api-bursts=1/750, api-usage=10018/100000"),
+            Some((10018, 100000))
+        );
+        assert_eq!(
+            usage("per-app-api-usage=17/250(appName=a,b); api-usage=3/15000; api-bursts=1/750"),
+            Some((3, 15000))
+        );
+        assert_eq!(usage(" API-Usage = 5 / 10 "), Some((5, 10)));
+        assert_eq!(usage("api-usage=abc/10; api-usage=7/10"), Some((7, 10)));
+        for junk in [
+            "",
+            "api-usage",
+            "api-usage=",
+            "api-usage=5",
+            "api-usage=-1/10",
+            "api-usage=1/2/3",
+            "per-app-api-usage=17/250",
+            "api-usage=99999999999999999999/1",
+            "=;,=/",
+        ] {
+            assert_eq!(usage(junk), None, "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn api_usage_headroom_and_text() {
+        let u = |used, max| ApiUsage { used, max };
+        assert!(
+            !u(9000, 10000).above_headroom(10),
+            "exactly 90 % is not above"
+        );
+        assert!(u(9001, 10000).above_headroom(10));
+        assert!(u(9500, 10000).above_headroom(10));
+        assert!(!u(9500, 10000).above_headroom(0));
+        assert!(u(10001, 10000).above_headroom(0));
+        assert!(!u(5, 0).above_headroom(10), "no allocation known");
+        assert!(!u(u64::MAX, u64::MAX).above_headroom(0), "no overflow");
+        assert_eq!(u(9500, 10000).to_string(), "api-usage=9500/10000 (95.0 %)");
+        assert_eq!(
+            ApiUsage::find_in("stopped: api-usage=9500/10000 (95.0 %)"),
+            Some(u(9500, 10000))
+        );
+        assert_eq!(ApiUsage::find_in("api-usage=x"), None);
+        assert_eq!(ApiUsage::find_in("nothing here"), None);
     }
 }

@@ -81,6 +81,10 @@ pub fn router(state: SalesforceEmulator) -> Router {
         .route("/__emulator__/expire-tokens", post(control_expire_tokens))
         .route("/__emulator__/faults", post(control_faults))
         .route("/__emulator__/limits", post(control_limits))
+        .route(
+            "/__emulator__/converted-leads",
+            post(control_converted_leads),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
@@ -703,6 +707,24 @@ async fn retrieve(
     }
 }
 
+/// The refusal of an update of a converted Lead, unless the integration user has "View and
+/// Edit Converted Leads": `CANNOT_UPDATE_CONVERTED_LEAD`, `cannot reference converted lead`
+/// (realtime-and-limits.md §7; HTTP 400 with `"fields":[]` on a single update).
+fn converted_lead_refusal(
+    edit_converted_leads: bool,
+    row: Option<&crate::store::Row>,
+) -> Option<ErrorItem> {
+    let row = row?;
+    let converted = row.object == "Lead" && row.get("IsConverted") == &Value::Bool(true);
+    (converted && !edit_converted_leads).then(|| {
+        ErrorItem::new(
+            "CANNOT_UPDATE_CONVERTED_LEAD",
+            "cannot reference converted lead",
+            vec![],
+        )
+    })
+}
+
 /// Parses an HTTP date (IMF-fixdate `EEE, dd MMM yyyy HH:mm:ss GMT`, and the obsolete RFC 850
 /// and asctime forms HTTP recipients accept).
 fn parse_http_date(s: &str) -> Option<OffsetDateTime> {
@@ -761,6 +783,13 @@ async fn update(
         }
     }
     let existing = g.store.get(&id).cloned();
+    if let Some(e) = converted_lead_refusal(g.edit_converted_leads, existing.as_ref()) {
+        // The documented body keeps an empty `fields` array.
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!([{"message": e.message, "errorCode": e.code, "fields": []}]),
+        );
+    }
     match validate::validate(
         &g.store.schema,
         &def,
@@ -933,6 +962,9 @@ fn upsert_record(
             let mut body = body.clone();
             body.retain(|k, _| !k.eq_ignore_ascii_case(field) && !k.eq_ignore_ascii_case("Id"));
             let existing = g.store.get(id).cloned();
+            if let Some(e) = converted_lead_refusal(g.edit_converted_leads, existing.as_ref()) {
+                return Err(UpsertError::Errors(StatusCode::BAD_REQUEST, vec![e]));
+            }
             let changes = validate::validate(
                 &g.store.schema,
                 def,
@@ -1204,6 +1236,11 @@ async fn collections_update(State(emu): State<SalesforceEmulator>, body: Bytes) 
                 }
                 Some(r) => r.clone(),
             };
+            // Per record, with `statusCode` (the collections shape; realtime-and-limits.md §7
+            // calls this mapping unconfirmed).
+            if let Some(e) = converted_lead_refusal(g.edit_converted_leads, Some(&existing)) {
+                return Planned::Failed(Some(id), vec![e]);
+            }
             match validate::validate(
                 &g.store.schema,
                 &def,
@@ -1426,6 +1463,27 @@ async fn control_limits(State(emu): State<SalesforceEmulator>, body: Bytes) -> R
     }
     if let Some(max) = v.get("max").and_then(Value::as_u64) {
         emu.set_daily_api_limit(max);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// `{"edit": bool, "convert": ["00Q…", …]}`: grants or withdraws "View and Edit Converted
+/// Leads"; marks Leads converted. 404 when an id to convert is not a live Lead.
+async fn control_converted_leads(State(emu): State<SalesforceEmulator>, body: Bytes) -> Response {
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    if let Some(edit) = v.get("edit").and_then(Value::as_bool) {
+        emu.set_edit_converted_leads(edit);
+    }
+    for id in v
+        .get("convert")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !emu.convert_lead(id, None, None) {
+            return not_found_resource();
+        }
     }
     StatusCode::NO_CONTENT.into_response()
 }

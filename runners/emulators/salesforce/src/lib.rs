@@ -68,8 +68,8 @@ pub struct Credentials {
     pub password: String,
     /// PEM public key that JWT assertions must be signed with; `None` disables the JWT flow.
     pub jwt_public_key_pem: Option<String>,
-    /// Extra audiences accepted in JWT assertions, besides `https://login.salesforce.com`,
-    /// `https://test.salesforce.com` and the emulator's own base URL.
+    /// Experience Cloud site URLs accepted as the `aud` of JWT assertions, besides
+    /// `https://login.salesforce.com` and `https://test.salesforce.com` (compared exactly).
     pub jwt_audiences: Vec<String>,
     /// A refresh token issued out of band; `None` disables the refresh-token flow.
     pub refresh_token: Option<String>,
@@ -119,6 +119,11 @@ pub struct EmulatorOptions {
     /// Multiplier applied to every emulator-side duration (latency, token lifetime): 1.0 is
     /// real time, 0.01 runs a hundred times faster.
     pub time_scale: f64,
+    /// The integration user has the "View and Edit Converted Leads" permission
+    /// (`PermissionsAllowViewEditConvertedLeads`): updates of converted Leads are accepted.
+    /// Without it (the default) they answer 400 `CANNOT_UPDATE_CONVERTED_LEAD`
+    /// (realtime-and-limits.md §7).
+    pub edit_converted_leads: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -135,6 +140,7 @@ impl Default for EmulatorOptions {
             token_lifetime: None,
             query_page_size: 2000,
             time_scale: 1.0,
+            edit_converted_leads: false,
         }
     }
 }
@@ -260,6 +266,7 @@ pub(crate) struct Inner {
     log: VecDeque<RequestLog>,
     pub(crate) query_page_size: usize,
     time_scale: f64,
+    pub(crate) edit_converted_leads: bool,
 }
 
 /// The emulated org and its knobs; cheap to clone (shared state). This is the test control
@@ -319,6 +326,7 @@ impl SalesforceEmulator {
             } else {
                 1.0
             },
+            edit_converted_leads: opts.edit_converted_leads,
         };
         SalesforceEmulator {
             inner: Arc::new(Mutex::new(inner)),
@@ -387,6 +395,40 @@ impl SalesforceEmulator {
         row.fields.insert("SystemModstamp".into(), stamp);
         row.last_modified = at;
         true
+    }
+
+    /// Marks a Lead converted, as `convertLead()` would: `IsConverted = true`, the given
+    /// `ConvertedAccountId` and `ConvertedContactId` (when given), `LastModifiedDate` bumped.
+    /// Returns false when `id` is not a live Lead.
+    pub fn convert_lead(
+        &self,
+        id: &str,
+        account_id: Option<&str>,
+        contact_id: Option<&str>,
+    ) -> bool {
+        let mut g = self.lock();
+        if g.store
+            .get(id)
+            .is_none_or(|r| r.deleted || r.object != "Lead")
+        {
+            return false;
+        }
+        let mut changes = Map::new();
+        changes.insert("IsConverted".into(), Value::Bool(true));
+        if let Some(a) = account_id {
+            changes.insert("ConvertedAccountId".into(), Value::String(a.into()));
+        }
+        if let Some(c) = contact_id {
+            changes.insert("ConvertedContactId".into(), Value::String(c.into()));
+        }
+        g.store.apply_update(id, changes, now());
+        true
+    }
+
+    /// Grants or withdraws the integration user's "View and Edit Converted Leads" permission
+    /// (see [`EmulatorOptions::edit_converted_leads`]).
+    pub fn set_edit_converted_leads(&self, granted: bool) {
+        self.lock().edit_converted_leads = granted;
     }
 
     /// Soft-deletes a record (it stays visible to `queryAll`).

@@ -121,11 +121,13 @@ pub(crate) async fn token(
             let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) else {
                 return oauth_error("invalid_grant", "invalid assertion");
             };
+            // Salesforce accepts `https://login.salesforce.com`, `https://test.salesforce.com`
+            // or an Experience Cloud site URL, never the My Domain (or this emulator's own URL)
+            // the token is requested from; otherwise `invalid_grant` / `audience is invalid`
+            // (salesforce-api.md §1.2, §1.4).
             let mut audiences = vec![
                 "https://login.salesforce.com".to_string(),
                 "https://test.salesforce.com".to_string(),
-                base.clone(),
-                format!("{base}/"),
             ];
             audiences.extend(creds.jwt_audiences.iter().cloned());
             let mut v = Validation::new(Algorithm::RS256);

@@ -902,6 +902,8 @@ async fn generator_is_deterministic_and_valid() {
         assert_eq!(a.emu.records(object).len(), 30);
     }
     // Generated records pass the emulator's own validation: re-saving one changes nothing.
+    // (A third of the generated partner Leads are converted; saving those needs the permission.)
+    a.emu.set_edit_converted_leads(true);
     for object in ["Lead", "Account", "Contact", "Opportunity"] {
         let schema = a.emu.schema();
         let def = schema.object(object).unwrap();
@@ -971,4 +973,94 @@ async fn conditional_update_if_unmodified_since() {
     let r = patch("yesterday", "3").await.unwrap();
     assert_eq!(r.status(), 400);
     assert_eq!(s.emu.record(&id).unwrap()["Phone"], "2");
+}
+
+// ---------------------------------------------------------------- converted leads
+
+#[tokio::test]
+async fn converted_leads_refuse_updates_unless_permitted() {
+    let s = Session::default().await;
+    let lead = s
+        .emu
+        .insert_record("Lead", json!({"LastName": "Conv", "Company": "Erted"}))
+        .unwrap();
+    let account = s
+        .emu
+        .insert_record("Account", json!({"Name": "Conv Co"}))
+        .unwrap();
+    let path = format!("/sobjects/Lead/{lead}");
+    // Before conversion: accepted.
+    let (status, _, _) = s
+        .call(Method::PATCH, &path, Some(json!({"City": "Before"})))
+        .await;
+    assert_eq!(status, 204);
+    assert!(s.emu.convert_lead(&lead, Some(&account), None));
+    assert!(!s.emu.convert_lead(&account, None, None), "not a Lead");
+    let (_, rec) = s
+        .get(&format!("{path}?fields=IsConverted,ConvertedAccountId"))
+        .await;
+    assert_eq!(rec["IsConverted"], true);
+    assert_eq!(rec["ConvertedAccountId"], json!(account));
+    let (status, _, body) = s
+        .call(Method::PATCH, &path, Some(json!({"City": "After"})))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!([{"message": "cannot reference converted lead", "errorCode": "CANNOT_UPDATE_CONVERTED_LEAD", "fields": []}])
+    );
+    // In a collection: that record fails, the others are saved.
+    let other = s
+        .emu
+        .insert_record("Lead", json!({"LastName": "Plain", "Company": "Co"}))
+        .unwrap();
+    let (status, _, body) = s
+        .call(
+            Method::PATCH,
+            "/composite/sobjects",
+            Some(json!({"allOrNone": false, "records": [
+                {"attributes": {"type": "Lead"}, "id": lead, "City": "Batch"},
+                {"attributes": {"type": "Lead"}, "id": other, "City": "Batch"},
+            ]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body[0]["success"], false);
+    assert_eq!(
+        body[0]["errors"][0]["statusCode"],
+        "CANNOT_UPDATE_CONVERTED_LEAD"
+    );
+    assert_eq!(body[1]["success"], true);
+    assert_eq!(s.emu.record(&lead).unwrap()["City"], "Before");
+    // The permission, granted over HTTP: accepted.
+    let r = s
+        .http
+        .post(format!("{}/__emulator__/converted-leads", s.emu.base_url()))
+        .json(&json!({"edit": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, _, _) = s
+        .call(Method::PATCH, &path, Some(json!({"City": "Permitted"})))
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(s.emu.record(&lead).unwrap()["City"], "Permitted");
+    // Marking converted over HTTP.
+    let r = s
+        .http
+        .post(format!("{}/__emulator__/converted-leads", s.emu.base_url()))
+        .json(&json!({"edit": false, "convert": [other]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let (status, _, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/sobjects/Lead/{other}"),
+            Some(json!({"City": "No"})),
+        )
+        .await;
+    assert_eq!(status, 400);
 }

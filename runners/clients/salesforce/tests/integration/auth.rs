@@ -299,3 +299,89 @@ async fn token_endpoint_outage_is_retried() {
     result.expect("token obtained once the endpoint is up");
     assert_eq!(emu.counters().get(EndpointKind::Token), 1);
 }
+
+/// A client whose login URL is a My Domain host, served by the emulator.
+fn my_domain_client(
+    emu: &crmmap_emu_salesforce::RunningEmulator,
+    host: &str,
+    audience: Option<&str>,
+) -> SalesforceClient {
+    let auth = AuthFlow::JwtBearer {
+        client_id: creds().client_id,
+        username: creds().username,
+        private_key_pem: Secret::new(test_keys::JWT_PRIVATE_KEY_PEM),
+        audience: audience.map(str::to_string),
+    };
+    let mut cfg = config(emu, auth);
+    cfg.login_url = format!("http://{host}:{}", emu.addr().port());
+    cfg.resolve = vec![(host.to_string(), emu.addr())];
+    SalesforceClient::new(cfg).unwrap()
+}
+
+#[tokio::test]
+async fn jwt_login_with_a_my_domain_login_url() {
+    let emu = default_emulator().await;
+    // Production My Domain: aud defaults to https://login.salesforce.com.
+    let client = my_domain_client(&emu, "acme.my.salesforce.com", None);
+    client
+        .limits()
+        .await
+        .expect("JWT login through a My Domain");
+    assert_eq!(
+        client.instance_url().await.unwrap(),
+        format!("http://acme.my.salesforce.com:{}", emu.addr().port())
+    );
+    // Sandbox My Domain: aud defaults to https://test.salesforce.com.
+    let sandbox = my_domain_client(&emu, "acme--uat.sandbox.my.salesforce.com", None);
+    sandbox
+        .limits()
+        .await
+        .expect("JWT login through a sandbox My Domain");
+    assert_eq!(
+        crmmap_salesforce::jwt_audience_for("https://acme--uat.sandbox.my.salesforce.com"),
+        "https://test.salesforce.com"
+    );
+    // The My Domain itself is not an audience Salesforce accepts.
+    let host = "acme.my.salesforce.com";
+    let url = format!("http://{host}:{}", emu.addr().port());
+    let wrong = my_domain_client(&emu, host, Some(&url));
+    let err = wrong.authenticate().await.unwrap_err();
+    let Error::Auth {
+        error, description, ..
+    } = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (error.as_str(), description.as_str()),
+        ("invalid_grant", "audience is invalid")
+    );
+}
+
+#[tokio::test]
+async fn jwt_audience_setting_reaches_a_community_url() {
+    let community = "https://acme.my.site.com/partners";
+    let emu = emulator(crmmap_emu_salesforce::EmulatorOptions {
+        credentials: crmmap_emu_salesforce::Credentials {
+            jwt_audiences: vec![community.to_string()],
+            ..creds()
+        },
+        ..Default::default()
+    })
+    .await;
+    let client = my_domain_client(&emu, "acme.my.salesforce.com", Some(community));
+    client
+        .authenticate()
+        .await
+        .expect("the configured community URL is accepted");
+    // Not configured in the org: refused.
+    let other = my_domain_client(
+        &emu,
+        "acme.my.salesforce.com",
+        Some("https://other.my.site.com"),
+    );
+    assert!(matches!(
+        other.authenticate().await,
+        Err(Error::Auth { .. })
+    ));
+}

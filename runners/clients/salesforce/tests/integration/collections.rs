@@ -211,3 +211,33 @@ async fn upsert_many_by_external_id() {
     );
     assert_eq!(emu.records("Account").len(), 2);
 }
+
+#[tokio::test]
+async fn a_converted_lead_in_a_collection_is_recognised() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    let converted = emu
+        .insert_record("Lead", serde_json::json!({"LastName": "C", "Company": "C"}))
+        .unwrap();
+    let open = emu
+        .insert_record("Lead", serde_json::json!({"LastName": "O", "Company": "O"}))
+        .unwrap();
+    emu.convert_lead(&converted, None, None);
+    let update = |id: &str| crmmap_salesforce::RecordUpdate {
+        sobject: "Lead".into(),
+        id: id.into(),
+        fields: serde_json::json!({"City": "X"})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    };
+    let results = client
+        .update_many(&[update(&converted), update(&open)], false)
+        .await
+        .unwrap();
+    assert!(
+        !results[0].success && results[0].is_converted_lead(),
+        "{results:?}"
+    );
+    assert!(results[1].success && !results[1].is_converted_lead());
+}

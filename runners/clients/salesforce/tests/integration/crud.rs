@@ -374,3 +374,47 @@ async fn update_if_unmodified_applies_chains_on_the_date_and_detects_a_later_edi
         .unwrap_err();
     assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
 }
+
+#[tokio::test]
+async fn converted_lead_refusal_is_recognised_and_not_retried() {
+    let emu = default_emulator().await;
+    let client = client(&emu);
+    let id = emu
+        .insert_record("Lead", json!({"LastName": "Done", "Company": "Converted"}))
+        .unwrap();
+    emu.convert_lead(&id, None, None);
+    emu.reset_counters();
+    let err = client
+        .update("Lead", &id, &json!({"City": "Nope"}), None)
+        .await
+        .unwrap_err();
+    assert!(err.is_converted_lead(), "{err:?}");
+    assert_eq!(err.status(), Some(400));
+    assert_eq!(emu.counters().get(EndpointKind::Update), 1, "not retried");
+    // The conditional update reports it the same way.
+    let err = client
+        .update_if_unmodified(
+            "Lead",
+            &id,
+            &json!({"City": "Nope"}),
+            time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_converted_lead(), "{err:?}");
+    // Other refusals are not taken for it.
+    let plain = emu
+        .insert_record("Lead", json!({"LastName": "Open", "Company": "Lead"}))
+        .unwrap();
+    let err = client
+        .update("Lead", &plain, &json!({"NoSuchField__c": 1}), None)
+        .await
+        .unwrap_err();
+    assert!(!err.is_converted_lead(), "{err:?}");
+    // Granted the permission, the update is accepted.
+    emu.set_edit_converted_leads(true);
+    client
+        .update("Lead", &id, &json!({"City": "Allowed"}), None)
+        .await
+        .unwrap();
+}

@@ -168,12 +168,18 @@ async fn random_error_rate_is_survived() {
     };
     let client = SalesforceClient::new(cfg).unwrap();
     let rows: Vec<crmmap_salesforce::Record> = client
-        .query("SELECT Id FROM Lead")
+        .query("SELECT Id, IsConverted FROM Lead")
         .try_collect()
         .await
         .unwrap();
     assert_eq!(rows.len(), 5);
-    let first = rows[0].id().unwrap().to_owned();
+    // A converted Lead refuses updates: take one that is not.
+    let first = rows
+        .iter()
+        .find(|r| r.get("IsConverted") == Some(&json!(false)))
+        .and_then(|r| r.id())
+        .unwrap()
+        .to_owned();
     for i in 0..10 {
         // Updates are idempotent: every one gets through.
         client
@@ -199,7 +205,10 @@ async fn request_limit_exceeded_stops_with_a_clear_error() {
         ..Default::default()
     })
     .await;
-    let client = client(&emu);
+    // No headroom: the client itself never stops short of Salesforce's own refusal.
+    let mut cfg = config(&emu, password_flow());
+    cfg.api_headroom_percent = 0;
+    let client = SalesforceClient::new(cfg).unwrap();
     for _ in 0..3 {
         client.limits().await.unwrap();
     }
