@@ -467,8 +467,6 @@ pub async fn start(options: EmulatorOptions) -> std::io::Result<RunningEmulator>
     })
 }
 
-/// An error response with the envelope every response has.
-/// HTTP 500 with monday's `INTERNAL_SERVER_ERROR` body.
 /// HTTP 500 with the reference's message (§1.5); the code is an ASSUMPTION (README).
 fn internal_error(request_id: &str) -> (StatusCode, Value) {
     error_response(
@@ -482,6 +480,7 @@ fn internal_error(request_id: &str) -> (StatusCode, Value) {
     )
 }
 
+/// An error response with the envelope every response has.
 fn error_response(status: StatusCode, errors: Vec<Value>, request_id: &str) -> (StatusCode, Value) {
     (
         status,
