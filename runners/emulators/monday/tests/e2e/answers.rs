@@ -124,3 +124,59 @@ async fn a_create_costs_the_documented_10000_and_a_change_grows_with_its_columns
     let (two, _) = cost(change(&json!({ CITY: "Salem", "name": "y" }).to_string())).await;
     assert!(two > one, "{one} {two}");
 }
+
+#[tokio::test]
+async fn items_by_id_serve_archived_and_deleted_items_with_their_state_unless_excluded() {
+    let emu = emulator(options()).await;
+    let board: u64 = LEAD.parse().unwrap();
+    let seed = |name: &str| {
+        emu.state()
+            .seed_item(board, name, &Default::default())
+            .unwrap()
+    };
+    let (active, archived, deleted) = (seed("Active"), seed("Archived"), seed("Deleted"));
+    for (mutation, id) in [("archive_item", archived), ("delete_item", deleted)] {
+        let body = json!({ "query": format!("mutation {{ {mutation}(item_id: {id}) {{ id }} }}") })
+            .to_string();
+        assert_eq!(raw(&emu, Some(TOKEN), &body).await.0, 200);
+    }
+    let read = |exclude: &str| {
+        json!({ "query": format!(
+            "query {{ items(ids: [{active}, {archived}, {deleted}]{exclude}) {{ id state }} }}"
+        ) })
+        .to_string()
+    };
+    let states = |body: &Value| -> Vec<(String, String)> {
+        body["data"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["id"].as_str().unwrap().to_owned(),
+                    i["state"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    let all = raw(&emu, Some(TOKEN), &read("")).await.2;
+    assert_eq!(
+        states(&all),
+        [
+            (active.to_string(), "active".to_owned()),
+            (archived.to_string(), "archived".to_owned()),
+            (deleted.to_string(), "deleted".to_owned()),
+        ]
+    );
+    let not_excluded = raw(&emu, Some(TOKEN), &read(", exclude_nonactive: false"))
+        .await
+        .2;
+    assert_eq!(states(&not_excluded), states(&all));
+    let only_active = raw(&emu, Some(TOKEN), &read(", exclude_nonactive: true"))
+        .await
+        .2;
+    assert_eq!(
+        states(&only_active),
+        [(active.to_string(), "active".to_owned())]
+    );
+}

@@ -246,3 +246,39 @@ async fn budget_refusals_and_standalone_complexity_queries_count_a_tenth_of_a_ca
     // 0.1 + 0.1 + 1
     assert!((emu.state().limit_usage().daily_calls - 1.2).abs() < 1e-9);
 }
+
+#[tokio::test]
+async fn an_abandoned_request_leaves_the_concurrency_count() {
+    let emu = emulator(EmulatorOptions {
+        limits: Limits {
+            concurrency: Some(1),
+            ..Limits::NONE
+        },
+        ..options()
+    })
+    .await;
+    emu.state().hold_requests();
+    let url = emu.base_url();
+    let abandoned = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .header("Authorization", TOKEN)
+            .header("Content-Type", "application/json")
+            .body(read_query())
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    until_in_flight(&emu, 1).await;
+    abandoned.abort();
+    let _ = abandoned.await;
+    emu.state().release_requests();
+    for _ in 0..2_000 {
+        if emu.state().limit_usage().in_flight == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(emu.state().limit_usage().in_flight, 0);
+    assert_eq!(raw(&emu, Some(TOKEN), &read_query()).await.0, 200);
+}
