@@ -93,7 +93,7 @@ async fn context(sf_url: &str, md_url: &str, store: Store) -> RunContext {
     sf.request_timeout = Duration::from_secs(600);
     let mut md = MondayConfig::new("emulator-token").with_api_url(md_url.parse().expect("url"));
     md.retry_base_delay = Duration::from_millis(20);
-    md.max_rate_limit_attempts = 1_000;
+    md.max_wait = Duration::from_secs(3_600);
     RunContext {
         plans: Arc::new(crmmap_sync::mappings::load(&[mappings()]).expect("mappings")),
         salesforce: Arc::new(SalesforceClient::new(sf).expect("client")),

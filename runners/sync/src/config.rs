@@ -214,6 +214,14 @@ pub struct MondaySection {
     /// The monday user id of the API token, so that events caused by crmmap's own writes
     /// are recognised (echo suppression).
     pub user_id: Option<u64>,
+    /// The longest one API call waits in all for monday's rate limits (complexity budget,
+    /// minute, concurrency, IP), in seconds (default 60). A limit that asks for longer fails
+    /// the call as an outage: a batch run stops (resumable), queued work waits without being
+    /// charged an attempt. The webhook runner waits at most [`WEBHOOK_MONDAY_MAX_WAIT_S`].
+    pub max_wait_s: Option<u64>,
+    /// Most monday requests in flight at once from one process (default 8; at least 1). Keep
+    /// it well below the plan's concurrency limit (40 on Basic and Standard).
+    pub max_concurrency: Option<usize>,
 }
 
 impl Default for MondaySection {
@@ -223,7 +231,30 @@ impl Default for MondaySection {
             api_version: default_monday_version(),
             complexity_budget: None,
             user_id: None,
+            max_wait_s: None,
+            max_concurrency: None,
         }
+    }
+}
+
+/// The longest a webhook runner waits for a monday rate limit, in seconds: a longer limit
+/// makes the event's call fail as an outage, and the event is queued for the retry drain
+/// instead of holding a delivery (or a Lambda) while it waits.
+pub const WEBHOOK_MONDAY_MAX_WAIT_S: u64 = 2;
+
+impl Settings {
+    /// These settings for a webhook runner: monday rate limits are waited for at most
+    /// [`WEBHOOK_MONDAY_MAX_WAIT_S`] (or `[monday] max_wait_s`, when shorter).
+    pub fn for_webhook(mut self) -> Settings {
+        let wait = self
+            .file
+            .monday
+            .max_wait_s
+            .map_or(WEBHOOK_MONDAY_MAX_WAIT_S, |s| {
+                s.min(WEBHOOK_MONDAY_MAX_WAIT_S)
+            });
+        self.file.monday.max_wait_s = Some(wait);
+        self
     }
 }
 
@@ -441,6 +472,18 @@ impl Settings {
         if let Some(budget) = m.complexity_budget {
             config.complexity_budget_per_minute = budget;
         }
+        if let Some(s) = m.max_wait_s {
+            config.max_wait = std::time::Duration::from_secs(s);
+        }
+        match m.max_concurrency {
+            Some(0) => {
+                return Err(ConfigError::Value(
+                    "[monday] max_concurrency must be at least 1".into(),
+                ));
+            }
+            Some(n) => config.max_concurrency = n,
+            None => {}
+        }
         Ok(config)
     }
 }
@@ -545,6 +588,36 @@ api_version = "2026-10"
         );
         let e = sf("[salesforce]\napi_headroom_percent = 100\n").unwrap_err();
         assert!(e.to_string().contains("0..=99"), "{e}");
+    }
+
+    #[test]
+    fn monday_waits_and_concurrency_come_from_the_monday_section() {
+        let md = |text: &str| {
+            Settings::parse(text, Path::new("c.toml"), Path::new("."), env(&[]))
+                .unwrap()
+                .monday(env(&[("MONDAY_TOKEN", "t")]))
+        };
+        let default = md("").unwrap();
+        assert_eq!(
+            (default.max_wait.as_secs(), default.max_concurrency),
+            (60, 8)
+        );
+        let set = md("[monday]\nmax_wait_s = 5\nmax_concurrency = 3\n").unwrap();
+        assert_eq!((set.max_wait.as_secs(), set.max_concurrency), (5, 3));
+        let zero = md("[monday]\nmax_concurrency = 0\n").unwrap_err();
+        assert!(zero.to_string().contains("at least 1"), "{zero}");
+        // The webhook runner never waits long, and never longer than configured.
+        let webhook = |text: &str| {
+            Settings::parse(text, Path::new("c.toml"), Path::new("."), env(&[]))
+                .unwrap()
+                .for_webhook()
+                .monday(env(&[("MONDAY_TOKEN", "t")]))
+                .unwrap()
+                .max_wait
+                .as_secs()
+        };
+        assert_eq!(webhook(""), WEBHOOK_MONDAY_MAX_WAIT_S);
+        assert_eq!(webhook("[monday]\nmax_wait_s = 0\n"), 0);
     }
 
     #[test]

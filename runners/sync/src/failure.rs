@@ -55,19 +55,6 @@ const OUTAGE_SALESFORCE_CODES: &[&str] = &[
     "API_DISABLED_FOR_ORG",
 ];
 
-/// monday `extensions.code`s that refuse every call for now (after the client waited out
-/// what it could).
-const OUTAGE_MONDAY_CODES: &[&str] = &[
-    "DAILY_LIMIT_EXCEEDED",
-    "API_TEMPORARILY_BLOCKED",
-    "COMPLEXITY_BUDGET_EXHAUSTED",
-    "maxConcurrencyExceeded",
-    "Rate Limit Exceeded",
-    "RATE_LIMIT_EXCEEDED",
-    "IP_RATE_LIMIT_EXCEEDED",
-    "FIELD_LIMIT_EXCEEDED",
-];
-
 /// monday `extensions.code`s that refuse the item or value itself.
 const PERMANENT_MONDAY_CODES: &[&str] = &[
     "DATA_VALIDATIONS_ERROR",
@@ -110,9 +97,12 @@ pub fn salesforce(e: &SfError) -> FailureClass {
 /// The class of a monday client error.
 pub fn monday(e: &MondayError) -> FailureClass {
     match e {
+        // A rate limit whose wait outlasts what a call may wait, or the daily limit: every
+        // call is refused for now, whatever the item.
         MondayError::Transport(_)
         | MondayError::Unauthorized { .. }
-        | MondayError::RateLimited { .. } => FailureClass::Outage,
+        | MondayError::RateLimited { .. }
+        | MondayError::DailyLimit { .. } => FailureClass::Outage,
         // 502–504: the service is down. A 500 is "often bad ids or malformed column JSON" and a
         // 423 a board locked by a concurrent update (reference §1.5): the item's own trouble,
         // or a passing one; as an outage, one such item would hold the whole queue.
@@ -127,16 +117,26 @@ pub fn monday(e: &MondayError) -> FailureClass {
         MondayError::ColumnValue { .. }
         | MondayError::InvalidColumnId { .. }
         | MondayError::InvalidBoardId { .. }
+        | MondayError::GroupNotFound { .. }
         | MondayError::ItemGone { .. }
         | MondayError::ItemNameTooLong { .. }
         | MondayError::ItemsLimit { .. }
         | MondayError::QueryTooComplex { .. }
         | MondayError::BadRequest { .. } => FailureClass::Permanent,
-        MondayError::Api { code, .. } => match code.as_deref() {
-            Some(c) if OUTAGE_MONDAY_CODES.contains(&c) => FailureClass::Outage,
-            Some(c) if PERMANENT_MONDAY_CODES.contains(&c) => FailureClass::Permanent,
-            _ => FailureClass::Transient,
-        },
+        // A limit the client did not type (it types every one it recognises): by its code or
+        // message, never by one exact code (`crmmap_monday::error::limit_named`).
+        MondayError::Api { code, message } => {
+            if crmmap_monday::error::limit_named(None, code.as_deref(), message).is_some() {
+                FailureClass::Outage
+            } else if code
+                .as_deref()
+                .is_some_and(|c| PERMANENT_MONDAY_CODES.contains(&c))
+            {
+                FailureClass::Permanent
+            } else {
+                FailureClass::Transient
+            }
+        }
         MondayError::Shape(_) => FailureClass::Transient,
     }
 }
@@ -200,6 +200,8 @@ impl crate::migrate::MigrateError {
             E::UnknownObject(_) | E::ChunkSize(_) | E::Soql { .. } => {
                 Classified::local(FailureClass::Permanent)
             }
+            // The mapping names a board monday does not have: no retry can fix it.
+            E::BoardMissing { .. } => Classified::of(Api::Monday, FailureClass::Permanent),
         }
     }
 }
@@ -302,11 +304,34 @@ mod tests {
             (
                 MondayError::RateLimited {
                     message: "Rate Limit Exceeded".into(),
-                    attempts: 3,
+                    retry_in: Some(std::time::Duration::from_secs(90)),
+                    waited: std::time::Duration::ZERO,
+                },
+                Outage,
+            ),
+            (
+                MondayError::DailyLimit {
+                    message: "DAILY_LIMIT_EXCEEDED".into(),
+                    reset_at: time::OffsetDateTime::UNIX_EPOCH,
                 },
                 Outage,
             ),
             (api("DAILY_LIMIT_EXCEEDED"), Outage),
+            (api("API_TEMPORARILY_BLOCKED"), Outage),
+            (api("rateLimitExceeded"), Outage),
+            (
+                MondayError::InvalidBoardId {
+                    board_id: Some("1".into()),
+                    message: "no such board".into(),
+                },
+                Permanent,
+            ),
+            (
+                MondayError::GroupNotFound {
+                    message: "Group not found".into(),
+                },
+                Permanent,
+            ),
             (
                 MondayError::ColumnValue {
                     message: "bad".into(),

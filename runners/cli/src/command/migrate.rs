@@ -118,14 +118,26 @@ pub async fn run_and_print(
             );
             CrmmapExit::Busy
         }
+        Err(e) if e.is_limit() => {
+            eprintln!(
+                "error: migration stopped: {e}. The checkpoint is saved: run `crmmap migrate` \
+                 again after the reset to resume"
+            );
+            CrmmapExit::LimitReached
+        }
+        Err(e) if e.is_config() => {
+            eprintln!("error: migration stopped: {e}");
+            CrmmapExit::Config
+        }
         Err(e) => super::fail(&format!(
             "migration stopped: {e} (the next run resumes from the last checkpoint)"
         )),
     }
 }
 
-/// 0 clean, 1 some record failed or the run was stopped, 2 the run could not continue (75:
-/// another migration runs, see [`run_and_print`]).
+/// 0 clean, 1 some record failed or the run was stopped, 2 the run could not continue (69: an
+/// API limit stopped it; 75: another migration runs; 78: the mappings name a missing board;
+/// see [`run_and_print`]).
 pub fn exit_of(report: &MigrateReport) -> CrmmapExit {
     if report.has_failures() || report.stopped {
         CrmmapExit::Problems

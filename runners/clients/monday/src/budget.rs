@@ -49,6 +49,18 @@ impl BudgetTracker {
     /// Waits until the budget has room for `estimate`, then reserves it. Returns how long it
     /// waited. An estimate above the whole limit only waits for a fresh window.
     pub async fn acquire(&self, estimate: u64) -> Duration {
+        match self.acquire_within(estimate, Duration::MAX).await {
+            Ok(waited) | Err(waited) => waited,
+        }
+    }
+
+    /// [`Self::acquire`], unless that means waiting longer than `limit` in all: then it
+    /// reserves nothing and returns at once with `Err` of the whole wait it would need.
+    pub async fn acquire_within(
+        &self,
+        estimate: u64,
+        limit: Duration,
+    ) -> Result<Duration, Duration> {
         let started = Instant::now();
         loop {
             let wait_until = {
@@ -61,10 +73,16 @@ impl BudgetTracker {
                 let remaining = state.remaining.unwrap_or(limit);
                 if remaining >= estimate || (state.remaining.is_none() && estimate > limit) {
                     state.remaining = Some(remaining.saturating_sub(estimate));
-                    return started.elapsed();
+                    return Ok(started.elapsed());
                 }
                 state.reset_at.unwrap_or(now + Duration::from_secs(1))
             };
+            let needed = started
+                .elapsed()
+                .saturating_add(wait_until.saturating_duration_since(Instant::now()));
+            if needed > limit {
+                return Err(needed);
+            }
             tracing::debug!(
                 estimate,
                 "waiting for the monday complexity budget to reset"
@@ -77,15 +95,22 @@ impl BudgetTracker {
     pub async fn observe(&self, complexity: &Complexity) {
         let mut state = self.state.lock().await;
         state.remaining = Some(complexity.after);
-        state.reset_at = Some(Instant::now() + Duration::from_secs(complexity.reset_in_x_seconds));
+        state.reset_at = Some(later(Duration::from_secs(complexity.reset_in_x_seconds)));
     }
 
     /// Records that the server reported the budget exhausted.
     pub async fn exhausted(&self, retry_in: Duration) {
         let mut state = self.state.lock().await;
         state.remaining = Some(0);
-        state.reset_at = Some(Instant::now() + retry_in);
+        state.reset_at = Some(later(retry_in));
     }
+}
+
+/// Now plus `by`, with `by` capped at a window (answers are outside data; a window is never
+/// longer than a minute, reference §2.1), so that no answer makes the arithmetic overflow.
+fn later(by: Duration) -> Instant {
+    const LONGEST: Duration = Duration::from_secs(3_600);
+    Instant::now() + by.min(LONGEST)
 }
 
 /// The `complexityMinute` quota of a `RateLimit-Policy` header, e.g.

@@ -1,17 +1,22 @@
 //! The HTTP client: headers, retries, budget pacing, reads, batched writes.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::Stream;
 use rand::Rng;
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde_json::{Map, Value, json};
+use tokio::sync::Semaphore;
 
 use crate::budget::BudgetTracker;
 use crate::config::MondayConfig;
 use crate::documents::{self, ItemMutation};
-use crate::error::{GraphQlError, MondayError, classify, is_rate_limit_code};
+use crate::error::{
+    GraphQlError, LONGEST_HINT, Limit, MondayError, board_unsure, classify, limit_error,
+    limit_named,
+};
 use crate::types::{
     Board, Complexity, Item, ItemsPage, ShapeError, Webhook, parse_board, parse_item,
     parse_items_page, parse_webhook,
@@ -101,11 +106,17 @@ impl GraphQlResponse {
     /// Parses a response body.
     pub fn from_json(body: &Value) -> Self {
         let data = body.get("data").cloned().unwrap_or(Value::Null);
-        let errors = body
-            .get("errors")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().map(GraphQlError::from_json).collect())
-            .unwrap_or_default();
+        // The historic flat shape (reference §1.5) carries its code beside `errors`.
+        let errors = GraphQlError::from_flat(body)
+            .into_iter()
+            .chain(
+                body.get("errors")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .map(GraphQlError::from_json),
+            )
+            .collect();
         let complexity = data
             .get("complexity")
             .and_then(|c| serde_json::from_value(c.clone()).ok());
@@ -122,6 +133,108 @@ impl GraphQlResponse {
             None => Ok(self.data),
         }
     }
+
+    /// Whether `data` holds a result of any root field besides `complexity`: then monday ran
+    /// at least part of the document.
+    fn ran(&self) -> bool {
+        self.data
+            .as_object()
+            .is_some_and(|d| d.iter().any(|(k, v)| k != "complexity" && !v.is_null()))
+    }
+
+    /// The first error that names a limit, with the limit.
+    fn limit(&self) -> Option<(Limit, &GraphQlError)> {
+        self.errors
+            .iter()
+            .find_map(|e| limit_named(None, e.code.as_deref(), &e.message).map(|limit| (limit, e)))
+    }
+}
+
+/// What came back for one request.
+enum Exchange {
+    /// Nothing: the request failed before an answer (it may have been sent).
+    Unanswered(reqwest::Error),
+    /// A status and headers, but the body could not be read.
+    Unread(StatusCode, reqwest::Error),
+    /// A whole answer; its body as JSON, when it is.
+    Answered {
+        status: StatusCode,
+        headers: HeaderMap,
+        json: Option<Value>,
+    },
+}
+
+/// The wait an answer asks for: the longest of `Retry-After` (seconds or an HTTP date),
+/// the error's `retry_in_seconds` (in `extensions` or `error_data`), the `t` of each
+/// exhausted item of the `RateLimit` header, and a "reset in N seconds" in the message
+/// (reference §1.4, §1.5, §2.3, §2.4). `None` when the answer names no wait.
+fn hinted_wait(headers: &HeaderMap, error: Option<&GraphQlError>) -> Option<Duration> {
+    let retry_after = headers
+        .get(RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after(v.trim()));
+    let rate_limit = headers
+        .get_all("RateLimit")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(rate_limit_reset)
+        .max()
+        .map(Duration::from_secs);
+    let in_error = error
+        .and_then(|e| e.retry_in_seconds)
+        .map(Duration::from_secs);
+    let in_message = error
+        .and_then(|e| reset_in_message(&e.message))
+        .map(Duration::from_secs);
+    [retry_after, rate_limit, in_error, in_message]
+        .into_iter()
+        .flatten()
+        .max()
+        .map(|d| d.min(LONGEST_HINT))
+}
+
+/// `Retry-After`: delay seconds or an HTTP date (RFC 9110 §10.2.3).
+fn retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// The longest `t` among the exhausted items (`r=0`, or no `r`) of a `RateLimit` header, e.g.
+/// `"minuteRate";r=0;t=38, "concurrency";r=249` → 38 (reference §2.4). The complexity item
+/// always carries a `t`, so only exhausted items count.
+fn rate_limit_reset(header: &str) -> Option<u64> {
+    header
+        .split(',')
+        .filter_map(|item| {
+            let mut remaining = None;
+            let mut reset = None;
+            for param in item.split(';').skip(1) {
+                let (key, value) = param.trim().split_once('=')?;
+                let value = value.trim().trim_matches('"').parse::<u64>().ok();
+                match key.trim() {
+                    "r" => remaining = value,
+                    "t" => reset = value,
+                    _ => {}
+                }
+            }
+            reset.filter(|_| remaining.is_none_or(|r| r == 0))
+        })
+        .max()
+}
+
+/// The N of "… reset in N seconds" (the historic complexity message, reference §1.5).
+fn reset_in_message(message: &str) -> Option<u64> {
+    let lower = message.to_ascii_lowercase();
+    let at = lower.find("reset in ")? + "reset in ".len();
+    let rest = lower.get(at..)?;
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 /// Which failed requests [`MondayClient::send_with`] sends again.
@@ -140,6 +253,8 @@ pub struct MondayClient {
     config: MondayConfig,
     http: reqwest::Client,
     budget: BudgetTracker,
+    /// One permit per request in flight ([`MondayConfig::max_concurrency`]).
+    in_flight: Semaphore,
 }
 
 impl MondayClient {
@@ -150,10 +265,12 @@ impl MondayClient {
             .build()
             .map_err(|e| MondayError::Transport(e.to_string()))?;
         let budget = BudgetTracker::new(config.complexity_budget_per_minute);
+        let in_flight = Semaphore::new(config.max_concurrency.clamp(1, Semaphore::MAX_PERMITS));
         Ok(Self {
             config,
             http,
             budget,
+            in_flight,
         })
     }
 
@@ -175,9 +292,14 @@ impl MondayClient {
         Duration::from_millis(capped / 2 + jitter)
     }
 
-    /// Sends one document with retries: HTTP 429 (complexity budget and other rate limits)
-    /// waits `retry_in_seconds` (or `Retry-After`) and tries again; 423, 5xx and transport
-    /// errors back off exponentially with jitter. `variables` must be a JSON object.
+    /// Sends one document with retries. Rate limits (HTTP 429, or an error naming the
+    /// complexity budget, the minute, concurrency or IP limit) are waited out for as long as
+    /// the answer asks (`Retry-After`, `retry_in_seconds`, the `RateLimit` header's `t`), as
+    /// long as the call's waits stay within [`MondayConfig::max_wait`]; past it the call fails
+    /// at once with [`MondayError::RateLimited`]. The daily limit fails at once with
+    /// [`MondayError::DailyLimit`]. 423, 5xx and transport errors back off exponentially with
+    /// jitter. At most [`MondayConfig::max_concurrency`] requests are in flight at once.
+    /// `variables` must be a JSON object.
     ///
     /// Every failure is resent, also one after which monday may have applied the document:
     /// use it for reads and idempotent writes only.
@@ -191,11 +313,42 @@ impl MondayClient {
             .await
     }
 
+    /// Sends the request once, holding a concurrency permit until its answer is read.
+    async fn exchange(&self, token: &HeaderValue, body: &Value) -> Exchange {
+        // The semaphore is never closed, so a permit always comes.
+        let _permit = self.in_flight.acquire().await.ok();
+        let sent = self
+            .http
+            .post(self.config.api_url.clone())
+            .header(AUTHORIZATION, token.clone())
+            .header("API-Version", &self.config.api_version)
+            .header(CONTENT_TYPE, "application/json")
+            .json(body)
+            .send()
+            .await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(err) => return Exchange::Unanswered(err),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        match response.bytes().await {
+            Ok(bytes) => Exchange::Answered {
+                status,
+                headers,
+                json: serde_json::from_slice(&bytes).ok(),
+            },
+            Err(err) => Exchange::Unread(status, err),
+        }
+    }
+
     /// [`Self::send`] with a choice of what is resent. With [`Resend::OnlyUnapplied`], a
     /// failure after which monday may have applied the document (a timeout, a connection lost
     /// after the request was sent, HTTP 5xx, an unreadable answer) is returned at once as
     /// [`MondayError::OutcomeUnknown`]; only failures that say the document was not run (a
-    /// refused connection, 423, rate limits) are resent.
+    /// refused connection, 423, rate limits) are resent. An answer that names a limit but
+    /// holds results (monday ran part of the document) is never resent: it is returned, and
+    /// the failed parts carry their own errors.
     #[tracing::instrument(name = "monday.request", level = "debug", skip_all)]
     pub(crate) async fn send_with(
         &self,
@@ -218,22 +371,33 @@ impl MondayClient {
             }
         })?;
         token.set_sensitive(true);
+        let max_wait = self.config.max_wait;
+        // Time this call has spent waiting for limits (the budget's pacing included).
+        let mut waited = Duration::ZERO;
         let mut attempts = 0u32;
         let mut rate_limited = 0u32;
         loop {
-            self.budget.acquire(estimate).await;
-            let sent = self
-                .http
-                .post(self.config.api_url.clone())
-                .header(AUTHORIZATION, token.clone())
-                .header("API-Version", &self.config.api_version)
-                .header(CONTENT_TYPE, "application/json")
-                .json(&body)
-                .send()
-                .await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(err) => {
+            match self
+                .budget
+                .acquire_within(estimate, max_wait.saturating_sub(waited))
+                .await
+            {
+                Ok(paced) => waited = waited.saturating_add(paced),
+                Err(needed) => {
+                    return Err(MondayError::RateLimited {
+                        message: "the complexity budget is spent until its window resets".into(),
+                        retry_in: Some(needed.saturating_sub(waited)),
+                        waited,
+                    });
+                }
+            }
+            let (status, headers, json) = match self.exchange(&token, &body).await {
+                Exchange::Answered {
+                    status,
+                    headers,
+                    json,
+                } => (status, headers, json),
+                Exchange::Unanswered(err) => {
                     // A refused connection never reached monday; anything later may have.
                     if resend == Resend::OnlyUnapplied && !err.is_connect() {
                         return Err(MondayError::OutcomeUnknown {
@@ -247,24 +411,7 @@ impl MondayClient {
                     tokio::time::sleep(self.backoff(attempts)).await;
                     continue;
                 }
-            };
-            let status = response.status();
-            if let Some(quota) = response
-                .headers()
-                .get("RateLimit-Policy")
-                .and_then(|v| v.to_str().ok())
-                .and_then(crate::budget::complexity_quota)
-            {
-                self.budget.set_limit(quota);
-            }
-            let retry_after = response
-                .headers()
-                .get(RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok());
-            let bytes = match response.bytes().await {
-                Ok(bytes) => bytes,
-                Err(err) => {
+                Exchange::Unread(status, err) => {
                     if resend == Resend::OnlyUnapplied {
                         return Err(MondayError::OutcomeUnknown {
                             message: format!(
@@ -281,28 +428,56 @@ impl MondayClient {
                     continue;
                 }
             };
-            let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+            if let Some(quota) = headers
+                .get("RateLimit-Policy")
+                .and_then(|v| v.to_str().ok())
+                .and_then(crate::budget::complexity_quota)
+            {
+                self.budget.set_limit(quota);
+            }
             let parsed = json.as_ref().map(GraphQlResponse::from_json);
             let first_error = parsed.as_ref().and_then(|p| p.errors.first().cloned());
 
-            let rate_limit = status == StatusCode::TOO_MANY_REQUESTS
-                || first_error
+            let named = parsed.as_ref().and_then(GraphQlResponse::limit);
+            let limit = match named {
+                Some((limit, error)) => Some((limit, Some(error.clone()))),
+                None if status == StatusCode::TOO_MANY_REQUESTS => Some((Limit::Passing, None)),
+                None => None,
+            };
+            let ran = parsed.as_ref().is_some_and(GraphQlResponse::ran);
+            if let (Some((limit, error)), false) = (limit, ran) {
+                let hinted = hinted_wait(&headers, error.as_ref());
+                let code = error.as_ref().and_then(|e| e.code.clone());
+                let message = error
                     .as_ref()
-                    .is_some_and(|e| is_rate_limit_code(e.code.as_deref()));
-            if rate_limit {
-                rate_limited += 1;
-                let seconds = first_error
-                    .as_ref()
-                    .and_then(|e| e.retry_in_seconds)
-                    .or(retry_after);
-                if rate_limited >= self.config.max_rate_limit_attempts {
-                    return Err(MondayError::RateLimited {
-                        message: first_error.map_or_else(|| status.to_string(), |e| e.message),
-                        attempts: rate_limited,
-                    });
+                    .map_or_else(|| format!("http {status}"), |e| e.message.clone());
+                if limit == Limit::Daily {
+                    return Err(limit_error(
+                        limit,
+                        code.as_deref(),
+                        &message,
+                        hinted,
+                        waited,
+                    ));
                 }
-                let wait = seconds.map_or_else(|| self.backoff(rate_limited), Duration::from_secs);
+                rate_limited += 1;
+                let wait = hinted.unwrap_or_else(|| self.backoff(rate_limited));
+                if waited.saturating_add(wait) > max_wait {
+                    tracing::debug!(
+                        ?wait,
+                        ?waited,
+                        "monday rate limit outlasts the wait allowed"
+                    );
+                    return Err(limit_error(
+                        limit,
+                        code.as_deref(),
+                        &message,
+                        Some(wait),
+                        waited,
+                    ));
+                }
                 tracing::debug!(?wait, "monday rate limit, waiting");
+                // Every request of this client waits for it (the budget's pacing).
                 self.budget.exhausted(wait).await;
                 continue;
             }
@@ -319,7 +494,11 @@ impl MondayClient {
                         attempts,
                     });
                 }
-                let wait = retry_after.map_or_else(|| self.backoff(attempts), Duration::from_secs);
+                let retry_after = headers
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry_after(v.trim()));
+                let wait = retry_after.unwrap_or_else(|| self.backoff(attempts));
                 tokio::time::sleep(wait.min(self.config.retry_max_delay)).await;
                 continue;
             }
@@ -329,6 +508,13 @@ impl MondayClient {
                 });
             }
             if !status.is_success() {
+                // A 404 with `ResourceNotFoundException` and the like keep their meaning.
+                if let Some(error) = first_error.as_ref().filter(|e| {
+                    crate::error::missing(e.code.as_deref(), &e.message, e.error_data.as_ref())
+                        .is_some()
+                }) {
+                    return Err(classify(error));
+                }
                 return Err(MondayError::BadRequest {
                     status: status.as_u16(),
                     message: first_error.map_or_else(|| status.to_string(), |e| e.message),
@@ -346,6 +532,82 @@ impl MondayClient {
                 self.budget.observe(complexity).await;
             }
             return Ok(parsed);
+        }
+    }
+
+    /// Whether the board exists and the token sees it: one cheap `boards(ids:)` read (a deleted
+    /// or archived board is not returned: `state` defaults to `active`, schema `Query.boards`).
+    pub async fn board_exists(&self, board_id: &str) -> Result<bool, MondayError> {
+        let data = self
+            .send(
+                documents::BOARD_EXISTS,
+                json!({ "board_ids": [board_id] }),
+                10,
+            )
+            .await?
+            .into_data()?;
+        Ok(data
+            .get("boards")
+            .and_then(Value::as_array)
+            .is_some_and(|boards| boards.iter().any(|b| !b.is_null())))
+    }
+
+    /// The typed error for `error` of a request on `board`. When the error leaves open whether
+    /// the board or something on it is missing (`ResourceNotFoundException` is used for both,
+    /// reference §1.5), the board is looked up first (at most once per board, `checked`): a
+    /// missing board is [`MondayError::InvalidBoardId`], never an item gone; if the lookup
+    /// fails, its error is returned.
+    pub(crate) async fn typed(
+        &self,
+        error: &GraphQlError,
+        board: Option<&str>,
+        checked: &mut BTreeMap<String, Result<bool, MondayError>>,
+    ) -> MondayError {
+        let typed = match (classify(error), board) {
+            (
+                MondayError::InvalidBoardId {
+                    board_id: None,
+                    message,
+                },
+                Some(b),
+            ) => MondayError::InvalidBoardId {
+                board_id: Some(b.to_owned()),
+                message,
+            },
+            (other, _) => other,
+        };
+        let Some(board) = board.filter(|_| board_unsure(error)) else {
+            return typed;
+        };
+        let exists = match checked.get(board) {
+            Some(known) => known.clone(),
+            None => {
+                let found = self.board_exists(board).await;
+                checked.insert(board.to_owned(), found.clone());
+                found
+            }
+        };
+        match exists {
+            Ok(true) => typed,
+            Ok(false) => MondayError::InvalidBoardId {
+                board_id: Some(board.to_owned()),
+                message: error.message.clone(),
+            },
+            Err(e) => e,
+        }
+    }
+
+    /// `data`, or the typed error of the first error, for a request on `board_id`.
+    async fn data_on_board(
+        &self,
+        response: GraphQlResponse,
+        board_id: &str,
+    ) -> Result<Value, MondayError> {
+        match response.errors.first() {
+            Some(error) => Err(self
+                .typed(error, Some(board_id), &mut BTreeMap::new())
+                .await),
+            None => Ok(response.data),
         }
     }
 
@@ -382,7 +644,8 @@ impl MondayClient {
             .into_iter()
             .next()
             .ok_or_else(|| MondayError::InvalidBoardId {
-                message: format!("board `{board_id}` not found"),
+                board_id: Some(board_id.to_owned()),
+                message: "no such board".into(),
             })
     }
 
@@ -471,16 +734,17 @@ impl MondayClient {
             "column_ids": request.column_ids,
         });
         let estimate = request.estimate();
-        let data = self
+        let response = self
             .send(documents::ITEMS_PAGE, variables, estimate)
-            .await?
-            .into_data()?;
+            .await?;
+        let data = self.data_on_board(response, board_id).await?;
         let page = data
             .get("boards")
             .and_then(|b| b.get(0))
             .and_then(|b| b.get("items_page"))
             .ok_or_else(|| MondayError::InvalidBoardId {
-                message: format!("board `{board_id}` not found"),
+                board_id: Some(board_id.to_owned()),
+                message: "no such board".into(),
             })?;
         Ok(parse_items_page(page)?)
     }
@@ -573,10 +837,10 @@ impl MondayClient {
                 "limit": request.limit(),
                 "column_ids": request.column_ids,
             });
-            let data = self
+            let response = self
                 .send(documents::ITEMS_BY_COLUMN_VALUES, variables, estimate)
-                .await?
-                .into_data()?;
+                .await?;
+            let data = self.data_on_board(response, board_id).await?;
             let page =
                 parse_items_page(data.get("items_page_by_column_values").ok_or_else(|| {
                     ShapeError("no items_page_by_column_values in response".into())
@@ -767,6 +1031,54 @@ mod tests {
         let client = MondayClient::new(config).unwrap();
         assert_eq!(client.plan_batches(&mutations[..2]), [0..1, 1..2]);
         assert!(client.plan_batches(&[]).is_empty());
+    }
+
+    #[test]
+    fn the_rate_limit_header_counts_only_exhausted_items() {
+        // reference §2.4: the complexity item always has a `t`; the others only when exceeded.
+        let header =
+            "\"minuteRate\";r=0;t=38, \"concurrency\";r=249, \"complexityMinute\";r=4950000;t=45";
+        assert_eq!(rate_limit_reset(header), Some(38));
+        let fine = "\"minuteRate\";r=4999, \"complexityMinute\";r=4950000;t=45";
+        assert_eq!(rate_limit_reset(fine), None);
+        assert_eq!(rate_limit_reset("\"concurrency\";t=7"), Some(7));
+        assert_eq!(rate_limit_reset("garbage;;=, ;t=x"), None);
+    }
+
+    #[test]
+    fn waits_are_read_from_every_place_monday_puts_them() {
+        assert_eq!(retry_after("12"), Some(Duration::from_secs(12)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon"), None);
+        assert_eq!(
+            reset_in_message(
+                "Complexity budget exhausted, query cost 30001 budget remaining 19986 out of 1000000 reset in 3 seconds"
+            ),
+            Some(3)
+        );
+        assert_eq!(reset_in_message("reset in a while"), None);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        headers.insert(
+            "RateLimit",
+            HeaderValue::from_static("\"minuteRate\";r=0;t=40"),
+        );
+        let error = GraphQlError::from_json(&json!({
+            "message": "Rate Limit Exceeded",
+            "extensions": {"retry_in_seconds": 20, "error_data": {"retry_in_seconds": 30}}
+        }));
+        // The longest of them.
+        assert_eq!(
+            hinted_wait(&headers, Some(&error)),
+            Some(Duration::from_secs(40))
+        );
+        assert_eq!(hinted_wait(&HeaderMap::new(), None), None);
+        // Absurd values are clamped.
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("99999999999999"));
+        assert_eq!(hinted_wait(&headers, None), Some(LONGEST_HINT));
     }
 
     #[test]

@@ -10,6 +10,12 @@ use crate::secret::Secret;
 /// The production endpoint.
 pub const DEFAULT_API_URL: &str = "https://api.monday.com/v2";
 
+/// The default of [`MondayConfig::max_wait`].
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(60);
+
+/// The default of [`MondayConfig::max_concurrency`].
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+
 /// How to reach monday and how hard to push it.
 #[derive(Debug, Clone)]
 pub struct MondayConfig {
@@ -23,8 +29,14 @@ pub struct MondayConfig {
     pub timeout: Duration,
     /// Attempts for HTTP 423, 5xx and transport errors.
     pub max_attempts: u32,
-    /// Attempts when the complexity budget or another rate limit is exhausted.
-    pub max_rate_limit_attempts: u32,
+    /// The longest one call waits in all for rate limits (the complexity budget, the minute,
+    /// concurrency and IP limits): a limit that asks for longer fails the call at once with
+    /// [`MondayError::RateLimited`](crate::MondayError::RateLimited), which runners treat as
+    /// an outage. The daily limit is never waited for.
+    pub max_wait: Duration,
+    /// Most requests in flight at once from this client (kept below the plan's concurrency
+    /// limit: 40 on Basic and Standard, reference §2.1); at least 1.
+    pub max_concurrency: usize,
     /// First backoff delay; doubled per attempt, with jitter.
     pub retry_base_delay: Duration,
     /// Longest backoff delay.
@@ -47,7 +59,8 @@ impl MondayConfig {
             token: token.into(),
             timeout: Duration::from_secs(60),
             max_attempts: 5,
-            max_rate_limit_attempts: 30,
+            max_wait: DEFAULT_MAX_WAIT,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
             retry_base_delay: Duration::from_millis(500),
             retry_max_delay: Duration::from_secs(30),
             complexity_budget_per_minute: 10_000_000,

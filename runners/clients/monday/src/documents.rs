@@ -79,6 +79,12 @@ pub const BOARD_COLUMNS: &str = "query BoardColumns($board_ids: [ID!], $column_i
   }
 }";
 
+/// Whether boards exist (and the token sees them): their ids, nothing more.
+pub const BOARD_EXISTS: &str = "query BoardExists($board_ids: [ID!]) {
+  complexity { before query after reset_in_x_seconds }
+  boards(ids: $board_ids) { id }
+}";
+
 /// Up to 100 items by id. Archived and deleted items come back too, with their `state`,
 /// unless `$exclude_nonactive` is true (reference §3, schema `Query.items`).
 pub const ITEMS_BY_ID: &str = with_item_fields!(
@@ -142,8 +148,9 @@ pub const LIST_WEBHOOKS: &str = "query Webhooks($board_id: ID!) {
 }";
 
 /// Every constant document, with a name, for validation and diagnostics.
-pub const ALL_CONST_DOCUMENTS: [(&str, &str); 8] = [
+pub const ALL_CONST_DOCUMENTS: [(&str, &str); 9] = [
     ("BOARD_COLUMNS", BOARD_COLUMNS),
+    ("BOARD_EXISTS", BOARD_EXISTS),
     ("ITEMS_BY_ID", ITEMS_BY_ID),
     ("ITEMS_PAGE", ITEMS_PAGE),
     ("NEXT_ITEMS_PAGE", NEXT_ITEMS_PAGE),

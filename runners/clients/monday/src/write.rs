@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::client::{MAX_PAGE_SIZE, MondayClient, MutationResult, PageRequest, Resend};
 use crate::documents::{self, BatchDocument, ItemMutation};
-use crate::error::{MondayError, classify};
+use crate::error::MondayError;
 use crate::types::{Item, id_string};
 
 /// What to do with the creates of a batch whose outcome is unknown.
@@ -114,7 +114,7 @@ impl MondayClient {
                 .await;
             let message = match answer {
                 Ok(response) => {
-                    let answered = batch_results(&batch, &response)?;
+                    let answered = self.batch_results(&batch, &pending, &response).await?;
                     for (slot, result) in slots.iter_mut().filter(|s| s.pending()).zip(answered) {
                         slot.result = Some(result);
                     }
@@ -262,27 +262,34 @@ fn create_key(mutation: &ItemMutation, column: &str) -> Option<String> {
     }
 }
 
-/// The result of each mutation of an answered batch, in order. An error that belongs to no
-/// mutation fails the whole request.
-fn batch_results(
-    batch: &BatchDocument,
-    response: &crate::client::GraphQlResponse,
-) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
-    if let Some(error) = response.errors.iter().find(|e| e.root_field().is_none()) {
-        return Err(classify(error));
-    }
-    Ok(batch
-        .aliases
-        .iter()
-        .map(|alias| {
+impl MondayClient {
+    /// The result of each mutation (`mutations`, in the batch's order) of an answered batch. An
+    /// error that belongs to no mutation fails the whole request. A not-found error that
+    /// leaves open whether the board is missing is checked against the board (once per board):
+    /// a missing board is never taken for a missing item.
+    async fn batch_results(
+        &self,
+        batch: &BatchDocument,
+        mutations: &[ItemMutation],
+        response: &crate::client::GraphQlResponse,
+    ) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
+        let mut boards: BTreeMap<String, Result<bool, MondayError>> = BTreeMap::new();
+        if let Some(error) = response.errors.iter().find(|e| e.root_field().is_none()) {
+            let board = mutations.iter().find_map(board_of);
+            return Err(self.typed(error, board, &mut boards).await);
+        }
+        let mut results = Vec::with_capacity(batch.aliases.len());
+        for (i, alias) in batch.aliases.iter().enumerate() {
             if let Some(error) = response
                 .errors
                 .iter()
                 .find(|e| e.root_field() == Some(alias))
             {
-                return Err(classify(error));
+                let board = mutations.get(i).and_then(board_of);
+                results.push(Err(self.typed(error, board, &mut boards).await));
+                continue;
             }
-            match response.data.get(alias) {
+            results.push(match response.data.get(alias) {
                 Some(item) if !item.is_null() => Ok(MutationResult {
                     item_id: item.get("id").and_then(id_string).unwrap_or_default(),
                     name: item.get("name").and_then(Value::as_str).map(str::to_owned),
@@ -295,7 +302,17 @@ fn batch_results(
                     code: None,
                     message: format!("no result for mutation `{alias}`"),
                 }),
-            }
-        })
-        .collect())
+            });
+        }
+        Ok(results)
+    }
+}
+
+/// The board a mutation names, if it names one.
+fn board_of(mutation: &ItemMutation) -> Option<&str> {
+    match mutation {
+        ItemMutation::CreateItem { board_id, .. }
+        | ItemMutation::ChangeColumnValues { board_id, .. } => Some(board_id),
+        ItemMutation::DeleteItem { .. } | ItemMutation::ArchiveItem { .. } => None,
+    }
 }

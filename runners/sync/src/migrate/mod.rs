@@ -325,6 +325,74 @@ pub enum MigrateError {
     /// Another migration holds the lease: this one wrote nothing.
     #[error("another migration is running: {0}")]
     Busy(LeaseHolder),
+    /// An object's mapping names a monday board (or group) that does not exist or that the
+    /// token cannot see: a configuration error. The run stopped there and unlinked nothing.
+    #[error(
+        "the mapping of `{object}` names monday board {board}, which does not exist or is not \
+         accessible to crmmap's token ({message}); fix the mapping's board or the token's \
+         access: nothing was unlinked"
+    )]
+    BoardMissing {
+        /// The mapping's object.
+        object: String,
+        /// The board id the mapping names.
+        board: String,
+        /// monday's answer.
+        message: String,
+    },
+}
+
+impl MigrateError {
+    /// Whether an API limit stopped the run: monday's daily call limit, or the Salesforce
+    /// org's API allocation past crmmap's share. The checkpoint is saved; the next run after
+    /// the reset resumes it.
+    pub fn is_limit(&self) -> bool {
+        match self {
+            MigrateError::Monday(e) => matches!(e, MondayError::DailyLimit { .. }),
+            MigrateError::Salesforce(e) => salesforce_allocation(e),
+            _ => false,
+        }
+    }
+
+    /// Whether the configuration names something the APIs do not have (a missing board).
+    pub fn is_config(&self) -> bool {
+        matches!(self, MigrateError::BoardMissing { .. })
+    }
+
+    /// A monday error of `plan`'s requests, as the run reports it: a missing board or group
+    /// is the mapping's [`MigrateError::BoardMissing`].
+    fn of_board(plan: &Plan, e: MigrateError) -> MigrateError {
+        match e {
+            MigrateError::Monday(
+                MondayError::InvalidBoardId { message, .. }
+                | MondayError::GroupNotFound { message },
+            ) => MigrateError::BoardMissing {
+                object: plan.object.clone(),
+                board: plan.board.to_string(),
+                message,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Whether a Salesforce error is the org's API allocation reached (crmmap's headroom, or
+/// Salesforce's own `REQUEST_LIMIT_EXCEEDED`): a run stops on it like on monday's daily
+/// limit. The one place that decides.
+fn salesforce_allocation(e: &crmmap_salesforce::Error) -> bool {
+    matches!(e, crmmap_salesforce::Error::RequestLimitExceeded { .. })
+}
+
+/// Whether a per-item monday error stops the whole run instead of failing its record: the
+/// daily limit (every later call fails too) and a missing board or group (a configuration
+/// error).
+fn stops_the_run(e: &MondayError) -> bool {
+    matches!(
+        e,
+        MondayError::DailyLimit { .. }
+            | MondayError::InvalidBoardId { .. }
+            | MondayError::GroupNotFound { .. }
+    )
 }
 
 /// Runs a migration (or plans one, with `dry_run`). Resumes the most recent unfinished run
@@ -469,7 +537,10 @@ async fn run_leased(
             ),
             None => (None, Counts::default()),
         };
-        let finished = migrator.object(plan, start, counts).await?;
+        let finished = migrator
+            .object(plan, start, counts)
+            .await
+            .map_err(|e| MigrateError::of_board(plan, e))?;
         if !finished {
             migrator.report.stopped = true;
             break;
@@ -540,7 +611,10 @@ pub async fn sync_records(
         let records = ctx.salesforce.query_collect(soql).await?;
         let records: Vec<Record> = records.into_iter().map(|r| r.fields).collect();
         if !records.is_empty() {
-            migrator.chunk(plan, &records, &mut counts).await?;
+            migrator
+                .chunk(plan, &records, &mut counts)
+                .await
+                .map_err(|e| MigrateError::of_board(plan, e))?;
         }
     }
     let failures = match migrator.failures {
@@ -1196,9 +1270,16 @@ impl Migrator<'_> {
             .monday
             .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(&plan.key_column))
             .await?;
+        // The daily limit or a missing board stops the run after the results that came
+        // back are stored; this chunk's checkpoint is not saved, so the next run reads it
+        // again (its written records are linked by then, and write nothing).
+        let mut stop: Option<MondayError> = None;
         for (p, result) in pending.iter().zip(results) {
             match result {
                 Ok(done) => self.written(plan, p, &done.item_id, counts).await?,
+                Err(e) if stops_the_run(&e) => {
+                    stop.get_or_insert(e);
+                }
                 Err(e) => {
                     let column = match &e {
                         MondayError::ColumnValue { column_id, .. } => column_id.clone(),
@@ -1220,7 +1301,10 @@ impl Migrator<'_> {
                 }
             }
         }
-        Ok(())
+        match stop {
+            Some(e) => Err(e.into()),
+            None => Ok(()),
+        }
     }
 
     /// The items among `ids` that are live, read with `exclude_nonactive` (archived and deleted
@@ -1501,9 +1585,18 @@ impl Migrator<'_> {
                 self.report.monday_write_requests +=
                     self.ctx.monday.plan_batches(&mutations).len() as u64;
                 self.report.monday_complexity += mutations.iter().map(mutation_cost).sum::<u64>();
-                let results = self.ctx.monday.execute(&mutations).await?;
+                let results = self
+                    .ctx
+                    .monday
+                    .execute(&mutations)
+                    .await
+                    .map_err(|e| MigrateError::of_board(plan, e.into()))?;
+                let mut stop: Option<MondayError> = None;
                 for ((p, item), result) in applied.iter().zip(results) {
                     match result {
+                        Err(e) if stops_the_run(&e) => {
+                            stop.get_or_insert(e);
+                        }
                         Ok(_) => {
                             let now = self.ctx.now();
                             store
@@ -1544,6 +1637,9 @@ impl Migrator<'_> {
                             counts.failed += 1;
                         }
                     }
+                }
+                if let Some(e) = stop {
+                    return Err(MigrateError::of_board(plan, e.into()));
                 }
             }
             match self

@@ -26,6 +26,7 @@ macro_rules! migrate_tests {
 mod harness;
 mod inactive;
 mod lease;
+mod limits;
 mod suite;
 
 migrate_tests!(

@@ -16,7 +16,7 @@ use serde_json::{Value as Json, json};
 
 use crate::harness::{Backend, World};
 
-const LEAD_BOARD: u64 = 9378000505;
+pub(crate) const LEAD_BOARD: u64 = 9378000505;
 
 async fn migrate(ctx: &RunContext, options: &MigrateOptions) -> MigrateReport {
     migrate::run(ctx, options, &mut NoProgress)
@@ -32,7 +32,7 @@ fn full() -> MigrateOptions {
 }
 
 /// The records the mapping selects, read from Salesforce over HTTP.
-async fn selected(ctx: &RunContext, plan: &Plan) -> Vec<Record> {
+pub(crate) async fn selected(ctx: &RunContext, plan: &Plan) -> Vec<Record> {
     let soql = migrate::object_query(plan, None).expect("query builds");
     ctx.salesforce
         .query_collect(soql)
@@ -73,7 +73,7 @@ fn ids_on_board(w: &World, plan: &Plan) -> BTreeMap<String, usize> {
 
 /// Asserts that every selected record of every object has exactly one item, and that the item
 /// holds every mapped field as the mapping says: read over HTTP, compared field by field.
-async fn assert_boards_match(w: &World) {
+pub(crate) async fn assert_boards_match(w: &World) {
     let ctx = &w.ctx;
     let now = ctx.now();
     for plan in ctx.plans.in_order() {
