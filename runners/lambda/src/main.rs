@@ -45,6 +45,11 @@ fn config_path() -> PathBuf {
 /// The webhook runner and the store's retention settings.
 async fn build() -> Result<(Webhook, StoreSection), BoxError> {
     let settings = Settings::load(Some(&config_path()))?;
+    // Serving webhooks, a monday rate limit queues the event rather than holding the function.
+    let settings = match std::env::var(MODE_ENV).as_deref() {
+        Ok("schedule") => settings,
+        _ => settings.for_webhook(),
+    };
     let pgsslmode = std::env::var(crmmap_store::PGSSLMODE_ENV).ok();
     if let Some(warning) = crmmap_store::tls_warning(&settings.store_url, pgsslmode.as_deref()) {
         tracing::warn!("{warning}");

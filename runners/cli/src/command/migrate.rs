@@ -359,6 +359,9 @@ pub fn print_summary(report: &MigrateReport, elapsed: std::time::Duration) {
             ""
         }
     );
+    if let Some(usage) = &report.salesforce_usage {
+        println!("Salesforce org API usage: {usage}");
+    }
     if report.stopped {
         println!("Stopped early: run `crmmap migrate` again to continue from the checkpoint.");
     }

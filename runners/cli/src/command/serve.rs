@@ -33,7 +33,10 @@ pub struct ServeArgs {
 
 /// Builds the runner from the configuration file and the environment.
 pub async fn build(config: &std::path::Path) -> Result<Webhook, String> {
-    let settings = Settings::load(Some(config)).map_err(|e| e.to_string())?;
+    // A monday rate limit queues the event rather than holding its delivery.
+    let settings = Settings::load(Some(config))
+        .map_err(|e| e.to_string())?
+        .for_webhook();
     let pgsslmode = std::env::var(crmmap_store::PGSSLMODE_ENV).ok();
     if let Some(warning) = crmmap_store::tls_warning(&settings.store_url, pgsslmode.as_deref()) {
         eprintln!("warning: {warning}");

@@ -2,6 +2,7 @@
 
 mod busy;
 mod commands;
+mod limits;
 mod retry;
 mod schema;
 mod serve;

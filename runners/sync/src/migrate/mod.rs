@@ -219,6 +219,9 @@ pub struct MigrateReport {
     pub monday_write_requests: u64,
     /// Estimated monday complexity of the writes and reads.
     pub monday_complexity: u64,
+    /// The Salesforce org's API usage, as last seen (`Sforce-Limit-Info`, or `/limits` before
+    /// the run).
+    pub salesforce_usage: Option<crmmap_salesforce::ApiUsage>,
 }
 
 impl MigrateReport {
@@ -380,7 +383,11 @@ impl MigrateError {
 /// Salesforce's own `REQUEST_LIMIT_EXCEEDED`): a run stops on it like on monday's daily
 /// limit. The one place that decides.
 fn salesforce_allocation(e: &crmmap_salesforce::Error) -> bool {
-    matches!(e, crmmap_salesforce::Error::RequestLimitExceeded { .. })
+    matches!(
+        e,
+        crmmap_salesforce::Error::AllocationReached { .. }
+            | crmmap_salesforce::Error::RequestLimitExceeded { .. }
+    )
 }
 
 /// Whether a per-item monday error stops the whole run instead of failing its record: the
@@ -461,6 +468,9 @@ async fn run_leased(
         .in_order()
         .filter(|p| options.objects.is_empty() || options.objects.contains(&p.object))
         .collect();
+    // One call (`/limits`) before any data call: an org already past crmmap's share of its
+    // API allocation stops the run here ([`MigrateError::is_limit`]).
+    let usage = ctx.salesforce.check_api_allocation().await?;
 
     let mut report = MigrateReport {
         run_id: None,
@@ -472,7 +482,10 @@ async fn run_leased(
         monday_reads: 0,
         monday_write_requests: 0,
         monday_complexity: 0,
+        salesforce_usage: None,
     };
+    report.salesforce_calls += 1;
+    report.salesforce_usage = Some(usage);
 
     let run_options = json!({
         "objects": plans.iter().map(|p| p.object.clone()).collect::<Vec<_>>(),
@@ -549,6 +562,9 @@ async fn run_leased(
     if !migrator.report.stopped {
         migrator.parked_links(&plans).await?;
     }
+    if let Some(usage) = ctx.salesforce.api_usage() {
+        report.salesforce_usage = Some(usage);
+    }
     if let (false, false, Some(id)) = (options.dry_run, report.stopped, &report.run_id) {
         ctx.store
             .finish_run(id, RunStatus::Finished, ctx.now())
@@ -583,6 +599,7 @@ pub async fn sync_records(
         monday_reads: 0,
         monday_write_requests: 0,
         monday_complexity: 0,
+        salesforce_usage: None,
     };
     let mut migrator = Migrator {
         ctx,

@@ -16,6 +16,7 @@ migrate_tests!(
     a_run_under_the_minute_limit_completes,
     the_daily_limit_stops_a_run_which_resumes_the_next_day_without_duplicates,
     a_missing_board_stops_the_run_and_unlinks_nothing,
+    past_the_salesforce_allocation_share_a_run_makes_no_data_call,
 );
 
 /// An emulator with these limits and a short emulated minute.
@@ -144,6 +145,35 @@ pub async fn a_missing_board_stops_the_run_and_unlinks_nothing(backend: Backend)
         (queue.due, queue.waiting, queue.dead),
         (0, 0, 0),
         "no record was queued or dead-lettered for the board's fault"
+    );
+    w.cleanup().await;
+}
+
+pub async fn past_the_salesforce_allocation_share_a_run_makes_no_data_call(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    // 95 % of the org's allocation is used; crmmap keeps the default 10 % for others.
+    w.salesforce.set_daily_api_limit(10_000);
+    w.salesforce.set_api_usage(9_500);
+    w.salesforce.reset_counters();
+    let stopped = migrate::run(&w.ctx, &MigrateOptions::default(), &mut NoProgress).await;
+    let e = match stopped {
+        Err(e) => e,
+        Ok(report) => panic!("the run should stop at the allocation: {report:#?}"),
+    };
+    assert!(e.is_limit(), "{e:?}");
+    let message = e.to_string();
+    // The usage and the limit are named (the look at /limits itself counts one call).
+    assert!(message.contains("API allocation reached"), "{message}");
+    assert!(message.contains("of its 10000 daily API calls"), "{message}");
+    let calls = w.salesforce.counters();
+    assert_eq!(calls.queries(), 0, "no data call: {calls:?}");
+    assert_eq!(calls.api_calls, 1, "the one look at /limits: {calls:?}");
+    assert_eq!(
+        w.monday.state().counters().requests,
+        0,
+        "monday is not called either"
     );
     w.cleanup().await;
 }
