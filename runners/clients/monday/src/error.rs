@@ -407,9 +407,16 @@ pub fn missing(code: Option<&str>, message: &str, error_data: Option<&Value>) ->
         || lower.contains("doesn't exist")
         || lower.contains("does not exist");
     if code != Some("ResourceNotFoundException") {
-        let board_only =
-            lower.contains("board") && !lower.contains("item") && !lower.contains("group");
-        return (not_found && board_only).then_some(Missing::Board);
+        // Only an error without a code of its own, or `InvalidArgumentException` (which
+        // covers "board not found", reference §1.5), is read for a missing board; other codes
+        // (`InvalidColumnIdException`: "This column ID doesn't exist for the board") say what
+        // they are.
+        let open = code.is_none() || code == Some("InvalidArgumentException");
+        let board_only = ["item", "group", "column", "user"]
+            .iter()
+            .all(|w| !lower.contains(w))
+            && lower.contains("board");
+        return (open && not_found && board_only).then_some(Missing::Board);
     }
     let has = |key: &str| {
         error_data
@@ -742,6 +749,10 @@ mod tests {
             Some(Missing::Item)
         );
         assert_eq!(m("ColumnValueException", "bad", json!({})), None);
+        let column = "This column ID doesn't exist for the board";
+        assert_eq!(m("InvalidColumnIdException", column, json!({})), None);
+        assert_eq!(missing(None, column, None), None);
+        assert_eq!(missing(None, "Board not found", None), Some(Missing::Board));
         let board = classify(&GraphQlError::from_json(&json!({
             "message": "Resource not found",
             "extensions": {"code": rnf, "error_data": {"board_id": 9}}
