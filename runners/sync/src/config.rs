@@ -169,6 +169,11 @@ pub struct SalesforceSection {
     /// 0..=99): above `100 - api_headroom_percent` percent used, crmmap makes no more calls.
     #[serde(default = "default_api_headroom_percent")]
     pub api_headroom_percent: u8,
+    /// Send monday changes to converted Leads (default false): only for orgs whose integration
+    /// user has "View and Edit Converted Leads". Without it Salesforce refuses them
+    /// (`CANNOT_UPDATE_CONVERTED_LEAD`), and crmmap logs such a change as skipped.
+    #[serde(default)]
+    pub update_converted_leads: bool,
 }
 
 impl Default for SalesforceSection {
@@ -179,6 +184,7 @@ impl Default for SalesforceSection {
             auth: default_auth(),
             audience: None,
             api_headroom_percent: default_api_headroom_percent(),
+            update_converted_leads: false,
         }
     }
 }

@@ -14,6 +14,7 @@ use crmmap_engine::plan::{LinkPlan, Plan, RulePlan};
 use crmmap_engine::value::{Value, monday, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
 use crmmap_monday::ColumnValue;
+use crmmap_salesforce::ConditionalUpdate;
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::{
     Action, IntentStatus, NAME_KEY, SetValue, Side, StoreError, SyncedValue, column_key, field_key,
@@ -52,6 +53,14 @@ fn lookup_fields(fields: &SfWrites) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The last-synced key recording that the item's Lead was converted: Salesforce refuses
+/// updates of converted Leads (`CANNOT_UPDATE_CONVERTED_LEAD`) unless the integration user has
+/// "View and Edit Converted Leads".
+pub const CONVERTED_KEY: &str = "field:IsConverted";
+
+/// Why a change to a converted Lead is not sent (the sync-log reason).
+const CONVERTED_REASON: &str = "converted lead: Salesforce does not accept updates";
 
 /// Attempts at a conditional update that keeps meeting concurrent Salesforce changes.
 const CONFLICT_ROUNDS: u32 = 3;
@@ -295,6 +304,10 @@ struct Updated {
     kept_by_salesforce: Vec<String>,
     /// The record's `LastModifiedDate` read during conflict handling, if any.
     seen: Option<OffsetDateTime>,
+    /// The `Date` of Salesforce's answer to the update (its clock, at or after the save).
+    confirmed: Option<OffsetDateTime>,
+    /// The record is a converted Lead: nothing was sent (or Salesforce refused it).
+    converted: bool,
     /// The fields monday writes to, as that read found them.
     read: Map<String, Json>,
 }
@@ -991,6 +1004,9 @@ impl Webhook {
                 updated.kept_by_salesforce.join(", ")
             ));
         }
+        if updated.converted {
+            notes.insert(0, CONVERTED_REASON.to_owned());
+        }
         let action = if updated.written.is_empty() {
             Action::Skipped
         } else {
@@ -1053,6 +1069,11 @@ impl Webhook {
         self.remember_now(&board, &item, &sent).await
     }
 
+    /// Whether changes to this plan's records are held back from converted Leads.
+    fn converted_guard(&self, plan: &Plan) -> bool {
+        plan.sobject == "Lead" && !self.opts().update_converted_leads
+    }
+
     /// The last-synced values after an update: `extra`, then what was written and read.
     fn update_values(
         &self,
@@ -1060,6 +1081,10 @@ impl Webhook {
         updated: &Updated,
         mut extra: Vec<(String, Json, Side)>,
     ) -> Vec<SetValue> {
+        if updated.converted {
+            extra.push((CONVERTED_KEY.to_owned(), Json::Bool(true), Side::Salesforce));
+            return set_values(extra);
+        }
         for (field, json) in &updated.read {
             if field != "LastModifiedDate" && !updated.written.fields.contains_key(field) {
                 extra.push((
@@ -1077,9 +1102,10 @@ impl Webhook {
             ));
         }
         let now = self.inner.ctx.now();
-        // After a write, the record changed about now (by our clock); after a read only, it
-        // was last modified exactly when Salesforce said. Our clock must not stand in for a
-        // read: a Salesforce change in the same second would then pass `If-Unmodified-Since`.
+        // After a write, the record changed at or before the `Date` of Salesforce's answer
+        // (Salesforce's clock: ours may run ahead, and a condition taken from it would let an
+        // edit made in Salesforce meanwhile pass); after a read only, it was last modified
+        // exactly when Salesforce said.
         let seen = if updated.written.is_empty() {
             // Read in the very second of the last modification: a change later in that second
             // would be invisible to `If-Unmodified-Since` (second granularity), so the next
@@ -1091,7 +1117,10 @@ impl Webhook {
                     m
                 }
             })
+        } else if let Some(date) = updated.confirmed {
+            Some(date)
         } else {
+            // No `Date` in the answer: our clock, the best there is.
             Some(updated.seen.map_or(now, |s| s.max(now)))
         };
         if let Some(seen) = seen {
@@ -1538,6 +1567,16 @@ impl Webhook {
             written: writes.clone(),
             ..Updated::default()
         };
+        let guarded = self.converted_guard(plan);
+        if guarded
+            && synced
+                .get(CONVERTED_KEY)
+                .is_some_and(|c| c.value == Json::Bool(true))
+        {
+            out.written = SfWrites::default();
+            out.converted = true;
+            return Ok(out);
+        }
         let mut sent = false;
         for _ in 0..=CONFLICT_ROUNDS {
             if out.written.is_empty() {
@@ -1550,11 +1589,19 @@ impl Webhook {
                     sent = true;
                 }
                 match sf
-                    .update(&plan.sobject, record_id, &out.written.to_json(), Some(t))
+                    .update_if_unmodified(&plan.sobject, record_id, &out.written.to_json(), t)
                     .await
                 {
-                    Ok(()) => return Ok(out),
-                    Err(crmmap_salesforce::Error::Conflict { .. }) => {}
+                    Ok(ConditionalUpdate::Applied { date }) => {
+                        out.confirmed = date;
+                        return Ok(out);
+                    }
+                    Ok(ConditionalUpdate::Modified) => {}
+                    Err(e) if guarded && e.is_converted_lead() => {
+                        out.written = SfWrites::default();
+                        out.converted = true;
+                        return Ok(out);
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -1568,8 +1615,16 @@ impl Webhook {
                 }
             }
             fields.push("LastModifiedDate");
+            if guarded {
+                fields.push("IsConverted");
+            }
             let current: Map<String, Json> =
                 sf.get(&plan.sobject, record_id, Some(&fields)).await?;
+            if guarded && current.get("IsConverted") == Some(&Json::Bool(true)) {
+                out.written = SfWrites::default();
+                out.converted = true;
+                return Ok(out);
+            }
             let modified = current
                 .get("LastModifiedDate")
                 .and_then(Json::as_str)

@@ -84,6 +84,10 @@ pub struct WebhookOptions {
     /// `External_Id__c`): creates become upserts by an idempotency key. Without it, a crashed
     /// create is reconciled by a lookup (see [`Webhook::apply`]).
     pub external_id_field: Option<String>,
+    /// Send monday changes to converted Leads (`[salesforce] update_converted_leads`): only
+    /// for orgs whose integration user has "View and Edit Converted Leads". Off, a change to a
+    /// converted Lead is logged as skipped and never sent or retried.
+    pub update_converted_leads: bool,
     /// Alert channels.
     pub alerts: AlertConfig,
     /// Longest time one event may take before it is queued for a retry instead.
@@ -103,6 +107,7 @@ impl Default for WebhookOptions {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             retry: RetryPolicy::default(),
             external_id_field: None,
+            update_converted_leads: false,
             alerts: AlertConfig::default(),
             apply_timeout: Duration::from_secs(25),
             crash_after_create: false,
@@ -184,6 +189,7 @@ impl WebhookOptions {
             retry,
             alerts,
             external_id_field: nonempty(EXTERNAL_ID_FIELD_ENV),
+            update_converted_leads: settings.file.salesforce.update_converted_leads,
             ..WebhookOptions::default()
         })
     }

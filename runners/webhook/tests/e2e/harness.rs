@@ -130,6 +130,8 @@ pub struct Setup {
     /// Drain the retry queue in the server every so often, as `crmmap serve` does (`None`:
     /// the test drains).
     pub retry_every: Option<Duration>,
+    /// The runner's clock.
+    pub clock: crmmap_sync::Clock,
 }
 
 impl Setup {
@@ -153,6 +155,7 @@ impl Setup {
             latency: Duration::ZERO,
             items_per_board: 0,
             retry_every: None,
+            clock: crmmap_sync::system_clock(),
         }
     }
 }
@@ -236,7 +239,7 @@ impl World {
             salesforce: Arc::new(salesforce_client(&sf, setup.client_retries)),
             monday: Arc::new(monday_client(&monday, setup.client_retries)),
             store: store.clone(),
-            clock: crmmap_sync::system_clock(),
+            clock: setup.clock,
             monday_user_id: setup.monday_user_id,
         };
         let webhook = Webhook::new(ctx, setup.options);

@@ -26,6 +26,8 @@ macro_rules! backend_tests {
 
 mod authority;
 mod boundaries;
+mod conditional;
+mod converted;
 mod crash;
 mod faults;
 mod harness;
