@@ -1,8 +1,14 @@
-//! `crmmap log`: the sync log, newest first.
+//! `crmmap log`: the sync log, newest first, and the Salesforce org's last known API usage.
+//!
+//! The usage is whatever a runner last wrote to the log in the `api-usage=N/M` form of
+//! [`crmmap_salesforce::ApiUsage`]'s `Display` (in a row's reason or response summary: a run
+//! stopped by the allocation says it there); `crmmap log` looks for it in the newest
+//! [`USAGE_SCAN_ROWS`] rows, whatever the filters, and prints it after them.
 
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use crmmap_salesforce::ApiUsage;
 use crmmap_store::{LogFilter, LogRow, Store};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -62,6 +68,16 @@ pub fn log(args: &LogArgs) -> CrmmapExit {
         for row in &rows {
             println!("{}", render_row(row));
         }
+        let recent = store
+            .query_log(&LogFilter {
+                limit: USAGE_SCAN_ROWS,
+                ..LogFilter::default()
+            })
+            .await
+            .unwrap_or_default();
+        if let Some(line) = last_api_usage(&recent) {
+            println!("{line}");
+        }
         store.close().await;
         CrmmapExit::Clean
     })
@@ -84,6 +100,23 @@ fn store_url(config: Option<&Path>) -> Result<String, String> {
                 .as_deref(),
         )),
     }
+}
+
+/// How many of the newest log rows `crmmap log` searches for the last known API usage.
+pub const USAGE_SCAN_ROWS: u32 = 1000;
+
+/// `salesforce: api-usage=N/M (P %) as of <time>`, from the newest row (rows come newest first)
+/// that names the org's usage.
+pub fn last_api_usage(rows: &[LogRow]) -> Option<String> {
+    rows.iter().find_map(|row| {
+        let e = &row.entry;
+        let usage = [e.response_summary.as_deref(), e.reason.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(ApiUsage::find_in)?;
+        let at = e.at.format(&Rfc3339).unwrap_or_default();
+        Some(format!("salesforce: {usage} as of {at}"))
+    })
 }
 
 /// One line: time, runner, action, object, record, item, reason.
@@ -173,5 +206,33 @@ mod tests {
             line,
             "2026-01-31T08:00:00Z  migrate  failed    Lead         record 00Q5g000000000AEAQ  invalid column value"
         );
+    }
+
+    #[test]
+    fn the_newest_logged_api_usage_is_shown() {
+        let at = |s| parse_since(s).unwrap();
+        let row = |id, t, reason: &str| LogRow {
+            id,
+            entry: crmmap_store::LogEntry::new(
+                at(t),
+                crmmap_store::RunnerKind::Migrate,
+                crmmap_store::Action::Failed,
+            )
+            .reason(reason),
+        };
+        let stopped = crmmap_salesforce::Error::AllocationReached {
+            used: 9_500,
+            max: 10_000,
+        };
+        let rows = [
+            row(3, "2026-01-31T09:00:00Z", "invalid column value"),
+            row(2, "2026-01-31T08:00:00Z", &stopped.to_string()),
+            row(1, "2026-01-30T08:00:00Z", "api-usage=10/10000 (0.1 %)"),
+        ];
+        assert_eq!(
+            last_api_usage(&rows).as_deref(),
+            Some("salesforce: api-usage=9500/10000 (95.0 %) as of 2026-01-31T08:00:00Z")
+        );
+        assert_eq!(last_api_usage(&rows[..1]), None);
     }
 }

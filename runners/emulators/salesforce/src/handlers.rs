@@ -292,6 +292,9 @@ async fn data_gate(
             "Session expired or invalid",
         );
     }
+    // Every data request with a valid token counts one call and carries `Sforce-Limit-Info`
+    // (reference §5; which requests count, and no overshoot past the limit, are ASSUMPTIONS
+    // listed in the README).
     let mut response = match emu.consume_api_call() {
         Err(_) => error(
             StatusCode::FORBIDDEN,
@@ -764,6 +767,8 @@ async fn update(
     };
     let mut g = emu.lock();
     if let Some(h) = headers.get(http::header::IF_UNMODIFIED_SINCE) {
+        // Reference §6: a bad header value is a 400, a changed record a 412; the codes and
+        // messages of both bodies are ASSUMPTIONS (README).
         let Some(since) = h.to_str().ok().and_then(parse_http_date) else {
             return error(
                 StatusCode::BAD_REQUEST,
