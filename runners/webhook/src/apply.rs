@@ -1054,9 +1054,11 @@ impl Webhook {
         written: &SfWrites,
         synced: &Synced,
     ) -> Result<(), ApplyError> {
+        // A field monday wins anyway needs no record (and the event no extra commit).
         let sent: Vec<(String, Json, Side)> = written
             .fields
             .iter()
+            .filter(|(field, _)| policy_of(plan, field) != ConflictPolicy::PreferMonday)
             .map(|(field, json)| {
                 let mut values = unconfirmed(synced, field);
                 values.push(read_field(plan, field, json).to_json());
@@ -1065,6 +1067,9 @@ impl Webhook {
                 (sent_key(field), json!({ "sent": values }), Side::Salesforce)
             })
             .collect();
+        if sent.is_empty() {
+            return Ok(());
+        }
         let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
         self.remember_now(&board, &item, &sent).await
     }
@@ -1703,15 +1708,19 @@ fn decide_field(
     {
         return (true, false);
     }
-    let policy = plan
-        .field_for_sf_field(field)
-        .map_or(plan.conflict, |f| f.conflict);
-    let monday_wins = match policy {
+    let monday_wins = match policy_of(plan, field) {
         ConflictPolicy::PreferMonday => true,
         ConflictPolicy::PreferSalesforce => false,
         ConflictPolicy::PreferNewest => monday_time.is_some_and(|m| m > modified),
     };
     (monday_wins, !monday_wins)
+}
+
+/// The conflict policy of a Salesforce field monday writes to (the object's, unless the
+/// field sets its own).
+fn policy_of(plan: &Plan, field: &str) -> ConflictPolicy {
+    plan.field_for_sf_field(field)
+        .map_or(plan.conflict, |f| f.conflict)
 }
 
 /// The JSON form of a record id list (for tests and tools reading last-synced links).
