@@ -17,6 +17,7 @@ migrate_tests!(
     the_daily_limit_stops_a_run_which_resumes_the_next_day_without_duplicates,
     a_missing_board_stops_the_run_and_unlinks_nothing,
     past_the_salesforce_allocation_share_a_run_makes_no_data_call,
+    the_clients_concurrency_stays_within_the_plans_limit,
 );
 
 /// An emulator with these limits and a short emulated minute.
@@ -166,7 +167,10 @@ pub async fn past_the_salesforce_allocation_share_a_run_makes_no_data_call(backe
     let message = e.to_string();
     // The usage and the limit are named (the look at /limits itself counts one call).
     assert!(message.contains("API allocation reached"), "{message}");
-    assert!(message.contains("of its 10000 daily API calls"), "{message}");
+    assert!(
+        message.contains("of its 10000 daily API calls"),
+        "{message}"
+    );
     let calls = w.salesforce.counters();
     assert_eq!(calls.queries(), 0, "no data call: {calls:?}");
     assert_eq!(calls.api_calls, 1, "the one look at /limits: {calls:?}");
@@ -175,5 +179,50 @@ pub async fn past_the_salesforce_allocation_share_a_run_makes_no_data_call(backe
         0,
         "monday is not called either"
     );
+    w.cleanup().await;
+}
+
+pub async fn the_clients_concurrency_stays_within_the_plans_limit(backend: Backend) {
+    if backend == Backend::Postgres {
+        // The store plays no part: once is enough.
+        return;
+    }
+    let md = limited(Limits {
+        concurrency: Some(3),
+        ..Limits::NONE
+    });
+    let Some(w) = World::with(backend, Default::default(), md).await else {
+        return;
+    };
+    let mut config = w.ctx.monday.config().clone();
+    config.max_concurrency = 3;
+    let client = std::sync::Arc::new(crmmap_monday::MondayClient::new(config).unwrap());
+    // The emulator holds every request in flight until released: twelve calls at once would
+    // meet the limit of three, were the client to send more than three.
+    let state = w.monday.state().clone();
+    state.hold_requests();
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let client = client.clone();
+            tokio::spawn(async move { client.board_exists(&LEAD_BOARD.to_string()).await })
+        })
+        .collect();
+    let full = tokio::time::timeout(Duration::from_secs(20), async {
+        while state.limit_usage().in_flight < 3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(full.is_ok(), "three requests reach the emulator");
+    // Room for any further request to arrive before the held ones are let go.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(state.limit_usage().in_flight, 3);
+    state.release_requests();
+    for call in calls {
+        assert!(call.await.unwrap().unwrap(), "the board exists");
+    }
+    let counters = state.counters();
+    assert_eq!(counters.concurrency_limited, 0, "{counters:?}");
+    assert_eq!(counters.root_fields["boards"], 12, "{counters:?}");
     w.cleanup().await;
 }
