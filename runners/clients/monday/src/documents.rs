@@ -148,7 +148,7 @@ pub const LIST_WEBHOOKS: &str = "query Webhooks($board_id: ID!) {
 }";
 
 /// Every constant document, with a name, for validation and diagnostics.
-pub const ALL_CONST_DOCUMENTS: [(&str, &str); 9] = [
+pub const ALL_CONST_DOCUMENTS: [(&str, &str); 10] = [
     ("BOARD_COLUMNS", BOARD_COLUMNS),
     ("BOARD_EXISTS", BOARD_EXISTS),
     ("ITEMS_BY_ID", ITEMS_BY_ID),
@@ -158,6 +158,7 @@ pub const ALL_CONST_DOCUMENTS: [(&str, &str); 9] = [
     ("CREATE_WEBHOOK", CREATE_WEBHOOK),
     ("DELETE_WEBHOOK", DELETE_WEBHOOK),
     ("LIST_WEBHOOKS", LIST_WEBHOOKS),
+    ("RENAME_ITEM_SIMPLE", RENAME_ITEM_SIMPLE),
 ];
 
 /// One item mutation, as packed into a batch document.
@@ -204,6 +205,13 @@ pub enum ItemMutation {
 /// UNCERTAIN (reference §4.1): monday documents no `change_item_name` mutation in 2026-10;
 /// common practice is `{"name": "New name"}` among the column values. Kept in this one place.
 pub const ITEM_NAME_COLUMN: &str = "name";
+
+/// Renames an item through `change_simple_column_value` on the `name` column: the fallback
+/// when `change_multiple_column_values` refuses or ignores [`ITEM_NAME_COLUMN`] (UNCERTAIN,
+/// reference §4.1; see `docs/uncertain.md`).
+pub const RENAME_ITEM_SIMPLE: &str = "mutation RenameItem($board_id: ID!, $item_id: ID, $name: String) {
+  change_simple_column_value(board_id: $board_id, item_id: $item_id, column_id: \"name\", value: $name) { id name board { id } }
+}";
 
 /// Builds a `change_multiple_column_values` that renames an item.
 pub fn rename_item(

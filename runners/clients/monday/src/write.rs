@@ -75,7 +75,9 @@ impl MondayClient {
         let mut results = Vec::with_capacity(mutations.len());
         for range in self.plan_batches(mutations) {
             let chunk = mutations.get(range).unwrap_or_default();
-            results.extend(self.run_batch(chunk, recovery).await?);
+            let mut answered = self.run_batch(chunk, recovery).await?;
+            self.settle_renames(chunk, &mut answered).await;
+            results.extend(answered);
         }
         Ok(results)
     }
@@ -243,6 +245,147 @@ impl MondayClient {
             "creates of a batch with an unknown outcome looked up by key column"
         );
         Ok(())
+    }
+}
+
+impl MondayClient {
+    /// Makes sure each change that renames an item (`name` among its column values) renamed
+    /// it. Whether `change_multiple_column_values` renames through `{"name": …}` is UNCERTAIN
+    /// (reference §4.1): common practice says it does, a third-party tool says column-value
+    /// mutations cannot rename. Both readings are handled:
+    ///
+    /// - the change is applied but the answer's `name` is not the one sent (the key was
+    ///   ignored): the item is renamed through `change_simple_column_value` on `name`;
+    /// - the change is refused as naming an unknown column (or a `ColumnValueException` on
+    ///   `name`): it is sent again without `name`, then the item is renamed as above. A change
+    ///   refused for another column is refused again, and that error is its result.
+    ///
+    /// A failure of the fallback becomes the mutation's result: it is never lost.
+    async fn settle_renames(
+        &self,
+        chunk: &[ItemMutation],
+        results: &mut [Result<MutationResult, MondayError>],
+    ) {
+        for (mutation, result) in chunk.iter().zip(results.iter_mut()) {
+            let ItemMutation::ChangeColumnValues {
+                board_id,
+                item_id,
+                column_values,
+                create_labels_if_missing,
+            } = mutation
+            else {
+                continue;
+            };
+            let Some(name) = column_values
+                .get(documents::ITEM_NAME_COLUMN)
+                .and_then(Value::as_str)
+            else {
+                continue;
+            };
+            match result {
+                Ok(done) if done.name.as_deref().is_none_or(|n| n.trim() == name.trim()) => {}
+                Ok(_) => {
+                    tracing::info!(
+                        item_id,
+                        "monday kept the old item name after change_multiple_column_values; renaming through change_simple_column_value"
+                    );
+                    *result = self.rename_simple(board_id, item_id, name).await;
+                }
+                Err(e) if refuses_name(e) => {
+                    tracing::info!(
+                        item_id,
+                        error = %e,
+                        "monday refused the item name among column values; sending them without it and renaming through change_simple_column_value"
+                    );
+                    let mut rest = column_values.clone();
+                    rest.remove(documents::ITEM_NAME_COLUMN);
+                    if !rest.is_empty() {
+                        let without = ItemMutation::ChangeColumnValues {
+                            board_id: board_id.clone(),
+                            item_id: item_id.clone(),
+                            column_values: rest,
+                            create_labels_if_missing: *create_labels_if_missing,
+                        };
+                        match self
+                            .run_batch(std::slice::from_ref(&without), CreateRecovery::NotResent)
+                            .await
+                        {
+                            Ok(mut answered) => match answered.pop() {
+                                Some(Ok(_)) => {}
+                                Some(Err(e)) => {
+                                    *result = Err(e);
+                                    continue;
+                                }
+                                None => continue,
+                            },
+                            Err(e) => {
+                                *result = Err(e);
+                                continue;
+                            }
+                        }
+                    }
+                    *result = self.rename_simple(board_id, item_id, name).await;
+                }
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// `change_simple_column_value(column_id: "name")`: renames an item.
+    async fn rename_simple(
+        &self,
+        board_id: &str,
+        item_id: &str,
+        name: &str,
+    ) -> Result<MutationResult, MondayError> {
+        let response = self
+            .send(
+                documents::RENAME_ITEM_SIMPLE,
+                serde_json::json!({ "board_id": board_id, "item_id": item_id, "name": name }),
+                crate::client::cost::CHANGE_COLUMN_VALUES,
+            )
+            .await?;
+        if let Some(error) = response.errors.first() {
+            let mut checked = BTreeMap::new();
+            return Err(self.typed(error, Some(board_id), &mut checked).await);
+        }
+        let item = response
+            .data
+            .get("change_simple_column_value")
+            .filter(|i| !i.is_null())
+            .ok_or_else(|| MondayError::Api {
+                code: None,
+                message: "no result for change_simple_column_value".into(),
+            })?;
+        let renamed = MutationResult {
+            item_id: item
+                .get("id")
+                .and_then(id_string)
+                .unwrap_or_else(|| item_id.to_owned()),
+            name: item.get("name").and_then(Value::as_str).map(str::to_owned),
+            board_id: item
+                .get("board")
+                .and_then(|b| b.get("id"))
+                .and_then(id_string),
+        };
+        match &renamed.name {
+            Some(now) if now.trim() != name.trim() => Err(MondayError::Api {
+                code: None,
+                message: format!("monday did not rename item {item_id}"),
+            }),
+            _ => Ok(renamed),
+        }
+    }
+}
+
+/// A change refused because of its `name` key: an unknown column, or a value error on `name`.
+fn refuses_name(error: &MondayError) -> bool {
+    match error {
+        MondayError::InvalidColumnId { .. } => true,
+        MondayError::ColumnValue { column_id, .. } => {
+            column_id.as_deref() == Some(documents::ITEM_NAME_COLUMN)
+        }
+        _ => false,
     }
 }
 

@@ -11,7 +11,9 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::events::Event;
-use crate::state::{Account, Charge, ColumnKind, Item, ItemState, WebhookSubscription};
+use crate::state::{
+    Account, Charge, ColumnKind, Item, ItemState, NameInColumnValues, WebhookSubscription,
+};
 use crate::values::{self, ValueError};
 
 /// An application error produced while resolving a field.
@@ -162,6 +164,8 @@ pub struct ExecSettings {
     pub legacy_relation_value: bool,
     /// The token's user id (for webhook payloads).
     pub user_id: u64,
+    /// What `change_multiple_column_values` does with `name` (an ASSUMPTION knob: README).
+    pub name_in_column_values: crate::state::NameInColumnValues,
 }
 
 /// Everything one execution reads and writes.
@@ -804,7 +808,27 @@ impl<'c, 's> Root<'c, 's> {
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
                 let values = match field {
-                    "change_multiple_column_values" => json_arg(args.get("column_values"))?,
+                    "change_multiple_column_values" => {
+                        let mut values = json_arg(args.get("column_values"))?;
+                        let named = values
+                            .get(crmmap_monday::documents::ITEM_NAME_COLUMN)
+                            .is_some();
+                        match ctx.settings.name_in_column_values {
+                            NameInColumnValues::Renames => {}
+                            NameInColumnValues::Ignored => {
+                                if let Some(map) = values.as_object_mut() {
+                                    map.remove(crmmap_monday::documents::ITEM_NAME_COLUMN);
+                                }
+                            }
+                            NameInColumnValues::Refused if named => {
+                                return Err(codes::column_not_found(
+                                    crmmap_monday::documents::ITEM_NAME_COLUMN,
+                                ));
+                            }
+                            NameInColumnValues::Refused => {}
+                        }
+                        values
+                    }
                     "change_column_value" => {
                         let column_id = id_text(args.get("column_id"));
                         let value = match args.get("value") {

@@ -52,7 +52,7 @@ use tokio::time::Instant;
 pub use crate::cost::CostModel;
 pub use crate::events::{Delivery, Event, WebhookSender};
 pub use crate::limits::{LimitKind, LimitUsage, Limits, Plan, Refusal};
-pub use crate::state::{Account, ColumnKind, Counters, Fault, ItemState};
+pub use crate::state::{Account, ColumnKind, Counters, Fault, ItemState, NameInColumnValues};
 
 /// The API version served when the request names none.
 pub const CURRENT_API_VERSION: &str = "2026-10";
@@ -138,6 +138,8 @@ struct Knobs {
     after_apply_rate: f64,
     /// How far the emulator's clock is ahead of the real one.
     clock_offset: Duration,
+    /// What `change_multiple_column_values` does with `name`.
+    name_in_column_values: NameInColumnValues,
 }
 
 /// Locks a mutex, also after a panic elsewhere poisoned it (the state stays usable).
@@ -178,6 +180,7 @@ impl EmulatorState {
             error_rate: options.error_rate,
             after_apply_rate: 0.0,
             clock_offset: Duration::ZERO,
+            name_in_column_values: NameInColumnValues::default(),
         });
         let limits = Mutex::new(limits::LimitState::new(options.limits));
         Self {
@@ -202,6 +205,12 @@ impl EmulatorState {
     /// Changes the fraction of requests that fail (HTTP 500 and 423, alternating).
     pub fn set_error_rate(&self, error_rate: f64) {
         lock(&self.knobs).error_rate = error_rate;
+    }
+
+    /// Chooses what `change_multiple_column_values` does with the key `name` (renames by
+    /// default; see [`NameInColumnValues`]).
+    pub fn set_name_in_column_values(&self, reading: NameInColumnValues) {
+        lock(&self.knobs).name_in_column_values = reading;
     }
 
     /// Changes the fraction of mutations (0.0..=1.0) that are applied and then answered badly,
@@ -920,6 +929,7 @@ async fn handle(
         max_items_per_board: options.max_items_per_board,
         legacy_relation_value: version < "2025-04",
         user_id: options.user_id,
+        name_in_column_values: state.knobs().name_in_column_values,
     };
     // A fault that waits for a mutation strikes this one: in one of its aliases, or once it
     // was applied (an assumption: see README).

@@ -360,6 +360,22 @@ pub struct CursorState {
     pub issued: Instant,
 }
 
+/// What `change_multiple_column_values` does with the key `name` (the item's name) among its
+/// column values. The reference leaves it UNCERTAIN (§4.1): common practice renames through it,
+/// a third-party tool says column-value mutations cannot rename. `change_simple_column_value`
+/// on `name` renames in every case. An ASSUMPTION (README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NameInColumnValues {
+    /// The item is renamed (the default).
+    #[default]
+    Renames,
+    /// The key is ignored: the other columns change, the name stays.
+    Ignored,
+    /// The mutation is refused as naming an unknown column (`InvalidColumnIdException`);
+    /// nothing changes.
+    Refused,
+}
+
 /// An injected failure for the next request ([`Fault::ServerError`], [`Fault::Locked`]: the
 /// document is not run) or for the next mutation that runs (the `…AfterApply` faults: it is
 /// applied, webhooks included, and then answered badly).

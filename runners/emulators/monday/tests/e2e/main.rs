@@ -8,6 +8,7 @@ mod partial_batches;
 mod protocol;
 mod reads;
 mod request_limits;
+mod uncertain;
 mod unknown_outcome;
 mod webhooks;
 mod writes;
