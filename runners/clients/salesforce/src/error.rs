@@ -210,3 +210,36 @@ pub fn is_converted_lead_detail(e: &ErrorDetail) -> bool {
 
 /// Result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detail(code: &str, message: &str) -> ErrorDetail {
+        ErrorDetail {
+            error_code: code.into(),
+            message: message.into(),
+            fields: vec![],
+        }
+    }
+
+    /// The single-update shape is from a third-party fixture and the Collections mapping is
+    /// unconfirmed (realtime-and-limits.md §7): the code or the message is enough.
+    #[test]
+    fn a_converted_lead_is_recognised_by_its_code_or_its_message() {
+        let api = |d: ErrorDetail| {
+            Error::Api(ApiError {
+                status: 400,
+                errors: vec![d],
+            })
+        };
+        assert!(api(detail("CANNOT_UPDATE_CONVERTED_LEAD", "")).is_converted_lead());
+        assert!(
+            api(detail("SOME_OTHER_CODE", "Cannot reference converted lead")).is_converted_lead()
+        );
+        assert!(
+            !api(detail("FIELD_CUSTOM_VALIDATION_EXCEPTION", "lead status")).is_converted_lead()
+        );
+        assert!(!Error::Transport("x".into()).is_converted_lead());
+    }
+}

@@ -617,6 +617,29 @@ fn live_id(emu: &SalesforceEmulator, def: &ObjectDef, id: &str) -> Result<String
     }
 }
 
+/// [`live_id`] for PATCH and DELETE: a well-formed id that does not exist answers 404
+/// `NOT_FOUND`, or 404 `INVALID_CROSS_REFERENCE_KEY` when the knob asks for the other reading
+/// (salesforce-api.md §4.3 marks which one Salesforce sends as uncertain).
+fn live_id_for_write(
+    emu: &SalesforceEmulator,
+    def: &ObjectDef,
+    id: &str,
+) -> Result<String, Response> {
+    let missing = ids::normalize(id)
+        .filter(|i| i.starts_with(&def.key_prefix))
+        .is_some_and(|i| emu.lock().store.get(&i).is_none());
+    if missing
+        && emu.lock().missing_id_on_write == crate::MissingIdOnWrite::InvalidCrossReferenceKey
+    {
+        return Err(error(
+            StatusCode::NOT_FOUND,
+            "INVALID_CROSS_REFERENCE_KEY",
+            "invalid cross reference id",
+        ));
+    }
+    live_id(emu, def, id)
+}
+
 fn save_result(id: &str, created: Option<bool>) -> Value {
     let mut v = json!({"id": id, "success": true, "errors": []});
     if let (Some(c), Value::Object(m)) = (created, &mut v) {
@@ -750,7 +773,7 @@ async fn update(
     let Some(def) = object_def(&emu, params.get("object").map_or("", String::as_str)) else {
         return not_found_resource();
     };
-    let id = match live_id(&emu, &def, params.get("id").map_or("", String::as_str)) {
+    let id = match live_id_for_write(&emu, &def, params.get("id").map_or("", String::as_str)) {
         Ok(id) => id,
         Err(r) => return r,
     };
@@ -825,7 +848,7 @@ async fn delete_one(
     let Some(def) = object_def(&emu, params.get("object").map_or("", String::as_str)) else {
         return not_found_resource();
     };
-    match live_id(&emu, &def, params.get("id").map_or("", String::as_str)) {
+    match live_id_for_write(&emu, &def, params.get("id").map_or("", String::as_str)) {
         Ok(id) => {
             emu.lock().store.soft_delete(&id, now());
             StatusCode::NO_CONTENT.into_response()

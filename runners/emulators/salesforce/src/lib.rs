@@ -124,6 +124,20 @@ pub struct EmulatorOptions {
     /// Without it (the default) they answer 400 `CANNOT_UPDATE_CONVERTED_LEAD`
     /// (realtime-and-limits.md §7).
     pub edit_converted_leads: bool,
+    /// What PATCH and DELETE of a well-formed id that does not exist answer.
+    pub missing_id_on_write: MissingIdOnWrite,
+}
+
+/// The answer to PATCH or DELETE of a well-formed id that does not exist: both are 404, with
+/// `NOT_FOUND` (as GET) or, as a third-party emulator's doc claims, `INVALID_CROSS_REFERENCE_KEY`
+/// (salesforce-api.md §4.3: uncertain), so clients can be tested against either reading.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MissingIdOnWrite {
+    /// 404 `NOT_FOUND`, `The requested resource does not exist`.
+    #[default]
+    NotFound,
+    /// 404 `INVALID_CROSS_REFERENCE_KEY`, `invalid cross reference id`.
+    InvalidCrossReferenceKey,
 }
 
 impl Default for EmulatorOptions {
@@ -141,6 +155,7 @@ impl Default for EmulatorOptions {
             query_page_size: 2000,
             time_scale: 1.0,
             edit_converted_leads: false,
+            missing_id_on_write: MissingIdOnWrite::NotFound,
         }
     }
 }
@@ -267,6 +282,7 @@ pub(crate) struct Inner {
     pub(crate) query_page_size: usize,
     time_scale: f64,
     pub(crate) edit_converted_leads: bool,
+    pub(crate) missing_id_on_write: MissingIdOnWrite,
 }
 
 /// The emulated org and its knobs; cheap to clone (shared state). This is the test control
@@ -327,6 +343,7 @@ impl SalesforceEmulator {
                 1.0
             },
             edit_converted_leads: opts.edit_converted_leads,
+            missing_id_on_write: opts.missing_id_on_write,
         };
         SalesforceEmulator {
             inner: Arc::new(Mutex::new(inner)),
@@ -429,6 +446,11 @@ impl SalesforceEmulator {
     /// (see [`EmulatorOptions::edit_converted_leads`]).
     pub fn set_edit_converted_leads(&self, granted: bool) {
         self.lock().edit_converted_leads = granted;
+    }
+
+    /// Changes what PATCH and DELETE of a missing id answer.
+    pub fn set_missing_id_on_write(&self, answer: MissingIdOnWrite) {
+        self.lock().missing_id_on_write = answer;
     }
 
     /// Soft-deletes a record (it stays visible to `queryAll`).

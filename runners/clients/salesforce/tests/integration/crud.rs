@@ -418,3 +418,52 @@ async fn converted_lead_refusal_is_recognised_and_not_retried() {
         .await
         .unwrap();
 }
+
+/// Which code a PATCH or DELETE of a missing id carries is uncertain (reference §4.3:
+/// `NOT_FOUND`, or `INVALID_CROSS_REFERENCE_KEY` as a third-party doc claims): both readings
+/// are a 404, and the client reports both as not found.
+#[tokio::test]
+async fn a_missing_record_on_write_is_not_found_under_both_readings() {
+    use crmmap_emu_salesforce::MissingIdOnWrite;
+    for reading in [
+        MissingIdOnWrite::NotFound,
+        MissingIdOnWrite::InvalidCrossReferenceKey,
+    ] {
+        let emu = default_emulator().await;
+        emu.set_missing_id_on_write(reading);
+        let client = client(&emu);
+        let missing = "001000000000000AAA";
+        let err = client
+            .update("Account", missing, &json!({"Phone": "1"}), None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound { .. }),
+            "{reading:?}: {err:?}"
+        );
+        let err = client
+            .update_if_unmodified(
+                "Account",
+                missing,
+                &json!({"Phone": "1"}),
+                datetime!(2024-06-01 12:00:00 UTC),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound { .. }),
+            "{reading:?}: {err:?}"
+        );
+        let err = client.delete("Account", missing).await.unwrap_err();
+        assert!(
+            matches!(err, Error::NotFound { .. }),
+            "{reading:?}: {err:?}"
+        );
+        let code = err.details().first().map(|d| d.error_code.clone());
+        let want = match reading {
+            MissingIdOnWrite::NotFound => "NOT_FOUND",
+            MissingIdOnWrite::InvalidCrossReferenceKey => "INVALID_CROSS_REFERENCE_KEY",
+        };
+        assert_eq!(code.as_deref(), Some(want));
+    }
+}
