@@ -106,3 +106,89 @@ async fn a_missing_board_exits_78_naming_it() {
     );
     assert!(stderr.contains("nothing was unlinked"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_queues_an_event_that_meets_a_monday_rate_limit_instead_of_waiting() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let emu = emulators().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &emu);
+    let out = run(crmmap(&["migrate"], &config)).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lead = crmmap_sync::mappings::load(&[root().join("mappings")])
+        .unwrap()
+        .plan("Lead")
+        .unwrap()
+        .board;
+    let item = emu.monday.state().active_items(lead)[0].id;
+    // monday now refuses every request for the rest of its minute (60 s, reference §2.1).
+    emu.monday.state().set_minute_limit(Some(0));
+
+    let mut child = crmmap(
+        &["serve", "--listen", "127.0.0.1:0", "--retry-every", "0"],
+        &config,
+    )
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    struct Server(std::process::Child);
+    impl Drop for Server {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _server = Server(child);
+    let addr = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                std::thread::spawn(move || for _ in lines {});
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let event = serde_json::json!({ "event": {
+        "app": "monday", "type": "update_name", "triggerTime": "2026-01-01T12:00:00.000Z",
+        "subscriptionId": 1, "isRetry": false, "userId": 1, "originalTriggerUuid": null,
+        "boardId": lead, "pulseId": item, "triggerUuid": "rate-limited-rename",
+        "value": {"name": "Renamed"}, "previousValue": {"name": "Before"},
+    }});
+    // The client's own bound only guards against a hang: waiting out monday's minute would
+    // take 60 s.
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(45))
+        .build()
+        .unwrap();
+    let answer = http
+        .post(format!(
+            "http://{addr}/webhooks/monday/a-secret-path-token-for-tests"
+        ))
+        .json(&event)
+        .send()
+        .await
+        .expect("the delivery is answered without waiting for monday's minute");
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["outcome"], "queued", "{body}");
+    let detail = body["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("rate limit"), "{body}");
+    assert!(
+        emu.monday.state().counters().minute_limited >= 1,
+        "monday refused the event's call"
+    );
+}
