@@ -9,3 +9,4 @@ mod fixtures;
 mod query;
 mod retries;
 mod soql_props;
+mod uncertain;
