@@ -9,4 +9,3 @@ mod fixtures;
 mod query;
 mod retries;
 mod soql_props;
-mod uncertain;
