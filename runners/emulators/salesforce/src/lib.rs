@@ -6,13 +6,16 @@
 //! - `/services/data/vNN.N/` (NN ≥ 31; older versions answer 410): `query`/`queryAll` with a
 //!   real SOQL subset and paging, sObject rows (CRUD, upsert by external id, conditional
 //!   update), describe, global describe, sObject Collections, `limits`;
-//! - `Sforce-Limit-Info` on every data response, a daily API allocation, fault injection
-//!   (latency, error rate, queued faults), per-endpoint request counters;
+//! - `Sforce-Limit-Info` on every data response, a daily API allocation (each data request
+//!   counts one; 403 `REQUEST_LIMIT_EXCEEDED` once it is used), fault injection (latency, error
+//!   rate, queued faults), per-endpoint request counters;
+//! - converted Leads that refuse updates (400 `CANNOT_UPDATE_CONVERTED_LEAD`) unless the
+//!   "View and Edit Converted Leads" knob is set; JWT `aud` checked as Salesforce does;
 //! - a test control surface: the Rust API on [`SalesforceEmulator`], and `/__emulator__/…`.
 //!
-//! Shapes and codes follow `shared/reference/salesforce-api.md`; where the reference marks a
-//! fact as uncertain the emulator picks the documented or most common behaviour, noted at the
-//! place that does it.
+//! Shapes and codes follow `shared/reference/salesforce-api.md` and `realtime-and-limits.md`;
+//! every answer the reference does not settle is listed in this crate's README ("Answers the
+//! documentation does not settle").
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

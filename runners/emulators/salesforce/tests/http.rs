@@ -1064,3 +1064,30 @@ async fn converted_leads_refuse_updates_unless_permitted() {
         .await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn every_data_answer_counts_and_carries_the_usage() {
+    let s = Session::new(EmulatorOptions {
+        daily_api_limit: 50,
+        ..Default::default()
+    })
+    .await;
+    s.emu.set_api_usage(10);
+    // An error answer counts and carries the header too.
+    let (status, headers, _) = s
+        .call(Method::GET, "/sobjects/Account/001000000000000AAA", None)
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(headers["sforce-limit-info"], "api-usage=11/50");
+    let (status, headers, _) = s.call(Method::GET, "/query?q=SELEC", None).await;
+    assert_eq!(status, 400);
+    assert_eq!(headers["sforce-limit-info"], "api-usage=12/50");
+    // An injected fault as well.
+    s.emu
+        .inject_faults([crmmap_emu_salesforce::Fault::ServiceUnavailable]);
+    let (status, headers, _) = s.call(Method::GET, "/limits", None).await;
+    assert_eq!(status, 503);
+    assert_eq!(headers["sforce-limit-info"], "api-usage=13/50");
+    assert_eq!(s.emu.api_usage(), 13);
+    assert_eq!(s.emu.counters().api_calls, 3);
+}
