@@ -502,7 +502,7 @@ pub(crate) fn limit_error(
 
 /// Turns one GraphQL error into a typed error. A `ResourceNotFoundException` that does not
 /// say what is missing is [`MondayError::ItemGone`] here: the client checks the board first
-/// wherever it knows it (see [`board_unsure`]).
+/// wherever it knows it (see [`missing`], [`Missing::Unsure`]).
 pub fn classify(error: &GraphQlError) -> MondayError {
     let message = error.message.clone();
     let code = error.code.as_deref();

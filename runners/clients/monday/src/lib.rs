@@ -10,8 +10,13 @@
 //!
 //! Every document the client sends is in [`documents`] and validates against the official
 //! SDL ([`schema::SCHEMA_SDL`]). Requests are paced by a [`budget::BudgetTracker`] fed by the
-//! `complexity` object of each response; rate limits (429) are waited out, 423 and 5xx are
-//! retried with exponential backoff and jitter.
+//! `complexity` object of each response, and at most [`MondayConfig::max_concurrency`] are in
+//! flight at once. Rate limits (HTTP 429, or an error naming the complexity budget, the minute,
+//! concurrency or IP limit: [`error::limit_named`]) are waited out while one call's waits stay
+//! within [`MondayConfig::max_wait`], and fail the call as [`MondayError::RateLimited`] past it;
+//! the daily limit fails it at once as [`MondayError::DailyLimit`]. 423 and 5xx are retried
+//! with exponential backoff and jitter. A not-found answer that leaves open whether the board
+//! is missing is checked against the board ([`MondayClient::board_exists`]).
 //!
 //! ```
 //! use crmmap_monday::documents::{ItemMutation, build_batch};
