@@ -95,7 +95,10 @@ fn jwt_of(header: &str) -> &str {
         .trim()
 }
 
-/// UNCERTAIN (`monday-api.md` §5.3): the board-webhook JWT is assumed HS256 with `exp`, and
+/// UNCERTAIN (`monday-api.md` §5.3): the board-webhook JWT is signed with the app's Signing
+/// Secret, "HS256 assumed": any HMAC algorithm (HS256, HS384, HS512) is accepted, never an
+/// asymmetric one or `none` (the secret is shared, so only HMAC can be meant). It must carry
+/// `exp`, and
 /// its `aud` is assumed to be the endpoint URL exactly as registered with monday ("`aud`
 /// (your endpoint URL)"). Behind API Gateway the URL the function sees differs from the
 /// registered one (stage, custom domain), so `aud` is checked only against the configured
@@ -103,6 +106,11 @@ fn jwt_of(header: &str) -> &str {
 /// checked.
 fn validation(audience: Option<&str>) -> jsonwebtoken::Validation {
     let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    v.algorithms = vec![
+        jsonwebtoken::Algorithm::HS256,
+        jsonwebtoken::Algorithm::HS384,
+        jsonwebtoken::Algorithm::HS512,
+    ];
     v.required_spec_claims = ["exp".to_owned()].into_iter().collect();
     match audience {
         Some(aud) => {
@@ -207,6 +215,62 @@ mod tests {
             path_token: token.map(SecretString::new),
             public_url: None,
         }
+    }
+
+    /// The signing algorithm is UNCERTAIN (§5.3, "HS256 assumed"): every HMAC algorithm
+    /// verifies with the Signing Secret; a forged one, or one signed with another key, does not.
+    #[test]
+    fn a_jwt_signed_with_any_hmac_algorithm_verifies() {
+        let c = config(Some("s3cret"), None, true);
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        let claims = serde_json::json!({"accountId": 1, "userId": 2, "iat": now, "exp": now + 300});
+        for alg in [
+            jsonwebtoken::Algorithm::HS256,
+            jsonwebtoken::Algorithm::HS384,
+            jsonwebtoken::Algorithm::HS512,
+        ] {
+            for (secret, verifies) in [("s3cret", true), ("forged", false)] {
+                let token = jsonwebtoken::encode(
+                    &jsonwebtoken::Header::new(alg),
+                    &claims,
+                    &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+                )
+                .unwrap();
+                assert_eq!(
+                    c.check(Some(&token), None).is_ok(),
+                    verifies,
+                    "{alg:?} {secret}"
+                );
+            }
+        }
+        // An unsigned token (`alg: none`) is refused.
+        let unsigned = format!(
+            "{}.{}.",
+            base64_url(br#"{"alg":"none","typ":"JWT"}"#),
+            base64_url(claims.to_string().as_bytes())
+        );
+        assert!(matches!(
+            c.check(Some(&unsigned), None),
+            Err(AuthError::BadSignature(_))
+        ));
+    }
+
+    fn base64_url(bytes: &[u8]) -> String {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..=chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            }
+        }
+        out
     }
 
     #[test]
