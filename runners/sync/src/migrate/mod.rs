@@ -363,18 +363,20 @@ impl MigrateError {
     }
 
     /// A monday error of `plan`'s requests, as the run reports it: a missing board or group
-    /// is the mapping's [`MigrateError::BoardMissing`].
+    /// is the mapping's [`MigrateError::BoardMissing`], naming the board monday named (the
+    /// mapping's own, or a linked object's), else the mapping's.
     fn of_board(plan: &Plan, e: MigrateError) -> MigrateError {
-        match e {
-            MigrateError::Monday(
-                MondayError::InvalidBoardId { message, .. }
-                | MondayError::GroupNotFound { message },
-            ) => MigrateError::BoardMissing {
-                object: plan.object.clone(),
-                board: plan.board.to_string(),
-                message,
-            },
-            other => other,
+        let (board, message) = match e {
+            MigrateError::Monday(MondayError::InvalidBoardId { board_id, message }) => {
+                (board_id, message)
+            }
+            MigrateError::Monday(MondayError::GroupNotFound { message }) => (None, message),
+            other => return other,
+        };
+        MigrateError::BoardMissing {
+            object: plan.object.clone(),
+            board: board.unwrap_or_else(|| plan.board.to_string()),
+            message,
         }
     }
 }
