@@ -244,21 +244,40 @@ impl TokenManager {
                 user_id: t.id.as_deref().and_then(crate::ids::user_of_identity_url),
             });
         }
-        match serde_json::from_slice::<OAuthErrorBody>(&body) {
-            Ok(e) => Err(Error::Auth {
-                flow,
-                status,
-                error: e.error,
-                description: e.error_description,
-            }),
-            Err(_) => Err(Error::Auth {
-                flow,
-                status,
-                error: "unexpected_response".into(),
-                description: String::from_utf8_lossy(&body).chars().take(200).collect(),
-            }),
+        let (error, mut description) = match serde_json::from_slice::<OAuthErrorBody>(&body) {
+            Ok(e) => (e.error, e.error_description),
+            Err(_) => (
+                "unexpected_response".into(),
+                String::from_utf8_lossy(&body).chars().take(200).collect(),
+            ),
+        };
+        if let Some(hint) = my_domain_hint(flow, &self.login_url) {
+            description.push_str(hint);
         }
+        Err(Error::Auth {
+            flow,
+            status,
+            error,
+            description,
+        })
     }
+}
+
+/// Salesforce's own client-credentials sample posts to the org's My Domain (salesforce-api.md
+/// §1.2, [S6], [S12]); posting to `login.salesforce.com` or `test.salesforce.com` is reported
+/// to fail (uncertain). crmmap posts where `login_url` says, and a refusal from a generic login
+/// host says what to change.
+fn my_domain_hint(flow: &str, login_url: &str) -> Option<&'static str> {
+    let host = url::Url::parse(login_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))?;
+    let generic = matches!(
+        host.trim_end_matches('.'),
+        "login.salesforce.com" | "test.salesforce.com"
+    );
+    (flow == "client_credentials" && generic).then_some(
+        " (the client credentials flow needs the org's My Domain: set login_url to https://<domain>.my.salesforce.com)",
+    )
 }
 
 fn is_transient(e: &Error) -> bool {
@@ -266,5 +285,31 @@ fn is_transient(e: &Error) -> bool {
         Error::Timeout(_) | Error::Transport(_) => true,
         Error::Auth { status, .. } => *status >= 500,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Which token URL the client-credentials flow accepts is uncertain (§1.2): a refusal from
+    /// a generic login host points at My Domain; other hosts and flows are left as they are.
+    #[test]
+    fn a_client_credentials_refusal_from_a_generic_login_host_names_my_domain() {
+        for url in [
+            "https://login.salesforce.com",
+            "https://TEST.salesforce.com/",
+        ] {
+            assert!(my_domain_hint("client_credentials", url).is_some(), "{url}");
+        }
+        for (flow, url) in [
+            ("client_credentials", "https://acme.my.salesforce.com"),
+            ("client_credentials", "http://127.0.0.1:8080"),
+            ("client_credentials", "not a url"),
+            ("password", "https://login.salesforce.com"),
+            ("jwt_bearer", "https://login.salesforce.com"),
+        ] {
+            assert_eq!(my_domain_hint(flow, url), None, "{flow} {url}");
+        }
     }
 }
