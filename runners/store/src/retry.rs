@@ -366,15 +366,11 @@ impl Store {
     /// Removes a claimed item: the work succeeded (or is moot). Fails with
     /// [`StoreError::ClaimLost`] when the claim is no longer this worker's.
     pub async fn complete_retry(&self, claim: &ClaimedRetry) -> Result<()> {
-        let n = with_pool!(self.pool(), pool => {
-            sqlx::query("DELETE FROM retry_queue WHERE id = $1 AND claim_token = $2")
-                .bind(claim.item.id)
-                .bind(claim.token)
-                .execute(pool)
-                .await?
-                .rows_affected()
+        let done = with_pool!(self.pool(), pool => {
+            let mut c = pool.acquire().await?;
+            complete_on((&mut *c).into(), claim.item.id, claim.token).await?
         });
-        if n > 0 {
+        if done {
             Ok(())
         } else {
             Err(StoreError::ClaimLost { id: claim.item.id })
@@ -597,6 +593,20 @@ impl Store {
 /// The `SKIP LOCKED` clause of a pool's backend.
 fn pool_skip_locked<P: Dialect>(_pool: &P) -> &'static str {
     P::SKIP_LOCKED
+}
+
+/// Removes the retry item `id` if `token` still claims it (inside a caller's transaction
+/// when there is one); `false` when the claim is lost.
+pub(crate) async fn complete_on(c: Conn<'_>, id: i64, token: i64) -> Result<bool> {
+    let n = with_conn!(c, c => {
+        sqlx::query("DELETE FROM retry_queue WHERE id = $1 AND claim_token = $2")
+            .bind(id)
+            .bind(token)
+            .execute(c)
+            .await?
+            .rows_affected()
+    });
+    Ok(n > 0)
 }
 
 /// [`Store::enqueue_retry`] on a given connection (inside a caller's transaction). A

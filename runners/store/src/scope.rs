@@ -14,6 +14,14 @@
 //!   commit. On PostgreSQL that commit also frees the lock, so the next event of the item
 //!   sees everything this one wrote.
 //!
+//!
+//! A queued event tried again by the retry drain goes through the same scope
+//! ([`Store::begin_item_retry`]): its `finish` also removes the claimed retry item, in the
+//! same commit, so the values, the log row, the event's outcome and the queue's completion
+//! are written together or not at all (a lost claim rolls everything back). When the retry
+//! fails, [`EventScope::leave`] writes no more than the event's outcome, and the drain
+//! records the failure with [`Store::fail_retry`].
+//!
 //! A scope dropped without `finish` (a crash, a panic, a cancelled future): on PostgreSQL
 //! its session is closed, the transaction rolls back and the event is unclaimed again (a
 //! redelivery applies it); on SQLite the claim stays `in progress` until its lease runs
@@ -32,9 +40,9 @@ use crate::events::finish_on;
 use crate::links::set_values_on;
 use crate::lock::{CloseUnlessKept, ItemGuard, PG_LOCK_NAMESPACE, item_key};
 use crate::log::{insert_log, scrubbed_texts};
-use crate::retry::{FailureClass, enqueue_on};
+use crate::retry::{ClaimedRetry, FailureClass, complete_on, enqueue_on};
 use crate::scrub::scrub_secrets;
-use crate::{EVENT_LEASE, EventOutcome, EventStart, LogEntry, SetValue, Store};
+use crate::{EVENT_LEASE, EventOutcome, EventStart, LogEntry, SetValue, Store, StoreError};
 
 /// What [`Store::begin_item_event`] found.
 #[derive(Debug)]
@@ -54,6 +62,11 @@ pub struct EventScope {
     key: String,
     board_id: String,
     item_id: String,
+    /// Whether this scope claimed the event (deduplication): only then does it write the
+    /// event's outcome.
+    claimed: bool,
+    /// The retry item (id, claim token) this scope completes, for a queued event.
+    completes: Option<(i64, i64)>,
     inner: ScopeInner,
 }
 
@@ -71,6 +84,8 @@ impl fmt::Debug for EventScope {
             .field("key", &self.key)
             .field("board_id", &self.board_id)
             .field("item_id", &self.item_id)
+            .field("claimed", &self.claimed)
+            .field("completes", &self.completes.map(|(id, _)| id))
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +102,8 @@ pub struct Completion<'a> {
     pub values: &'a [SetValue],
     /// The decision for the sync log.
     pub log: &'a LogEntry,
-    /// Work for the retry queue, deduplicated by the event's key.
+    /// Work for the retry queue, deduplicated by the event's key. In a scope of
+    /// [`Store::begin_item_retry`] it is queued afresh after the claimed item is removed.
     pub retry: Option<RetryRequest<'a>>,
     /// The time written with the values and the outcome.
     pub now: OffsetDateTime,
@@ -136,15 +152,57 @@ impl Store {
         item_id: &str,
         now: OffsetDateTime,
     ) -> Result<ItemEvent> {
+        self.begin_scope(key, board_id, item_id, true, None, now)
+            .await
+    }
+
+    /// [`Store::begin_item_event`] for a queued event the retry drain claimed and started:
+    /// the scope's [`EventScope::finish`] also removes `retry` from the queue, in the same
+    /// commit, and fails with [`StoreError::ClaimLost`] (writing nothing) when the claim is
+    /// no longer this worker's. With `check_dedup` the event is claimed as a delivery is
+    /// (it was queued before anything claimed it); without, the queue already owns it and
+    /// only the item's lock is taken (the answer is then always `Started`).
+    #[tracing::instrument(name = "store.begin_item_retry", level = "debug", skip_all)]
+    pub async fn begin_item_retry(
+        &self,
+        retry: &ClaimedRetry,
+        board_id: &str,
+        item_id: &str,
+        check_dedup: bool,
+        now: OffsetDateTime,
+    ) -> Result<ItemEvent> {
+        let completes = Some((retry.item.id, retry.token));
+        let key = &retry.item.dedup_key;
+        self.begin_scope(key, board_id, item_id, check_dedup, completes, now)
+            .await
+    }
+
+    async fn begin_scope(
+        &self,
+        key: &str,
+        board_id: &str,
+        item_id: &str,
+        claim: bool,
+        completes: Option<(i64, i64)>,
+        now: OffsetDateTime,
+    ) -> Result<ItemEvent> {
         let scope = |inner| EventScope {
             key: key.to_owned(),
             board_id: board_id.to_owned(),
             item_id: item_id.to_owned(),
+            claimed: claim,
+            completes,
             inner,
         };
         match self.pool() {
             Pool::Sqlite(pool) => {
                 let lock = self.lock_item(board_id, item_id).await?;
+                if !claim {
+                    return Ok(ItemEvent::Started(scope(ScopeInner::Sqlite {
+                        pool: pool.clone(),
+                        _lock: lock,
+                    })));
+                }
                 Ok(match self.begin_event(key, now).await? {
                     EventStart::Started => ItemEvent::Started(scope(ScopeInner::Sqlite {
                         pool: pool.clone(),
@@ -161,6 +219,14 @@ impl Store {
                     unreachable!("just acquired")
                 };
                 (&mut **c).execute("BEGIN").await?;
+                if !claim {
+                    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                        .bind(PG_LOCK_NAMESPACE)
+                        .bind(item_key(board_id, item_id))
+                        .execute(&mut **c)
+                        .await?;
+                    return Ok(ItemEvent::Started(scope(ScopeInner::Postgres { conn })));
+                }
                 let claimed = sqlx::query(PG_LOCK_AND_CLAIM)
                     .bind(PG_LOCK_NAMESPACE)
                     .bind(item_key(board_id, item_id))
@@ -191,21 +257,28 @@ impl Store {
 impl EventScope {
     /// Writes how the event ended and what it leaves behind, in one transaction, then
     /// frees the item. On error nothing was written (and the claim is released as when
-    /// the scope is dropped).
+    /// the scope is dropped); in a scope of [`Store::begin_item_retry`], that includes
+    /// [`StoreError::ClaimLost`] when the retry item is no longer this worker's.
     #[tracing::instrument(name = "store.finish_item_event", level = "debug", skip_all)]
     pub async fn finish(mut self, done: Completion<'_>) -> Result<()> {
-        let (key, board, item) = (&self.key, &self.board_id, &self.item_id);
+        let s = Written {
+            key: &self.key,
+            board_id: &self.board_id,
+            item_id: &self.item_id,
+            claimed: self.claimed,
+            completes: self.completes,
+        };
         match &mut self.inner {
             ScopeInner::Sqlite { pool, .. } => {
                 let mut tx = pool.begin_write().await?;
-                write_completion((&mut *tx).into(), key, board, item, &done).await?;
+                write_completion((&mut *tx).into(), &s, &done).await?;
                 tx.commit().await?;
             }
             ScopeInner::Postgres { conn } => {
                 let Some(c) = conn.0.as_mut() else {
                     unreachable!("held until finished")
                 };
-                write_completion((&mut **c).into(), key, board, item, &done).await?;
+                write_completion((&mut **c).into(), &s, &done).await?;
                 (&mut **c).execute("COMMIT").await?;
                 conn.0.take();
             }
@@ -213,15 +286,58 @@ impl EventScope {
         // Dropping the scope frees an SQLite item lock only now, after the commit.
         Ok(())
     }
+
+    /// Ends the scope without applying the event: the retry queue keeps it (the caller
+    /// records the failure, e.g. with [`Store::fail_retry`]). When this scope claimed the
+    /// event, `outcome` and `detail` are recorded for deduplication, in one commit;
+    /// otherwise nothing is written. Then the item is freed.
+    #[tracing::instrument(name = "store.leave_item_event", level = "debug", skip_all)]
+    pub async fn leave(
+        mut self,
+        outcome: EventOutcome,
+        detail: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        match &mut self.inner {
+            ScopeInner::Sqlite { pool, .. } => {
+                if self.claimed {
+                    let mut c = pool.acquire().await?;
+                    finish_on((&mut *c).into(), &self.key, outcome, detail, now).await?;
+                }
+            }
+            ScopeInner::Postgres { conn } => {
+                let Some(c) = conn.0.as_mut() else {
+                    unreachable!("held until finished")
+                };
+                if self.claimed {
+                    finish_on((&mut **c).into(), &self.key, outcome, detail, now).await?;
+                    (&mut **c).execute("COMMIT").await?;
+                } else {
+                    (&mut **c).execute("ROLLBACK").await?;
+                }
+                conn.0.take();
+            }
+        }
+        Ok(())
+    }
 }
 
-async fn write_completion(
-    mut c: Conn<'_>,
-    key: &str,
-    board_id: &str,
-    item_id: &str,
-    done: &Completion<'_>,
-) -> Result<()> {
+/// What a scope writes against: its event, item, and the retry item it completes.
+struct Written<'a> {
+    key: &'a str,
+    board_id: &'a str,
+    item_id: &'a str,
+    claimed: bool,
+    completes: Option<(i64, i64)>,
+}
+
+async fn write_completion(mut c: Conn<'_>, s: &Written<'_>, done: &Completion<'_>) -> Result<()> {
+    let (key, board_id, item_id) = (s.key, s.board_id, s.item_id);
+    if let Some((id, token)) = s.completes {
+        if !complete_on(c.reborrow(), id, token).await? {
+            return Err(StoreError::ClaimLost { id });
+        }
+    }
     if let Some(r) = done.retry {
         enqueue_on(
             c.reborrow(),
@@ -236,21 +352,23 @@ async fn write_completion(
         .await?;
     }
     let mut c = match c {
-        Conn::Postgres(pg) => return pg_complete(pg, key, board_id, item_id, done).await,
+        Conn::Postgres(pg) => return pg_complete(pg, s, done).await,
         sqlite => sqlite,
     };
     if !done.values.is_empty() {
         set_values_on(c.reborrow(), board_id, item_id, done.values, done.now).await?;
     }
-    finish_on(c.reborrow(), key, done.outcome, done.detail, done.now).await?;
+    if s.claimed {
+        finish_on(c.reborrow(), key, done.outcome, done.detail, done.now).await?;
+    }
     insert_log(c, done.log).await?;
     Ok(())
 }
 
-/// PostgreSQL: the last-synced values, the event's outcome and its log row in one
-/// statement (one round trip). The same writes as `set_values_on`, `finish_on` and
-/// `insert_log`; values of an item no longer linked are dropped, a key given twice keeps
-/// its last value.
+/// PostgreSQL: the last-synced values, the event's outcome (when the scope claimed it,
+/// `$19`) and its log row in one statement (one round trip). The same writes as
+/// `set_values_on`, `finish_on` and `insert_log`; values of an item no longer linked are
+/// dropped, a key given twice keeps its last value.
 const PG_COMPLETE: &str = "\
     WITH v AS ( \
         INSERT INTO synced_values (board_id, item_id, key, value, source, synced_at) \
@@ -263,7 +381,7 @@ const PG_COMPLETE: &str = "\
         SET value = excluded.value, source = excluded.source, synced_at = excluded.synced_at \
     ), ev AS ( \
         UPDATE processed_events SET status = $5, detail = $6, finished_at = $3 \
-        WHERE trigger_uuid = $7 \
+        WHERE trigger_uuid = $7 AND $19 \
     ) \
     INSERT INTO sync_log (at, runner, object, board_id, item_id, record_id, trigger_uuid, \
                           action, reason, request_summary, response_summary) \
@@ -271,11 +389,10 @@ const PG_COMPLETE: &str = "\
 
 async fn pg_complete(
     c: &mut sqlx::PgConnection,
-    key: &str,
-    board_id: &str,
-    item_id: &str,
+    s: &Written<'_>,
     done: &Completion<'_>,
 ) -> Result<()> {
+    let (key, board_id, item_id) = (s.key, s.board_id, s.item_id);
     let values: Vec<Value> = done
         .values
         .iter()
@@ -302,6 +419,7 @@ async fn pg_complete(
         .bind(reason)
         .bind(request)
         .bind(response)
+        .bind(s.claimed)
         .execute(c)
         .await?;
     Ok(())

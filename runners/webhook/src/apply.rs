@@ -351,38 +351,6 @@ impl Webhook {
         Ok(plan)
     }
 
-    /// Applies one event under its item's lock and stores the last-synced values it
-    /// implies (the retry queue's way; a delivery goes through [`Webhook::handle_event`],
-    /// which writes them with the event's outcome). Does not deduplicate.
-    pub async fn apply(&self, ev: &Event) -> Result<Done, ApplyError> {
-        let plan = match self.triage(ev) {
-            Ok(plan) => plan,
-            Err(skip) => return Ok(skip),
-        };
-        let board = ev.board_id.to_string();
-        let item = ev.item_id.to_string();
-        let store = &self.inner.ctx.store;
-        let guard = store.lock_item(&board, &item).await?;
-        let mut result = self.apply_locked(plan, ev, &board, &item).await;
-        if let Ok(done) = &mut result
-            && !done.remember.is_empty()
-        {
-            let values = std::mem::take(&mut done.remember);
-            match store
-                .set_synced_values(&board, &item, &values, self.inner.ctx.now())
-                .await
-            {
-                // Unlinked meanwhile: nothing to remember the values against.
-                Ok(()) | Err(StoreError::UnknownLink { .. }) => {}
-                Err(e) => result = Err(e.into()),
-            }
-        }
-        if let Err(e) = guard.release().await {
-            tracing::warn!(error = %e, "releasing an item lock failed; its session was closed");
-        }
-        result
-    }
-
     /// Applies one event; the caller holds the item's lock.
     pub(crate) async fn apply_locked(
         &self,

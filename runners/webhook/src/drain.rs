@@ -5,7 +5,8 @@
 //! claim a small batch (lease) ─► per item: deadline left? ─► start (counts the attempt,
 //!     renews the item's lease; a lost claim skips the item) ─► try it inside a panic
 //!     boundary, bounded in time
-//!     ├─ applied ─► complete; an open breaker closes ("recovered" alert)
+//!     ├─ applied ─► complete (a webhook event: in the commit of its outcome, values and
+//!     │            log row); an open breaker closes ("recovered" alert)
 //!     ├─ outage ─► attempt given back, the API's breaker opens ("down" alert, once), the
 //!     │            rest of the batch is released untried, the drain stops
 //!     ├─ permanent ─► dead letter at once
@@ -21,8 +22,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use crmmap_store::{
-    Action, BreakerChange, ClaimedRetry, EventOutcome, EventStart, FailOutcome, Failure,
-    FailureClass, OpenBreaker, RetryItem, RunnerKind, StoreError,
+    Action, BreakerChange, ClaimedRetry, Completion, EventOutcome, FailOutcome, Failure,
+    FailureClass, ItemEvent, OpenBreaker, RetryItem, RunnerKind, StoreError,
 };
 use crmmap_sync::failure::{self, Api, Classified};
 use futures::FutureExt;
@@ -59,6 +60,16 @@ pub struct DrainReport {
     pub released: usize,
     /// The API whose outage paused the queue, if one did.
     pub paused: Option<String>,
+}
+
+/// How one item succeeded.
+enum Tried {
+    /// Done; the claimed item is still to be removed from the queue.
+    ToComplete,
+    /// Done, and the claimed item removed in the same commit.
+    Completed,
+    /// Done, but the claim was lost before the commit: nothing of it was written.
+    ClaimLost,
 }
 
 /// Why one item failed.
@@ -172,9 +183,14 @@ impl Webhook {
                 let result = self.try_item(&claim, deadline).await;
                 self.beat();
                 match result {
-                    Ok(()) => {
+                    Ok(tried) => {
                         self.recovered(&mut probing, None).await?;
-                        match store.complete_retry(&claim).await {
+                        let completed = match tried {
+                            Tried::Completed => Ok(()),
+                            Tried::ClaimLost => Err(StoreError::ClaimLost { id: claim.item.id }),
+                            Tried::ToComplete => store.complete_retry(&claim).await,
+                        };
+                        match completed {
                             Ok(()) => report.applied += 1,
                             Err(StoreError::ClaimLost { id }) => {
                                 tracing::warn!(id, "retry claim lost before completion");
@@ -202,7 +218,7 @@ impl Webhook {
         &self,
         claim: &ClaimedRetry,
         deadline: Option<Instant>,
-    ) -> Result<(), ItemFailure> {
+    ) -> Result<Tried, ItemFailure> {
         let mut limit = self.inner.options.apply_timeout;
         if let Some(d) = deadline {
             limit = limit.min(d.saturating_duration_since(Instant::now()));
@@ -225,10 +241,13 @@ impl Webhook {
         }
     }
 
-    async fn try_item_unguarded(&self, claim: &ClaimedRetry) -> Result<(), ItemFailure> {
+    async fn try_item_unguarded(&self, claim: &ClaimedRetry) -> Result<Tried, ItemFailure> {
         match claim.item.kind.as_str() {
-            RETRY_KIND => self.retry_event(&claim.item).await,
-            crmmap_sync::migrate::RETRY_KIND => self.retry_record(&claim.item).await,
+            RETRY_KIND => self.retry_event(claim).await,
+            crmmap_sync::migrate::RETRY_KIND => self
+                .retry_record(&claim.item)
+                .await
+                .map(|()| Tried::ToComplete),
             other => Err(ItemFailure::local(
                 FailureClass::Permanent,
                 format!("unknown retry kind `{other}`"),
@@ -237,9 +256,13 @@ impl Webhook {
     }
 
     /// A queued webhook event: applied again under its item's lock, deduplicated when it was
-    /// queued before it was claimed.
-    async fn retry_event(&self, item: &RetryItem) -> Result<(), ItemFailure> {
+    /// queued before it was claimed. Applied, its outcome, last-synced values, log row and
+    /// the queue's completion are one commit ([`crmmap_store::Store::begin_item_retry`]);
+    /// failed, only its outcome is recorded (the queue owns it) and the drain records the
+    /// failure.
+    async fn retry_event(&self, claim: &ClaimedRetry) -> Result<Tried, ItemFailure> {
         let store = &self.inner.ctx.store;
+        let item = &claim.item;
         let ev = item
             .payload
             .get("event")
@@ -256,55 +279,69 @@ impl Webhook {
             .get("check_dedup")
             .and_then(Json::as_bool)
             .unwrap_or(false);
-        if check {
-            match store.begin_event(&ev.key, self.inner.ctx.now()).await {
-                Ok(EventStart::AlreadyApplied) => return Ok(()),
-                Ok(EventStart::InProgress) => {
-                    return Err(ItemFailure {
-                        classified: Classified::local(FailureClass::Transient),
-                        error: "still in progress elsewhere".into(),
-                        event: Some(ev),
-                    });
-                }
-                Ok(EventStart::Started) => {}
-                Err(e) => return Err(store_failure(e, &ev)),
+        let (board, item_id) = (ev.board_id.to_string(), ev.item_id.to_string());
+        let begun = store
+            .begin_item_retry(claim, &board, &item_id, check, self.inner.ctx.now())
+            .await;
+        let scope = match begun {
+            Ok(ItemEvent::Started(scope)) => scope,
+            Ok(ItemEvent::AlreadyApplied) => return Ok(Tried::ToComplete),
+            Ok(ItemEvent::InProgress) => {
+                return Err(ItemFailure {
+                    classified: Classified::local(FailureClass::Transient),
+                    error: "still in progress elsewhere".into(),
+                    event: Some(ev),
+                });
             }
-        }
-        let applied = AssertUnwindSafe(self.apply(&ev))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|panic| Err(ApplyError::Panicked(panic_message(panic.as_ref()))));
-        let detail = match &applied {
-            Ok(done) => {
-                self.log(
+            Err(e) => return Err(store_failure(e, &ev)),
+        };
+        let applied = match self.triage(&ev) {
+            Err(skip) => Ok(skip),
+            Ok(plan) => AssertUnwindSafe(self.apply_locked(plan, &ev, &board, &item_id))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| Err(ApplyError::Panicked(panic_message(panic.as_ref())))),
+        };
+        let now = self.inner.ctx.now();
+        match applied {
+            Ok(mut done) => {
+                let values = std::mem::take(&mut done.remember);
+                let entry = self.log_entry(
                     &ev,
                     RunnerKind::Retry,
                     done.action,
-                    Some(done),
+                    Some(&done),
                     &done.reason,
-                )
-                .await;
-                done.reason.clone()
+                );
+                let finished = scope
+                    .finish(Completion {
+                        outcome: EventOutcome::Applied,
+                        detail: Some(&done.reason),
+                        values: &values,
+                        log: &entry,
+                        retry: None,
+                        now,
+                    })
+                    .await;
+                match finished {
+                    Ok(()) => Ok(Tried::Completed),
+                    Err(StoreError::ClaimLost { .. }) => Ok(Tried::ClaimLost),
+                    Err(e) => Err(store_failure(e, &ev)),
+                }
             }
-            Err(_) => "queued for retry".to_owned(),
-        };
-        if check {
-            // The queue owns the event from now on: a redelivery must not apply it again.
-            store
-                .finish_event(
-                    &ev.key,
-                    EventOutcome::Applied,
-                    Some(&detail),
-                    self.inner.ctx.now(),
-                )
-                .await
-                .map_err(|e| store_failure(e, &ev))?;
+            Err(e) => {
+                // The queue owns the event from now on: a redelivery must not apply it again.
+                scope
+                    .leave(EventOutcome::Applied, Some("queued for retry"), now)
+                    .await
+                    .map_err(|e| store_failure(e, &ev))?;
+                Err(ItemFailure {
+                    classified: classify_apply(&e),
+                    error: e.to_string(),
+                    event: Some(ev),
+                })
+            }
         }
-        applied.map(|_| ()).map_err(|e| ItemFailure {
-            classified: classify_apply(&e),
-            error: e.to_string(),
-            event: Some(ev),
-        })
     }
 
     /// A record the migrator could not write: migrated again now, alone.

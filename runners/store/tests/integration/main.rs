@@ -4,6 +4,7 @@
 mod harness;
 mod lease;
 mod queued;
+mod retried;
 mod suite;
 
 /// Generates one `#[tokio::test]` per backend for each suite function.
