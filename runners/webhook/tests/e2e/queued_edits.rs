@@ -1,6 +1,7 @@
 //! A monday edit waiting in the retry queue meets the migrator: the field's conflict policy
-//! decides whether the migration overwrites it (`prefer salesforce`) or leaves it for the queued
-//! event, which then writes it to Salesforce (`prefer monday`).
+//! decides whether the migration overwrites it (`prefer salesforce`; `newest` when the
+//! Salesforce edit is the later one) or leaves it for the queued event, which then writes it
+//! to Salesforce (`prefer monday`; `newest` when the monday edit is the later one).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,11 +33,48 @@ fn shows(v: &Value, text: &str) -> bool {
     v == &json!(text) || v.get("text") == Some(&json!(text)) || v.to_string().contains(text)
 }
 
+/// One run: the FirstName policy (`None`: the mapping's own, `prefer salesforce`), whether
+/// the monday edit is the later of the two, and whether monday's value wins.
+struct Case {
+    policy: Option<ConflictPolicy>,
+    monday_later: bool,
+    prefer_monday: bool,
+}
+
+/// `triggerTime` as monday writes it (RFC 3339, UTC).
+fn trigger_time(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .expect("a UTC time formats")
+}
+
 pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(backend: Backend) {
-    for prefer_monday in [true, false] {
+    let cases = [
+        Case {
+            policy: Some(ConflictPolicy::PreferMonday),
+            monday_later: false,
+            prefer_monday: true,
+        },
+        Case {
+            policy: None,
+            monday_later: true,
+            prefer_monday: false,
+        },
+        Case {
+            policy: Some(ConflictPolicy::PreferNewest),
+            monday_later: true,
+            prefer_monday: true,
+        },
+        Case {
+            policy: Some(ConflictPolicy::PreferNewest),
+            monday_later: false,
+            prefer_monday: false,
+        },
+    ];
+    for case in cases {
+        let prefer_monday = case.prefer_monday;
         let mut setup = Setup::new(backend);
         setup.options.apply_timeout = Duration::from_millis(300);
-        if prefer_monday {
+        if let Some(policy) = case.policy {
             let lead = setup
                 .plans
                 .plans
@@ -44,7 +82,7 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
                 .find(|p| p.object == "Lead")
                 .expect("lead plan");
             for f in lead.fields.iter_mut().filter(|f| f.field == "FirstName") {
-                f.conflict = ConflictPolicy::PreferMonday;
+                f.conflict = policy;
             }
         }
         let Some(w) = World::start(setup).await else {
@@ -68,6 +106,19 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
             .expect("a linked lead, not converted");
         let (item, record) = (link.item_id.clone(), link.record_id.clone());
 
+        let salesforce_edit = || {
+            w.sf.state()
+                .update_record(&record, json!({"FirstName": "From Salesforce"}))
+        };
+        // Both sides change the field after the sync; the later edit comes second: a
+        // Salesforce edit first is stamped (LastModifiedDate) before the monday edit's
+        // triggerTime, one second later.
+        let monday_at = if case.monday_later {
+            assert!(salesforce_edit());
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(1)
+        } else {
+            time::OffsetDateTime::now_utc() - time::Duration::seconds(1)
+        };
         // A person edits FirstName on monday; its event finds the item busy and is queued.
         w.monday.state().with_account(|a| {
             let it = a.items.get_mut(&item.parse().unwrap()).unwrap();
@@ -78,15 +129,19 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
             LEAD,
             item.parse().unwrap(),
             "cccc0000cccc0000cccc0000cccc0001",
-            json!({"columnId": FIRST_NAME, "value": {"value": "From Monday"}, "previousValue": null}),
+            json!({
+                "columnId": FIRST_NAME, "value": {"value": "From Monday"}, "previousValue": null,
+                "triggerTime": trigger_time(monday_at),
+            }),
         );
         let guard = w.store.lock_item(&LEAD.to_string(), &item).await.unwrap();
         let (s, b) = w.post(&ev).await;
         assert_eq!((s, b["outcome"].as_str()), (200, Some("queued")), "{b}");
         guard.release().await.unwrap();
-        // Meanwhile the same field changes in Salesforce: both sides changed since the sync.
-        w.sf.state()
-            .update_record(&record, json!({"FirstName": "From Salesforce"}));
+        if !case.monday_later {
+            // Meanwhile the same field changes in Salesforce: both sides changed since the sync.
+            assert!(salesforce_edit());
+        }
 
         // The scheduled migration runs before the queue is drained.
         let second = migrate::run(&ctx, &MigrateOptions::default(), &mut NoProgress)
@@ -95,6 +150,10 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
         settled(&w).await;
         let after_migration = on_monday(&w, &item);
         let log = w.log_reasons().await;
+        let left_for_queue = log
+            .iter()
+            .any(|l| l.contains("wait in the retry queue and win their conflict"));
+        assert_eq!(left_for_queue, prefer_monday, "{log:?}");
         if prefer_monday {
             assert!(
                 shows(&after_migration, "From Monday"),
@@ -109,7 +168,7 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
         } else {
             assert!(
                 shows(&after_migration, "From Salesforce"),
-                "prefer salesforce: the migrator writes as usual: {after_migration}"
+                "salesforce wins: the migrator writes as usual: {after_migration}"
             );
         }
 
