@@ -16,7 +16,7 @@
 //! | create intents (crash-safe create) | [`Store::record_create_intent`], [`Store::complete_create_intent`] | webhook |
 //! | per-item ordering | [`Store::lock_item`] → [`ItemGuard`] | webhook |
 //! | named leases (one migrator at a time; one event process on SQLite) | [`Store::acquire_lease`] → [`Lease`], [`Store::lease_holder`] | migrator, `crmmap serve`, `crmmap retry` |
-//! | one event on one item: lock + claim, then values + outcome + log (+ retry) in one commit | [`Store::begin_item_event`] → [`EventScope::finish`] | webhook |
+//! | one event on one item: lock + claim, then values + outcome + log (+ retry) in one commit | [`Store::begin_item_event`] → [`EventScope::finish`]; a queued event, completing its retry item in that commit: [`Store::begin_item_retry`] → [`EventScope::finish`] / [`EventScope::leave`] | webhook |
 //! | sync log | [`Store::append_log`], [`Store::query_log`] | both, `crmmap log` |
 //! | watermarks | [`Store::watermark`], [`Store::advance_watermark`] | migrator |
 //! | run checkpoints | [`Store::start_run`], [`Store::save_progress`], [`Store::unfinished_run`] | migrator |
