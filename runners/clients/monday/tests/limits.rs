@@ -370,3 +370,57 @@ async fn a_batch_that_ran_in_part_before_a_limit_is_not_sent_again() {
     );
     assert_eq!(stub.requests(), 1);
 }
+
+#[tokio::test]
+async fn the_daily_limit_answered_with_http_200_is_the_daily_limit_too() {
+    // The daily limit's HTTP status is UNCONFIRMED (realtime-and-limits.md §4): an
+    // application error in a 200 answer is read the same way.
+    let stub = serve(
+        Arc::new(|_, _| {
+            (
+                StatusCode::OK,
+                vec![],
+                json!({"data": null, "errors": [{"message": "Daily limit exceeded",
+                    "extensions": {"code": "DAILY_LIMIT_EXCEEDED", "status_code": 429}}]}),
+            )
+        }),
+        None,
+    )
+    .await;
+    let client = stub.client(Duration::from_secs(60));
+    let err = client.board_exists("1").await.unwrap_err();
+    assert!(matches!(err, MondayError::DailyLimit { .. }), "{err:?}");
+    assert_eq!(stub.requests(), 1);
+}
+
+#[tokio::test]
+async fn a_read_on_a_missing_board_answered_not_found_is_a_missing_board() {
+    let stub = serve(
+        Arc::new(|_, body| {
+            let query = body["query"].as_str().unwrap_or_default();
+            if query.contains("BoardExists") {
+                return ok_boards(&[]);
+            }
+            (
+                StatusCode::OK,
+                vec![],
+                json!({"data": {"items_page_by_column_values": null},
+                    "errors": [{"message": "Resource not found",
+                        "path": ["items_page_by_column_values"],
+                        "extensions": {"code": "ResourceNotFoundException"}}]}),
+            )
+        }),
+        None,
+    )
+    .await;
+    let client = stub.client(Duration::from_secs(60));
+    let err = client
+        .items_by_column_values("77", "text_sfid", &["00Q1".into()], &Default::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, MondayError::InvalidBoardId { board_id: Some(b), .. } if b == "77"),
+        "{err:?}"
+    );
+    assert_eq!(stub.requests(), 2, "the read, then the board lookup");
+}
