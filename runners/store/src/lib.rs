@@ -74,7 +74,9 @@ pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
 pub use intents::{CreateIntent, IntentStatus};
 pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
-pub use links::{Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_key, sent_key};
+pub use links::{
+    CONVERTED_KEY, Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_key, sent_key,
+};
 pub use lock::ItemGuard;
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};

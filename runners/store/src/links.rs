@@ -149,6 +149,12 @@ pub fn sent_key(field: &str) -> String {
     format!("sent:{field}")
 }
 
+/// The last-synced key recording that a Lead was converted (`true`): Salesforce refuses
+/// updates of converted Leads (`CANNOT_UPDATE_CONVERTED_LEAD`) unless the integration user has
+/// "View and Edit Converted Leads". The migrator records it from `IsConverted`; the webhook
+/// from a refusal or a read.
+pub const CONVERTED_KEY: &str = "field:IsConverted";
+
 /// A value to record as last synced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetValue {

@@ -17,8 +17,8 @@ use crmmap_monday::ColumnValue;
 use crmmap_salesforce::ConditionalUpdate;
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::{
-    Action, IntentStatus, NAME_KEY, SetValue, Side, StoreError, SyncedValue, column_key, field_key,
-    sent_key,
+    Action, CONVERTED_KEY, IntentStatus, NAME_KEY, SetValue, Side, StoreError, SyncedValue,
+    column_key, field_key, sent_key,
 };
 use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
@@ -53,11 +53,6 @@ fn lookup_fields(fields: &SfWrites) -> Vec<(String, String)> {
         })
         .collect()
 }
-
-/// The last-synced key recording that the item's Lead was converted: Salesforce refuses
-/// updates of converted Leads (`CANNOT_UPDATE_CONVERTED_LEAD`) unless the integration user has
-/// "View and Edit Converted Leads".
-pub const CONVERTED_KEY: &str = "field:IsConverted";
 
 /// Why a change to a converted Lead is not sent (the sync-log reason).
 const CONVERTED_REASON: &str = "converted lead: Salesforce does not accept updates";

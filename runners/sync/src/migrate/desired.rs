@@ -13,7 +13,7 @@ use crmmap_engine::eval::{Prior, Record, RecordEnv};
 use crmmap_engine::plan::Plan;
 use crmmap_engine::transform::{self, Flow, today_of};
 use crmmap_engine::value::{Value, monday, salesforce};
-use crmmap_store::{NAME_KEY, SetValue, Side, SyncedValue, column_key};
+use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedValue, column_key};
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
@@ -32,13 +32,20 @@ pub struct Desired {
     pub columns: BTreeMap<String, Value>,
     /// Board-relation column → Salesforce Id of the linked record.
     pub links: BTreeMap<String, Option<String>>,
+    /// The record is a converted Lead (`IsConverted`): recorded with the item's values, so
+    /// that the webhook never sends it a monday change ([`CONVERTED_KEY`]).
+    pub converted: bool,
 }
 
 impl Desired {
     /// Evaluates a record.
     pub fn of(plan: &Plan, record: &Record, now: OffsetDateTime) -> Result<Desired, EvalError> {
         let env = RecordEnv::new(plan, record, today_of(now));
-        let mut out = Desired::default();
+        let mut out = Desired {
+            converted: plan.sobject == "Lead"
+                && record.get("IsConverted") == Some(&Json::Bool(true)),
+            ..Desired::default()
+        };
         if let Some(id) = record.get("Id").and_then(Json::as_str) {
             out.columns.insert(plan.key_column.clone(), Value::text(id));
         }
@@ -79,6 +86,13 @@ impl Desired {
         links: impl IntoIterator<Item = &'a String>,
     ) -> Vec<SetValue> {
         let mut rows = Vec::new();
+        if self.converted {
+            rows.push(SetValue {
+                key: CONVERTED_KEY.to_owned(),
+                value: Json::Bool(true),
+                source: Side::Salesforce,
+            });
+        }
         if let Some(name) = self.name.as_ref().filter(|_| name_written) {
             rows.push(SetValue {
                 key: NAME_KEY.to_owned(),

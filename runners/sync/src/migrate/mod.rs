@@ -614,7 +614,7 @@ pub async fn sync_records(
     };
     let mut counts = Counts::default();
     for ids in record_ids.chunks(DEFAULT_CHUNK.min(SOQL_IDS_PER_QUERY)) {
-        let mut q = Soql::select(plan.select.fields.iter().cloned())
+        let mut q = Soql::select(select_fields(plan))
             .from(plan.sobject.clone())
             .where_(Condition::in_list(
                 "Id",
@@ -661,10 +661,20 @@ fn parse_position(p: &str) -> Option<Watermark> {
     Watermark::from_salesforce(t, id).ok()
 }
 
+/// The fields read of each record: the mapping's, and for Leads `IsConverted` (a converted
+/// Lead refuses updates; see [`Desired::converted`]).
+fn select_fields(plan: &Plan) -> Vec<String> {
+    let mut fields = plan.select.fields.clone();
+    if plan.sobject == "Lead" && !fields.iter().any(|f| f == "IsConverted") {
+        fields.push("IsConverted".to_owned());
+    }
+    fields
+}
+
 /// The SOQL of one object: the mapping's selection, after `start` when given, ordered so that
 /// a watermark of (SystemModstamp, Id) neither skips nor repeats records sharing a timestamp.
 pub fn object_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, MigrateError> {
-    let mut q = Soql::select(plan.select.fields.iter().cloned()).from(plan.sobject.clone());
+    let mut q = Soql::select(select_fields(plan)).from(plan.sobject.clone());
     if let Some(w) = plan.select.where_clause() {
         q = q.where_(Condition::trusted(w));
     }

@@ -5,6 +5,7 @@
 
 use crmmap_emu_salesforce::EndpointKind;
 use crmmap_store::Backend;
+use crmmap_sync::migrate::{self, MigrateOptions, NoProgress};
 use serde_json::json;
 
 use crate::harness::*;
@@ -13,6 +14,7 @@ backend_tests!(
     converted;
     a_change_to_a_converted_lead_is_skipped_and_never_retried,
     converted_leads_are_updated_when_the_org_allows_it,
+    a_lead_the_migrator_read_as_converted_gets_no_call,
 );
 
 const REASON: &str = "converted lead: Salesforce does not accept updates";
@@ -99,5 +101,33 @@ pub async fn converted_leads_are_updated_when_the_org_allows_it(backend: Backend
     w.set(LEAD, &item, "text_mkry13cw", json!("Two")).await;
     assert_eq!(w.record(&record)["FirstName"], "Two");
     assert_eq!(skipped(&w.log_reasons().await), 0);
+    w.stop().await;
+}
+
+/// The migrator reads `IsConverted` with every Lead and records it: a monday change to the
+/// item of a Lead converted before is not sent at all, not even once.
+pub async fn a_lead_the_migrator_read_as_converted_gets_no_call(backend: Backend) {
+    let Some(w) = World::start(Setup::new(backend)).await else {
+        return;
+    };
+    let ctx = w.webhook.context().clone();
+    migrate::run(&ctx, &MigrateOptions::default(), &mut NoProgress)
+        .await
+        .expect("migration");
+    settled(&w).await;
+    let link = ctx
+        .store
+        .links_for_object("Lead")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|l| w.record(&l.record_id)["IsConverted"] == json!(true))
+        .expect("the sample data has a converted Lead with an item");
+    let before = w.sf.state().counters();
+    w.set(LEAD, &link.item_id, "text_mkry13cw", json!("Never Sent"))
+        .await;
+    assert_ne!(w.record(&link.record_id)["FirstName"], "Never Sent");
+    assert_eq!(w.sf.state().counters().api_calls, before.api_calls);
+    assert_eq!(skipped(&w.log_reasons().await), 1);
     w.stop().await;
 }
