@@ -30,10 +30,17 @@ fn limited(limits: Limits) -> EmulatorOptions {
 }
 
 pub async fn a_run_under_the_minute_limit_completes(backend: Backend) {
-    let md = limited(Limits {
-        requests_per_minute: Some(6),
-        ..Limits::NONE
-    });
+    // Three requests per emulated minute of two seconds: the run's eleven requests meet the
+    // limit however slowly a loaded machine sends them (a shorter minute let a slow run slip
+    // between windows).
+    let md = EmulatorOptions {
+        limits: Limits {
+            requests_per_minute: Some(3),
+            ..Limits::NONE
+        },
+        minute: Duration::from_secs(2),
+        ..EmulatorOptions::default()
+    };
     let Some(w) = World::with(backend, Default::default(), md).await else {
         return;
     };
