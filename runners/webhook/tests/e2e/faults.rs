@@ -4,7 +4,6 @@
 //! Salesforce.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use crmmap_emu_salesforce::Fault;
 use crmmap_store::Backend;
@@ -30,12 +29,7 @@ const COLUMNS: [(&str, &str); 3] = [
 pub async fn faults_over_a_thousand_events(backend: Backend) {
     let mut setup = Setup::new(backend);
     setup.client_retries = false;
-    setup.options.retry = crmmap_store::RetryPolicy {
-        max_attempts: 1_000,
-        base_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
-        jitter: 0.0,
-    };
+    setup.options.retry = retry_at_once(1_000);
     let Some(w) = World::start(setup).await else {
         return;
     };
@@ -131,12 +125,7 @@ pub async fn faults_over_a_thousand_events(backend: Backend) {
 pub async fn a_lost_answer_is_not_taken_for_a_salesforce_edit(backend: Backend) {
     let mut setup = Setup::new(backend);
     setup.client_retries = false;
-    setup.options.retry = crmmap_store::RetryPolicy {
-        max_attempts: 8,
-        base_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
-        jitter: 0.0,
-    };
+    setup.options.retry = retry_at_once(8);
     let Some(w) = World::start(setup).await else {
         return;
     };
@@ -196,12 +185,7 @@ pub async fn a_lost_answer_is_not_taken_for_a_salesforce_edit(backend: Backend) 
 pub async fn a_create_whose_answer_was_lost_is_found_not_made_again(backend: Backend) {
     let mut setup = Setup::new(backend);
     setup.client_retries = false;
-    setup.options.retry = crmmap_store::RetryPolicy {
-        max_attempts: 8,
-        base_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
-        jitter: 0.0,
-    };
+    setup.options.retry = retry_at_once(8);
     let lead = setup
         .plans
         .plans

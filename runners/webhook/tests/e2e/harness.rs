@@ -105,6 +105,16 @@ fn uuid_like() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
+/// A retry policy without delays (every queued item is due at once), for tests that drain.
+pub fn retry_at_once(max_attempts: u32) -> crmmap_store::RetryPolicy {
+    crmmap_store::RetryPolicy {
+        max_attempts,
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+        jitter: 0.0,
+    }
+}
+
 /// The shipped mappings, compiled.
 pub fn plans() -> PlanSet {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../mappings"));

@@ -952,12 +952,7 @@ pub async fn failures_go_to_the_retry_queue_and_dead_letters_alert(backend: Back
     let (slack, slack_seen) = fake_chat().await;
     let mut setup = Setup::new(backend);
     setup.client_retries = false;
-    setup.options.retry = crmmap_store::RetryPolicy {
-        max_attempts: 2,
-        base_delay: Duration::ZERO,
-        max_delay: Duration::ZERO,
-        jitter: 0.0,
-    };
+    setup.options.retry = retry_at_once(2);
     setup.options.alerts = AlertConfig {
         telegram: Some((
             tg,
