@@ -151,12 +151,12 @@ fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
         .and_then(|s| Value::from_json(&s.value).ok())
 }
 
-/// Most unconfirmed values kept per field ([`sent_key`]): the oldest are forgotten first.
+/// Most sent values kept per field ([`sent_key`]): the oldest are forgotten first.
 const SENT_KEPT: usize = 16;
 
-/// The values crmmap sent to `field` without an answer ([`sent_key`]) since the field was last
-/// synced (once it is, what Salesforce holds is known), oldest first, in the engine's JSON
-/// form.
+/// The values crmmap sent (or was about to send) to `field` since the field was last synced
+/// ([`sent_key`]; once it is synced, what Salesforce holds is known), oldest first, in the
+/// engine's JSON form.
 fn unconfirmed(synced: &Synced, field: &str) -> Vec<Json> {
     let Some(sent) = synced.get(&sent_key(field)) else {
         return Vec::new();
