@@ -48,5 +48,6 @@ migrate_tests!(
     records_deleted_in_salesforce_follow_the_policy,
     create_batch_applied_then_500_leaves_one_item_per_record,
     create_batch_applied_then_dropped_leaves_one_item_per_record,
+    create_batch_failing_at_a_later_alias_leaves_one_item_per_record,
     writes_applied_then_failed_throughout_leave_one_item_per_record,
 );

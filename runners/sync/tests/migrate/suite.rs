@@ -1116,7 +1116,11 @@ async fn applied_then_failed_batches_leave_one_item_per_record(
     let report = migrate(&w.ctx, &MigrateOptions::default()).await;
     assert!(!report.has_failures(), "{report:#?}");
     let c = w.monday.state().counters();
-    assert_eq!(c.injected_after_apply, 4, "every fault struck a write");
+    assert_eq!(
+        c.injected_after_apply + c.injected_alias_faults,
+        4,
+        "every fault struck a write"
+    );
     let created = items(&w) - before;
     assert_eq!(
         c.root_fields.get("create_item").copied().unwrap_or(0),
@@ -1132,6 +1136,16 @@ pub async fn create_batch_applied_then_500_leaves_one_item_per_record(backend: B
     applied_then_failed_batches_leave_one_item_per_record(
         backend,
         crmmap_emu_monday::Fault::ServerErrorAfterApply,
+    )
+    .await;
+}
+
+/// The batch's first two creates are applied, then monday answers 500 (aliases run one after
+/// the other): the applied ones are found by their key column, the rest created once.
+pub async fn create_batch_failing_at_a_later_alias_leaves_one_item_per_record(backend: Backend) {
+    applied_then_failed_batches_leave_one_item_per_record(
+        backend,
+        crmmap_emu_monday::Fault::ServerErrorAtAlias(2),
     )
     .await;
 }
