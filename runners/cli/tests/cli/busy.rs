@@ -21,8 +21,8 @@ impl Drop for Server {
 }
 
 pub(crate) struct Emulators {
-    sf: crmmap_emu_salesforce::RunningEmulator,
-    monday: crmmap_emu_monday::RunningEmulator,
+    pub(crate) sf: crmmap_emu_salesforce::RunningEmulator,
+    pub(crate) monday: crmmap_emu_monday::RunningEmulator,
 }
 
 pub(crate) async fn emulators() -> Emulators {

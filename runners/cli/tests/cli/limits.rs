@@ -2,48 +2,14 @@
 //! a board monday does not have), with messages that say which limit or board, against the
 //! emulators over HTTP.
 
-use std::path::{Path, PathBuf};
-
-use crate::busy::{crmmap, run};
+use crate::busy::{config, crmmap, emulators, run};
 use crate::root;
-
-struct Emulators {
-    sf: crmmap_emu_salesforce::RunningEmulator,
-    monday: crmmap_emu_monday::RunningEmulator,
-}
-
-async fn emulators() -> Emulators {
-    Emulators {
-        sf: crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
-            .await
-            .unwrap(),
-        monday: crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions::default())
-            .await
-            .unwrap(),
-    }
-}
-
-fn config(dir: &Path, emu: &Emulators) -> PathBuf {
-    let store = format!("sqlite://{}", dir.join("state.db").display());
-    let path = dir.join("crmmap.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "mappings = \"{}\"\n[store]\nurl = \"{store}\"\n[salesforce]\nlogin_url = \"{}\"\nauth = \"client_credentials\"\n[monday]\napi_url = \"{}\"\n",
-            root().join("mappings").display(),
-            emu.sf.base_url(),
-            emu.monday.base_url()
-        ),
-    )
-    .unwrap();
-    path
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daily_limit_exits_69_naming_the_limit_and_its_reset_and_the_next_run_resumes() {
     let emu = emulators().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &emu);
+    let (config, _) = config(dir.path(), &emu);
     emu.monday.state().set_daily_limit(Some(6));
 
     let out = run(crmmap(&["migrate"], &config)).await;
@@ -70,7 +36,7 @@ async fn the_daily_limit_exits_69_naming_the_limit_and_its_reset_and_the_next_ru
 async fn past_the_salesforce_allocation_share_migrate_exits_69_naming_the_usage() {
     let emu = emulators().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &emu);
+    let (config, _) = config(dir.path(), &emu);
     emu.sf.set_daily_api_limit(10_000);
     emu.sf.set_api_usage(9_500);
 
@@ -86,7 +52,7 @@ async fn past_the_salesforce_allocation_share_migrate_exits_69_naming_the_usage(
 async fn a_missing_board_exits_78_naming_it() {
     let emu = emulators().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &emu);
+    let (config, _) = config(dir.path(), &emu);
     let lead = crmmap_sync::mappings::load(&[root().join("mappings")])
         .unwrap()
         .plan("Lead")
@@ -114,7 +80,7 @@ async fn serve_queues_an_event_that_meets_a_monday_rate_limit_instead_of_waiting
 
     let emu = emulators().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = config(dir.path(), &emu);
+    let (config, _) = config(dir.path(), &emu);
     let out = run(crmmap(&["migrate"], &config)).await;
     assert_eq!(
         out.status.code(),

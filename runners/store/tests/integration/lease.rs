@@ -14,33 +14,7 @@ use crate::harness::{TestDb, wait_until};
 
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
-/// One `#[tokio::test]` per backend for each test below.
-macro_rules! lease_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = crate::harness::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-lease_tests!(
+store_tests!(lease;
     lease_second_acquirer_is_refused_with_the_holder,
     lease_release_lets_the_next_in,
     lease_waiter_gets_it_when_released,

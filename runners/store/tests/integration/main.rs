@@ -1,21 +1,16 @@
 //! The store test suite: every test in `suite` runs against a fresh SQLite file and,
 //! when `CRMMAP_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database.
 
-mod harness;
-mod lease;
-mod queued;
-mod retried;
-mod suite;
-
-/// Generates one `#[tokio::test]` per backend for each suite function.
+/// One `#[tokio::test]` per backend for each scenario of a module:
+/// `store_tests!(module; a, b)`, each given a fresh database.
 macro_rules! store_tests {
-    ($($name:ident),* $(,)?) => {
+    ($module:ident; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
                     let db = crate::harness::TestDb::sqlite().await;
-                    crate::suite::$name(&db).await;
+                    crate::$module::$name(&db).await;
                     db.cleanup().await;
                 }
             )*
@@ -25,7 +20,7 @@ macro_rules! store_tests {
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
                     let Some(db) = crate::harness::TestDb::postgres().await else { return };
-                    crate::suite::$name(&db).await;
+                    crate::$module::$name(&db).await;
                     db.cleanup().await;
                 }
             )*
@@ -33,7 +28,14 @@ macro_rules! store_tests {
     };
 }
 
+mod harness;
+mod lease;
+mod queued;
+mod retried;
+mod suite;
+
 store_tests!(
+    suite;
     migrations_apply_again_on_reconnect,
     links_upsert_and_lookup_both_ways,
     link_conflicts_and_repointing,

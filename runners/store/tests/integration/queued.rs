@@ -8,32 +8,7 @@ use crate::harness::TestDb;
 
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
-macro_rules! queued_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::harness::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-queued_tests!(queued_item_events_are_found_by_board_and_item);
+store_tests!(queued; queued_item_events_are_found_by_board_and_item);
 
 pub async fn queued_item_events_are_found_by_board_and_item(db: &TestDb) {
     let store = db.store();

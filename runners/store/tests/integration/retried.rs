@@ -21,32 +21,7 @@ fn at(minutes: i64) -> OffsetDateTime {
     T0 + time::Duration::minutes(minutes)
 }
 
-macro_rules! retried_tests {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = crate::harness::TestDb::sqlite().await;
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-retried_tests!(
+store_tests!(retried;
     retried_event_commits_with_the_queues_completion,
     retried_event_with_a_lost_claim_writes_nothing,
     retried_event_that_fails_leaves_only_its_outcome,
