@@ -1,5 +1,10 @@
 //! Conflict decisions: given the last-synced value and both sides' current values, which side
 //! wins and whether anything needs writing.
+//!
+//! - [`decide`]: both sides of a field compared with the last-synced value;
+//! - [`decide_update`]: a monday change on its way to a Salesforce record that changed since
+//!   (what the webhook runner applies, field by field, after a conditional update failed);
+//! - [`winner`]: the conflict policy, shared by both, when both sides changed.
 
 use crmmap_dsl::model::{ConflictPolicy, Direction, Kind};
 use time::OffsetDateTime;
@@ -8,6 +13,10 @@ use crate::error::EvalError;
 use crate::plan::FieldPlan;
 use crate::transform::Env;
 use crate::value::Value;
+
+mod update;
+
+pub use update::{FieldUpdate, UpdateDecision, decide_update, same};
 
 /// Both sides of a field, in one kind.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,13 +44,46 @@ pub enum Decision {
     ToMonday,
 }
 
+/// The side that wins a real conflict (both sides changed since the last sync).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Winner {
+    /// The monday value is kept (and copied to Salesforce).
+    Monday,
+    /// The Salesforce value is kept (and copied to monday).
+    Salesforce,
+}
+
+/// Which side wins when both changed, under `policy`: `salesforce`, `monday`, or for `newest`
+/// the later change (on a tie or a missing time Salesforce wins, as the system of record).
+///
+/// ```
+/// use crmmap_dsl::model::ConflictPolicy;
+/// use crmmap_engine::conflict::{Winner, winner};
+/// let (early, late) = (time::macros::datetime!(2024-01-01 10:00 UTC), time::macros::datetime!(2024-01-01 11:00 UTC));
+/// assert_eq!(winner(ConflictPolicy::PreferNewest, Some(late), Some(early)), Winner::Monday);
+/// assert_eq!(winner(ConflictPolicy::PreferNewest, Some(late), None), Winner::Salesforce);
+/// ```
+pub fn winner(
+    policy: ConflictPolicy,
+    monday_changed_at: Option<OffsetDateTime>,
+    salesforce_changed_at: Option<OffsetDateTime>,
+) -> Winner {
+    match policy {
+        ConflictPolicy::PreferSalesforce => Winner::Salesforce,
+        ConflictPolicy::PreferMonday => Winner::Monday,
+        ConflictPolicy::PreferNewest => match (monday_changed_at, salesforce_changed_at) {
+            (Some(m), Some(s)) if m > s => Winner::Monday,
+            _ => Winner::Salesforce,
+        },
+    }
+}
+
 /// Decides a field of `kind` under `policy`, for data flowing `direction`.
 ///
 /// - a side changed when its value is not the same as the last-synced one ([`Value::same_as`]);
 /// - when both sides agree there is nothing to write, whatever changed;
 /// - when only one side changed, it wins (if data may flow from it);
-/// - when both changed, the policy decides: `salesforce`, `monday`, or `newest` (the later
-///   change time; on a tie or a missing time Salesforce wins, as the system of record).
+/// - when both changed, the policy decides ([`winner`]).
 ///
 /// ```
 /// use crmmap_dsl::model::{ConflictPolicy, Direction, Kind};
@@ -71,16 +113,12 @@ pub fn decide(
         }
         (true, false) => Decision::ToSalesforce,
         (false, true) => Decision::ToMonday,
-        (true, true) => match policy {
-            ConflictPolicy::PreferSalesforce => Decision::ToMonday,
-            ConflictPolicy::PreferMonday => Decision::ToSalesforce,
-            ConflictPolicy::PreferNewest => {
-                match (sides.monday_changed_at, sides.salesforce_changed_at) {
-                    (Some(m), Some(s)) if m > s => Decision::ToSalesforce,
-                    _ => Decision::ToMonday,
-                }
+        (true, true) => {
+            match winner(policy, sides.monday_changed_at, sides.salesforce_changed_at) {
+                Winner::Monday => Decision::ToSalesforce,
+                Winner::Salesforce => Decision::ToMonday,
             }
-        },
+        }
     };
     // One-way fields only ever copy along their arrow.
     match (winner, direction) {
@@ -185,39 +223,44 @@ mod tests {
 
     #[test]
     fn policies_break_real_conflicts() {
-        assert_eq!(
-            run(
-                ConflictPolicy::PreferSalesforce,
-                Direction::Both,
-                "a",
-                "b",
-                "c"
-            ),
-            Decision::ToMonday
-        );
-        assert_eq!(
-            run(ConflictPolicy::PreferMonday, Direction::Both, "a", "b", "c"),
-            Decision::ToSalesforce
-        );
         let early = Some(datetime!(2024-01-01 10:00 UTC));
         let late = Some(datetime!(2024-01-01 11:00 UTC));
-        let newest = ConflictPolicy::PreferNewest;
-        assert_eq!(
-            run_at(newest, Direction::Both, "a", "b", "c", late, early),
-            Decision::ToSalesforce
-        );
-        assert_eq!(
-            run_at(newest, Direction::Both, "a", "b", "c", early, late),
-            Decision::ToMonday
-        );
-        assert_eq!(
-            run_at(newest, Direction::Both, "a", "b", "c", late, late),
-            Decision::ToMonday
-        );
-        assert_eq!(
-            run_at(newest, Direction::Both, "a", "b", "c", late, None),
-            Decision::ToMonday
-        );
+        let cases = [
+            (
+                ConflictPolicy::PreferSalesforce,
+                (None, None),
+                Decision::ToMonday,
+            ),
+            (
+                ConflictPolicy::PreferMonday,
+                (None, None),
+                Decision::ToSalesforce,
+            ),
+            (
+                ConflictPolicy::PreferNewest,
+                (late, early),
+                Decision::ToSalesforce,
+            ),
+            (
+                ConflictPolicy::PreferNewest,
+                (early, late),
+                Decision::ToMonday,
+            ),
+            (
+                ConflictPolicy::PreferNewest,
+                (late, late),
+                Decision::ToMonday,
+            ),
+            (
+                ConflictPolicy::PreferNewest,
+                (late, None),
+                Decision::ToMonday,
+            ),
+        ];
+        for (policy, (mt, st), want) in cases {
+            let got = run_at(policy, Direction::Both, "a", "b", "c", mt, st);
+            assert_eq!(got, want, "{policy:?} {mt:?} {st:?}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crmmap_dsl::model::{ColumnType, ConflictPolicy};
+use crmmap_engine::conflict::{self, FieldUpdate, UpdateDecision, same};
 use crmmap_engine::eval::{self, Aliases, DeleteAction, Item, Record, SfWrites};
 use crmmap_engine::plan::{LinkPlan, Plan, RulePlan};
 use crmmap_engine::value::{Value, monday, salesforce};
@@ -279,14 +280,6 @@ fn read_field(plan: &Plan, field: &str, json: &Json) -> Value {
         }
         None => salesforce::read_untyped(json),
     }
-}
-
-fn same(a: &Value, b: &Value) -> bool {
-    let kind = a
-        .kind()
-        .or(b.kind())
-        .unwrap_or(crmmap_dsl::model::Kind::Text);
-    a.same_as(b, kind)
 }
 
 /// How a conditional update ended.
@@ -1605,7 +1598,7 @@ impl Webhook {
                 })?;
             let mut kept = Vec::new();
             out.written.fields.retain(|field, new| {
-                let keep = decide_field(
+                let decision = decide_field(
                     plan,
                     field,
                     new,
@@ -1614,10 +1607,10 @@ impl Webhook {
                     monday_time,
                     modified,
                 );
-                if !keep.0 && keep.1 {
+                if decision == UpdateDecision::SalesforceWins {
                     kept.push(field.clone());
                 }
-                keep.0
+                decision.writes()
             });
             out.kept_by_salesforce.extend(kept);
             out.seen = Some(modified);
@@ -1635,14 +1628,9 @@ impl Webhook {
     }
 }
 
-/// Whether to write `field` = `new` given Salesforce's `current` value and the last-synced one:
-/// `(write, conflict_lost)`.
-///
-/// - Salesforce already holds the value: nothing to write.
-/// - Salesforce still holds the last-synced value (or nothing was synced yet, so no
-///   Salesforce change is known): the monday change is written.
-/// - Both changed: the field's conflict policy decides (`newest` compares the monday event's
-///   time with the record's `LastModifiedDate`; a tie goes to Salesforce).
+/// The engine's decision ([`conflict::decide_update`]) for writing `field` = `new`, given
+/// Salesforce's `current` value (read at `modified`), the last-synced value and the values
+/// crmmap sent since, for a monday change made at `monday_time`.
 fn decide_field(
     plan: &Plan,
     field: &str,
@@ -1651,32 +1639,21 @@ fn decide_field(
     synced: &Synced,
     monday_time: Option<OffsetDateTime>,
     modified: OffsetDateTime,
-) -> (bool, bool) {
-    let now_sf = read_field(plan, field, current.unwrap_or(&Json::Null));
-    let wanted = read_field(plan, field, new);
-    if same(&now_sf, &wanted) {
-        return (false, false);
-    }
-    let Some(last) = synced_value(synced, &field_key(field)) else {
-        return (true, false);
-    };
-    if same(&now_sf, &last) {
-        return (true, false);
-    }
-    // Salesforce holds a value crmmap sent without an answer: its own write, not an edit.
-    if unconfirmed(synced, field)
+) -> UpdateDecision {
+    let last = synced_value(synced, &field_key(field));
+    let sent: Vec<Value> = unconfirmed(synced, field)
         .iter()
         .filter_map(|sent| Value::from_json(sent).ok())
-        .any(|sent| same(&now_sf, &sent))
-    {
-        return (true, false);
-    }
-    let monday_wins = match policy_of(plan, field) {
-        ConflictPolicy::PreferMonday => true,
-        ConflictPolicy::PreferSalesforce => false,
-        ConflictPolicy::PreferNewest => monday_time.is_some_and(|m| m > modified),
+        .collect();
+    let update = FieldUpdate {
+        wanted: &read_field(plan, field, new),
+        current: &read_field(plan, field, current.unwrap_or(&Json::Null)),
+        last_synced: last.as_ref(),
+        sent: &sent,
+        monday_changed_at: monday_time,
+        salesforce_changed_at: Some(modified),
     };
-    (monday_wins, !monday_wins)
+    conflict::decide_update(policy_of(plan, field), &update)
 }
 
 /// The conflict policy of a Salesforce field monday writes to (the object's, unless the
