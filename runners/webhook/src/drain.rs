@@ -22,8 +22,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use crmmap_store::{
-    Action, BreakerChange, ClaimedRetry, Completion, EventOutcome, FailOutcome, Failure,
-    FailureClass, ItemEvent, OpenBreaker, RetryItem, RunnerKind, StoreError,
+    Action, BreakerChange, ClaimedRetry, EventOutcome, FailOutcome, Failure, FailureClass,
+    ItemEvent, OpenBreaker, RetryItem, RunnerKind, StoreError,
 };
 use crmmap_sync::failure::{self, Api, Classified};
 use futures::FutureExt;
@@ -297,7 +297,7 @@ impl Webhook {
         };
         let applied = match self.triage(&ev) {
             Err(skip) => Ok(skip),
-            Ok(plan) => AssertUnwindSafe(self.apply_locked(plan, &ev, &board, &item_id))
+            Ok(plan) => AssertUnwindSafe(self.apply_locked(plan, &ev))
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|panic| Err(ApplyError::Panicked(panic_message(panic.as_ref())))),
@@ -305,23 +305,8 @@ impl Webhook {
         let now = self.inner.ctx.now();
         match applied {
             Ok(mut done) => {
-                let values = std::mem::take(&mut done.remember);
-                let entry = self.log_entry(
-                    &ev,
-                    RunnerKind::Retry,
-                    done.action,
-                    Some(&done),
-                    &done.reason,
-                );
-                let finished = scope
-                    .finish(Completion {
-                        outcome: EventOutcome::Applied,
-                        detail: Some(&done.reason),
-                        values: &values,
-                        log: &entry,
-                        retry: None,
-                        now,
-                    })
+                let finished = self
+                    .finish_applied(scope, &ev, RunnerKind::Retry, &mut done, now)
                     .await;
                 match finished {
                     Ok(()) => Ok(Tried::Completed),
@@ -431,8 +416,7 @@ impl Webhook {
             }
         };
         if let Some(ev) = &f.event {
-            self.log(ev, RunnerKind::Retry, Action::Failed, None, &note)
-                .await;
+            self.log(ev, RunnerKind::Retry, Action::Failed, &note).await;
         }
         Ok(())
     }

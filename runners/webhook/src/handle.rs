@@ -3,14 +3,15 @@
 //! in one commit.
 
 use crmmap_store::{
-    Action, Completion, EventOutcome, FailureClass, ItemEvent, LogEntry, RetryRequest, RunnerKind,
+    Action, Completion, EventOutcome, EventScope, FailureClass, ItemEvent, LogEntry, RetryRequest,
+    RunnerKind, StoreError,
 };
 use futures::FutureExt;
 use serde_json::json;
 
 use crmmap_engine::plan::Plan;
 
-use crate::*;
+use crate::{ApplyError, Done, Event, EventKind, Outcome, Webhook, drain};
 
 /// The retry-queue kind of webhook events.
 pub const RETRY_KIND: &str = "webhook_event";
@@ -45,9 +46,9 @@ impl Webhook {
         }
         Ok(plan)
     }
-}
 
-impl Webhook {
+    /// The sync-log row of an event: the item, the trigger and the request, and the object
+    /// and record from `done` (else the board's object).
     pub(crate) fn log_entry(
         &self,
         ev: &Event,
@@ -74,18 +75,37 @@ impl Webhook {
         entry
     }
 
-    pub(crate) async fn log(
-        &self,
-        ev: &Event,
-        runner: RunnerKind,
-        action: Action,
-        done: Option<&Done>,
-        reason: &str,
-    ) {
-        let entry = self.log_entry(ev, runner, action, done, reason);
+    /// Appends a sync-log row for an event that left nothing else to commit (a failure logged
+    /// on its own, a duplicate).
+    pub(crate) async fn log(&self, ev: &Event, runner: RunnerKind, action: Action, reason: &str) {
+        let entry = self.log_entry(ev, runner, action, None, reason);
         if let Err(e) = self.inner.ctx.store.append_log(&entry).await {
             tracing::error!(error = %e, "cannot write the sync log");
         }
+    }
+
+    /// Commits an applied event: its outcome, the last-synced values it implies (taken from
+    /// `done`) and its log row, in one commit of its scope.
+    pub(crate) async fn finish_applied(
+        &self,
+        scope: EventScope,
+        ev: &Event,
+        runner: RunnerKind,
+        done: &mut Done,
+        now: time::OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let values = std::mem::take(&mut done.remember);
+        let entry = self.log_entry(ev, runner, done.action, Some(done), &done.reason);
+        scope
+            .finish(Completion {
+                outcome: EventOutcome::Applied,
+                detail: Some(&done.reason),
+                values: &values,
+                log: &entry,
+                retry: None,
+                now,
+            })
+            .await
     }
 
     /// Handles one delivered event: takes its item's lock and claims it (deduplication),
@@ -128,8 +148,7 @@ impl Webhook {
         };
         // A panic while applying becomes the event's failure: the claim is finished, never
         // lost with the task.
-        let guarded =
-            std::panic::AssertUnwindSafe(self.apply_locked(plan, ev, &board, &item)).catch_unwind();
+        let guarded = std::panic::AssertUnwindSafe(self.apply_locked(plan, ev)).catch_unwind();
         let applied = match tokio::time::timeout_at(deadline, guarded).await {
             Ok(Ok(applied)) => applied,
             Ok(Err(panic)) => {
@@ -142,23 +161,7 @@ impl Webhook {
         let now = self.inner.ctx.now();
         match applied {
             Ok(mut done) => {
-                let values = std::mem::take(&mut done.remember);
-                let entry = self.log_entry(
-                    ev,
-                    RunnerKind::Webhook,
-                    done.action,
-                    Some(&done),
-                    &done.reason,
-                );
-                scope
-                    .finish(Completion {
-                        outcome: EventOutcome::Applied,
-                        detail: Some(&done.reason),
-                        values: &values,
-                        log: &entry,
-                        retry: None,
-                        now,
-                    })
+                self.finish_applied(scope, ev, RunnerKind::Webhook, &mut done, now)
                     .await?;
                 Ok(Outcome::Done(done))
             }
@@ -235,7 +238,6 @@ impl Webhook {
             ev,
             RunnerKind::Webhook,
             Action::Skipped,
-            None,
             "duplicate delivery",
         )
         .await;
@@ -254,7 +256,6 @@ impl Webhook {
             ev,
             RunnerKind::Webhook,
             Action::Failed,
-            None,
             &format!("queued for retry: {error}"),
         )
         .await;

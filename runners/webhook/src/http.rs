@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value as Json, json};
 
-use crate::*;
+use crate::{Incoming, Outcome, Webhook, drain, event};
 
 impl Webhook {
     /// The router: `POST /webhooks/monday` (signed), `POST /webhooks/monday/{token}`,

@@ -5,7 +5,7 @@ use std::time::Duration;
 use crmmap_store::RetryPolicy;
 use crmmap_sync::{ConfigError, Settings};
 
-use crate::*;
+use crate::{AlertConfig, AuthConfig, SecretString, alerts, auth};
 
 /// Largest accepted request body. monday's events are a few KB; long-text values stay well
 /// below this.

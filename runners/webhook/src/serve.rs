@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures::FutureExt;
 
-use crate::*;
+use crate::{Webhook, drain};
 
 /// Most items one drain round of `crmmap serve` tries.
 pub(crate) const DRAIN_ROUND_LIMIT: u32 = 100;

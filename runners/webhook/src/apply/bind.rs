@@ -5,7 +5,7 @@ use crmmap_engine::plan::Plan;
 use crmmap_salesforce::soql::{Condition, Literal, Soql};
 use crmmap_store::StoreError;
 
-use super::*;
+use super::ApplyError;
 use crate::Webhook;
 
 /// The sync-log reason of an item whose key column holds an Id the mapping does not select.

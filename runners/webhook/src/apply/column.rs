@@ -2,25 +2,21 @@
 //! propagations to records the rules created.
 
 use crmmap_engine::eval::{self, Record};
-use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, monday, salesforce};
 use crmmap_store::{Action, Side, column_key, field_key};
 use serde_json::{Map, Value as Json};
 
-use super::*;
+use super::{ApplyError, Applying, Done, column_read, rule_key, set_values, synced_value};
 use crate::Webhook;
-use crate::event::Event;
 
 impl Webhook {
     pub(crate) async fn column_changed(
         &self,
-        plan: &Plan,
-        ev: &Event,
-        board: &str,
-        item: &str,
+        at: &Applying<'_>,
         column: &str,
         previous: &Json,
     ) -> Result<Done, ApplyError> {
+        let (plan, _board, _item) = (at.plan, at.board.as_str(), at.item.as_str());
         let field = plan.fields_to_salesforce().find(|f| f.column == column);
         let link = plan
             .links
@@ -35,12 +31,7 @@ impl Webhook {
             ));
         }
         let (read, record_id, synced) = match self
-            .read_linked(
-                plan,
-                board,
-                item,
-                vec![plan.key_column.clone(), column.to_owned()],
-            )
+            .read_linked(at, vec![plan.key_column.clone(), column.to_owned()])
             .await?
         {
             Ok(found) => found,
@@ -49,7 +40,7 @@ impl Webhook {
         let cv = read.column(column).cloned().unwrap_or_default();
         if let Some(l) = link {
             return self
-                .links_changed(plan, ev, &record_id, l, &cv, previous, &synced)
+                .links_changed(at, &record_id, l, &cv, previous, &synced)
                 .await;
         }
         let Some(f) = field else {
@@ -98,16 +89,14 @@ impl Webhook {
         let mut notes = Vec::new();
         for rule in eval::rules_fired(plan, &old_record, &new_record) {
             let sets = self
-                .run_rule(plan, rule, board, item, &record_id, &writes, &synced)
+                .run_rule(at, rule, &record_id, &writes, &synced)
                 .await?;
             for (k, v) in sets.fields {
                 writes.fields.insert(k, v);
             }
             notes.push(format!("rule `{}` ran", rule.name));
         }
-        let updated = self
-            .update_record(plan, ev, &record_id, &writes, &synced)
-            .await?;
+        let updated = self.update_record(at, &record_id, &writes, &synced).await?;
         for p in propagations {
             let Some(id) = synced_value(&synced, &rule_key(&p.rule, &p.alias)) else {
                 continue;

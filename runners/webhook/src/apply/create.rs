@@ -10,7 +10,10 @@ use crmmap_engine::value::{Value, monday};
 use crmmap_store::{Action, NAME_KEY, SetValue, Side, column_key, field_key};
 use serde_json::{Map, Value as Json};
 
-use super::*;
+use super::{
+    ApplyError, Applying, Binding, Done, LAST_SEEN_KEY, column_read, key_value, read_field,
+    skip_inactive, unselected_reason,
+};
 use crate::Webhook;
 
 /// The columns read for a new item: the key, every column flowing to Salesforce, and the
@@ -46,12 +49,8 @@ pub(crate) fn engine_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Ite
 }
 
 impl Webhook {
-    pub(crate) async fn created(
-        &self,
-        plan: &Plan,
-        board: &str,
-        item: &str,
-    ) -> Result<Done, ApplyError> {
+    pub(crate) async fn created(&self, at: &Applying<'_>) -> Result<Done, ApplyError> {
+        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
         let ctx = &self.inner.ctx;
         let Some(read) = self.read_item(item, create_columns(plan)).await? else {
             return Ok(Done::new(
@@ -79,7 +78,7 @@ impl Webhook {
             }
             (Some(link), None) => {
                 // Linked, but the write-back did not happen (it failed or crashed): do it now.
-                self.write_back(plan, board, item, &link.record_id).await?;
+                self.write_back(at, &link.record_id).await?;
                 return Ok(Done::new(
                     Action::Linked,
                     Some(plan),
@@ -128,7 +127,7 @@ impl Webhook {
                 }
             }
         }
-        let record_id = self.create_record(plan, board, item, &fields).await?;
+        let record_id = self.create_record(at, &fields).await?;
         // The id goes back into the key column; done again (harmlessly) if a retry comes here.
         let mut key = Map::new();
         key.insert(plan.key_column.clone(), Json::String(record_id.clone()));
@@ -187,11 +186,10 @@ impl Webhook {
     /// Writes the record id into the item's key column.
     pub(crate) async fn write_back(
         &self,
-        plan: &Plan,
-        board: &str,
-        item: &str,
+        at: &Applying<'_>,
         record_id: &str,
     ) -> Result<(), ApplyError> {
+        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
         let mut key = Map::new();
         key.insert(plan.key_column.clone(), Json::String(record_id.to_owned()));
         self.inner

@@ -2,22 +2,14 @@
 //! it).
 
 use crmmap_engine::eval::{self, DeleteAction};
-use crmmap_engine::plan::Plan;
 use crmmap_store::Action;
 
-use super::*;
+use super::{ApplyError, Applying, Done};
 use crate::Webhook;
-use crate::event::Event;
 
 impl Webhook {
-    pub(crate) async fn deleted(
-        &self,
-        plan: &Plan,
-        ev: &Event,
-        board: &str,
-        item: &str,
-        name: &str,
-    ) -> Result<Done, ApplyError> {
+    pub(crate) async fn deleted(&self, at: &Applying<'_>, name: &str) -> Result<Done, ApplyError> {
+        let (plan, ev, board, item) = (at.plan, at.ev, at.board.as_str(), at.item.as_str());
         let ctx = &self.inner.ctx;
         let Some(link) = ctx.store.link_by_item(board, item).await? else {
             return Ok(Done::new(
@@ -51,9 +43,9 @@ impl Webhook {
                 ))
             }
             DeleteAction::Update(writes) => {
-                let synced = self.synced(board, item).await?;
+                let synced = self.synced(at).await?;
                 let updated = self
-                    .update_record(plan, ev, &link.record_id, &writes, &synced)
+                    .update_record(at, &link.record_id, &writes, &synced)
                     .await?;
                 Ok(self
                     .update_done(

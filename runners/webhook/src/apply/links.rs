@@ -9,9 +9,8 @@ use crmmap_monday::ColumnValue;
 use crmmap_store::{Action, Side, column_key};
 use serde_json::{Value as Json, json};
 
-use super::*;
+use super::{ApplyError, Applying, Binding, Done, Synced, key_value, set_values, synced_value};
 use crate::Webhook;
-use crate::event::Event;
 
 impl Webhook {
     /// The live items among `items` (linked through `link`), in the order given, with the
@@ -98,20 +97,16 @@ impl Webhook {
         Ok(out)
     }
 
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site; the pieces are all different"
-    )]
     pub(crate) async fn links_changed(
         &self,
-        plan: &Plan,
-        ev: &Event,
+        at: &Applying<'_>,
         record_id: &str,
         link: &LinkPlan,
         cv: &ColumnValue,
         previous: &Json,
         synced: &Synced,
     ) -> Result<Done, ApplyError> {
+        let plan = at.plan;
         let column = &link.column;
         let current = cv.linked_item_ids.clone();
         let before: Vec<String> = match synced_value(synced, &column_key(column)) {
@@ -184,9 +179,7 @@ impl Webhook {
             )
             .remembering(set_values(vec![remember_links])));
         };
-        let updated = self
-            .update_record(plan, ev, record_id, &writes, synced)
-            .await?;
+        let updated = self.update_record(at, record_id, &writes, synced).await?;
         let mut remember = vec![remember_links];
         if let Some(v) = updated.written.fields.get(&link.via) {
             remember.push((

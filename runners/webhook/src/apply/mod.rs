@@ -6,7 +6,8 @@
 //! lock always writes the item's current state, and an echo of a value crmmap wrote (or read)
 //! itself compares equal and writes nothing.
 //!
-//! One module per event kind, called from [`Webhook::apply_locked`]:
+//! One module per event kind, called from `Webhook::apply_locked`, each given the event as an
+//! `Applying` (its plan, event, board and item):
 //!
 //! | module | what |
 //! |---|---|
@@ -47,8 +48,8 @@ pub use rules::rule_key;
 pub use update::LAST_SEEN_KEY;
 
 pub(crate) use bind::{Binding, unselected_reason};
-pub(crate) use once::lookup_fields;
-pub(crate) use update::Updated;
+use once::lookup_fields;
+use update::Updated;
 
 /// Why an event could not be applied now (it goes to the retry queue).
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +116,19 @@ pub(crate) fn set_values(values: Vec<(String, Json, Side)>) -> Vec<SetValue> {
         .into_iter()
         .map(|(key, value, source)| SetValue { key, value, source })
         .collect()
+}
+
+/// The event being applied, with its plan and its item as the store keys it; the caller holds
+/// the item's lock.
+pub(crate) struct Applying<'a> {
+    /// The plan of the event's board.
+    pub(crate) plan: &'a Plan,
+    /// The event.
+    pub(crate) ev: &'a Event,
+    /// The board id.
+    pub(crate) board: String,
+    /// The item id.
+    pub(crate) item: String,
 }
 
 /// Last-synced values by key.
@@ -199,15 +213,15 @@ impl Webhook {
     }
 
     /// Applies one event; the caller holds the item's lock.
-    pub(crate) async fn apply_locked(
-        &self,
-        plan: &Plan,
-        ev: &Event,
-        board: &str,
-        item: &str,
-    ) -> Result<Done, ApplyError> {
+    pub(crate) async fn apply_locked(&self, plan: &Plan, ev: &Event) -> Result<Done, ApplyError> {
+        let at = Applying {
+            plan,
+            ev,
+            board: ev.board_id.to_string(),
+            item: ev.item_id.to_string(),
+        };
         match &ev.kind {
-            EventKind::Created { .. } => self.created(plan, board, item).await,
+            EventKind::Created { .. } => self.created(&at).await,
             EventKind::ColumnChanged { column, .. }
                 if self.opts().panic_on_column.as_ref() == Some(column) =>
             {
@@ -215,24 +229,21 @@ impl Webhook {
             }
             EventKind::ColumnChanged {
                 column, previous, ..
-            } => {
-                self.column_changed(plan, ev, board, item, column, previous)
-                    .await
-            }
-            EventKind::Renamed { .. } => self.renamed(plan, ev, board, item).await,
+            } => self.column_changed(&at, column, previous).await,
+            EventKind::Renamed { .. } => self.renamed(&at).await,
             EventKind::Deleted { name } | EventKind::Archived { name } => {
-                self.deleted(plan, ev, board, item, name).await
+                self.deleted(&at, name).await
             }
             EventKind::Other(_) => unreachable!("skipped by triage"),
         }
     }
 
-    pub(crate) async fn synced(&self, board: &str, item: &str) -> Result<Synced, ApplyError> {
+    pub(crate) async fn synced(&self, at: &Applying<'_>) -> Result<Synced, ApplyError> {
         Ok(self
             .inner
             .ctx
             .store
-            .synced_values(board, item)
+            .synced_values(&at.board, &at.item)
             .await?
             .into_iter()
             .map(|v| (v.key.clone(), v))
@@ -247,11 +258,10 @@ impl Webhook {
     /// item whose own create has not run yet).
     pub(crate) async fn read_linked(
         &self,
-        plan: &Plan,
-        board: &str,
-        item: &str,
+        at: &Applying<'_>,
         columns: Vec<String>,
     ) -> Result<Result<(crmmap_monday::Item, String, Synced), Done>, ApplyError> {
+        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
         let store = &self.inner.ctx.store;
         let (read, linked) = tokio::join!(
             self.read_item(item, columns),

@@ -9,7 +9,7 @@ use crmmap_store::IntentStatus;
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
-use super::*;
+use super::{ApplyError, Applying};
 use crate::Webhook;
 
 /// The fields a created record is looked up by after a crash or a lost answer, when nothing
@@ -38,11 +38,10 @@ impl Webhook {
     /// intent from a crashed attempt is reconciled before creating again.
     pub(crate) async fn create_record(
         &self,
-        plan: &Plan,
-        board: &str,
-        item: &str,
+        at: &Applying<'_>,
         fields: &SfWrites,
     ) -> Result<String, ApplyError> {
+        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
         let ctx = &self.inner.ctx;
         let fresh = uuid::Uuid::new_v4().simple().to_string();
         let intent = ctx

@@ -6,7 +6,7 @@ use crmmap_engine::value::Value;
 use crmmap_store::{Action, CONVERTED_KEY, SetValue, Side, field_key};
 use serde_json::Value as Json;
 
-use super::*;
+use super::{ApplyError, Applying, Done, LAST_SEEN_KEY, Updated, read_field, set_values};
 use crate::Webhook;
 
 /// Why a change to a converted Lead is not sent (the sync-log reason).
@@ -106,10 +106,10 @@ impl Webhook {
     /// survive a failure later in the same event.
     pub(crate) async fn remember_now(
         &self,
-        board: &str,
-        item: &str,
+        at: &Applying<'_>,
         values: &[(String, Json, Side)],
     ) -> Result<(), ApplyError> {
+        let (board, item) = (at.board.as_str(), at.item.as_str());
         let set: Vec<SetValue> = values
             .iter()
             .map(|(key, value, source)| SetValue {

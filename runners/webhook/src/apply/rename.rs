@@ -2,22 +2,15 @@
 
 use crmmap_engine::conflict::same;
 use crmmap_engine::eval::{self};
-use crmmap_engine::plan::Plan;
 use crmmap_store::{Action, NAME_KEY, Side, field_key};
 use serde_json::Value as Json;
 
-use super::*;
+use super::{ApplyError, Applying, Done, read_field, set_values, synced_name, synced_value};
 use crate::Webhook;
-use crate::event::Event;
 
 impl Webhook {
-    pub(crate) async fn renamed(
-        &self,
-        plan: &Plan,
-        ev: &Event,
-        board: &str,
-        item: &str,
-    ) -> Result<Done, ApplyError> {
+    pub(crate) async fn renamed(&self, at: &Applying<'_>) -> Result<Done, ApplyError> {
+        let plan = at.plan;
         if plan.name_to_salesforce.is_empty() {
             return Ok(Done::new(
                 Action::Skipped,
@@ -26,13 +19,11 @@ impl Webhook {
                 "the item name does not flow to salesforce",
             ));
         }
-        let (read, record_id, synced) = match self
-            .read_linked(plan, board, item, vec![plan.key_column.clone()])
-            .await?
-        {
-            Ok(found) => found,
-            Err(done) => return Ok(done),
-        };
+        let (read, record_id, synced) =
+            match self.read_linked(at, vec![plan.key_column.clone()]).await? {
+                Ok(found) => found,
+                Err(done) => return Ok(done),
+            };
         if synced_name(&synced).is_some_and(|n| n == read.name) {
             return Ok(Done::new(
                 Action::Unchanged,
@@ -60,9 +51,7 @@ impl Webhook {
             )
             .remembering(set_values(remember)));
         }
-        let updated = self
-            .update_record(plan, ev, &record_id, &writes, &synced)
-            .await?;
+        let updated = self.update_record(at, &record_id, &writes, &synced).await?;
         Ok(self
             .update_done(plan, &record_id, &updated, "item name", Vec::new())
             .remembering(self.update_values(plan, &updated, remember)))

@@ -2,12 +2,12 @@
 //! is created) and the fields it sets.
 
 use crmmap_engine::eval::{Aliases, Record, SfWrites};
-use crmmap_engine::plan::{Plan, RulePlan};
+use crmmap_engine::plan::RulePlan;
 use crmmap_engine::value::Value;
 use crmmap_store::Side;
 use serde_json::{Map, Value as Json, json};
 
-use super::*;
+use super::{ApplyError, Applying, Synced, lookup_fields, synced_value};
 use crate::Webhook;
 
 /// The key of a lifecycle rule's pending-create marker (`{"pending_since": "<datetime>"}`).
@@ -19,20 +19,15 @@ pub fn rule_key(rule: &str, alias: &str) -> String {
 }
 
 impl Webhook {
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "one call site; the pieces are all different"
-    )]
     pub(crate) async fn run_rule(
         &self,
-        plan: &Plan,
+        at: &Applying<'_>,
         rule: &RulePlan,
-        board: &str,
-        item: &str,
         record_id: &str,
         writes: &SfWrites,
         synced: &Synced,
     ) -> Result<SfWrites, ApplyError> {
+        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
         let ctx = &self.inner.ctx;
         let select: Vec<&str> = plan
             .facts
@@ -84,12 +79,8 @@ impl Webhook {
                             // The marker goes first, so that a crash after the create is
                             // reconciled by a lookup instead of creating again.
                             let marker = json!({ PENDING_SINCE: crmmap_engine::value::format_datetime(ctx.now()) });
-                            self.remember_now(
-                                board,
-                                item,
-                                &[(key.clone(), marker, Side::Salesforce)],
-                            )
-                            .await?;
+                            self.remember_now(at, &[(key.clone(), marker, Side::Salesforce)])
+                                .await?;
                             let id = ctx
                                 .salesforce
                                 .create(&create.sobject, &fields.to_json())
@@ -103,12 +94,8 @@ impl Webhook {
                 }
             };
             // Recorded at once: a later failure must not create it again.
-            self.remember_now(
-                board,
-                item,
-                &[(key, Value::text(&id).to_json(), Side::Salesforce)],
-            )
-            .await?;
+            self.remember_now(at, &[(key, Value::text(&id).to_json(), Side::Salesforce)])
+                .await?;
             let mut r = fields.apply_to(&Record::new());
             r.insert("Id".into(), Json::String(id));
             aliases.insert(create.alias.clone(), r);

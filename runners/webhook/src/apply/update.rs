@@ -13,9 +13,8 @@ use crmmap_store::{CONVERTED_KEY, Side, field_key, sent_key};
 use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
 
-use super::*;
+use super::{ApplyError, Applying, Synced, read_field, synced_value};
 use crate::Webhook;
-use crate::event::Event;
 
 /// The last-synced key holding the record's `LastModifiedDate` as last seen (or written) by
 /// crmmap: the `If-Unmodified-Since` of the next update.
@@ -72,12 +71,12 @@ impl Webhook {
     /// sides changed follows the conflict policy.
     pub(crate) async fn update_record(
         &self,
-        plan: &Plan,
-        ev: &Event,
+        at: &Applying<'_>,
         record_id: &str,
         writes: &SfWrites,
         synced: &Synced,
     ) -> Result<Updated, ApplyError> {
+        let (plan, ev) = (at.plan, at.ev);
         let monday_time = ev.trigger_time;
         let sf = &self.inner.ctx.salesforce;
         let mut since = synced_value(synced, LAST_SEEN_KEY).and_then(|v| match v {
@@ -106,7 +105,7 @@ impl Webhook {
             if let Some(t) = since {
                 if !sent {
                     // Before it is sent: a crash or a lost answer leaves it known.
-                    self.remember_sent(plan, ev, &out.written, synced).await?;
+                    self.remember_sent(at, &out.written, synced).await?;
                     sent = true;
                 }
                 match sf
@@ -192,11 +191,11 @@ impl Webhook {
     /// of them, and the next event must not take it for an edit made in Salesforce.
     pub(crate) async fn remember_sent(
         &self,
-        plan: &Plan,
-        ev: &Event,
+        at: &Applying<'_>,
         written: &SfWrites,
         synced: &Synced,
     ) -> Result<(), ApplyError> {
+        let plan = at.plan;
         // A field monday wins anyway needs no record (and the event no extra commit).
         let sent: Vec<(String, Json, Side)> = written
             .fields
@@ -213,8 +212,7 @@ impl Webhook {
         if sent.is_empty() {
             return Ok(());
         }
-        let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
-        self.remember_now(&board, &item, &sent).await
+        self.remember_now(at, &sent).await
     }
 
     /// Whether changes to this plan's records are held back from converted Leads.
