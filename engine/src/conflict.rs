@@ -223,39 +223,17 @@ mod tests {
 
     #[test]
     fn policies_break_real_conflicts() {
+        use ConflictPolicy::{PreferMonday as M, PreferNewest as N, PreferSalesforce as S};
+        use Decision::{ToMonday, ToSalesforce};
         let early = Some(datetime!(2024-01-01 10:00 UTC));
         let late = Some(datetime!(2024-01-01 11:00 UTC));
         let cases = [
-            (
-                ConflictPolicy::PreferSalesforce,
-                (None, None),
-                Decision::ToMonday,
-            ),
-            (
-                ConflictPolicy::PreferMonday,
-                (None, None),
-                Decision::ToSalesforce,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (late, early),
-                Decision::ToSalesforce,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (early, late),
-                Decision::ToMonday,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (late, late),
-                Decision::ToMonday,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (late, None),
-                Decision::ToMonday,
-            ),
+            (S, (None, None), ToMonday),
+            (M, (None, None), ToSalesforce),
+            (N, (late, early), ToSalesforce),
+            (N, (early, late), ToMonday),
+            (N, (late, late), ToMonday),
+            (N, (late, None), ToMonday),
         ];
         for (policy, (mt, st), want) in cases {
             let got = run_at(policy, Direction::Both, "a", "b", "c", mt, st);
@@ -265,25 +243,19 @@ mod tests {
 
     #[test]
     fn one_way_fields_copy_along_their_arrow_only() {
-        let p = ConflictPolicy::PreferMonday;
-        // `<-`: a monday edit is overwritten by the source.
-        assert_eq!(
-            run(p, Direction::ToMonday, "a", "b", "a"),
-            Decision::ToMonday
-        );
-        assert_eq!(
-            run(p, Direction::ToMonday, "a", "b", "c"),
-            Decision::ToMonday
-        );
-        // `->`: Salesforce edits do not flow back.
-        let p = ConflictPolicy::PreferSalesforce;
-        assert_eq!(
-            run(p, Direction::ToSalesforce, "a", "a", "c"),
-            Decision::InSync
-        );
-        assert_eq!(
-            run(p, Direction::ToSalesforce, "a", "b", "c"),
-            Decision::ToSalesforce
-        );
+        use ConflictPolicy::{PreferMonday as M, PreferSalesforce as S};
+        use Decision::{InSync, ToMonday, ToSalesforce};
+        let cases = [
+            // `<-`: a monday edit is overwritten by the source.
+            (M, Direction::ToMonday, "b", "a", ToMonday),
+            (M, Direction::ToMonday, "b", "c", ToMonday),
+            // `->`: Salesforce edits do not flow back.
+            (S, Direction::ToSalesforce, "a", "c", InSync),
+            (S, Direction::ToSalesforce, "b", "c", ToSalesforce),
+        ];
+        for (policy, direction, m, s, want) in cases {
+            let got = run(policy, direction, "a", m, s);
+            assert_eq!(got, want, "{policy:?} {direction:?} {m} {s}");
+        }
     }
 }

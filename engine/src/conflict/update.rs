@@ -161,38 +161,16 @@ mod tests {
 
     #[test]
     fn the_policy_breaks_a_real_conflict() {
+        use ConflictPolicy::{PreferMonday as M, PreferNewest as N, PreferSalesforce as S};
+        use UpdateDecision::{MondayWins, SalesforceWins};
         let sides = ("b", "c", Some("a"));
         let cases = [
-            (
-                ConflictPolicy::PreferMonday,
-                (None, None),
-                UpdateDecision::MondayWins,
-            ),
-            (
-                ConflictPolicy::PreferSalesforce,
-                (LATE, EARLY),
-                UpdateDecision::SalesforceWins,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (LATE, EARLY),
-                UpdateDecision::MondayWins,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (EARLY, LATE),
-                UpdateDecision::SalesforceWins,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (LATE, LATE),
-                UpdateDecision::SalesforceWins,
-            ),
-            (
-                ConflictPolicy::PreferNewest,
-                (None, LATE),
-                UpdateDecision::SalesforceWins,
-            ),
+            (M, (None, None), MondayWins),
+            (S, (LATE, EARLY), SalesforceWins),
+            (N, (LATE, EARLY), MondayWins),
+            (N, (EARLY, LATE), SalesforceWins),
+            (N, (LATE, LATE), SalesforceWins),
+            (N, (None, LATE), SalesforceWins),
         ];
         for (policy, times, want) in cases {
             assert_eq!(
