@@ -2,14 +2,13 @@
 //! (bounded in time, inside a panic boundary), and its outcome, values, log row and any retry
 //! in one commit.
 
+use crmmap_engine::plan::Plan;
 use crmmap_store::{
     Action, Completion, EventOutcome, EventScope, FailureClass, ItemEvent, LogEntry, RetryRequest,
     RunnerKind, StoreError,
 };
 use futures::FutureExt;
 use serde_json::json;
-
-use crmmap_engine::plan::Plan;
 
 use crate::{ApplyError, Done, Event, EventKind, Outcome, Webhook, drain};
 

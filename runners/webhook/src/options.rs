@@ -22,7 +22,7 @@ pub struct WebhookOptions {
     pub retry: RetryPolicy,
     /// A Salesforce external-id field present on every synced sObject (e.g.
     /// `External_Id__c`): creates become upserts by an idempotency key. Without it, a crashed
-    /// create is reconciled by a lookup (see [`Webhook::handle_event`]).
+    /// create is reconciled by a lookup (see [`crate::Webhook::handle_event`]).
     pub external_id_field: Option<String>,
     /// Send monday changes to converted Leads (`[salesforce] update_converted_leads`): only
     /// for orgs whose integration user has "View and Edit Converted Leads". Off, a change to a

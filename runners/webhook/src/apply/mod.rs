@@ -47,7 +47,8 @@ pub use links::links_json;
 pub use rules::rule_key;
 pub use update::LAST_SEEN_KEY;
 
-pub(crate) use bind::{Binding, unselected_reason};
+// For the kinds' modules.
+use bind::{Binding, unselected_reason};
 use once::lookup_fields;
 use update::Updated;
 
