@@ -191,3 +191,41 @@ pub fn show(value: Option<&Value>) -> String {
         Some(v) => v.display(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crmmap_engine::eval;
+    use time::macros::datetime;
+
+    use crate::migrate::lead_plan as lead;
+
+    #[test]
+    fn desired_values_leave_nothing_to_write() {
+        let plan = lead();
+        let record = serde_json::json!({
+            "Id": "00Q5g000000000AEAQ", "Company": "Acme", "LastName": "Reyes",
+            "Status": "MOU", "Capacity_Building_Needs__c": "Curriculum;Train the trainer",
+            "State": "Oregon", "IsConverted": true, "ConvertedAccountId": "0015g0000000001AAA",
+        });
+        let record = record.as_object().unwrap();
+        let now = datetime!(2026-01-02 03:04:05 UTC);
+        let desired = Desired::of(&plan, record, now).unwrap();
+        let written = eval::record_to_item(&plan, record, None, now).unwrap();
+        let keys: Vec<String> = written.column_values.keys().cloned().collect();
+        let links: Vec<String> = written.links.iter().map(|l| l.column.clone()).collect();
+        let rows = desired.synced_rows(true, keys.iter(), links.iter());
+        let synced: Vec<crmmap_store::SyncedValue> = rows
+            .into_iter()
+            .map(|r| crmmap_store::SyncedValue {
+                key: r.key,
+                value: r.value,
+                source: r.source,
+                synced_at: now,
+            })
+            .collect();
+        let prior = prior_from_synced(&synced);
+        let again = eval::record_to_item(&plan, record, Some(&prior), now).unwrap();
+        assert!(again.is_empty(), "{again:?}");
+    }
+}
