@@ -1,7 +1,7 @@
-//! One chunk of records: each record's item and prior values, one evaluation per record, and
-//! the mutation that writes what differs.
+//! One chunk of records: each record's item and prior values, one evaluation per record (the
+//! values of its item and the writes that differ), and the mutation that writes them.
 
-use crmmap_engine::eval::{self, Prior, Record};
+use crmmap_engine::eval::{self, Change, ItemUpdate, Prior, Record, Writes};
 use crmmap_engine::plan::Plan;
 use crmmap_monday::ItemMutation;
 use crmmap_store::Action;
@@ -89,10 +89,17 @@ impl Migrator<'_> {
         if matched {
             counts.matched += 1;
         }
-        let evaluated = eval::record_to_item(plan, record, prior.as_ref(), now)
-            .and_then(|w| Desired::of(plan, record, now).map(|d| (w, d)));
-        let (writes, desired) = match evaluated {
-            Ok(x) => x,
+        let change = Change::Record {
+            record,
+            prior: prior.as_ref(),
+        };
+        let ItemUpdate { values, writes } = match eval::evaluate(plan, change, now) {
+            Ok(Writes::Item(update)) => update,
+            // The item already holds every value (a record never makes other writes).
+            Ok(_) => {
+                counts.unchanged += 1;
+                return Ok(());
+            }
             Err(e) => {
                 let message = e.to_string();
                 self.fail(
@@ -141,7 +148,7 @@ impl Migrator<'_> {
                 record_id,
                 &item_id,
                 prior.as_ref(),
-                &desired,
+                &values,
                 &writes,
                 &links,
             );
@@ -163,7 +170,7 @@ impl Migrator<'_> {
         batch.pending.push(Pending {
             record_id: record_id.to_owned(),
             item_id,
-            desired,
+            desired: Desired::new(plan, record, values),
             columns,
             links,
             name_written: writes.name.is_some() || create,

@@ -7,7 +7,7 @@
 //!          store links (one query) ──▶ linked: prior = last-synced values (no monday read)
 //!          unlinked ──▶ one items_page_by_column_values on the Salesforce-id column
 //!                        (found: link it, prior = the item; else: create)
-//!          engine::record_to_item(prior) ──▶ only what differs ──▶ batched mutations
+//!          engine::evaluate(record, prior) ──▶ only what differs ──▶ batched mutations
 //!          results ──▶ links, last-synced values, sync log, retry queue
 //!          checkpoint (run progress) + watermark (SystemModstamp, Id)
 //! then parked links whose target now has an item ──▶ board-relation writes

@@ -7,7 +7,7 @@ use crmmap_engine::eval::{self, Prior};
 use crmmap_engine::plan::Plan;
 use serde_json::Value as Json;
 
-use super::desired::{self, Desired};
+use super::desired;
 
 /// Per-object counts.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -188,7 +188,7 @@ pub(super) fn planned_change(
     record_id: &str,
     item_id: &Option<String>,
     prior: Option<&Prior>,
-    desired: &Desired,
+    desired: &eval::ItemValues,
     writes: &eval::ItemWrites,
     links: &[String],
 ) -> PlannedChange {
