@@ -57,7 +57,7 @@ impl Migrator<'_> {
             .filter_map(|r| r.get("Id").and_then(Json::as_str).map(str::to_owned))
             .collect();
         counts.read += records.len() as u64;
-        let mut items = self.items(plan, &ids).await?;
+        let mut items = self.items(plan, records, &ids).await?;
         let mut batch = Batch::default();
         let now = self.ctx.now();
         for record in records {
@@ -127,16 +127,11 @@ impl Migrator<'_> {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let columns: Vec<String> = writes.column_values.keys().cloned().collect();
-        let links = self
-            .link_values(
-                plan,
-                record_id,
-                &writes.links,
-                now,
-                &mut column_values,
-                counts,
-            )
+        let link_values = self
+            .link_values(plan, record_id, &writes.links, items, now, counts)
             .await?;
+        let links: Vec<String> = link_values.iter().map(|(c, _)| c.clone()).collect();
+        column_values.extend(link_values);
         if column_values.is_empty() && writes.name.is_none() {
             counts.unchanged += 1;
             return Ok(());
@@ -190,10 +185,10 @@ impl Migrator<'_> {
     ) -> Result<Partner, MigrateError> {
         let board = plan.board.to_string();
         if let Some(item) = items.linked.get(record_id) {
-            let values = self.ctx.store.synced_values(&board, item).await?;
+            let values = items.synced.get(item).map_or(&[][..], Vec::as_slice);
             return Ok(Partner {
                 item_id: Some(item.clone()),
-                prior: Some(prior_from_synced(&values)),
+                prior: Some(prior_from_synced(values)),
                 matched: false,
             });
         }
@@ -215,6 +210,7 @@ impl Migrator<'_> {
                 .upsert_link(&board, &item, &plan.object, record_id, now)
                 .await?;
             items.linked.insert(record_id.to_owned(), item.clone());
+            items.targets.insert(&plan.object, record_id, &item);
             self.log(
                 self.entry(Action::Linked, plan, record_id)
                     .item(board, item.clone())

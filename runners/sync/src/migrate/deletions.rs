@@ -1,11 +1,13 @@
 //! Records deleted in Salesforce, applied to their items by the mapping's
 //! `on salesforce delete` policy.
 
+use std::collections::HashMap;
+
 use crmmap_dsl::model::ItemDeletePolicy;
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
 use crmmap_monday::MondayError;
-use crmmap_store::{Action, Watermark};
+use crmmap_store::{Action, Link, Watermark};
 use futures::StreamExt as _;
 use serde_json::Value as Json;
 
@@ -31,14 +33,30 @@ impl Migrator<'_> {
         let mut last: Option<Watermark> = None;
         while let Some(page) = pages.next().await {
             self.report.salesforce_calls += 1;
-            for row in page?.records {
+            let rows = page?.records;
+            // The links of the page's records, in one query.
+            let ids: Vec<String> = rows
+                .iter()
+                .filter_map(|r| r.get("Id").and_then(Json::as_str).map(str::to_owned))
+                .collect();
+            let links: HashMap<String, Link> = self
+                .ctx
+                .store
+                .links_by_records(&plan.sobject, &ids)
+                .await?
+                .into_iter()
+                .map(|l| (l.record_id.clone(), l))
+                .collect();
+            for row in rows {
                 let (Some(id), Some(stamp)) = (
                     row.get("Id").and_then(Json::as_str),
                     row.get("SystemModstamp").and_then(Json::as_str),
                 ) else {
                     continue;
                 };
-                self.deleted_record(plan, id, counts).await?;
+                if let Some(link) = links.get(id) {
+                    self.deleted_record(plan, id, link, counts).await?;
+                }
                 if let Ok(w) = Watermark::from_salesforce(stamp, id) {
                     last = Some(w);
                 }
@@ -52,16 +70,14 @@ impl Migrator<'_> {
         Ok(())
     }
 
-    /// One record of [`Self::deletions`].
+    /// One deleted record of [`Self::deletions`] that has an item (`link`).
     pub(super) async fn deleted_record(
         &mut self,
         plan: &Plan,
         id: &str,
+        link: &Link,
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
-        let Some(link) = self.ctx.store.link_by_record(&plan.sobject, id).await? else {
-            return Ok(());
-        };
         let policy = plan.on_salesforce_delete;
         let entry = |m: &Self, action| {
             m.entry(action, plan, id)

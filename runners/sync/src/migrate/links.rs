@@ -1,52 +1,43 @@
-//! Board relations: links to archived or deleted items left out, and parked links completed
-//! once their target has an item.
+//! Board relations of a chunk: the items a record's links point at (or the link parked until
+//! its target has one), and links to archived or deleted items left out.
 
 use crmmap_engine::eval::LinkWrite;
 use crmmap_engine::plan::Plan;
+use crmmap_monday::ItemMutation;
 use crmmap_monday::client::cost;
-use crmmap_monday::{ItemMutation, MondayError};
 use crmmap_store::{Action, NewParkedLink};
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 
 use super::chunk::Pending;
-use super::desired::link_key;
-use super::error::stops_the_run;
+use super::lookup::Items;
 use super::migrator::Migrator;
-use super::write::mutation_cost;
-use super::{Counts, MigrateError, ObjectReport};
+use super::{Counts, MigrateError};
 
 impl Migrator<'_> {
-    /// The board-relation values of a record's link writes, added to `column_values`: a
-    /// cleared column, or the target record's item. A target without an item yet is parked
-    /// (and logged) for the links phase. Returns the link columns written.
+    /// The board-relation values of a record's link writes, by column: a cleared column, or
+    /// the target record's item. A target without an item yet is parked (and logged) for the
+    /// links phase.
     pub(super) async fn link_values(
         &mut self,
         plan: &Plan,
         record_id: &str,
         writes: &[LinkWrite],
+        items: &Items,
         now: OffsetDateTime,
-        column_values: &mut Map<String, Json>,
         counts: &mut Counts,
-    ) -> Result<Vec<String>, MigrateError> {
+    ) -> Result<Vec<(String, Json)>, MigrateError> {
         let mut links = Vec::new();
         for l in writes {
             let Some(target_record) = &l.record_id else {
-                column_values.insert(l.column.clone(), json!({ "item_ids": [] }));
-                links.push(l.column.clone());
+                links.push((l.column.clone(), json!({ "item_ids": [] })));
                 continue;
             };
-            let target = self
-                .ctx
-                .store
-                .link_by_record(&l.target, target_record)
-                .await?;
-            if let Some(t) = target {
-                column_values.insert(
+            if let Some(target) = items.targets.get(&l.target, target_record) {
+                links.push((
                     l.column.clone(),
-                    json!({ "item_ids": [item_id_json(&t.item_id)] }),
-                );
-                links.push(l.column.clone());
+                    json!({ "item_ids": [item_id_json(target)] }),
+                ));
                 continue;
             }
             counts.parked += 1;
@@ -164,155 +155,6 @@ impl Migrator<'_> {
                 counts.unchanged += 1;
             } else {
                 i += 1;
-            }
-        }
-        Ok(())
-    }
-
-    /// Completes parked links whose source and target both have items now.
-    pub(super) async fn parked_links(&mut self, plans: &[&Plan]) -> Result<(), MigrateError> {
-        let store = self.ctx.store.clone();
-        for plan in plans {
-            let parked = store.parked_for_object(&plan.object).await?;
-            if parked.is_empty() {
-                continue;
-            }
-            let board = plan.board.to_string();
-            let mut mutations = Vec::new();
-            let mut applied = Vec::new();
-            for p in parked {
-                let Some(source) = store
-                    .link_by_record(&plan.object, &p.link.record_id)
-                    .await?
-                else {
-                    continue;
-                };
-                // A link the record has since pointed elsewhere (or at this very target, written
-                // inline) is done: the newer decision wins.
-                let synced = store.synced_values(&board, &source.item_id).await?;
-                let superseded = synced
-                    .iter()
-                    .any(|v| v.key == link_key(&p.link.column_id) && v.synced_at >= p.parked_at);
-                if superseded {
-                    if !self.options.dry_run {
-                        store.delete_parked(p.id).await?;
-                    }
-                    continue;
-                }
-                let Some(target) = store
-                    .link_by_record(&p.link.target_object, &p.link.target_record_id)
-                    .await?
-                else {
-                    continue;
-                };
-                mutations.push(ItemMutation::ChangeColumnValues {
-                    board_id: board.clone(),
-                    item_id: source.item_id.clone(),
-                    column_values: Map::from_iter([(
-                        p.link.column_id.clone(),
-                        json!({ "item_ids": [item_id_json(&target.item_id)] }),
-                    )]),
-                    create_labels_if_missing: false,
-                });
-                applied.push((p, source.item_id));
-            }
-            if !self.options.dry_run {
-                // A target item archived or deleted since: the link stays parked.
-                let targets: Vec<String> = mutations
-                    .iter()
-                    .zip(&applied)
-                    .flat_map(|(m, (p, _))| link_targets(m, &p.link.column_id))
-                    .collect();
-                let live = self.live_items(plan, &targets).await?;
-                (mutations, applied) = mutations
-                    .into_iter()
-                    .zip(applied)
-                    .filter(|(m, (p, _))| {
-                        link_targets(m, &p.link.column_id)
-                            .iter()
-                            .all(|t| live.contains(t))
-                    })
-                    .unzip();
-            }
-            if mutations.is_empty() {
-                continue;
-            }
-            let mut counts = Counts::default();
-            if self.options.dry_run {
-                counts.links += mutations.len() as u64;
-            } else {
-                self.report.monday_write_requests +=
-                    self.ctx.monday.plan_batches(&mutations).len() as u64;
-                self.report.monday_complexity += mutations.iter().map(mutation_cost).sum::<u64>();
-                let results = self
-                    .ctx
-                    .monday
-                    .execute(&mutations)
-                    .await
-                    .map_err(|e| MigrateError::of_board(plan, e.into()))?;
-                let mut stop: Option<MondayError> = None;
-                for ((p, item), result) in applied.iter().zip(results) {
-                    match result {
-                        Err(e) if stops_the_run(&e) => {
-                            stop.get_or_insert(e);
-                        }
-                        Ok(_) => {
-                            let now = self.ctx.now();
-                            store
-                                .set_synced_values(
-                                    &board,
-                                    item,
-                                    &[crmmap_store::SetValue {
-                                        key: link_key(&p.link.column_id),
-                                        value: Json::String(p.link.target_record_id.clone()),
-                                        source: crmmap_store::Side::Monday,
-                                    }],
-                                    now,
-                                )
-                                .await?;
-                            store.delete_parked(p.id).await?;
-                            self.log(
-                                self.entry(Action::Linked, plan, &p.link.record_id)
-                                    .item(board.clone(), item.clone())
-                                    .reason(format!(
-                                        "parked link completed: column {} → {} {}",
-                                        p.link.column_id,
-                                        p.link.target_object,
-                                        p.link.target_record_id
-                                    )),
-                            )
-                            .await?;
-                            counts.links += 1;
-                        }
-                        Err(e) => {
-                            self.fail(
-                                plan,
-                                &p.link.record_id,
-                                Some(item),
-                                Some(&p.link.column_id),
-                                (crate::failure::monday(&e), &e.to_string()),
-                            )
-                            .await?;
-                            counts.failed += 1;
-                        }
-                    }
-                }
-                if let Some(e) = stop {
-                    return Err(MigrateError::of_board(plan, e.into()));
-                }
-            }
-            match self
-                .report
-                .objects
-                .iter_mut()
-                .find(|o| o.object == plan.object)
-            {
-                Some(o) => o.counts.add(&counts),
-                None => self.report.objects.push(ObjectReport {
-                    object: plan.object.clone(),
-                    counts,
-                    skipped_done: false,
-                }),
             }
         }
         Ok(())

@@ -1,11 +1,14 @@
-//! The items of a chunk's records, read once per chunk: the store's links, the items monday
-//! holds under a record's Id that the store does not know, and their queued monday edits.
+//! The items of a chunk's records, read once per chunk: the store's links and last-synced
+//! values, the items monday holds under a record's Id that the store does not know, their
+//! queued monday edits, and the items of the records they link to.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
+use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
 use crmmap_monday::PageRequest;
 use crmmap_monday::client::{MAX_PAGE_SIZE, cost};
+use crmmap_store::SyncedValue;
 use serde_json::Value as Json;
 
 use super::migrator::Migrator;
@@ -21,14 +24,40 @@ pub(super) struct Items {
     pub(super) found: HashMap<String, crmmap_monday::Item>,
     /// Item id → its monday edits waiting in the retry queue, as queued.
     pub(super) queued: HashMap<String, Vec<Json>>,
+    /// Linked item id → its last-synced values.
+    pub(super) synced: HashMap<String, Vec<SyncedValue>>,
+    /// The items of the records the chunk's records link to (`<-` links), and of the chunk's
+    /// records linked while it runs.
+    pub(super) targets: RecordItems,
+}
+
+/// (object, record id) → item id, for records that have an item.
+#[derive(Default)]
+pub(super) struct RecordItems(HashMap<(String, String), String>);
+
+impl RecordItems {
+    /// The item of a record of `object`.
+    pub(super) fn get(&self, object: &str, record_id: &str) -> Option<&String> {
+        self.0.get(&(object.to_owned(), record_id.to_owned()))
+    }
+
+    /// Records that a record of `object` now has an item.
+    pub(super) fn insert(&mut self, object: &str, record_id: &str, item_id: &str) {
+        self.0.insert(
+            (object.to_owned(), record_id.to_owned()),
+            item_id.to_owned(),
+        );
+    }
 }
 
 impl Migrator<'_> {
-    /// Reads the items of the records `ids` of `plan`: one store query for the links, one
-    /// monday lookup for the rest, one store query for their queued edits.
+    /// Reads the items of `records` (`ids`, their Ids) of `plan`: one store query for the
+    /// links, one monday lookup for the rest, one store query for their queued edits, one for
+    /// their last-synced values, and one per linked object for the items they link to.
     pub(super) async fn items(
         &mut self,
         plan: &Plan,
+        records: &[Record],
         ids: &[String],
     ) -> Result<Items, MigrateError> {
         let board = plan.board.to_string();
@@ -60,11 +89,54 @@ impl Migrator<'_> {
         {
             queued.entry(q.item_id).or_default().push(q.event);
         }
+        let linked_items: Vec<String> = linked.values().cloned().collect();
+        let synced = self
+            .ctx
+            .store
+            .synced_values_by_items(&board, &linked_items)
+            .await?;
+        let wanted: Vec<(&str, &str)> = plan
+            .links
+            .iter()
+            .filter(|l| l.direction.to_monday())
+            .flat_map(|l| {
+                records.iter().filter_map(|r| {
+                    let id = r.get(&l.via).and_then(Json::as_str)?;
+                    (!id.is_empty()).then_some((l.target.as_str(), id))
+                })
+            })
+            .collect();
+        let targets = self.items_of_records(&wanted).await?;
         Ok(Items {
             linked,
             found,
             queued,
+            synced,
+            targets,
         })
+    }
+
+    /// The items of records of any object, one store query per object.
+    pub(super) async fn items_of_records(
+        &self,
+        records: &[(&str, &str)],
+    ) -> Result<RecordItems, MigrateError> {
+        let mut by_object: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for &(object, record_id) in records {
+            by_object
+                .entry(object)
+                .or_default()
+                .push(record_id.to_owned());
+        }
+        let mut out = RecordItems::default();
+        for (object, mut ids) in by_object {
+            ids.sort();
+            ids.dedup();
+            for link in self.ctx.store.links_by_records(object, &ids).await? {
+                out.insert(object, &link.record_id, &link.item_id);
+            }
+        }
+        Ok(out)
     }
 
     /// Items that exist on monday with a record's Id but that the store does not know

@@ -40,6 +40,7 @@ mod links;
 mod lookup;
 mod migrator;
 mod options;
+mod parked;
 mod query;
 mod queued;
 mod report;
