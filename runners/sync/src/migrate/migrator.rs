@@ -3,22 +3,22 @@
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
-use crmmap_store::{Action, LogEntry, RunnerKind, Store, Watermark};
+use crmmap_store::{Action, LogEntry, Run, RunnerKind, Store, Watermark};
 use futures::StreamExt as _;
 use serde_json::{Value as Json, json};
 
-use super::query::{PlanKey as _, object_query, position_of};
+use super::query::{PlanKey as _, object_query, parse_position, position_of};
 use super::report::counts_json;
 use super::{
     Counts, FIRST_RETRY_DELAY, MigrateError, MigrateOptions, MigrateReport, ObjectReport,
-    PHASE_RECORDS, Progress, RETRY_KIND, RecordFailure,
+    PHASE_RECORDS, Progress, RETRY_KIND, RecordFailure, WATERMARK_LAG,
 };
 use crate::context::RunContext;
 
 pub(super) struct Migrator<'a> {
     pub(super) ctx: &'a RunContext,
     pub(super) options: &'a MigrateOptions,
-    /// The watermark never moves past this (see [`WATERMARK_LAG`](super::WATERMARK_LAG)).
+    /// The watermark never moves past this (see [`WATERMARK_LAG`]).
     pub(super) watermark_cap: time::OffsetDateTime,
     pub(super) run_id: Option<String>,
     pub(super) report: &'a mut MigrateReport,
@@ -36,7 +36,68 @@ pub(super) enum FailureSink {
     Collect(Vec<RecordFailure>),
 }
 
+impl<'a> Migrator<'a> {
+    /// A migrator of `ctx` for one run (`run_id`; none for a dry run or given records).
+    pub(super) fn new(
+        ctx: &'a RunContext,
+        options: &'a MigrateOptions,
+        run_id: Option<String>,
+        report: &'a mut MigrateReport,
+        progress: &'a mut dyn Progress,
+        failures: FailureSink,
+    ) -> Migrator<'a> {
+        Migrator {
+            ctx,
+            options,
+            watermark_cap: ctx.now() - WATERMARK_LAG,
+            run_id,
+            report,
+            progress,
+            failures,
+        }
+    }
+}
+
 impl Migrator<'_> {
+    /// Migrates `plans` in order, skipping the objects `resumed` has done and resuming the
+    /// one it was in; stops early (the report says so) when a stop was asked for.
+    pub(super) async fn objects(
+        &mut self,
+        plans: &[&Plan],
+        resumed: Option<&Run>,
+    ) -> Result<(), MigrateError> {
+        for plan in plans {
+            let saved = resumed.and_then(|r| r.object(&plan.object));
+            if let Some(p) = saved.filter(|p| p.done) {
+                let counts: Counts = serde_json::from_value(p.counts.clone()).unwrap_or_default();
+                let object_report = ObjectReport {
+                    object: plan.object.clone(),
+                    counts,
+                    skipped_done: true,
+                };
+                self.progress.object_finished(&object_report);
+                self.report.objects.push(object_report);
+                continue;
+            }
+            let (start, counts) = match saved {
+                Some(p) => (
+                    p.position.as_deref().and_then(parse_position),
+                    serde_json::from_value(p.counts.clone()).unwrap_or_default(),
+                ),
+                None => (None, Counts::default()),
+            };
+            let finished = self
+                .object(plan, start, counts)
+                .await
+                .map_err(|e| MigrateError::of_board(plan, e))?;
+            if !finished {
+                self.report.stopped = true;
+                break;
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn store(&self) -> Option<&Store> {
         (!self.options.dry_run).then_some(&self.ctx.store)
     }
@@ -128,7 +189,7 @@ impl Migrator<'_> {
         Ok(true)
     }
 
-    /// A watermark never ahead of [`Migrator::watermark_cap`] (see [`WATERMARK_LAG`](super::WATERMARK_LAG)).
+    /// A watermark never ahead of [`Migrator::watermark_cap`] (see [`WATERMARK_LAG`]).
     pub(super) fn capped(&self, w: Watermark) -> Watermark {
         if w.modstamp > self.watermark_cap {
             Watermark::new(self.watermark_cap, "")

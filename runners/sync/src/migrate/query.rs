@@ -48,6 +48,20 @@ pub fn object_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, Mi
     in_watermark_order(plan, q)
 }
 
+/// The SOQL of the given records of one object that the mapping's selection matches.
+pub(super) fn records_query(plan: &Plan, ids: &[String]) -> Result<String, MigrateError> {
+    let mut q = Soql::select(select_fields(plan))
+        .from(plan.sobject.clone())
+        .where_(Condition::in_list(
+            "Id",
+            ids.iter().map(|i| Literal::String(i.clone())),
+        ));
+    if let Some(w) = plan.select.where_clause() {
+        q = q.and_where(Condition::trusted(w));
+    }
+    build(plan, q)
+}
+
 /// The records of the object deleted in Salesforce after `start` (for `queryAll`), in the
 /// same order and with the same watermark as [`object_query`].
 pub fn deleted_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, MigrateError> {
@@ -72,13 +86,18 @@ pub(super) fn after_watermark(w: &Watermark) -> Condition {
 }
 
 pub(super) fn in_watermark_order(plan: &Plan, q: Soql) -> Result<String, MigrateError> {
-    q.order_by("SystemModstamp", Direction::Asc)
-        .order_by("Id", Direction::Asc)
-        .build()
-        .map_err(|e| MigrateError::Soql {
-            object: plan.object.clone(),
-            message: e.to_string(),
-        })
+    build(
+        plan,
+        q.order_by("SystemModstamp", Direction::Asc)
+            .order_by("Id", Direction::Asc),
+    )
+}
+
+fn build(plan: &Plan, q: Soql) -> Result<String, MigrateError> {
+    q.build().map_err(|e| MigrateError::Soql {
+        object: plan.object.clone(),
+        message: e.to_string(),
+    })
 }
 
 pub(super) trait PlanKey {

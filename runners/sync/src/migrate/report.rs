@@ -85,6 +85,22 @@ pub struct MigrateReport {
 }
 
 impl MigrateReport {
+    /// A report of a run that has done nothing yet.
+    pub(super) fn empty(dry_run: bool) -> MigrateReport {
+        MigrateReport {
+            run_id: None,
+            resumed: false,
+            dry_run,
+            stopped: false,
+            objects: Vec::new(),
+            salesforce_calls: 0,
+            monday_reads: 0,
+            monday_write_requests: 0,
+            monday_complexity: 0,
+            salesforce_usage: None,
+        }
+    }
+
     /// The counts of all objects together.
     pub fn total(&self) -> Counts {
         let mut t = Counts::default();

@@ -3,15 +3,14 @@
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
-use crmmap_salesforce::soql::{Condition, Literal, Soql};
-use crmmap_store::{LeaseAcquire, LeaseOptions, RunStatus};
+use crmmap_store::{LeaseAcquire, LeaseOptions, Run, RunStatus};
 use serde_json::json;
 
 use super::migrator::{FailureSink, Migrator};
-use super::query::{SOQL_IDS_PER_QUERY, parse_position, select_fields};
+use super::query::{SOQL_IDS_PER_QUERY, records_query};
 use super::{
-    Counts, DEFAULT_CHUNK, LEASE, LEASE_TTL, MigrateError, MigrateOptions, MigrateReport,
-    ObjectReport, Progress, RUN_KIND, RecordsSynced, WATERMARK_LAG,
+    Counts, DEFAULT_CHUNK, LEASE, LEASE_TTL, MigrateError, MigrateOptions, MigrateReport, Progress,
+    RUN_KIND, RecordsSynced,
 };
 use crate::context::RunContext;
 
@@ -67,111 +66,30 @@ pub(super) async fn run_leased(
     options: &MigrateOptions,
     progress: &mut dyn Progress,
 ) -> Result<MigrateReport, MigrateError> {
-    if options.chunk_size == 0 || options.chunk_size > crmmap_monday::client::MAX_PAGE_SIZE as usize
-    {
-        return Err(MigrateError::ChunkSize(options.chunk_size));
-    }
-    for o in &options.objects {
-        if ctx.plans.plan(o).is_none() {
-            return Err(MigrateError::UnknownObject(o.clone()));
-        }
-    }
-    let plans: Vec<&Plan> = ctx
-        .plans
-        .in_order()
-        .filter(|p| options.objects.is_empty() || options.objects.contains(&p.object))
-        .collect();
+    let plans = selected_plans(ctx, options)?;
     // One call (`/limits`) before any data call: an org already past crmmap's share of its
     // API allocation stops the run here ([`MigrateError::is_limit`]).
     let usage = ctx.salesforce.check_api_allocation().await?;
 
-    let mut report = MigrateReport {
-        run_id: None,
-        resumed: false,
-        dry_run: options.dry_run,
-        stopped: false,
-        objects: Vec::new(),
-        salesforce_calls: 0,
-        monday_reads: 0,
-        monday_write_requests: 0,
-        monday_complexity: 0,
-        salesforce_usage: None,
-    };
+    let mut report = MigrateReport::empty(options.dry_run);
     report.salesforce_calls += 1;
     report.salesforce_usage = Some(usage);
+    let resumed_run = if options.dry_run {
+        None
+    } else {
+        start_or_resume(ctx, options, &plans, &mut report, progress).await?
+    };
 
-    let run_options = json!({
-        "objects": plans.iter().map(|p| p.object.clone()).collect::<Vec<_>>(),
-        "full": options.full,
-    });
-    let mut resumed_run = None;
-    if !options.dry_run {
-        let store = &ctx.store;
-        match store.unfinished_run(RUN_KIND).await? {
-            Some(r) if r.options == run_options => {
-                progress.message(&format!("resuming run {}", r.id));
-                report.resumed = true;
-                report.run_id = Some(r.id.clone());
-                resumed_run = Some(r);
-            }
-            Some(r) => {
-                progress.message(&format!(
-                    "abandoning unfinished run {} (other options); watermarks keep its progress",
-                    r.id
-                ));
-                store
-                    .finish_run(&r.id, RunStatus::Failed, ctx.now())
-                    .await?;
-            }
-            None => {}
-        }
-        if report.run_id.is_none() {
-            let id = uuid::Uuid::new_v4().to_string();
-            store
-                .start_run(&id, RUN_KIND, &run_options, ctx.now())
-                .await?;
-            report.run_id = Some(id);
-        }
-    }
-
-    let mut migrator = Migrator {
+    let run_id = report.run_id.clone();
+    let mut migrator = Migrator::new(
         ctx,
         options,
-        watermark_cap: ctx.now() - WATERMARK_LAG,
-        run_id: report.run_id.clone(),
-        report: &mut report,
+        run_id,
+        &mut report,
         progress,
-        failures: FailureSink::Queue,
-    };
-    for plan in &plans {
-        let progress_saved = resumed_run.as_ref().and_then(|r| r.object(&plan.object));
-        if let Some(p) = progress_saved.filter(|p| p.done) {
-            let counts: Counts = serde_json::from_value(p.counts.clone()).unwrap_or_default();
-            let object_report = ObjectReport {
-                object: plan.object.clone(),
-                counts,
-                skipped_done: true,
-            };
-            migrator.progress.object_finished(&object_report);
-            migrator.report.objects.push(object_report);
-            continue;
-        }
-        let (start, counts) = match progress_saved {
-            Some(p) => (
-                p.position.as_deref().and_then(parse_position),
-                serde_json::from_value(p.counts.clone()).unwrap_or_default(),
-            ),
-            None => (None, Counts::default()),
-        };
-        let finished = migrator
-            .object(plan, start, counts)
-            .await
-            .map_err(|e| MigrateError::of_board(plan, e))?;
-        if !finished {
-            migrator.report.stopped = true;
-            break;
-        }
-    }
+        FailureSink::Queue,
+    );
+    migrator.objects(&plans, resumed_run.as_ref()).await?;
     if !migrator.report.stopped {
         migrator.parked_links(&plans).await?;
     }
@@ -184,6 +102,67 @@ pub(super) async fn run_leased(
             .await?;
     }
     Ok(report)
+}
+
+/// The plans a run migrates, parents first, once its options are checked.
+fn selected_plans<'c>(
+    ctx: &'c RunContext,
+    options: &MigrateOptions,
+) -> Result<Vec<&'c Plan>, MigrateError> {
+    if options.chunk_size == 0 || options.chunk_size > crmmap_monday::client::MAX_PAGE_SIZE as usize
+    {
+        return Err(MigrateError::ChunkSize(options.chunk_size));
+    }
+    for o in &options.objects {
+        if ctx.plans.plan(o).is_none() {
+            return Err(MigrateError::UnknownObject(o.clone()));
+        }
+    }
+    Ok(ctx
+        .plans
+        .in_order()
+        .filter(|p| options.objects.is_empty() || options.objects.contains(&p.object))
+        .collect())
+}
+
+/// Resumes the unfinished run with the same options (returned, with its progress), or
+/// abandons one with other options and starts a new run; the run id goes in `report`.
+async fn start_or_resume(
+    ctx: &RunContext,
+    options: &MigrateOptions,
+    plans: &[&Plan],
+    report: &mut MigrateReport,
+    progress: &mut dyn Progress,
+) -> Result<Option<Run>, MigrateError> {
+    let store = &ctx.store;
+    let run_options = json!({
+        "objects": plans.iter().map(|p| p.object.clone()).collect::<Vec<_>>(),
+        "full": options.full,
+    });
+    match store.unfinished_run(RUN_KIND).await? {
+        Some(r) if r.options == run_options => {
+            progress.message(&format!("resuming run {}", r.id));
+            report.resumed = true;
+            report.run_id = Some(r.id.clone());
+            return Ok(Some(r));
+        }
+        Some(r) => {
+            progress.message(&format!(
+                "abandoning unfinished run {} (other options); watermarks keep its progress",
+                r.id
+            ));
+            store
+                .finish_run(&r.id, RunStatus::Failed, ctx.now())
+                .await?;
+        }
+        None => {}
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    store
+        .start_run(&id, RUN_KIND, &run_options, ctx.now())
+        .await?;
+    report.run_id = Some(id);
+    Ok(None)
 }
 
 /// Migrates the given records of one object now (the retry runner's entry point for
@@ -202,42 +181,18 @@ pub async fn sync_records(
         .plan(object)
         .ok_or_else(|| MigrateError::UnknownObject(object.to_owned()))?;
     let options = MigrateOptions::default();
-    let mut report = MigrateReport {
-        run_id: None,
-        resumed: false,
-        dry_run: false,
-        stopped: false,
-        objects: Vec::new(),
-        salesforce_calls: 0,
-        monday_reads: 0,
-        monday_write_requests: 0,
-        monday_complexity: 0,
-        salesforce_usage: None,
-    };
-    let mut migrator = Migrator {
+    let mut report = MigrateReport::empty(false);
+    let mut migrator = Migrator::new(
         ctx,
-        options: &options,
-        watermark_cap: ctx.now() - WATERMARK_LAG,
-        run_id: None,
-        report: &mut report,
+        &options,
+        None,
+        &mut report,
         progress,
-        failures: FailureSink::Collect(Vec::new()),
-    };
+        FailureSink::Collect(Vec::new()),
+    );
     let mut counts = Counts::default();
     for ids in record_ids.chunks(DEFAULT_CHUNK.min(SOQL_IDS_PER_QUERY)) {
-        let mut q = Soql::select(select_fields(plan))
-            .from(plan.sobject.clone())
-            .where_(Condition::in_list(
-                "Id",
-                ids.iter().map(|i| Literal::String(i.clone())),
-            ));
-        if let Some(w) = plan.select.where_clause() {
-            q = q.and_where(Condition::trusted(w));
-        }
-        let soql = q.build().map_err(|e| MigrateError::Soql {
-            object: plan.object.clone(),
-            message: e.to_string(),
-        })?;
+        let soql = records_query(plan, ids)?;
         let records = ctx.salesforce.query_collect(soql).await?;
         let records: Vec<Record> = records.into_iter().map(|r| r.fields).collect();
         if !records.is_empty() {
