@@ -1,5 +1,7 @@
 //! Item ↔ record links and the values last synced for each link.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -185,6 +187,14 @@ struct SyncedRow {
     value: Json<Value>,
     source: String,
     synced_at: DbTime,
+}
+
+/// A [`SyncedRow`] with its item.
+#[derive(sqlx::FromRow)]
+struct ItemSyncedRow {
+    item_id: String,
+    #[sqlx(flatten)]
+    value: SyncedRow,
 }
 
 impl Store {
@@ -401,6 +411,38 @@ impl Store {
         Ok(Some((link, values)))
     }
 
+    /// The last-synced values of many items of one board at once (a migrate chunk), by item
+    /// id, each ordered by key; items without values are absent. Queries in chunks.
+    #[tracing::instrument(name = "store.synced_values_by_items", level = "debug", skip_all)]
+    pub async fn synced_values_by_items(
+        &self,
+        board_id: &str,
+        item_ids: &[String],
+    ) -> Result<HashMap<String, Vec<SyncedValue>>> {
+        let mut out: HashMap<String, Vec<SyncedValue>> = HashMap::new();
+        for chunk in item_ids.chunks(IN_LIST_CHUNK) {
+            let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT item_id, key, value, source, synced_at FROM synced_values \
+                 WHERE board_id = $1 AND item_id IN ({}) ORDER BY item_id, key",
+                placeholders.join(", ")
+            );
+            let rows: Vec<ItemSyncedRow> = with_pool!(self.pool(), pool => {
+                let mut q = sqlx::query_as(&sql).bind(board_id);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await?
+            });
+            for r in rows {
+                out.entry(r.item_id)
+                    .or_default()
+                    .push(synced_value(r.value)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// All last-synced values of a linked item, ordered by key.
     #[tracing::instrument(name = "store.synced_values", level = "debug", skip_all)]
     pub async fn synced_values(&self, board_id: &str, item_id: &str) -> Result<Vec<SyncedValue>> {
@@ -414,17 +456,18 @@ impl Store {
             .fetch_all(pool)
             .await?
         });
-        rows.into_iter()
-            .map(|r| {
-                Ok(SyncedValue {
-                    source: parse_enum("synced_values.source", &r.source, Side::parse)?,
-                    key: r.key,
-                    value: r.value.0,
-                    synced_at: r.synced_at.0,
-                })
-            })
-            .collect()
+        rows.into_iter().map(synced_value).collect()
     }
+}
+
+/// A row of `synced_values` as a [`SyncedValue`].
+fn synced_value(r: SyncedRow) -> Result<SyncedValue> {
+    Ok(SyncedValue {
+        source: parse_enum("synced_values.source", &r.source, Side::parse)?,
+        key: r.key,
+        value: r.value.0,
+        synced_at: r.synced_at.0,
+    })
 }
 /// Writes last-synced values on a given connection (inside a caller's transaction) when
 /// the item is linked; returns whether it is (nothing is written otherwise). One statement

@@ -28,6 +28,7 @@ macro_rules! store_tests {
     };
 }
 
+mod batch_reads;
 mod harness;
 mod lease;
 mod queued;

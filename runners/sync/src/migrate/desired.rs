@@ -1,21 +1,15 @@
-//! What a record makes of its monday item, as values (not API write formats): what the store
-//! keeps as last synced after a write, and what `--dry-run` shows as "new".
-//!
-//! [`crmmap_engine::eval::record_to_item`] gives the writes in the API's formats; the store
-//! needs the values in each column's kind so that the next run's [`Prior`] compares equal.
-//! This module evaluates the same plan pieces the engine does, with the same environment.
+//! What a record makes of its monday item, as the runner keeps it: the engine's values of the
+//! item (evaluated once with its writes, [`crmmap_engine::eval::evaluate`]) with the record's
+//! conversion state, turned into the store's last-synced rows after a write; and the [`Prior`]
+//! the next evaluation compares with, from those rows or from an item read on monday.
 
-use std::collections::BTreeMap;
-
-use crmmap_dsl::model::Kind;
+use crmmap_dsl::model::ColumnType;
 use crmmap_engine::EvalError;
-use crmmap_engine::eval::{Prior, Record, RecordEnv};
+use crmmap_engine::eval::{ItemValues, Prior, Record};
 use crmmap_engine::plan::Plan;
-use crmmap_engine::transform::{self, Flow, today_of};
-use crmmap_engine::value::{Value, monday, salesforce};
+use crmmap_engine::value::{Value, monday};
 use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedValue, column_key};
 use serde_json::Value as Json;
-use time::OffsetDateTime;
 
 /// The key of a board-relation column's last-synced link in the store: `link:<column id>`,
 /// holding the Salesforce Id of the linked record (or `null`).
@@ -26,55 +20,21 @@ pub fn link_key(column: &str) -> String {
 /// Everything a record puts on its item: name, key column, mapped columns, links.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Desired {
-    /// The item name (`None` when the name rule gives nothing).
-    pub name: Option<String>,
-    /// Column id → value in the column's kind (only fields present in the record).
-    pub columns: BTreeMap<String, Value>,
-    /// Board-relation column → Salesforce Id of the linked record.
-    pub links: BTreeMap<String, Option<String>>,
+    /// The values of the item, as the engine evaluated them.
+    pub values: ItemValues,
     /// The record is a converted Lead (`IsConverted`): recorded with the item's values, so
     /// that the webhook never sends it a monday change ([`CONVERTED_KEY`]).
     pub converted: bool,
 }
 
 impl Desired {
-    /// Evaluates a record.
-    pub fn of(plan: &Plan, record: &Record, now: OffsetDateTime) -> Result<Desired, EvalError> {
-        let env = RecordEnv::new(plan, record, today_of(now));
-        let mut out = Desired {
+    /// The values the engine evaluated for `record`'s item, with the record's conversion state.
+    pub fn new(plan: &Plan, record: &Record, values: ItemValues) -> Desired {
+        Desired {
+            values,
             converted: plan.sobject == "Lead"
                 && record.get("IsConverted") == Some(&Json::Bool(true)),
-            ..Desired::default()
-        };
-        if let Some(id) = record.get("Id").and_then(Json::as_str) {
-            out.columns.insert(plan.key_column.clone(), Value::text(id));
         }
-        if let Some(expr) = &plan.name_to_monday {
-            let name = transform::evaluate(expr, &env, Flow::ToMonday)
-                .map_err(|e| e.with_origin(&plan.origin))?
-                .convert(Kind::Text)
-                .map_err(|e| e.with_origin(&plan.origin))?
-                .display();
-            let name = monday::item_name(&name);
-            if !name.is_empty() {
-                out.name = Some(name);
-            }
-        }
-        for f in plan.fields_to_monday() {
-            let Some(json) = record.get(&f.field) else {
-                continue;
-            };
-            let sf = salesforce::read(f.field_type, json).map_err(|e| f.locate(e))?;
-            out.columns
-                .insert(f.column.clone(), f.value_to_monday(sf, &env)?);
-        }
-        for l in plan.links.iter().filter(|l| l.direction.to_monday()) {
-            if let Some(json) = record.get(&l.via) {
-                let id = json.as_str().filter(|s| !s.is_empty()).map(str::to_owned);
-                out.links.insert(l.column.clone(), id);
-            }
-        }
-        Ok(out)
     }
 
     /// The store rows for the keys that were written: the name when renamed, the given
@@ -93,7 +53,7 @@ impl Desired {
                 source: Side::Salesforce,
             });
         }
-        if let Some(name) = self.name.as_ref().filter(|_| name_written) {
+        if let Some(name) = self.values.name.as_ref().filter(|_| name_written) {
             rows.push(SetValue {
                 key: NAME_KEY.to_owned(),
                 value: Json::String(name.clone()),
@@ -101,7 +61,7 @@ impl Desired {
             });
         }
         for c in columns {
-            if let Some(v) = self.columns.get(c) {
+            if let Some(v) = self.values.columns.get(c) {
                 rows.push(SetValue {
                     key: column_key(c),
                     value: v.to_json(),
@@ -110,7 +70,7 @@ impl Desired {
             }
         }
         for l in links {
-            if let Some(target) = self.links.get(l) {
+            if let Some(target) = self.values.links.get(l) {
                 rows.push(SetValue {
                     key: link_key(l),
                     value: target.clone().map_or(Json::Null, Json::String),
@@ -153,7 +113,7 @@ pub fn prior_from_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Prior,
     };
     for (id, cv) in &item.column_values {
         let column_type = if *id == plan.key_column {
-            crmmap_dsl::model::ColumnType::Text
+            ColumnType::Text
         } else if let Some(f) = plan.field_for_column(id) {
             f.column_type
         } else {
@@ -189,5 +149,44 @@ pub fn show(value: Option<&Value>) -> String {
         None | Some(Value::Null) => "(empty)".to_owned(),
         Some(v) if v.is_empty() => "(empty)".to_owned(),
         Some(v) => v.display(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crmmap_engine::eval;
+    use time::macros::datetime;
+
+    use crate::migrate::lead_plan as lead;
+
+    #[test]
+    fn desired_values_leave_nothing_to_write() {
+        let plan = lead();
+        let record = serde_json::json!({
+            "Id": "00Q5g000000000AEAQ", "Company": "Acme", "LastName": "Reyes",
+            "Status": "MOU", "Capacity_Building_Needs__c": "Curriculum;Train the trainer",
+            "State": "Oregon", "IsConverted": true, "ConvertedAccountId": "0015g0000000001AAA",
+        });
+        let record = record.as_object().unwrap();
+        let now = datetime!(2026-01-02 03:04:05 UTC);
+        let update = eval::record_to_update(&plan, record, None, now).unwrap();
+        let written = update.writes;
+        let desired = Desired::new(&plan, record, update.values);
+        let keys: Vec<String> = written.column_values.keys().cloned().collect();
+        let links: Vec<String> = written.links.iter().map(|l| l.column.clone()).collect();
+        let rows = desired.synced_rows(true, keys.iter(), links.iter());
+        let synced: Vec<crmmap_store::SyncedValue> = rows
+            .into_iter()
+            .map(|r| crmmap_store::SyncedValue {
+                key: r.key,
+                value: r.value,
+                source: r.source,
+                synced_at: now,
+            })
+            .collect();
+        let prior = prior_from_synced(&synced);
+        let again = eval::record_to_item(&plan, record, Some(&prior), now).unwrap();
+        assert!(again.is_empty(), "{again:?}");
     }
 }

@@ -1,0 +1,78 @@
+//! Reads of many links' values at once (a migrate chunk), against the one-at-a-time reads.
+
+use crmmap_store::{SetValue, Side, column_key};
+use serde_json::json;
+use time::macros::datetime;
+
+use crate::harness::TestDb;
+
+const BOARD: &str = "5001";
+
+store_tests!(batch_reads; synced_values_by_items_match_one_at_a_time);
+
+fn value(key: String, v: i64) -> SetValue {
+    SetValue {
+        key,
+        value: json!(v),
+        source: Side::Monday,
+    }
+}
+
+pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
+    let store = db.store();
+    let now = datetime!(2026-01-02 03:04:05 UTC);
+    for (item, record) in [("1", "00Q1"), ("2", "00Q2"), ("3", "00Q3")] {
+        store
+            .upsert_link(BOARD, item, "Lead", record, now)
+            .await
+            .unwrap();
+    }
+    store
+        .upsert_link("6001", "1", "Account", "0011", now)
+        .await
+        .unwrap();
+    store
+        .set_synced_values(
+            BOARD,
+            "1",
+            &[value(column_key("b"), 2), value(column_key("a"), 1)],
+            now,
+        )
+        .await
+        .unwrap();
+    store
+        .set_synced_values(BOARD, "2", &[value(column_key("a"), 3)], now)
+        .await
+        .unwrap();
+    store
+        .set_synced_values("6001", "1", &[value(column_key("a"), 9)], now)
+        .await
+        .unwrap();
+
+    let ids: Vec<String> = ["1", "2", "3", "404"].map(str::to_owned).to_vec();
+    let many = store.synced_values_by_items(BOARD, &ids).await.unwrap();
+    assert_eq!(many.len(), 2, "{many:?}");
+    for id in &ids {
+        let one = store.synced_values(BOARD, id).await.unwrap();
+        assert_eq!(many.get(id).cloned().unwrap_or_default(), one, "item {id}");
+    }
+    let first = many
+        .get("1")
+        .map(|v| v.iter().map(|s| s.key.as_str()).collect::<Vec<_>>());
+    assert_eq!(first, Some(vec!["column:a", "column:b"]));
+    assert!(
+        store
+            .synced_values_by_items(BOARD, &[])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // More items than one `IN` list holds.
+    let many_ids: Vec<String> = (0..1_200).map(|i| i.to_string()).collect();
+    let all = store
+        .synced_values_by_items(BOARD, &many_ids)
+        .await
+        .unwrap();
+    assert_eq!(all.keys().count(), 2);
+}

@@ -1,0 +1,201 @@
+//! The items of a chunk's records, read once per chunk: the store's links and last-synced
+//! values, the items monday holds under a record's Id that the store does not know, their
+//! queued monday edits, and the items of the records they link to.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crmmap_engine::eval::Record;
+use crmmap_engine::plan::Plan;
+use crmmap_monday::PageRequest;
+use crmmap_monday::client::{MAX_PAGE_SIZE, cost};
+use crmmap_store::SyncedValue;
+use serde_json::Value as Json;
+
+use super::migrator::Migrator;
+use super::{MigrateError, WEBHOOK_RETRY_KIND};
+
+/// What a chunk knows of its records' items before it evaluates them.
+pub(super) struct Items {
+    /// Record id → item id, for records the store links (and those linked while the chunk
+    /// runs).
+    pub(super) linked: HashMap<String, String>,
+    /// Record id → a live item monday holds with the record's Id in its Salesforce-id column
+    /// that the store does not know.
+    pub(super) found: HashMap<String, crmmap_monday::Item>,
+    /// Item id → its monday edits waiting in the retry queue, as queued.
+    pub(super) queued: HashMap<String, Vec<Json>>,
+    /// Linked item id → its last-synced values.
+    pub(super) synced: HashMap<String, Vec<SyncedValue>>,
+    /// The items of the records the chunk's records link to (`<-` links), and of the chunk's
+    /// records linked while it runs.
+    pub(super) targets: RecordItems,
+}
+
+/// (object, record id) → item id, for records that have an item.
+#[derive(Default)]
+pub(super) struct RecordItems(HashMap<(String, String), String>);
+
+impl RecordItems {
+    /// The item of a record of `object`.
+    pub(super) fn get(&self, object: &str, record_id: &str) -> Option<&String> {
+        self.0.get(&(object.to_owned(), record_id.to_owned()))
+    }
+
+    /// Records that a record of `object` now has an item.
+    pub(super) fn insert(&mut self, object: &str, record_id: &str, item_id: &str) {
+        self.0.insert(
+            (object.to_owned(), record_id.to_owned()),
+            item_id.to_owned(),
+        );
+    }
+}
+
+impl Migrator<'_> {
+    /// Reads the items of `records` (`ids`, their Ids) of `plan`: one store query for the
+    /// links, one monday lookup for the rest, one store query for their queued edits, one for
+    /// their last-synced values, and one per linked object for the items they link to.
+    pub(super) async fn items(
+        &mut self,
+        plan: &Plan,
+        records: &[Record],
+        ids: &[String],
+    ) -> Result<Items, MigrateError> {
+        let board = plan.board.to_string();
+        let linked: HashMap<String, String> = self
+            .ctx
+            .store
+            .links_by_records(&plan.object, ids)
+            .await?
+            .into_iter()
+            .map(|l| (l.record_id, l.item_id))
+            .collect();
+        let unlinked: Vec<String> = ids
+            .iter()
+            .filter(|id| !linked.contains_key(*id))
+            .cloned()
+            .collect();
+        let found = self.find_on_monday(plan, &unlinked).await?;
+        let known: Vec<String> = linked
+            .values()
+            .cloned()
+            .chain(found.values().map(|i| i.id.clone()))
+            .collect();
+        let mut queued: HashMap<String, Vec<Json>> = HashMap::new();
+        for q in self
+            .ctx
+            .store
+            .queued_item_events(WEBHOOK_RETRY_KIND, &board, &known)
+            .await?
+        {
+            queued.entry(q.item_id).or_default().push(q.event);
+        }
+        let linked_items: Vec<String> = linked.values().cloned().collect();
+        let synced = self
+            .ctx
+            .store
+            .synced_values_by_items(&board, &linked_items)
+            .await?;
+        let wanted: Vec<(&str, &str)> = plan
+            .links
+            .iter()
+            .filter(|l| l.direction.to_monday())
+            .flat_map(|l| {
+                records.iter().filter_map(|r| {
+                    let id = r.get(&l.via).and_then(Json::as_str)?;
+                    (!id.is_empty()).then_some((l.target.as_str(), id))
+                })
+            })
+            .collect();
+        let targets = self.items_of_records(&wanted).await?;
+        Ok(Items {
+            linked,
+            found,
+            queued,
+            synced,
+            targets,
+        })
+    }
+
+    /// The items of records of any object, one store query per object.
+    pub(super) async fn items_of_records(
+        &self,
+        records: &[(&str, &str)],
+    ) -> Result<RecordItems, MigrateError> {
+        let mut by_object: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for &(object, record_id) in records {
+            by_object
+                .entry(object)
+                .or_default()
+                .push(record_id.to_owned());
+        }
+        let mut out = RecordItems::default();
+        for (object, mut ids) in by_object {
+            ids.sort();
+            ids.dedup();
+            for link in self.ctx.store.links_by_records(object, &ids).await? {
+                out.insert(object, &link.record_id, &link.item_id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Items that exist on monday with a record's Id but that the store does not know
+    /// (created by an interrupted run, by hand, or by the old batch job), by record id: one
+    /// `items_page_by_column_values` on the Salesforce-id column.
+    async fn find_on_monday(
+        &mut self,
+        plan: &Plan,
+        unlinked: &[String],
+    ) -> Result<HashMap<String, crmmap_monday::Item>, MigrateError> {
+        let mut found: HashMap<String, crmmap_monday::Item> = HashMap::new();
+        if unlinked.is_empty() {
+            return Ok(found);
+        }
+        let mut columns = vec![plan.key_column.clone()];
+        columns.extend(plan.fields_to_monday().map(|f| f.column.clone()));
+        let request = PageRequest {
+            limit: MAX_PAGE_SIZE,
+            column_ids: Some(columns.clone()),
+            query_params: None,
+        };
+        let items = self
+            .ctx
+            .monday
+            .items_by_column_values(
+                &plan.board.to_string(),
+                &plan.key_column,
+                unlinked,
+                &request,
+            )
+            .await?;
+        self.report.monday_reads += 1;
+        self.report.monday_complexity += cost::read(MAX_PAGE_SIZE.into(), Some(columns.len()));
+        for item in items {
+            // Archived and deleted items are no partners: a record keeps to live items.
+            if item.inactive().is_some() {
+                continue;
+            }
+            let Some(rid) = item
+                .column(&plan.key_column)
+                .and_then(|c| c.text.clone())
+                .filter(|t| !t.is_empty())
+            else {
+                continue;
+            };
+            // Several items with one Id (the old job's duplicates): keep the oldest.
+            let keep = match found.get(&rid) {
+                Some(other) => id_number(&item.id) < id_number(&other.id),
+                None => true,
+            };
+            if keep {
+                found.insert(rid, item);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// An item id as a number for ordering by age (a non-numeric id sorts last).
+fn id_number(id: &str) -> u64 {
+    id.parse().unwrap_or(u64::MAX)
+}
