@@ -17,6 +17,7 @@ use crate::model::{
 };
 use crate::schema::SchemaSnapshot;
 use crate::source::{SourceMap, Span, Spanned};
+use crate::transform::{self, Arg, MAX_PLACES, Param, Transform};
 
 /// The result of checking: the model when there is no error, and every diagnostic.
 #[derive(Debug)]
@@ -133,22 +134,6 @@ fn standard_read_only(sobject: &str, field: &str) -> bool {
     };
     SYSTEM_READ_ONLY.contains(&field) || list.contains(&field)
 }
-
-/// The name of every transform the language knows.
-pub const TRANSFORMS: &[&str] = &[
-    "translate",
-    "join",
-    "split",
-    "trim",
-    "upper",
-    "lower",
-    "capitalize",
-    "default",
-    "format_date",
-    "round",
-    "first_names",
-    "last_name",
-];
 
 struct Cx<'a> {
     map: &'a SourceMap,
@@ -801,7 +786,7 @@ impl Cx<'_> {
                                 );
                             }
                         }
-                        if matches!(s, Step::Round(_) | Step::FirstNames | Step::LastName) {
+                        if s.spec().lossy {
                             self.error(
                                 Diagnostic::new(
                                     Code::E0403,
@@ -840,7 +825,7 @@ impl Cx<'_> {
     fn kind_flow(&mut self, f: &ast::FieldDecl, column: ColumnType, field: SfType, steps: &[Step]) {
         let mut kind = column.kind();
         for (step, call) in steps.iter().zip(&f.steps) {
-            match kinds::through(step, kind) {
+            match step.spec().output(kind) {
                 Ok(k) => kind = k,
                 Err(accepts) => {
                     self.error(
@@ -1142,12 +1127,25 @@ impl Cx<'_> {
         used_tables: &mut HashSet<String>,
     ) -> Option<Step> {
         let name = call.node.name.node.as_str();
+        let Some(transform) = Transform::named(name) else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0209,
+                    call.node.name.span,
+                    format!("unknown transform `{name}`"),
+                )
+                .label("not a transform")
+                .help(
+                    suggest(name, transform::names())
+                        .unwrap_or_else(|| "see the list of transforms in docs/language.md".into()),
+                ),
+            );
+            return None;
+        };
         let args = call.node.args.as_deref().unwrap_or(&[]);
-        let arity = |cx: &mut Self, want: usize, usage: &str| -> bool {
-            if args.len() == want && (want > 0 || call.node.args.is_none() || args.is_empty()) {
-                return true;
-            }
-            cx.error(
+        let want = usize::from(transform.param != Param::None);
+        if args.len() != want {
+            self.error(
                 Diagnostic::new(
                     Code::E0306,
                     call.span,
@@ -1158,136 +1156,86 @@ impl Cx<'_> {
                     ),
                 )
                 .label("wrong arguments")
-                .help(format!("write `{usage}`")),
+                .help(format!("write `{}`", transform.usage)),
             );
-            false
-        };
-        let string_arg = |cx: &mut Self, usage: &str| -> Option<String> {
-            match args.first().map(|a| &a.node) {
-                Some(AExpr::Str(s)) => Some(s.clone()),
+            return None;
+        }
+        let arg = match (transform.param, args.first()) {
+            (Param::None, _) | (_, None) => Arg::None,
+            (Param::Table, Some(a)) => Arg::Table(self.table_arg(a, tables, used_tables)?),
+            (Param::Separator | Param::Pattern, Some(a)) => match &a.node {
+                AExpr::Str(s) => Arg::Text(s.clone()),
                 _ => {
-                    cx.error(
+                    self.error(
                         Diagnostic::new(
                             Code::E0306,
                             call.span,
                             format!("`{name}` takes a string in double quotes"),
                         )
                         .label("expected a string")
-                        .help(format!("write `{usage}`")),
+                        .help(format!("write `{}`", transform.usage)),
                     );
-                    None
-                }
-            }
-        };
-        Some(match name {
-            "translate" => {
-                if !arity(self, 1, "translate(table_name)") {
                     return None;
                 }
-                let table = match &args[0].node {
-                    AExpr::Path(p) if p.len() == 1 => p[0].clone(),
-                    _ => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0306,
-                                args[0].span,
-                                "`translate` takes the name of a translate table",
-                            )
-                            .label("not a table name")
-                            .help("write `translate(table_name)` without quotes"),
-                        );
-                        return None;
-                    }
-                };
-                if !tables.contains_key(&table) {
+            },
+            (Param::Places, Some(a)) => match &a.node {
+                AExpr::Number(n) if n.parse::<u32>().is_ok_and(|n| n <= MAX_PLACES) => {
+                    Arg::Places(n.parse().ok()?)
+                }
+                _ => {
                     self.error(
-                        Diagnostic::new(Code::E0201, args[0].span, format!("no translate table is called `{table}`"))
-                            .label("unknown table")
-                            .help(suggest(&table, tables.keys().map(String::as_str)).unwrap_or_else(|| {
-                                format!("declare it with `translate {table} {{ \"Salesforce value\" = \"monday label\" }}`")
-                            })),
+                        Diagnostic::new(
+                            Code::E0306,
+                            a.span,
+                            format!(
+                                "`{name}` takes a number of decimal places from 0 to {MAX_PLACES}"
+                            ),
+                        )
+                        .label("not a number of places")
+                        .help(format!("write `{}`", transform.usage)),
                     );
                     return None;
                 }
-                used_tables.insert(table.clone());
-                Step::Translate(table)
-            }
-            "join" | "split" => {
-                if !arity(self, 1, &format!("{name}(\";\")")) {
-                    return None;
-                }
-                let sep = string_arg(self, &format!("{name}(\";\")"))?;
-                if name == "join" {
-                    Step::Join(sep)
-                } else {
-                    Step::Split(sep)
-                }
-            }
-            "format_date" => {
-                if !arity(self, 1, "format_date(\"YYYY-MM-DD\")") {
-                    return None;
-                }
-                Step::FormatDate(string_arg(self, "format_date(\"YYYY-MM-DD\")")?)
-            }
-            "round" => {
-                if !arity(self, 1, "round(2)") {
-                    return None;
-                }
-                match &args[0].node {
-                    AExpr::Number(n) if n.parse::<u32>().is_ok_and(|n| n <= 12) => {
-                        Step::Round(n.parse().ok()?)
-                    }
-                    _ => {
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0306,
-                                args[0].span,
-                                "`round` takes a number of decimal places from 0 to 12",
-                            )
-                            .label("not a number of places")
-                            .help("write `round(2)`"),
-                        );
-                        return None;
-                    }
-                }
-            }
-            "default" => {
-                if !arity(self, 1, "default(\"Unknown\")") {
-                    return None;
-                }
-                Step::Default(Box::new(self.expr(&args[0], scope, tables, used_tables)?))
-            }
-            "trim" | "upper" | "lower" | "capitalize" | "first_names" | "last_name" => {
-                if !args.is_empty() || call.node.args.as_ref().is_some_and(|a| !a.is_empty()) {
-                    arity(self, 0, name);
-                    return None;
-                }
-                match name {
-                    "trim" => Step::Trim,
-                    "upper" => Step::Upper,
-                    "lower" => Step::Lower,
-                    "capitalize" => Step::Capitalize,
-                    "first_names" => Step::FirstNames,
-                    _ => Step::LastName,
-                }
-            }
-            other => {
+            },
+            (Param::Expr, Some(a)) => Arg::Expr(self.expr(a, scope, tables, used_tables)?),
+        };
+        transform.step(arg)
+    }
+
+    /// The table a `translate` names, marked used; reports a missing or misspelt one.
+    fn table_arg(
+        &mut self,
+        arg: &Spanned<AExpr>,
+        tables: &BTreeMap<String, TableInfo>,
+        used_tables: &mut HashSet<String>,
+    ) -> Option<String> {
+        let table = match &arg.node {
+            AExpr::Path(p) if p.len() == 1 => p[0].clone(),
+            _ => {
                 self.error(
                     Diagnostic::new(
-                        Code::E0209,
-                        call.node.name.span,
-                        format!("unknown transform `{other}`"),
+                        Code::E0306,
+                        arg.span,
+                        "`translate` takes the name of a translate table",
                     )
-                    .label("not a transform")
-                    .help(
-                        suggest(other, TRANSFORMS.iter().copied()).unwrap_or_else(|| {
-                            "see the list of transforms in docs/language.md".into()
-                        }),
-                    ),
+                    .label("not a table name")
+                    .help("write `translate(table_name)` without quotes"),
                 );
                 return None;
             }
-        })
+        };
+        if !tables.contains_key(&table) {
+            self.error(
+                Diagnostic::new(Code::E0201, arg.span, format!("no translate table is called `{table}`"))
+                    .label("unknown table")
+                    .help(suggest(&table, tables.keys().map(String::as_str)).unwrap_or_else(|| {
+                        format!("declare it with `translate {table} {{ \"Salesforce value\" = \"monday label\" }}`")
+                    })),
+            );
+            return None;
+        }
+        used_tables.insert(table.clone());
+        Some(table)
     }
 }
 
