@@ -312,18 +312,13 @@ impl Cx<'_> {
             origin: self.origin(l.column.span),
         })
     }
+
+    /// Keeps the first of a plain statement an object takes once; reports one given again
+    /// (E0208).
     fn once<'t, T>(&mut self, slot: &mut Option<&'t T>, value: &'t T, span: Span, what: &str) {
         if slot.is_some() {
             // The span of the first one is not kept for plain statements; point at the second.
-            self.error(
-                Diagnostic::new(
-                    Code::E0208,
-                    span,
-                    format!("`{what}` is given twice in one object"),
-                )
-                .label("given again here")
-                .help(format!("keep one `{what}` statement")),
-            );
+            self.error(given_twice(span, what).help(format!("keep one `{what}` statement")));
         } else {
             *slot = Some(value);
         }
@@ -334,14 +329,9 @@ impl Cx<'_> {
         if let Some((_, first)) = slot {
             let first = *first;
             self.error(
-                Diagnostic::new(
-                    Code::E0208,
-                    span,
-                    format!("`{what}` is given twice in one object"),
-                )
-                .label("given again here")
-                .secondary(first, "first given here")
-                .help(format!("merge the two `{what}` statements into one")),
+                given_twice(span, what)
+                    .secondary(first, "first given here")
+                    .help(format!("merge the two `{what}` statements into one")),
             );
         } else {
             *slot = Some((value, span));
@@ -388,4 +378,14 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// E0208: a statement an object takes once, given again at `span`.
+fn given_twice(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0208,
+        span,
+        format!("`{what}` is given twice in one object"),
+    )
+    .label("given again here")
 }

@@ -3,6 +3,7 @@
 use crate::ast::{self, RuleStmt};
 use crate::diag::{Code, Diagnostic};
 use crate::model::{Field, Propagate, Rule, RuleCreate};
+use crate::source::Span;
 
 use super::expr::Scope;
 use super::{Cx, suggest};
@@ -39,37 +40,9 @@ impl Cx<'_> {
         let mut ok = true;
         for s in &r.stmts {
             match &s.node {
-                RuleStmt::Create {
-                    object,
-                    alias,
-                    assignments,
-                } => {
-                    if !self.objects.contains(&object.node) {
-                        ok = false;
-                        self.error(
-                            Diagnostic::new(
-                                Code::E0206,
-                                object.span,
-                                format!("no object is called `{}`", object.node),
-                            )
-                            .label("unknown object")
-                            .help(
-                                suggest(&object.node, self.objects.iter().map(String::as_str))
-                                    .unwrap_or_else(|| {
-                                        "a rule creates records of objects declared in the mappings"
-                                            .into()
-                                    }),
-                            ),
-                        );
-                    }
-                    let list = self.assignments(assignments, &scope);
-                    scope.aliases.push(alias.node.clone());
-                    creates.push(RuleCreate {
-                        object: object.node.clone(),
-                        alias: alias.node.clone(),
-                        assignments: list,
-                        origin: self.origin(s.span),
-                    });
+                RuleStmt::Create(c) => {
+                    ok &= self.objects.contains(&c.object.node);
+                    creates.push(self.create(c, s.span, &mut scope));
                 }
                 RuleStmt::Set(a) => {
                     sets.extend(self.assignments(std::slice::from_ref(a), &scope));
@@ -114,5 +87,34 @@ impl Cx<'_> {
             propagates,
             origin: self.origin(r.name.span),
         })
+    }
+
+    /// `create Object as alias { … }`: a mapped object, its values read what the rule has
+    /// (the triggering record and earlier aliases); later statements may read the alias.
+    fn create(&mut self, c: &ast::CreateBlock, span: Span, scope: &mut Scope) -> RuleCreate {
+        if !self.objects.contains(&c.object.node) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0206,
+                    c.object.span,
+                    format!("no object is called `{}`", c.object.node),
+                )
+                .label("unknown object")
+                .help(
+                    suggest(&c.object.node, self.objects.iter().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            "a rule creates records of objects declared in the mappings".into()
+                        }),
+                ),
+            );
+        }
+        let assignments = self.assignments(&c.assignments, scope);
+        scope.aliases.push(c.alias.node.clone());
+        RuleCreate {
+            object: c.object.node.clone(),
+            alias: c.alias.node.clone(),
+            assignments,
+            origin: self.origin(span),
+        }
     }
 }
