@@ -40,32 +40,21 @@ const fn ex(
     }
 }
 
-/// A transform without an argument that never fails.
-const fn plain(
-    name: &'static str,
-    signature: Signature,
-    accepts: &'static str,
-    kinds_doc: &'static str,
-    lossy: bool,
-    summary: &'static str,
-    examples: &'static [Example],
-    build: fn(Arg) -> Option<Step>,
-) -> Transform {
-    Transform {
-        name,
-        param: Param::None,
-        param_doc: "",
-        usage: name,
-        signature,
-        accepts,
-        kinds_doc,
-        lossy,
-        fallible: false,
-        summary,
-        examples,
-        build,
-    }
-}
+/// What a transform without an argument that never fails has; entries fill in the rest.
+const PLAIN: Transform = Transform {
+    name: "",
+    param: Param::None,
+    param_doc: "",
+    usage: "",
+    signature: Signature::Any,
+    accepts: "",
+    kinds_doc: "",
+    lossy: false,
+    fallible: false,
+    summary: "",
+    examples: &[],
+    build: |_| None,
+};
 
 const TRANSLATED: fn() -> Step = || Step::Translate("needs".into());
 
@@ -175,14 +164,15 @@ pub(super) static SPLIT: Transform = Transform {
     },
 };
 
-pub(super) static TRIM: Transform = plain(
-    "trim",
-    Signature::Keeps(TEXT_OR_LABELS),
-    "text or labels",
-    "text → text, labels → labels",
-    false,
-    "surrounding whitespace removed, the same both ways",
-    &[
+pub(super) static TRIM: Transform = Transform {
+    name: "trim",
+    usage: "trim",
+    signature: Signature::Keeps(TEXT_OR_LABELS),
+    accepts: "text or labels",
+    kinds_doc: "text → text, labels → labels",
+    lossy: false,
+    summary: "surrounding whitespace removed, the same both ways",
+    examples: &[
         ex(
             "trim",
             || Step::Trim,
@@ -198,52 +188,58 @@ pub(super) static TRIM: Transform = plain(
             false,
         ),
     ],
-    |a| matches!(a, Arg::None).then_some(Step::Trim),
-);
+    build: |a| matches!(a, Arg::None).then_some(Step::Trim),
+    ..PLAIN
+};
 
-pub(super) static UPPER: Transform = plain(
-    "upper",
-    Signature::Keeps(TEXT_OR_LABELS),
-    "text or labels",
-    "text → text, labels → labels",
-    false,
-    "upper case, the same both ways",
-    &[ex(
+pub(super) static UPPER: Transform = Transform {
+    name: "upper",
+    usage: "upper",
+    signature: Signature::Keeps(TEXT_OR_LABELS),
+    accepts: "text or labels",
+    kinds_doc: "text → text, labels → labels",
+    lossy: false,
+    summary: "upper case, the same both ways",
+    examples: &[ex(
         "upper",
         || Step::Upper,
         Sample::Text("ca"),
         Sample::Text("CA"),
         false,
     )],
-    |a| matches!(a, Arg::None).then_some(Step::Upper),
-);
+    build: |a| matches!(a, Arg::None).then_some(Step::Upper),
+    ..PLAIN
+};
 
-pub(super) static LOWER: Transform = plain(
-    "lower",
-    Signature::Keeps(TEXT_OR_LABELS),
-    "text or labels",
-    "text → text, labels → labels",
-    false,
-    "lower case, the same both ways",
-    &[ex(
+pub(super) static LOWER: Transform = Transform {
+    name: "lower",
+    usage: "lower",
+    signature: Signature::Keeps(TEXT_OR_LABELS),
+    accepts: "text or labels",
+    kinds_doc: "text → text, labels → labels",
+    lossy: false,
+    summary: "lower case, the same both ways",
+    examples: &[ex(
         "lower",
         || Step::Lower,
         Sample::Text("CA"),
         Sample::Text("ca"),
         false,
     )],
-    |a| matches!(a, Arg::None).then_some(Step::Lower),
-);
+    build: |a| matches!(a, Arg::None).then_some(Step::Lower),
+    ..PLAIN
+};
 
-pub(super) static CAPITALIZE: Transform = plain(
-    "capitalize",
-    Signature::Makes(TEXT, Text),
-    "text",
-    "text → text",
-    false,
-    "the first letter or digit upper-cased (what comes before it, such as spaces or \
-     punctuation, is kept), the rest unchanged; the same both ways",
-    &[
+pub(super) static CAPITALIZE: Transform = Transform {
+    name: "capitalize",
+    usage: "capitalize",
+    signature: Signature::Makes(TEXT, Text),
+    accepts: "text",
+    kinds_doc: "text → text",
+    lossy: false,
+    summary: "the first letter or digit upper-cased (what comes before it, such as spaces or \
+              punctuation, is kept), the rest unchanged; the same both ways",
+    examples: &[
         ex(
             "capitalize",
             || Step::Capitalize,
@@ -266,8 +262,9 @@ pub(super) static CAPITALIZE: Transform = plain(
             false,
         ),
     ],
-    |a| matches!(a, Arg::None).then_some(Step::Capitalize),
-);
+    build: |a| matches!(a, Arg::None).then_some(Step::Capitalize),
+    ..PLAIN
+};
 
 const OPEN: fn() -> Step = || Step::Default(Box::new(crate::model::Expr::Str("Open".into())));
 
@@ -379,14 +376,15 @@ pub(super) static ROUND: Transform = Transform {
     },
 };
 
-pub(super) static FIRST_NAMES: Transform = plain(
-    "first_names",
-    Signature::Makes(TEXT, Text),
-    "text",
-    "text → text",
-    true,
-    "all but the last word of a name (the whole name when it is one word); one way only",
-    &[
+pub(super) static FIRST_NAMES: Transform = Transform {
+    name: "first_names",
+    usage: "first_names",
+    signature: Signature::Makes(TEXT, Text),
+    accepts: "text",
+    kinds_doc: "text → text",
+    lossy: true,
+    summary: "all but the last word of a name (the whole name when it is one word); one way only",
+    examples: &[
         ex(
             "first_names",
             || Step::FirstNames,
@@ -402,17 +400,19 @@ pub(super) static FIRST_NAMES: Transform = plain(
             true,
         ),
     ],
-    |a| matches!(a, Arg::None).then_some(Step::FirstNames),
-);
+    build: |a| matches!(a, Arg::None).then_some(Step::FirstNames),
+    ..PLAIN
+};
 
-pub(super) static LAST_NAME: Transform = plain(
-    "last_name",
-    Signature::Makes(TEXT, Text),
-    "text",
-    "text → text",
-    true,
-    "the last word of a name with two words or more, else empty; one way only",
-    &[
+pub(super) static LAST_NAME: Transform = Transform {
+    name: "last_name",
+    usage: "last_name",
+    signature: Signature::Makes(TEXT, Text),
+    accepts: "text",
+    kinds_doc: "text → text",
+    lossy: true,
+    summary: "the last word of a name with two words or more, else empty; one way only",
+    examples: &[
         ex(
             "last_name",
             || Step::LastName,
@@ -428,5 +428,6 @@ pub(super) static LAST_NAME: Transform = plain(
             false,
         ),
     ],
-    |a| matches!(a, Arg::None).then_some(Step::LastName),
-);
+    build: |a| matches!(a, Arg::None).then_some(Step::LastName),
+    ..PLAIN
+};
