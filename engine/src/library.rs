@@ -93,13 +93,4 @@ mod tests {
             }
         }
     }
-
-    #[test]
-    fn every_step_is_documented() {
-        let md = reference_markdown();
-        assert!(
-            md.contains("### `format_date`\n\n- parameters: pattern of YYYY, MM, DD, hh, mm, ss\n")
-        );
-        assert!(md.contains("| `join(\";\")` | [\"a\", \"b\"] | \"a;b\" | yes |"));
-    }
 }
