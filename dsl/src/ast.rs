@@ -208,14 +208,7 @@ pub struct RuleBlock {
 #[derive(Clone, Debug, PartialEq)]
 pub enum RuleStmt {
     /// `create Object as alias { … }`.
-    Create {
-        /// The object.
-        object: Name,
-        /// The alias.
-        alias: Name,
-        /// Field values.
-        assignments: Vec<Spanned<Assignment>>,
-    },
+    Create(CreateBlock),
     /// `set Field = expression`.
     Set(Spanned<Assignment>),
     /// `propagate Field -> alias.Field [| steps]`.
@@ -227,6 +220,17 @@ pub enum RuleStmt {
         /// Steps.
         steps: Vec<Spanned<Call>>,
     },
+}
+
+/// `create Object as alias { … }` inside a rule.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateBlock {
+    /// The object.
+    pub object: Name,
+    /// The alias.
+    pub alias: Name,
+    /// Field values.
+    pub assignments: Vec<Spanned<Assignment>>,
 }
 
 /// `Field = expression`.

@@ -341,13 +341,9 @@ impl Printer<'_> {
             self.separate(prev_end, s.span.start);
             self.leading(s.span.start);
             match &s.node {
-                RuleStmt::Create {
-                    object,
-                    alias,
-                    assignments,
-                } => {
-                    let head = format!("create {} as {}", object.node, alias.node);
-                    self.block(&head, assignments, s.span);
+                RuleStmt::Create(c) => {
+                    let head = format!("create {} as {}", c.object.node, c.alias.node);
+                    self.block(&head, &c.assignments, s.span);
                 }
                 RuleStmt::Set(a) => {
                     self.line(&format!(

@@ -35,6 +35,7 @@ pub mod model;
 pub mod schema;
 pub mod source;
 pub mod syntax;
+pub mod transform;
 
 pub use diag::{Code, Diagnostic, Severity};
 pub use source::{FileId, SourceFile, SourceMap, Span, Spanned};

@@ -12,6 +12,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+pub use crate::transform::{Stage, Step, Written};
+
 /// Where an item of the model was written: file path and 1-based line and column.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Origin {
@@ -280,98 +282,55 @@ pub struct Field {
     pub origin: Origin,
 }
 
-/// One transform step of a field pipeline or an expression.
-///
-/// Steps are lenses between the monday side (left) and the Salesforce side (right):
-/// - `Translate` maps monday labels to Salesforce values going right, and back going left;
-///   values missing from the table pass through unchanged; works on text and on each label;
-/// - `Join(sep)` turns labels into text joined by `sep` going right and splits text going left;
-///   `Split(sep)` is its mirror image;
-/// - `FormatDate` renders going left and parses going right;
-/// - the others normalise a value and behave the same in both directions.
-///
-/// Inside an expression (`Expr::Pipe`) a step applies according to the kind of its input:
-/// `join` joins labels, `split` splits text, `format_date` renders a date or parses text, and
-/// `translate` maps in the direction the expression's value flows (towards monday for
-/// `Object::name_to_monday`, towards Salesforce everywhere else).
-#[derive(Clone, Debug, PartialEq)]
-pub enum Step {
-    /// `translate(table)`.
-    Translate(String),
-    /// `join(sep)`: labels → text.
-    Join(String),
-    /// `split(sep)`: text → labels.
-    Split(String),
-    /// `trim`: strip surrounding whitespace.
-    Trim,
-    /// `upper`.
-    Upper,
-    /// `lower`.
-    Lower,
-    /// `capitalize`: first letter upper-cased, the rest unchanged.
-    Capitalize,
-    /// `default(expr)`: the expression's value when the input is empty.
-    Default(Box<Expr>),
-    /// `format_date(pattern)`: a lens between text (monday side) and a date or datetime
-    /// (Salesforce side), with a pattern of `YYYY`, `MM`, `DD`, `hh`, `mm`, `ss`: going to monday
-    /// the date is rendered with the pattern; going to Salesforce the text is parsed with it
-    /// (a parse failure is a runtime error).
-    FormatDate(String),
-    /// `round(places)`: a number rounded to a number of decimal places.
-    Round(u32),
-    /// `first_names`: all but the last word of a name (the whole name when it is one word).
-    FirstNames,
-    /// `last_name`: the last word of a name with two words or more, else empty.
-    LastName,
-}
-
-impl Step {
-    /// The step's name in the language.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Step::Translate(_) => "translate",
-            Step::Join(_) => "join",
-            Step::Split(_) => "split",
-            Step::Trim => "trim",
-            Step::Upper => "upper",
-            Step::Lower => "lower",
-            Step::Capitalize => "capitalize",
-            Step::Default(_) => "default",
-            Step::FormatDate(_) => "format_date",
-            Step::Round(_) => "round",
-            Step::FirstNames => "first_names",
-            Step::LastName => "last_name",
-        }
-    }
-}
-
 /// An expression: name rules, create defaults, rule assignments and `default(...)` arguments.
+///
+/// The engine's plans hold the same expressions at their own [`Stage`].
 #[derive(Clone, Debug, PartialEq)]
-pub enum Expr {
+pub enum Expr<S: Stage = Written> {
     /// A string literal.
     Str(String),
     /// A number literal.
-    Number(f64),
+    Number(S::Number),
     /// `today`: the current UTC date, taken from the evaluation input.
     Today,
     /// A value read by path: a record field (`FirstName`), the item name (`name`), or a field
     /// of a record created earlier by the same rule (`account.Id`).
     Path(Vec<String>),
     /// `a + b + …` on text: concatenation; empty parts count as empty strings.
-    Concat(Vec<Expr>),
+    Concat(Vec<Expr<S>>),
     /// `date + N days` (or `- N days`).
-    AddDays(Box<Expr>, i64),
+    AddDays(Box<Expr<S>>, i64),
     /// `expr | step | step …`.
-    Pipe(Box<Expr>, Vec<Step>),
+    Pipe(Box<Expr<S>>, Vec<Step<S>>),
+}
+
+impl<S: Stage> Expr<S> {
+    /// Calls `f` with every path the expression reads, default arguments included.
+    pub fn for_each_path(&self, f: &mut dyn FnMut(&[String])) {
+        match self {
+            Expr::Str(_) | Expr::Number(_) | Expr::Today => {}
+            Expr::Path(p) => f(p),
+            Expr::Concat(parts) => parts.iter().for_each(|p| p.for_each_path(f)),
+            Expr::AddDays(e, _) => e.for_each_path(f),
+            Expr::Pipe(e, steps) => {
+                e.for_each_path(f);
+                for s in steps {
+                    if let Step::Default(d) = s {
+                        d.for_each_path(f);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `Field = expr`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Assignment {
+pub struct Assignment<S: Stage = Written> {
     /// Salesforce field API name.
     pub field: String,
     /// Its value.
-    pub value: Expr,
+    pub value: Expr<S>,
     /// Where the assignment is written.
     pub origin: Origin,
 }
@@ -440,14 +399,14 @@ impl ItemDeletePolicy {
 
 /// What a deleted or archived monday item does to its Salesforce record.
 #[derive(Clone, Debug, PartialEq, Default)]
-pub enum DeletePolicy {
+pub enum DeletePolicy<S: Stage = Written> {
     /// Log it and leave the record alone (the default).
     #[default]
     Log,
     /// Delete the record.
     Delete,
     /// Update the record with these values (for example a status that marks it).
-    Set(Vec<Assignment>),
+    Set(Vec<Assignment<S>>),
 }
 
 /// A lifecycle rule.
@@ -484,15 +443,15 @@ pub struct RuleCreate {
 
 /// `propagate Field -> alias.Field`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Propagate {
+pub struct Propagate<S: Stage = Written> {
     /// Field of the triggering record.
     pub from: String,
     /// Alias of the created record.
     pub alias: String,
     /// Field of the created record.
     pub to: String,
-    /// Optional steps applied to the value on the way.
-    pub steps: Vec<Step>,
+    /// Optional steps applied to the value on the way (forward).
+    pub steps: Vec<Step<S>>,
 }
 
 /// A translate table: Salesforce value = monday label.

@@ -11,6 +11,8 @@ use crmmap_dsl::model::{
     Assignment, DeletePolicy, Expr, Field, Kind, Link, Model, Object, Rule, Step, TranslateTable,
 };
 
+use crmmap_dsl::transform::Signature;
+
 use crate::plan::{
     AssignPlan, CreatePlan, DatePattern, DeletePlan, ExprPlan, Facts, FieldPlan, LinkPlan, Plan,
     PlanSet, PropagatePlan, RulePlan, Select, StepPlan, Table,
@@ -22,12 +24,10 @@ pub const ALWAYS_SELECTED: [&str; 3] = ["Id", "SystemModstamp", "LastModifiedDat
 
 /// Compiles a checked model into plans.
 pub fn compile(model: &Model) -> PlanSet {
-    let tables: HashMap<&str, Arc<Table>> = model
-        .translates
-        .iter()
-        .map(|t| (t.name.as_str(), Arc::new(table(t))))
-        .collect();
-    let cx = Cx { model, tables };
+    let cx = Cx {
+        model,
+        tables: Tables::new(&model.translates),
+    };
     let plans: Vec<Plan> = model.objects.iter().map(|o| cx.plan(o)).collect();
     PlanSet {
         order: dependency_order(model),
@@ -81,10 +81,18 @@ fn dependency_order(model: &Model) -> Vec<String> {
     done
 }
 
+/// A step with its names resolved against `translates`, as [`compile()`] resolves every step.
+pub fn compile_step(step: &Step, translates: &[TranslateTable]) -> StepPlan {
+    Tables::new(translates).step(step)
+}
+
 struct Cx<'a> {
     model: &'a Model,
-    tables: HashMap<&'a str, Arc<Table>>,
+    tables: Tables<'a>,
 }
+
+/// The translate tables, by name: what steps and expressions need to be resolved.
+struct Tables<'a>(HashMap<&'a str, Arc<Table>>);
 
 fn push_unique(list: &mut Vec<String>, item: &str) {
     if !list.iter().any(|x| x == item) {
@@ -92,30 +100,30 @@ fn push_unique(list: &mut Vec<String>, item: &str) {
     }
 }
 
-impl Cx<'_> {
+impl<'a> Tables<'a> {
+    fn new(translates: &'a [TranslateTable]) -> Self {
+        Tables(
+            translates
+                .iter()
+                .map(|t| (t.name.as_str(), Arc::new(table(t))))
+                .collect(),
+        )
+    }
+
     fn step(&self, s: &Step) -> StepPlan {
-        match s {
-            Step::Translate(name) => {
-                StepPlan::Translate(self.tables.get(name.as_str()).cloned().unwrap_or_else(|| {
+        s.map(
+            &mut |name: &String| {
+                self.0.get(name.as_str()).cloned().unwrap_or_else(|| {
                     Arc::new(Table {
                         name: name.clone(),
                         to_salesforce: HashMap::new(),
                         to_monday: HashMap::new(),
                     })
-                }))
-            }
-            Step::Join(sep) => StepPlan::Join(sep.clone()),
-            Step::Split(sep) => StepPlan::Split(sep.clone()),
-            Step::Trim => StepPlan::Trim,
-            Step::Upper => StepPlan::Upper,
-            Step::Lower => StepPlan::Lower,
-            Step::Capitalize => StepPlan::Capitalize,
-            Step::Default(e) => StepPlan::Default(Box::new(self.expr(e))),
-            Step::FormatDate(p) => StepPlan::FormatDate(DatePattern::new(p)),
-            Step::Round(n) => StepPlan::Round(*n),
-            Step::FirstNames => StepPlan::FirstNames,
-            Step::LastName => StepPlan::LastName,
-        }
+                })
+            },
+            &mut |p: &String| DatePattern::new(p),
+            &mut |e: &Expr| self.expr(e),
+        )
     }
 
     fn steps(&self, s: &[Step]) -> Vec<StepPlan> {
@@ -134,17 +142,19 @@ impl Cx<'_> {
             Expr::Pipe(e, steps) => ExprPlan::Pipe(Box::new(self.expr(e)), self.steps(steps)),
         }
     }
+}
 
+impl Cx<'_> {
     fn assign(&self, a: &Assignment) -> AssignPlan {
         AssignPlan {
             field: a.field.clone(),
-            value: self.expr(&a.value),
+            value: self.tables.expr(&a.value),
             origin: a.origin.clone(),
         }
     }
 
     fn field(&self, o: &Object, f: &Field) -> FieldPlan {
-        let steps = self.steps(&f.steps);
+        let steps = self.tables.steps(&f.steps);
         let kinds = step_kinds(f.column_type.kind(), &steps);
         FieldPlan {
             fallible_to_salesforce: fallible_to_salesforce(&kinds, &steps, f.field_type.kind()),
@@ -202,7 +212,7 @@ impl Cx<'_> {
                     from: p.from.clone(),
                     alias: p.alias.clone(),
                     to: p.to.clone(),
-                    steps: self.steps(&p.steps),
+                    steps: self.tables.steps(&p.steps),
                 })
                 .collect(),
             origin: r.origin.clone(),
@@ -211,7 +221,7 @@ impl Cx<'_> {
 
     fn plan(&self, o: &Object) -> Plan {
         let fields: Vec<FieldPlan> = o.fields.iter().map(|f| self.field(o, f)).collect();
-        let name_to_monday = o.name_to_monday.as_ref().map(|e| self.expr(e));
+        let name_to_monday = o.name_to_monday.as_ref().map(|e| self.tables.expr(e));
         let name_to_salesforce: Vec<AssignPlan> = o
             .name_to_salesforce
             .iter()
@@ -352,20 +362,15 @@ fn conversion_fallible(from: Kind, to: Kind) -> bool {
     }
 }
 
-/// The kind a step makes of its input going to Salesforce (the checker's rule).
+/// The kind a step makes of its input going to Salesforce: its registry entry's signature,
+/// with a date pattern that shows a time making a datetime.
 fn step_kind(step: &StepPlan, input: Kind) -> Kind {
     match step {
-        StepPlan::Join(_) => Kind::Text,
-        StepPlan::Split(_) => Kind::Labels,
         StepPlan::FormatDate(p) if p.has_time() => Kind::DateTime,
-        StepPlan::FormatDate(_) => Kind::Date,
-        StepPlan::Round(_) => Kind::Number,
-        StepPlan::Capitalize | StepPlan::FirstNames | StepPlan::LastName => Kind::Text,
-        StepPlan::Translate(_)
-        | StepPlan::Trim
-        | StepPlan::Upper
-        | StepPlan::Lower
-        | StepPlan::Default(_) => input,
+        step => match step.spec().signature {
+            Signature::Makes(_, output) => output,
+            Signature::Keeps(_) | Signature::Any => input,
+        },
     }
 }
 
@@ -380,10 +385,10 @@ fn step_kinds(column: Kind, steps: &[StepPlan]) -> Vec<Kind> {
     kinds
 }
 
-/// Going to Salesforce, parsing can fail in `format_date` and in the final conversion.
+/// Going to Salesforce, parsing can fail in a fallible step (`format_date`) and in the final
+/// conversion.
 fn fallible_to_salesforce(kinds: &[Kind], steps: &[StepPlan], field: Kind) -> bool {
-    steps.iter().any(|s| matches!(s, StepPlan::FormatDate(_)))
-        || conversion_fallible(kinds[kinds.len() - 1], field)
+    steps.iter().any(|s| s.spec().fallible) || conversion_fallible(kinds[kinds.len() - 1], field)
 }
 
 /// Going to monday, only the first conversion (from the field's kind into the last step's

@@ -1,83 +1,18 @@
 //! `explain`: a stable, readable rendering of plans, one line per item with its origin.
 //!
 //! The format is what `crmmap explain` prints and what plan snapshots hold; change it with care
-//! (every shipped mapping's snapshot changes with it).
+//! (every shipped mapping's snapshot changes with it). Steps and expressions are shown as
+//! written, by their `Display` in `crmmap_dsl::transform`.
 
 use std::fmt::{self, Write as _};
 
+use crmmap_dsl::fmt::string as quote;
 use crmmap_dsl::model::{ItemDeletePolicy, Origin};
 
-use crate::plan::{AssignPlan, DeletePlan, ExprPlan, Plan, PlanSet, StepPlan};
+use crate::plan::{AssignPlan, DeletePlan, Plan, PlanSet};
 
 /// Lines are padded to this width before their `# origin` comment.
 const ORIGIN_COLUMN: usize = 72;
-
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
-impl fmt::Display for StepPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StepPlan::Translate(t) => write!(f, "translate({})", t.name),
-            StepPlan::Join(s) => write!(f, "join({})", quote(s)),
-            StepPlan::Split(s) => write!(f, "split({})", quote(s)),
-            StepPlan::Trim => f.write_str("trim"),
-            StepPlan::Upper => f.write_str("upper"),
-            StepPlan::Lower => f.write_str("lower"),
-            StepPlan::Capitalize => f.write_str("capitalize"),
-            StepPlan::Default(e) => write!(f, "default({e})"),
-            StepPlan::FormatDate(p) => write!(f, "format_date({})", quote(&p.source)),
-            StepPlan::Round(n) => write!(f, "round({n})"),
-            StepPlan::FirstNames => f.write_str("first_names"),
-            StepPlan::LastName => f.write_str("last_name"),
-        }
-    }
-}
-
-impl fmt::Display for ExprPlan {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ExprPlan::Str(s) => f.write_str(&quote(s)),
-            ExprPlan::Number(n) => write!(f, "{n}"),
-            ExprPlan::Today => f.write_str("today"),
-            ExprPlan::Path(p) => f.write_str(&p.join(".")),
-            ExprPlan::Concat(parts) => {
-                for (i, p) in parts.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" + ")?;
-                    }
-                    write!(f, "{p}")?;
-                }
-                Ok(())
-            }
-            ExprPlan::AddDays(e, n) if *n < 0 => write!(f, "{e} - {} days", n.unsigned_abs()),
-            ExprPlan::AddDays(e, n) => write!(f, "{e} + {n} days"),
-            ExprPlan::Pipe(e, steps) => {
-                match **e {
-                    ExprPlan::Concat(_) | ExprPlan::AddDays(..) => write!(f, "({e})")?,
-                    _ => write!(f, "{e}")?,
-                }
-                for s in steps {
-                    write!(f, " | {s}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
 
 /// Writes one line, with its origin as a comment when given.
 fn line(out: &mut String, indent: usize, text: &str, origin: Option<&Origin>) {

@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crmmap_dsl::model::{
-    ColumnType, ConflictPolicy, Direction, ItemDeletePolicy, Kind, Origin, SfType,
+    Assignment, ColumnType, ConflictPolicy, DeletePolicy, Direction, Expr, ItemDeletePolicy, Kind,
+    Origin, Propagate, SfType, Stage, Step,
 };
 
 use crate::value::Number;
@@ -191,6 +192,41 @@ impl FieldPlan {
     }
 }
 
+/// The plans' [`Stage`]: translate tables resolved, date patterns split into parts, number
+/// literals exact. Steps and expressions are the model's types at this stage, so each
+/// transform is defined once (`crmmap_dsl::transform`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Planned;
+
+impl Stage for Planned {
+    type Table = Arc<Table>;
+    type Pattern = DatePattern;
+    type Number = Number;
+
+    fn table_name(table: &Arc<Table>) -> &str {
+        &table.name
+    }
+
+    fn pattern_source(pattern: &DatePattern) -> &str {
+        &pattern.source
+    }
+}
+
+/// A transform step with its names resolved.
+pub type StepPlan = Step<Planned>;
+
+/// An expression with its names resolved.
+pub type ExprPlan = Expr<Planned>;
+
+/// `Field = expr`, ready to evaluate.
+pub type AssignPlan = Assignment<Planned>;
+
+/// What a deleted or archived item does to its record.
+pub type DeletePlan = DeletePolicy<Planned>;
+
+/// `propagate Field -> alias.Field`, ready to evaluate (its steps run forward).
+pub type PropagatePlan = Propagate<Planned>;
+
 /// A translate table, both ways.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Table {
@@ -282,85 +318,6 @@ impl DatePattern {
     }
 }
 
-/// A transform step with its names resolved.
-#[derive(Clone, Debug, PartialEq)]
-pub enum StepPlan {
-    /// `translate(table)`.
-    Translate(Arc<Table>),
-    /// `join(sep)`: labels → text going to Salesforce.
-    Join(String),
-    /// `split(sep)`: text → labels going to Salesforce.
-    Split(String),
-    /// `trim`.
-    Trim,
-    /// `upper`.
-    Upper,
-    /// `lower`.
-    Lower,
-    /// `capitalize`.
-    Capitalize,
-    /// `default(expr)`.
-    Default(Box<ExprPlan>),
-    /// `format_date(pattern)`: text on the monday side, a date or datetime on the Salesforce side.
-    FormatDate(DatePattern),
-    /// `round(places)`.
-    Round(u32),
-    /// `first_names`.
-    FirstNames,
-    /// `last_name`.
-    LastName,
-}
-
-/// An expression with its names resolved.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ExprPlan {
-    /// A string literal.
-    Str(String),
-    /// A number literal.
-    Number(Number),
-    /// `today`.
-    Today,
-    /// A record field, the item name (`name`) or `alias.Field`.
-    Path(Vec<String>),
-    /// Text concatenation.
-    Concat(Vec<ExprPlan>),
-    /// `date ± N days`.
-    AddDays(Box<ExprPlan>, i64),
-    /// `expr | steps`.
-    Pipe(Box<ExprPlan>, Vec<StepPlan>),
-}
-
-impl ExprPlan {
-    /// Calls `f` with every path the expression reads, default arguments included.
-    pub fn for_each_path(&self, f: &mut dyn FnMut(&[String])) {
-        match self {
-            ExprPlan::Str(_) | ExprPlan::Number(_) | ExprPlan::Today => {}
-            ExprPlan::Path(p) => f(p),
-            ExprPlan::Concat(parts) => parts.iter().for_each(|p| p.for_each_path(f)),
-            ExprPlan::AddDays(e, _) => e.for_each_path(f),
-            ExprPlan::Pipe(e, steps) => {
-                e.for_each_path(f);
-                for s in steps {
-                    if let StepPlan::Default(d) = s {
-                        d.for_each_path(f);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `Field = expr`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct AssignPlan {
-    /// Salesforce field API name.
-    pub field: String,
-    /// Its value.
-    pub value: ExprPlan,
-    /// Where the assignment is written.
-    pub origin: Origin,
-}
-
 /// A board-relation column ↔ reference field mapping.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkPlan {
@@ -378,18 +335,6 @@ pub struct LinkPlan {
     pub via: String,
     /// Where the link is declared.
     pub origin: Origin,
-}
-
-/// What a deleted or archived item does to its record.
-#[derive(Clone, Debug, PartialEq, Default)]
-pub enum DeletePlan {
-    /// Log and leave the record alone.
-    #[default]
-    Log,
-    /// Delete the record.
-    Delete,
-    /// Update the record.
-    Set(Vec<AssignPlan>),
 }
 
 /// A lifecycle rule.
@@ -424,19 +369,6 @@ pub struct CreatePlan {
     pub assignments: Vec<AssignPlan>,
     /// Where it is declared.
     pub origin: Origin,
-}
-
-/// `propagate Field -> alias.Field`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PropagatePlan {
-    /// Field of the triggering record.
-    pub from: String,
-    /// Alias of the created record.
-    pub alias: String,
-    /// Field of the created record.
-    pub to: String,
-    /// Steps applied on the way (forward).
-    pub steps: Vec<StepPlan>,
 }
 
 /// Static facts about a plan.

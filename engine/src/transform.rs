@@ -2,7 +2,9 @@
 //! monday), expression evaluation, and whole field pipelines.
 //!
 //! Steps are lenses written from the monday side to the Salesforce side. The table sums them
-//! up; [`crate::library`] holds each step's documentation and examples, which run as tests.
+//! up; each step's definition (name, parameter, kinds, documentation, examples) is its entry in
+//! the language's registry (`crmmap_dsl::transform`), and [`apply`] has one arm per step: its
+//! implementation, both ways. [`crate::library`] runs every example through it.
 //!
 //! | step | forward (→ Salesforce) | backward (→ monday) |
 //! |---|---|---|
@@ -581,7 +583,13 @@ mod tests {
         // Translate follows the flow: to monday maps Salesforce values to labels.
         let needs = ExprPlan::Pipe(
             Box::new(path("Needs")),
-            vec![crate::library::example_table(), StepPlan::Join(", ".into())],
+            vec![
+                crate::compile::compile_step(
+                    &crmmap_dsl::model::Step::Translate("needs".into()),
+                    &[crate::library::example_table()],
+                ),
+                StepPlan::Join(", ".into()),
+            ],
         );
         assert_eq!(
             evaluate(&needs, &env, Flow::ToMonday).unwrap(),

@@ -487,18 +487,14 @@ impl<'a> Cx<'a> {
         }
         for stmt in &r.stmts {
             match &stmt.node {
-                ast::RuleStmt::Create {
-                    object,
-                    assignments,
-                    ..
-                } => {
+                ast::RuleStmt::Create(c) => {
                     let created = self
                         .objects
-                        .get(object.node.as_str())
+                        .get(c.object.node.as_str())
                         .and_then(|o| sobject_of(o))
                         .and_then(|n| self.snapshot.sobject(&n.node));
                     if let Some(created) = created {
-                        self.assignments(created, assignments, true);
+                        self.assignments(created, &c.assignments, true);
                     }
                 }
                 ast::RuleStmt::Set(a) => {

@@ -205,7 +205,12 @@ impl miette::Diagnostic for Report<'_> {
     }
 }
 
-/// Renders diagnostics for people, with carets under the spans (no colours).
+/// Renders diagnostics for people, with carets under the spans (colours when `color` is set).
+///
+/// The graphical renderer is miette's terminal renderer, linked with the `fancy` feature (the
+/// CLI turns it on). Without it (the Lambda, which only logs), the same diagnostics are
+/// rendered as plain narrated text, and `width` and `color` do not apply.
+#[cfg(feature = "fancy")]
 pub fn render_human(diags: &[Diagnostic], map: &SourceMap, width: usize, color: bool) -> String {
     let theme = if color {
         miette::GraphicalTheme::unicode()
@@ -215,13 +220,27 @@ pub fn render_human(diags: &[Diagnostic], map: &SourceMap, width: usize, color: 
     let handler = miette::GraphicalReportHandler::new_themed(theme)
         .with_width(width)
         .with_links(false);
+    render_each(diags, map, |out, report| handler.render_report(out, report))
+}
+
+/// Renders diagnostics for people, as plain narrated text (the `fancy` feature is off).
+#[cfg(not(feature = "fancy"))]
+pub fn render_human(diags: &[Diagnostic], map: &SourceMap, _width: usize, _color: bool) -> String {
+    let handler = miette::NarratableReportHandler::new();
+    render_each(diags, map, |out, report| handler.render_report(out, report))
+}
+
+/// Renders each diagnostic with `render`, a blank line after each.
+fn render_each(
+    diags: &[Diagnostic],
+    map: &SourceMap,
+    render: impl Fn(&mut String, &Report<'_>) -> std::fmt::Result,
+) -> String {
     let mut out = String::new();
     for d in diags {
         let report = Report::new(d, map);
-        // INVARIANT: writing to a String cannot fail.
-        handler
-            .render_report(&mut out, &report)
-            .expect("rendering into a string");
+        // Writing to a String cannot fail; a renderer's own failure leaves its part out.
+        let _ = render(&mut out, &report);
         out.push('\n');
     }
     out

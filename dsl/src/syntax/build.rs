@@ -202,11 +202,11 @@ fn rule_block<'a>(cx: &Cx, mut it: impl Iterator<Item = Pair<'a, Rule>>) -> Resu
         let rule = p.as_rule();
         let mut s = inner(p);
         let node = match rule {
-            Rule::rule_create => RuleStmt::Create {
+            Rule::rule_create => RuleStmt::Create(CreateBlock {
                 object: cx.name(next(&mut s, "create object")),
                 alias: cx.name(next(&mut s, "create alias")),
                 assignments: assignments(cx, s)?,
-            },
+            }),
             Rule::rule_set => RuleStmt::Set(assignment(cx, next(&mut s, "set"))?),
             Rule::rule_propagate => {
                 let from = cx.name(next(&mut s, "propagate from"));

@@ -438,6 +438,17 @@ pub fn read_webhook(
     if v.is_null() || v.as_object().is_some_and(serde_json::Map::is_empty) {
         return Ok(Value::Null);
     }
+    // A shape the webhook does not use: read it as the API's.
+    let as_api = || {
+        read(
+            column_type,
+            &ColumnRead {
+                value: Some(v.clone()),
+                ..ColumnRead::default()
+            },
+            labels,
+        )
+    };
     match column_type {
         ColumnType::Status => match v.get("label") {
             Some(Json::Object(l)) => Ok(l
@@ -446,14 +457,7 @@ pub fn read_webhook(
                 .map_or(Value::Null, text_value)),
             Some(Json::String(s)) => Ok(text_value(s)),
             Some(Json::Null) => Ok(Value::Null),
-            _ => read(
-                column_type,
-                &ColumnRead {
-                    value: Some(v.clone()),
-                    ..ColumnRead::default()
-                },
-                labels,
-            ),
+            _ => as_api(),
         },
         ColumnType::Dropdown => {
             if let Some(chosen) = v.get("chosenValues").and_then(Json::as_array) {
@@ -464,14 +468,7 @@ pub fn read_webhook(
                         .collect(),
                 ));
             }
-            read(
-                column_type,
-                &ColumnRead {
-                    value: Some(v.clone()),
-                    ..ColumnRead::default()
-                },
-                labels,
-            )
+            as_api()
         }
         ColumnType::Numbers => number_value(column_type, v),
         ColumnType::Text => match v {
@@ -480,14 +477,7 @@ pub fn read_webhook(
                 .or_else(|| str_field(v, "text"))
                 .map_or(Value::Null, |s| text_value(&s))),
         },
-        _ => read(
-            column_type,
-            &ColumnRead {
-                value: Some(v.clone()),
-                ..ColumnRead::default()
-            },
-            labels,
-        ),
+        _ => as_api(),
     }
 }
 

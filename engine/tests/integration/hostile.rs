@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 use crmmap_dsl::model::{ColumnType, Kind, SfType};
 use crmmap_engine::PlanSet;
-use crmmap_engine::library::library;
+use crmmap_engine::library::{example_step, library};
 use crmmap_engine::plan::{ExprPlan, StepPlan};
 use crmmap_engine::transform::{EmptyEnv, Flow, apply, evaluate, to_column_kind};
 use crmmap_engine::value::monday::{self, ColumnRead, LabelSettings};
@@ -170,8 +170,8 @@ fn sf_type() -> impl Strategy<Value = SfType> {
 /// Every step of the transform library, as its examples write it.
 fn steps() -> Vec<StepPlan> {
     library()
-        .into_iter()
-        .flat_map(|doc| doc.examples.into_iter().map(|e| e.step))
+        .iter()
+        .flat_map(|t| t.examples.iter().map(example_step))
         .collect()
 }
 

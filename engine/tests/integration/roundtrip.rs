@@ -17,7 +17,7 @@ use proptest::prelude::*;
 use time::macros::date;
 use time::{Date, Duration, OffsetDateTime};
 
-/// The checker's rule for the kind after a step (dsl `check::kinds::through`).
+/// The checker's rule for the kind after a step (the registry's `Transform::output`).
 fn through(step: &Step, input: Kind) -> Option<Kind> {
     use Kind::*;
     match (step, input) {
