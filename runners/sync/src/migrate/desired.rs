@@ -128,12 +128,10 @@ pub fn prior_from_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Prior,
 
 /// The engine's view of a column value the client parsed.
 pub fn column_read(cv: &crmmap_monday::ColumnValue) -> monday::ColumnRead {
-    let labels = if let Some(label) = &cv.label {
-        Some(vec![label.clone()])
-    } else if !cv.labels.is_empty() {
+    let labels = if !cv.labels.is_empty() {
         Some(cv.labels.clone())
     } else {
-        None
+        cv.label.as_ref().map(|l| vec![l.clone()])
     };
     monday::ColumnRead {
         text: cv.text.clone(),

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_engine::conflict::{self, Winner};
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::plan::Plan;
 use serde_json::Value as Json;
@@ -22,7 +23,6 @@ pub fn keep_queued(
     events: &[Json],
     mut writes: eval::ItemWrites,
 ) -> (eval::ItemWrites, Vec<String>) {
-    use crmmap_dsl::model::ConflictPolicy;
     const NAME: &str = "name";
     let modified = record
         .get("LastModifiedDate")
@@ -67,11 +67,7 @@ pub fn keep_queued(
         let Some(at) = at else {
             return false;
         };
-        match policy {
-            Some(ConflictPolicy::PreferMonday) => true,
-            Some(ConflictPolicy::PreferNewest) => at.zip(modified).is_some_and(|(m, s)| m > s),
-            Some(ConflictPolicy::PreferSalesforce) | None => false,
-        }
+        policy.is_some_and(|p| conflict::winner(p, at, modified) == Winner::Monday)
     };
     let mut kept = Vec::new();
     if writes.name.is_some() && monday_wins(NAME) {

@@ -34,9 +34,8 @@ mod update;
 use std::collections::BTreeMap;
 
 use crmmap_engine::plan::Plan;
-use crmmap_engine::value::{Value, monday, salesforce};
+use crmmap_engine::value::{Value, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
-use crmmap_monday::ColumnValue;
 use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedValue};
 use serde_json::Value as Json;
 
@@ -151,20 +150,7 @@ pub(crate) fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
         .and_then(|s| Value::from_json(&s.value).ok())
 }
 
-/// The engine's view of an API column value.
-pub fn column_read(cv: &ColumnValue) -> monday::ColumnRead {
-    let labels = if !cv.labels.is_empty() {
-        Some(cv.labels.clone())
-    } else {
-        cv.label.as_ref().map(|l| vec![l.clone()])
-    };
-    monday::ColumnRead {
-        text: cv.text.clone(),
-        value: cv.value.clone(),
-        linked_item_ids: cv.linked_item_ids.clone(),
-        labels,
-    }
-}
+pub use crmmap_sync::migrate::column_read;
 
 pub(crate) fn key_value(plan: &Plan, item: &crmmap_monday::Item) -> Option<String> {
     item.column(&plan.key_column)
