@@ -10,8 +10,8 @@ use tokio::sync::Mutex;
 
 use crate::config::{AuthFlow, Config, RetryPolicy};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
 use crate::types::{OAuthErrorBody, TokenResponse};
+use crmmap_secret::Secret;
 
 /// JWT assertions expire this long after they are made (restforce uses the same).
 const JWT_LIFETIME: Duration = Duration::from_secs(180);

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::secret::Secret;
+use crmmap_secret::Secret;
 
 /// How the client obtains access tokens from `POST {login_url}/services/oauth2/token`.
 #[derive(Clone, Debug)]

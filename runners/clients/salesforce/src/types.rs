@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ErrorDetail;
-use crate::secret::Secret;
+use crmmap_secret::Secret;
 
 /// `POST /services/oauth2/token` success body.
 #[derive(Clone, Debug, Deserialize)]
