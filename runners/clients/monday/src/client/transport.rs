@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use rand::Rng;
+use crmmap_backoff::Backoff;
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 use serde_json::{Map, Value, json};
@@ -38,12 +38,15 @@ pub(crate) enum Resend {
 }
 
 impl MondayClient {
+    /// The wait before resending after `attempt` failures (≥ 1): from twice
+    /// `retry_base_delay`, doubling up to `retry_max_delay`, with equal jitter.
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.config.retry_base_delay.as_millis() as u64;
-        let exp = base.saturating_mul(1u64 << attempt.min(16));
-        let capped = exp.min(self.config.retry_max_delay.as_millis() as u64);
-        let jitter = rand::thread_rng().gen_range(0..=capped / 2 + 1);
-        Duration::from_millis(capped / 2 + jitter)
+        Backoff::new(
+            self.config.retry_base_delay,
+            self.config.retry_max_delay,
+            Backoff::EQUAL_JITTER,
+        )
+        .delay_now(attempt.saturating_add(1))
     }
 
     /// Sends one document with retries. Rate limits (HTTP 429, or an error naming the

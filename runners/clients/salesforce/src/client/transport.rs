@@ -1,10 +1,7 @@
 //! Sending a request: the bearer token (refreshed once on `INVALID_SESSION_ID`), the
 //! classification of each answer, and retries of transient failures with backoff.
 
-use std::time::Duration;
-
 use http::{Method, StatusCode};
-use rand::Rng;
 
 use super::SalesforceClient;
 use super::request::{Raw, Request, response_date};
@@ -167,10 +164,7 @@ impl SalesforceClient {
                     if attempt >= policy.max_attempts.max(1) {
                         return Err(e);
                     }
-                    let bound = policy.backoff_bound(attempt);
-                    let sleep = Duration::from_secs_f64(
-                        rand::thread_rng().gen_range(0.0..=bound.as_secs_f64()),
-                    );
+                    let sleep = policy.backoff().delay_now(attempt);
                     tracing::debug!(attempt, ?sleep, error = %e, "transient Salesforce failure; retrying");
                     tokio::time::sleep(sleep).await;
                 }
