@@ -210,21 +210,16 @@ impl Store {
                         None => LeaseAcquire::Held(unknown_holder(name, now)),
                     });
                 }
-                let renewal = tokio::spawn(renew_sqlite(
-                    pool.clone(),
-                    Held::new(name, holder, now),
-                    *options,
-                    clock.clone(),
-                    tx,
-                ));
-                Ok(LeaseAcquire::Acquired(Lease {
-                    name: name.to_owned(),
-                    holder: holder.to_owned(),
-                    acquired_at: now,
-                    inner: LeaseInner::Sqlite(pool.clone()),
-                    lost: rx,
-                    renewal,
-                }))
+                let held = Held::new(name, holder, now);
+                let renew = renew_sqlite(pool.clone(), held, *options, clock.clone(), tx);
+                Ok(acquired(
+                    name,
+                    holder,
+                    now,
+                    LeaseInner::Sqlite(pool.clone()),
+                    rx,
+                    renew,
+                ))
             }
             Pool::Postgres(pool) => {
                 // Closed if anything below fails or is cancelled after the lock was granted.
@@ -263,21 +258,16 @@ impl Store {
                 .execute(&mut **c)
                 .await?;
                 let conn = Arc::new(tokio::sync::Mutex::new(conn));
-                let renewal = tokio::spawn(renew_postgres(
-                    conn.clone(),
-                    Held::new(name, holder, now),
-                    *options,
-                    clock.clone(),
-                    tx,
-                ));
-                Ok(LeaseAcquire::Acquired(Lease {
-                    name: name.to_owned(),
-                    holder: holder.to_owned(),
-                    acquired_at: now,
-                    inner: LeaseInner::Postgres(conn),
-                    lost: rx,
-                    renewal,
-                }))
+                let held = Held::new(name, holder, now);
+                let renew = renew_postgres(conn.clone(), held, *options, clock.clone(), tx);
+                Ok(acquired(
+                    name,
+                    holder,
+                    now,
+                    LeaseInner::Postgres(conn),
+                    rx,
+                    renew,
+                ))
             }
         }
     }
@@ -325,6 +315,25 @@ impl Store {
 }
 
 /// Someone holds the lock but has not written (or has just deleted) the row.
+/// The lease just taken, its renewal (`renew`, which reports a loss on `lost`'s sender) running.
+fn acquired(
+    name: &str,
+    holder: &str,
+    now: DbTime,
+    inner: LeaseInner,
+    lost: watch::Receiver<bool>,
+    renew: impl Future<Output = ()> + Send + 'static,
+) -> LeaseAcquire {
+    LeaseAcquire::Acquired(Lease {
+        name: name.to_owned(),
+        holder: holder.to_owned(),
+        acquired_at: now,
+        inner,
+        lost,
+        renewal: tokio::spawn(renew),
+    })
+}
+
 fn unknown_holder(name: &str, now: DbTime) -> LeaseHolder {
     LeaseHolder {
         name: name.to_owned(),

@@ -82,9 +82,7 @@ impl SalesforceClient {
             .iter()
             .map(|r| Ok(record_body(check_name(&r.sobject)?, None, &r.fields)))
             .collect::<Result<Vec<_>>>()?;
-        let target = || Ok(Self::data(&["composite", "sobjects"]));
-        self.save_in_chunks(Method::POST, target, items, all_or_none)
-            .await
+        self.save_records(Method::POST, items, all_or_none).await
     }
 
     /// Updates records through sObject Collections, 200 per request (see [`Self::create_many`]).
@@ -103,8 +101,18 @@ impl SalesforceClient {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
+        self.save_records(Method::PATCH, items, all_or_none).await
+    }
+
+    /// Sends record bodies of any objects to `/composite/sobjects` (see [`Self::save_in_chunks`]).
+    async fn save_records(
+        &self,
+        method: Method,
+        items: Vec<Value>,
+        all_or_none: bool,
+    ) -> Result<Vec<RecordResult>> {
         let target = || Ok(Self::data(&["composite", "sobjects"]));
-        self.save_in_chunks(Method::PATCH, target, items, all_or_none)
+        self.save_in_chunks(method, target, items, all_or_none)
             .await
     }
 
