@@ -44,7 +44,6 @@ macro_rules! item_fields_fragment {
 pub const ITEM_FIELDS_FRAGMENT: &str = item_fields_fragment!();
 
 /// A document followed by the [`ITEM_FIELDS_FRAGMENT`] it spreads.
-
 macro_rules! with_item_fields {
     ($body:literal) => {
         concat!($body, "\n", item_fields_fragment!())

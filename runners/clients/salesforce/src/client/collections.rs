@@ -151,19 +151,15 @@ impl SalesforceClient {
         items: Vec<Value>,
         all_or_none: bool,
     ) -> Result<Vec<RecordResult>> {
-        let mut out = Vec::with_capacity(items.len());
-        for (chunk_no, chunk) in items.chunks(COLLECTION_BATCH).enumerate() {
+        Self::in_batches(&items, |chunk| {
             let body = json!({"allOrNone": all_or_none, "records": chunk});
-            let results = self
-                .collection_call(method.clone(), target()?, Some(body), vec![])
-                .await?;
-            out.extend(Self::index_results(
-                chunk_no * COLLECTION_BATCH,
-                chunk.len(),
-                results,
-            )?);
-        }
-        Ok(out)
+            let (method, target) = (method.clone(), target());
+            async move {
+                self.collection_call(method, target?, Some(body), vec![])
+                    .await
+            }
+        })
+        .await
     }
 
     /// Deletes records by id through sObject Collections, 200 per request.
@@ -172,25 +168,37 @@ impl SalesforceClient {
         ids: &[S],
         all_or_none: bool,
     ) -> Result<Vec<RecordResult>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for (chunk_no, chunk) in ids.chunks(COLLECTION_BATCH).enumerate() {
+        Self::in_batches(ids, |chunk| {
             let list = chunk
                 .iter()
                 .map(|i| check_id(i.as_ref()).map(str::to_string))
-                .collect::<Result<Vec<_>>>()?
-                .join(",");
-            let query = vec![
-                ("ids".to_string(), list),
-                ("allOrNone".to_string(), all_or_none.to_string()),
-            ];
-            let results = self
-                .collection_call(
-                    Method::DELETE,
-                    Self::data(&["composite", "sobjects"]),
-                    None,
-                    query,
-                )
-                .await?;
+                .collect::<Result<Vec<_>>>()
+                .map(|ids| ids.join(","));
+            async move {
+                let query = vec![
+                    ("ids".to_string(), list?),
+                    ("allOrNone".to_string(), all_or_none.to_string()),
+                ];
+                let target = Self::data(&["composite", "sobjects"]);
+                self.collection_call(Method::DELETE, target, None, query)
+                    .await
+            }
+        })
+        .await
+    }
+
+    /// Calls `call` on each batch of 200 `items`, in order, and gives each result the index of
+    /// its record in `items`. Batches already sent stay applied if a later one fails.
+    async fn in_batches<T, Fut>(
+        items: &[T],
+        mut call: impl FnMut(&[T]) -> Fut,
+    ) -> Result<Vec<RecordResult>>
+    where
+        Fut: Future<Output = Result<Vec<SaveResult>>>,
+    {
+        let mut out = Vec::with_capacity(items.len());
+        for (chunk_no, chunk) in items.chunks(COLLECTION_BATCH).enumerate() {
+            let results = call(chunk).await?;
             out.extend(Self::index_results(
                 chunk_no * COLLECTION_BATCH,
                 chunk.len(),
