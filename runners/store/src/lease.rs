@@ -210,21 +210,16 @@ impl Store {
                         None => LeaseAcquire::Held(unknown_holder(name, now)),
                     });
                 }
-                let renewal = tokio::spawn(renew_sqlite(
-                    pool.clone(),
-                    Held::new(name, holder, now),
-                    *options,
-                    clock.clone(),
-                    tx,
-                ));
-                Ok(LeaseAcquire::Acquired(Lease {
-                    name: name.to_owned(),
-                    holder: holder.to_owned(),
-                    acquired_at: now,
-                    inner: LeaseInner::Sqlite(pool.clone()),
-                    lost: rx,
-                    renewal,
-                }))
+                let held = Held::new(name, holder, now);
+                let renew = renew_sqlite(pool.clone(), held, *options, clock.clone(), tx);
+                Ok(acquired(
+                    name,
+                    holder,
+                    now,
+                    LeaseInner::Sqlite(pool.clone()),
+                    rx,
+                    renew,
+                ))
             }
             Pool::Postgres(pool) => {
                 // Closed if anything below fails or is cancelled after the lock was granted.
@@ -263,21 +258,16 @@ impl Store {
                 .execute(&mut **c)
                 .await?;
                 let conn = Arc::new(tokio::sync::Mutex::new(conn));
-                let renewal = tokio::spawn(renew_postgres(
-                    conn.clone(),
-                    Held::new(name, holder, now),
-                    *options,
-                    clock.clone(),
-                    tx,
-                ));
-                Ok(LeaseAcquire::Acquired(Lease {
-                    name: name.to_owned(),
-                    holder: holder.to_owned(),
-                    acquired_at: now,
-                    inner: LeaseInner::Postgres(conn),
-                    lost: rx,
-                    renewal,
-                }))
+                let held = Held::new(name, holder, now);
+                let renew = renew_postgres(conn.clone(), held, *options, clock.clone(), tx);
+                Ok(acquired(
+                    name,
+                    holder,
+                    now,
+                    LeaseInner::Postgres(conn),
+                    rx,
+                    renew,
+                ))
             }
         }
     }
@@ -325,6 +315,25 @@ impl Store {
 }
 
 /// Someone holds the lock but has not written (or has just deleted) the row.
+/// The lease just taken, its renewal (`renew`, which reports a loss on `lost`'s sender) running.
+fn acquired(
+    name: &str,
+    holder: &str,
+    now: DbTime,
+    inner: LeaseInner,
+    lost: watch::Receiver<bool>,
+    renew: impl Future<Output = ()> + Send + 'static,
+) -> LeaseAcquire {
+    LeaseAcquire::Acquired(Lease {
+        name: name.to_owned(),
+        holder: holder.to_owned(),
+        acquired_at: now,
+        inner,
+        lost,
+        renewal: tokio::spawn(renew),
+    })
+}
+
 fn unknown_holder(name: &str, now: DbTime) -> LeaseHolder {
     LeaseHolder {
         name: name.to_owned(),
@@ -371,16 +380,7 @@ async fn renew_sqlite(
         tokio::time::sleep(renew_every(&options)).await;
         let now = clock();
         let next = after(now, options.ttl);
-        let renewed = sqlx::query(
-            "UPDATE leases SET expires_at = $4 \
-             WHERE name = $1 AND holder = $2 AND acquired_at = $3",
-        )
-        .bind(&held.name)
-        .bind(&held.holder)
-        .bind(held.acquired_at)
-        .bind(next)
-        .execute(&pool)
-        .await;
+        let renewed = extend(&pool, &held, next).await;
         match renewed {
             Ok(r) if r.rows_affected() > 0 => expires = next,
             Ok(_) => {
@@ -400,6 +400,30 @@ async fn renew_sqlite(
     }
 }
 
+/// Moves the expiry of the lease `held` to `next`, if `held` still holds it (on either backend).
+async fn extend<'c, DB>(
+    executor: impl sqlx::Executor<'c, Database = DB>,
+    held: &Held,
+    next: DbTime,
+) -> sqlx::Result<DB::QueryResult>
+where
+    DB: sqlx::Database,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DbTime: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query(
+        "UPDATE leases SET expires_at = $4 \
+         WHERE name = $1 AND holder = $2 AND acquired_at = $3",
+    )
+    .bind(held.name.as_str())
+    .bind(held.holder.as_str())
+    .bind(held.acquired_at)
+    .bind(next)
+    .execute(executor)
+    .await
+}
+
 /// PostgreSQL: checks that the session holding the lock is alive (and refreshes the row's
 /// informational expiry) every third of the time to live. A failure means the session, and
 /// with it the lock, may be gone: the lease is lost.
@@ -417,16 +441,7 @@ async fn renew_postgres(
         let Some(c) = guard.0.as_mut() else {
             return;
         };
-        let checked = sqlx::query(
-            "UPDATE leases SET expires_at = $4 \
-             WHERE name = $1 AND holder = $2 AND acquired_at = $3",
-        )
-        .bind(&held.name)
-        .bind(&held.holder)
-        .bind(held.acquired_at)
-        .bind(next)
-        .execute(&mut **c)
-        .await;
+        let checked = extend(&mut **c, &held, next).await;
         if let Err(e) = checked {
             tracing::error!(lease = %held.name, error = %e, "lease lost: its session failed");
             // Make sure the session ends, so that the lock is not held by nobody's connection.

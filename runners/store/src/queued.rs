@@ -12,7 +12,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use crate::Store;
-use crate::db::Pool;
+use crate::db::{Pool, with_pool};
 use crate::error::Result;
 
 /// Items per query.
@@ -41,32 +41,22 @@ impl Store {
         for chunk in item_ids.chunks(IN_LIST_CHUNK) {
             let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
             let list = placeholders.join(", ");
-            let rows: Vec<(String, Json<Value>)> = match self.pool() {
-                Pool::Sqlite(pool) => {
-                    let sql = format!(
-                        "SELECT {SQLITE_ITEM}, payload FROM retry_queue \
-                         WHERE status = 'pending' AND kind = $1 AND {SQLITE_BOARD} = $2 \
-                           AND {SQLITE_ITEM} IN ({list}) ORDER BY id"
-                    );
-                    let mut q = sqlx::query_as(&sql).bind(kind).bind(board_id);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    q.fetch_all(pool).await?
-                }
-                Pool::Postgres(pool) => {
-                    let sql = format!(
-                        "SELECT {PG_ITEM}, payload FROM retry_queue \
-                         WHERE status = 'pending' AND kind = $1 AND {PG_BOARD} = $2 \
-                           AND {PG_ITEM} IN ({list}) ORDER BY id"
-                    );
-                    let mut q = sqlx::query_as(&sql).bind(kind).bind(board_id);
-                    for id in chunk {
-                        q = q.bind(id);
-                    }
-                    q.fetch_all(pool).await?
-                }
+            let (item, board) = match self.pool() {
+                Pool::Sqlite(_) => (SQLITE_ITEM, SQLITE_BOARD),
+                Pool::Postgres(_) => (PG_ITEM, PG_BOARD),
             };
+            let sql = format!(
+                "SELECT {item}, payload FROM retry_queue \
+                 WHERE status = 'pending' AND kind = $1 AND {board} = $2 \
+                   AND {item} IN ({list}) ORDER BY id"
+            );
+            let rows: Vec<(String, Json<Value>)> = with_pool!(self.pool(), pool => {
+                let mut q = sqlx::query_as(&sql).bind(kind).bind(board_id);
+                for id in chunk {
+                    q = q.bind(id);
+                }
+                q.fetch_all(pool).await?
+            });
             out.extend(rows.into_iter().map(|(item_id, payload)| QueuedEdit {
                 item_id,
                 event: payload.0.get("event").cloned().unwrap_or(Value::Null),

@@ -17,6 +17,7 @@
 
 use std::time::Duration;
 
+use crmmap_backoff::Backoff;
 use rand::Rng;
 use serde_json::Value;
 use sqlx::types::Json;
@@ -98,18 +99,7 @@ impl RetryPolicy {
     /// `min(max_delay, base_delay × 2^(attempts−1))`, less a random part of up to
     /// `jitter` of it drawn from `rng`. Deterministic for a seeded `rng` or zero jitter.
     pub fn delay(&self, attempts: u32, rng: &mut impl Rng) -> Duration {
-        let exp = attempts.saturating_sub(1).min(30);
-        let full = self
-            .base_delay
-            .checked_mul(1u32 << exp)
-            .unwrap_or(self.max_delay)
-            .min(self.max_delay);
-        let jitter = self.jitter.clamp(0.0, 1.0);
-        if jitter == 0.0 {
-            return full;
-        }
-        let cut = full.mul_f64(jitter * rng.gen_range(0.0..1.0));
-        full.saturating_sub(cut)
+        Backoff::new(self.base_delay, self.max_delay, self.jitter).delay(attempts, rng)
     }
 }
 

@@ -233,30 +233,26 @@ impl Store {
 
     /// A run with its progress.
     pub async fn run(&self, run_id: &str) -> Result<Option<Run>> {
-        let row: Option<RunRow> = with_pool!(self.pool(), pool => {
-            sqlx::query_as(
-                "SELECT id, kind, options, status, started_at, finished_at FROM runs WHERE id = $1",
-            )
-            .bind(run_id)
-            .fetch_optional(pool)
-            .await?
-        });
-        match row {
-            Some(row) => Ok(Some(self.with_progress(row).await?)),
-            None => Ok(None),
-        }
+        self.run_where("id = $1", run_id).await
     }
 
     /// The most recently started unfinished run of a kind, to resume.
     pub async fn unfinished_run(&self, kind: &str) -> Result<Option<Run>> {
+        self.run_where(
+            "kind = $1 AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
+            kind,
+        )
+        .await
+    }
+
+    /// The first run matching `filter` (a fixed condition on `$1`, bound to `value`), with its
+    /// progress.
+    async fn run_where(&self, filter: &'static str, value: &str) -> Result<Option<Run>> {
+        let sql = format!(
+            "SELECT id, kind, options, status, started_at, finished_at FROM runs WHERE {filter}"
+        );
         let row: Option<RunRow> = with_pool!(self.pool(), pool => {
-            sqlx::query_as(
-                "SELECT id, kind, options, status, started_at, finished_at FROM runs \
-                 WHERE kind = $1 AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1",
-            )
-            .bind(kind)
-            .fetch_optional(pool)
-            .await?
+            sqlx::query_as(&sql).bind(value).fetch_optional(pool).await?
         });
         match row {
             Some(row) => Ok(Some(self.with_progress(row).await?)),

@@ -1,30 +1,10 @@
 //! Who may post events: monday's signed JWT, or a secret token in the webhook URL path.
 
-use std::fmt;
-
 use serde::Deserialize;
 
-/// A secret that never shows in `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretString(String);
-
-impl SecretString {
-    /// Wraps a secret.
-    pub fn new(s: impl Into<String>) -> SecretString {
-        SecretString(s.into())
-    }
-
-    /// The secret itself (for signing or comparing only).
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for SecretString {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SecretString(<redacted>)")
-    }
-}
+/// A secret (the signing secret, the path token, an alert hook): the one secret type of crmmap,
+/// held by `secrecy` and redacted in `Debug`.
+pub use crmmap_secret::Secret as SecretString;
 
 /// How requests are authenticated.
 #[derive(Clone, Debug, Default)]

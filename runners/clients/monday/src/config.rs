@@ -5,7 +5,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::schema::SCHEMA_API_VERSION;
-use crate::secret::Secret;
+use crmmap_secret::Secret;
 
 /// The production endpoint.
 pub const DEFAULT_API_URL: &str = "https://api.monday.com/v2";

@@ -8,39 +8,10 @@ use serde_json::{Map, Value, json};
 /// includes it so that the budget tracker stays in step with the server.
 pub const COMPLEXITY_SELECTION: &str = "complexity { before query after reset_in_x_seconds }";
 
-/// Fields read for every item. `$column_ids` (a `[String!]` variable) limits the column values
-/// returned; `null` means every column.
-pub const ITEM_FIELDS_FRAGMENT: &str = "fragment ItemFields on Item {
-  id
-  name
-  state
-  created_at
-  updated_at
-  board { id }
-  group { id }
-  column_values(ids: $column_ids) {
-    id
-    type
-    text
-    value
-    ... on StatusValue { index label }
-    ... on DropdownValue { values { id label } }
-    ... on BoardRelationValue { linked_item_ids display_value }
-    ... on DateValue { date time }
-    ... on CheckboxValue { checked }
-    ... on NumbersValue { number }
-    ... on EmailValue { email }
-    ... on PhoneValue { phone country_short_name }
-    ... on LinkValue { url url_text }
-    ... on PeopleValue { persons_and_teams { id kind } }
-  }
-}";
-
-macro_rules! with_item_fields {
-    ($body:literal) => {
-        concat!(
-            $body,
-            "\nfragment ItemFields on Item {
+/// The text of [`ITEM_FIELDS_FRAGMENT`], as a literal for `concat!`.
+macro_rules! item_fields_fragment {
+    () => {
+        "fragment ItemFields on Item {
   id
   name
   state
@@ -65,7 +36,17 @@ macro_rules! with_item_fields {
     ... on PeopleValue { persons_and_teams { id kind } }
   }
 }"
-        )
+    };
+}
+
+/// Fields read for every item. `$column_ids` (a `[String!]` variable) limits the column values
+/// returned; `null` means every column.
+pub const ITEM_FIELDS_FRAGMENT: &str = item_fields_fragment!();
+
+/// A document followed by the [`ITEM_FIELDS_FRAGMENT`] it spreads.
+macro_rules! with_item_fields {
+    ($body:literal) => {
+        concat!($body, "\n", item_fields_fragment!())
     };
 }
 

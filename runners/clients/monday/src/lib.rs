@@ -32,15 +32,14 @@ pub mod config;
 pub mod documents;
 pub mod error;
 pub mod schema;
-pub mod secret;
 pub mod types;
 pub mod write;
 
 pub use client::{GraphQlResponse, MondayClient, MutationResult, PageRequest};
 pub use config::MondayConfig;
+pub use crmmap_secret::Secret;
 pub use documents::ItemMutation;
 pub use error::{MondayError, is_item_gone};
 pub use schema::{DocumentError, SCHEMA_SDL, schema, validate_document};
-pub use secret::Secret;
 pub use types::{Board, Column, ColumnValue, Complexity, Item, ItemsPage, Webhook};
 pub use write::CreateRecovery;

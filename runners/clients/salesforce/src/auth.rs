@@ -10,8 +10,8 @@ use tokio::sync::Mutex;
 
 use crate::config::{AuthFlow, Config, RetryPolicy};
 use crate::error::{Error, Result};
-use crate::secret::Secret;
 use crate::types::{OAuthErrorBody, TokenResponse};
+use crmmap_secret::Secret;
 
 /// JWT assertions expire this long after they are made (restforce uses the same).
 const JWT_LIFETIME: Duration = Duration::from_secs(180);
@@ -193,11 +193,7 @@ impl TokenManager {
             attempt += 1;
             match self.fetch_once().await {
                 Err(e) if attempt < self.retry.max_attempts.max(1) && is_transient(&e) => {
-                    let bound = self.retry.backoff_bound(attempt);
-                    let sleep = Duration::from_secs_f64(rand::Rng::gen_range(
-                        &mut rand::thread_rng(),
-                        0.0..=bound.as_secs_f64(),
-                    ));
+                    let sleep = self.retry.backoff().delay_now(attempt);
                     tracing::debug!(attempt, ?sleep, error = %e, "token request failed; retrying");
                     tokio::time::sleep(sleep).await;
                 }

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use crate::secret::Secret;
+use crmmap_backoff::Backoff;
+use crmmap_secret::Secret;
 
 /// How the client obtains access tokens from `POST {login_url}/services/oauth2/token`.
 #[derive(Clone, Debug)]
@@ -104,10 +105,14 @@ impl RetryPolicy {
         }
     }
 
+    /// The backoff: from `base_delay` doubling up to `max_delay`, with full jitter.
+    pub fn backoff(&self) -> Backoff {
+        Backoff::new(self.base_delay, self.max_delay, Backoff::FULL_JITTER)
+    }
+
     /// The backoff bound before retry number `retry` (1-based).
     pub fn backoff_bound(&self, retry: u32) -> Duration {
-        let factor = 2u32.saturating_pow(retry.saturating_sub(1).min(20));
-        self.base_delay.saturating_mul(factor).min(self.max_delay)
+        self.backoff().bound(retry)
     }
 }
 

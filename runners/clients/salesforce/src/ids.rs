@@ -1,11 +1,11 @@
 //! Salesforce record ids: the case-sensitive 15-character form and the case-insensitive
 //! 18-character form the API returns.
 
-const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+pub use crmmap_ids::{InvalidRecordId, RecordId};
 
-/// The 18-character form of a record id: an 18-character id is returned as it is, a
-/// 15-character one gets its three checksum characters (one per block of five, whose bits
-/// say which characters are upper case). `None` for anything else.
+/// The 18-character form of a record id: a 15-character one gets its three checksum
+/// characters ([`RecordId::parse`]); an 18-character one is returned as it is (its suffix is
+/// not checked here). `None` for anything else.
 ///
 /// ```
 /// assert_eq!(crmmap_salesforce::ids::to_18("001A0000006Vm9r").as_deref(), Some("001A0000006Vm9rIAC"));
@@ -13,24 +13,9 @@ const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 /// assert_eq!(crmmap_salesforce::ids::to_18("001"), None);
 /// ```
 pub fn to_18(id: &str) -> Option<String> {
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return None;
-    }
     match id.len() {
-        18 => Some(id.to_owned()),
-        15 => {
-            let mut out = id.to_owned();
-            for block in id.as_bytes().chunks(5) {
-                let bits = block
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, b)| b.is_ascii_uppercase())
-                    .fold(0usize, |acc, (i, _)| acc | (1 << i));
-                out.push(char::from(SUFFIX_ALPHABET[bits]));
-            }
-            Some(out)
-        }
-        _ => None,
+        18 if id.bytes().all(|b| b.is_ascii_alphanumeric()) => Some(id.to_owned()),
+        _ => RecordId::parse(id).ok().map(String::from),
     }
 }
 

@@ -23,14 +23,13 @@ mod client;
 pub mod config;
 pub mod error;
 pub mod ids;
-pub mod secret;
 pub mod soql;
 pub mod types;
 
 pub use client::{COLLECTION_BATCH, SalesforceClient, http_date};
 pub use config::{AuthFlow, Config, DEFAULT_API_HEADROOM_PERCENT, RetryPolicy, jwt_audience_for};
+pub use crmmap_secret::Secret;
 pub use error::{ApiError, Error, ErrorDetail, Result};
-pub use secret::Secret;
 pub use types::{
     ApiUsage, Attributes, ConditionalUpdate, FieldDescribe, FieldType, GlobalDescribe, LimitInfo,
     LimitValue, Limits, NewRecord, PicklistValue, QueryResponse, Record, RecordResult,

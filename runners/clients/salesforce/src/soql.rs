@@ -263,27 +263,29 @@ impl Condition {
         Self::compare(field, Op::Ne, Literal::Null)
     }
     /// `field IN (v1, v2, …)`.
-    pub fn in_list<I, V>(field: impl Into<String>, values: I) -> Self
-    where
-        I: IntoIterator<Item = V>,
-        V: Into<Literal>,
-    {
-        Condition::In {
-            field: field.into(),
-            values: values.into_iter().map(Into::into).collect(),
-            negated: false,
-        }
+    pub fn in_list(
+        field: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<Literal>>,
+    ) -> Self {
+        Self::membership(field.into(), values, false)
     }
     /// `field NOT IN (v1, v2, …)`.
-    pub fn not_in_list<I, V>(field: impl Into<String>, values: I) -> Self
-    where
-        I: IntoIterator<Item = V>,
-        V: Into<Literal>,
-    {
+    pub fn not_in_list(
+        field: impl Into<String>,
+        values: impl IntoIterator<Item = impl Into<Literal>>,
+    ) -> Self {
+        Self::membership(field.into(), values, true)
+    }
+
+    fn membership(
+        field: String,
+        values: impl IntoIterator<Item = impl Into<Literal>>,
+        negated: bool,
+    ) -> Self {
         Condition::In {
-            field: field.into(),
+            field,
             values: values.into_iter().map(Into::into).collect(),
-            negated: true,
+            negated,
         }
     }
     /// Semi-join: `field IN (SELECT …)`.

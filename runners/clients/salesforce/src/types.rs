@@ -8,23 +8,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::ErrorDetail;
-use crate::secret::Secret;
+use crmmap_secret::Secret;
 
 /// `POST /services/oauth2/token` success body.
 #[derive(Clone, Debug, Deserialize)]
 pub struct TokenResponse {
     pub access_token: Secret,
     pub instance_url: String,
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub token_type: Option<String>,
     /// Epoch milliseconds, as a string.
-    #[serde(default)]
     pub issued_at: Option<String>,
-    #[serde(default)]
     pub signature: Option<String>,
-    #[serde(default)]
     pub scope: Option<String>,
 }
 
@@ -91,7 +86,6 @@ pub struct QueryResponse<T> {
 /// of sObject Collections.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 pub struct SaveResult {
-    #[serde(default)]
     pub id: Option<String>,
     pub success: bool,
     #[serde(default)]
@@ -292,7 +286,6 @@ impl FieldType {
 #[serde(rename_all = "camelCase")]
 pub struct PicklistValue {
     pub value: String,
-    #[serde(default)]
     pub label: Option<String>,
     #[serde(default)]
     pub active: bool,
@@ -311,7 +304,6 @@ pub struct FieldDescribe {
     pub label: String,
     #[serde(rename = "type")]
     pub field_type: FieldType,
-    #[serde(default)]
     pub soap_type: Option<String>,
     #[serde(default)]
     pub length: u32,
@@ -353,7 +345,6 @@ pub struct FieldDescribe {
     pub case_sensitive: bool,
     #[serde(default)]
     pub reference_to: Vec<String>,
-    #[serde(default)]
     pub relationship_name: Option<String>,
     #[serde(default)]
     pub picklist_values: Vec<PicklistValue>,
@@ -361,9 +352,7 @@ pub struct FieldDescribe {
     pub restricted_picklist: bool,
     #[serde(default)]
     pub dependent_picklist: bool,
-    #[serde(default)]
     pub controller_name: Option<String>,
-    #[serde(default)]
     pub default_value: Option<Value>,
     #[serde(default)]
     pub html_formatted: bool,
@@ -393,9 +382,7 @@ pub struct SObjectDescribe {
     pub name: String,
     #[serde(default)]
     pub label: String,
-    #[serde(default)]
     pub label_plural: Option<String>,
-    #[serde(default)]
     pub key_prefix: Option<String>,
     #[serde(default)]
     pub custom: bool,
@@ -431,7 +418,6 @@ pub struct GlobalSObject {
     pub name: String,
     #[serde(default)]
     pub label: String,
-    #[serde(default)]
     pub key_prefix: Option<String>,
     #[serde(default)]
     pub custom: bool,
@@ -451,9 +437,7 @@ pub struct GlobalSObject {
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct GlobalDescribe {
-    #[serde(default)]
     pub encoding: Option<String>,
-    #[serde(default)]
     pub max_batch_size: Option<u32>,
     pub sobjects: Vec<GlobalSObject>,
 }

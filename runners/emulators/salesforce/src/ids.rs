@@ -1,48 +1,21 @@
 //! Salesforce record ids: 15-char case-sensitive base-62 ids and their 18-char
 //! case-insensitive form (15 chars + a 3-char checksum suffix).
 
-const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+use crmmap_ids::RecordId;
+pub use crmmap_ids::checksum_suffix;
 
-/// The 3-char checksum suffix of a 15-char id: for each chunk of 5 chars, bit i is set when
-/// char i is an upper-case ASCII letter; the 5-bit value indexes `A..Z0..5`.
-pub fn checksum_suffix(id15: &str) -> Option<String> {
-    let bytes = id15.as_bytes();
-    if bytes.len() != 15 || !bytes.iter().all(u8::is_ascii_alphanumeric) {
-        return None;
-    }
-    let mut out = String::with_capacity(3);
-    for chunk in bytes.chunks(5) {
-        let mut v = 0usize;
-        for (i, c) in chunk.iter().enumerate() {
-            if c.is_ascii_uppercase() {
-                v |= 1 << i;
-            }
-        }
-        out.push(SUFFIX_ALPHABET[v] as char);
-    }
-    Some(out)
-}
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// Extends a 15-char id to 18 chars.
 pub fn to18(id15: &str) -> Option<String> {
-    checksum_suffix(id15).map(|s| format!("{id15}{s}"))
+    (id15.len() == 15).then(|| normalize(id15)).flatten()
 }
 
-/// Normalises a 15- or 18-char id to its 18-char form. An 18-char id must carry the right
-/// checksum for its first 15 chars (compared case-insensitively, as Salesforce does).
+/// Normalises a 15- or 18-char id to its 18-char form ([`RecordId::parse`]). An 18-char id must
+/// carry the right checksum for its first 15 chars (compared case-insensitively, as Salesforce
+/// does).
 pub fn normalize(id: &str) -> Option<String> {
-    match id.len() {
-        15 => to18(id),
-        18 => {
-            let (head, tail) = id.split_at(15);
-            let expected = checksum_suffix(head)?;
-            expected
-                .eq_ignore_ascii_case(tail)
-                .then(|| format!("{head}{expected}"))
-        }
-        _ => None,
-    }
+    RecordId::parse(id).ok().map(String::from)
 }
 
 /// True when `id` has the shape of a Salesforce id (15 or 18 alphanumerics with a valid checksum).
