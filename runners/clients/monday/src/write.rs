@@ -105,7 +105,7 @@ impl MondayClient {
                 .collect();
             let creates = pending.iter().any(is_create);
             let batch = documents::build_batch(&pending);
-            let estimate = pending.iter().map(Self::mutation_estimate).sum();
+            let estimate = pending.iter().map(ItemMutation::estimated_cost).sum();
             let resend = if creates {
                 Resend::OnlyUnapplied
             } else {

@@ -10,7 +10,6 @@ use super::desired::link_key;
 use super::error::stops_the_run;
 use super::links::{item_id_json, link_targets};
 use super::migrator::Migrator;
-use super::write::mutation_cost;
 use super::{Counts, MigrateError, ObjectReport};
 
 /// A parked link ready to write, with the item of its source record.
@@ -152,7 +151,10 @@ impl Migrator<'_> {
         let board = plan.board.to_string();
         let mut counts = Counts::default();
         self.report.monday_write_requests += self.ctx.monday.plan_batches(mutations).len() as u64;
-        self.report.monday_complexity += mutations.iter().map(mutation_cost).sum::<u64>();
+        self.report.monday_complexity += mutations
+            .iter()
+            .map(ItemMutation::estimated_cost)
+            .sum::<u64>();
         let results = self
             .ctx
             .monday

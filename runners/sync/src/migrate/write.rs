@@ -2,7 +2,6 @@
 //! sync log, failures.
 
 use crmmap_engine::plan::Plan;
-use crmmap_monday::client::cost;
 use crmmap_monday::{CreateRecovery, ItemMutation, MondayError};
 use crmmap_store::Action;
 
@@ -33,7 +32,10 @@ impl Migrator<'_> {
             return Ok(());
         }
         self.report.monday_write_requests += self.ctx.monday.plan_batches(&mutations).len() as u64;
-        self.report.monday_complexity += mutations.iter().map(mutation_cost).sum::<u64>();
+        self.report.monday_complexity += mutations
+            .iter()
+            .map(ItemMutation::estimated_cost)
+            .sum::<u64>();
         if self.options.dry_run {
             return Ok(());
         }
@@ -127,14 +129,5 @@ impl Migrator<'_> {
         }
         counts.links += p.links.len() as u64;
         Ok(())
-    }
-}
-
-/// The estimated monday complexity of a mutation.
-pub(super) fn mutation_cost(m: &ItemMutation) -> u64 {
-    match m {
-        ItemMutation::CreateItem { .. } => cost::CREATE_ITEM,
-        ItemMutation::ChangeColumnValues { .. } => cost::CHANGE_COLUMN_VALUES,
-        _ => cost::DELETE_OR_ARCHIVE,
     }
 }

@@ -18,9 +18,11 @@ pub struct MutationResult {
     pub board_id: Option<String>,
 }
 
-impl MondayClient {
-    pub(crate) fn mutation_estimate(mutation: &ItemMutation) -> u64 {
-        match mutation {
+impl ItemMutation {
+    /// The complexity this mutation is estimated to cost (what batches are planned by, and
+    /// what a run reports as spent).
+    pub fn estimated_cost(&self) -> u64 {
+        match self {
             ItemMutation::CreateItem { .. } => cost::CREATE_ITEM,
             ItemMutation::ChangeColumnValues { .. } => cost::CHANGE_COLUMN_VALUES,
             ItemMutation::DeleteItem { .. } | ItemMutation::ArchiveItem { .. } => {
@@ -28,7 +30,9 @@ impl MondayClient {
             }
         }
     }
+}
 
+impl MondayClient {
     /// Splits mutations into batches by count and estimated complexity (never above the
     /// per-minute budget, as configured or announced by the server, so that a batch can
     /// always run).
@@ -39,7 +43,7 @@ impl MondayClient {
         let mut start = 0;
         let mut cost = 0;
         for (i, mutation) in mutations.iter().enumerate() {
-            let c = Self::mutation_estimate(mutation);
+            let c = mutation.estimated_cost();
             if i > start && (i - start >= max_count || cost + c > max_cost) {
                 ranges.push(start..i);
                 start = i;
