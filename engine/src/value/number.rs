@@ -84,7 +84,10 @@ impl Number {
             // Zero, whatever its exponent.
             return Ok(Number::ZERO);
         }
-        if digits.len() > MAX_DIGITS as usize {
+        // Trailing zeros are not significant: `1.7e38` written out in full keeps 17 digits.
+        let significant = digits.trim_end_matches('0');
+        let trailing = digits.len() - significant.len();
+        if significant.len() > MAX_DIGITS as usize {
             return Err(EvalError::new(
                 Code::NumberOutOfRange,
                 format!("`{text}` has more digits than a number can hold exactly"),
@@ -96,8 +99,10 @@ impl Number {
                 format!("`{text}` is out of the supported range"),
             )
         };
-        let mut mantissa: i128 = digits.parse().map_err(|_| bad())?;
-        let scale = i64::try_from(frac.len()).map_err(|_| out_of_range())? - i64::from(exponent);
+        let mut mantissa: i128 = significant.parse().map_err(|_| bad())?;
+        let scale = i64::try_from(frac.len()).map_err(|_| out_of_range())?
+            - i64::from(exponent)
+            - i64::try_from(trailing).map_err(|_| out_of_range())?;
         let scale = if scale < 0 {
             // A positive exponent past the fraction: multiply, refusing what i128 cannot hold.
             let shift = u32::try_from(scale.unsigned_abs()).map_err(|_| out_of_range())?;
@@ -246,6 +251,17 @@ mod tests {
         assert_eq!(n("1e2"), n("100"));
         assert_eq!(n("1.5E-1"), n("0.15"));
         assert_ne!(n("1.01"), n("1.1"));
+    }
+
+    #[test]
+    fn a_large_float_reads_back_from_its_stored_form() {
+        // 1.7014118346046923e38 written out has 39 digits, 22 of them trailing zeros.
+        let big = Number::from_f64(1.7014118346046923e38).unwrap();
+        assert_eq!(big, n("17014118346046923e22"));
+        let stored = big.to_json();
+        let back = serde_json::from_value::<serde_json::Number>(stored).unwrap();
+        assert_eq!(Number::from_json(&back).unwrap(), big);
+        assert_eq!(n("1.2300e5").to_string(), "123000");
     }
 
     #[test]
