@@ -6,8 +6,12 @@
 //!   after; [`TestStore`] is one with a [`Store`](crmmap_store::Store) open on it.
 //! - [`backend_tests!`]: one `#[tokio::test]` per backend for each scenario of a module.
 //! - [`Emulators`]: both emulators on 127.0.0.1, clients for them ([`salesforce_client`],
-//!   [`monday_client`]), a [`run_context`] with the shipped mappings, and the `crmmap.toml`
-//!   that points the `crmmap` binary at them ([`Emulators::write_config`], [`cli_env`]).
+//!   [`monday_client`]), a run context with the shipped mappings ([`emulator_context`],
+//!   [`run_context`]), and the `crmmap.toml` that points the `crmmap` binary at them
+//!   ([`Emulators::write_config`], [`cli_env`]).
+//! - [`shipped_plans`] and [`shipped_plans_snapshot`]: the shipped mappings compiled, and the
+//!   one snapshot of their plans (kept with the engine's tests) for other crates to compare
+//!   with.
 //! - [`eventually`]: waits for another task's effect.
 
 mod context;
