@@ -1,11 +1,4 @@
-//! Shared helpers of the end-to-end tests.
-
-use std::path::PathBuf;
+//! Shared helpers of the end-to-end tests (from the test kit).
 
 /// The workspace root.
-pub fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .canonicalize()
-        .expect("workspace root")
-}
+pub use crmmap_testkit::workspace_root as root;

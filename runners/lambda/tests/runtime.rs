@@ -12,6 +12,7 @@ use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use crmmap_testkit::Emulators;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -192,27 +193,24 @@ struct World {
     sf: crmmap_emu_salesforce::RunningEmulator,
     monday: crmmap_emu_monday::RunningEmulator,
     dir: tempfile::TempDir,
+    store_url: String,
 }
 
 impl World {
     async fn start() -> World {
-        let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
-            .await
-            .unwrap();
-        let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions::default())
-            .await
-            .unwrap();
+        let emulators = Emulators::start().await;
         let dir = tempfile::tempdir().unwrap();
-        let mappings = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../mappings");
-        let config = format!(
-            "mappings = {:?}\n[store]\nurl = {:?}\n[salesforce]\nlogin_url = {:?}\nauth = \"client_credentials\"\n[monday]\napi_url = {:?}\n",
-            mappings.display().to_string(),
-            format!("sqlite://{}", dir.path().join("crmmap.db").display()),
-            sf.base_url(),
-            monday.base_url(),
-        );
-        std::fs::write(dir.path().join("crmmap.toml"), config).unwrap();
-        World { sf, monday, dir }
+        let (_, store_url) = emulators.write_config(dir.path());
+        let Emulators {
+            salesforce: sf,
+            monday,
+        } = emulators;
+        World {
+            sf,
+            monday,
+            dir,
+            store_url,
+        }
     }
 
     fn function(&self, runtime: &str, mode: &str) -> Function {
@@ -390,12 +388,9 @@ async fn the_schedule_drains_the_retry_queue_then_migrates() {
         .state()
         .seed_item(LEAD, "Queue Org", &values)
         .unwrap();
-    let store = crmmap_store::Store::connect(&format!(
-        "sqlite://{}",
-        world.dir.path().join("crmmap.db").display()
-    ))
-    .await
-    .unwrap();
+    let store = crmmap_store::Store::connect(&world.store_url)
+        .await
+        .unwrap();
     let change = monday_event(
         "update_column_value",
         item,

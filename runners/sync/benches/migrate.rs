@@ -12,16 +12,18 @@
 //! ```
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crmmap_engine::eval;
-use crmmap_monday::{ItemMutation, MondayClient, MondayConfig, PageRequest};
-use crmmap_salesforce::{AuthFlow, SalesforceClient};
+use crmmap_monday::{ItemMutation, MondayClient, PageRequest};
+use crmmap_salesforce::SalesforceClient;
 use crmmap_store::Store;
 use crmmap_sync::RunContext;
 use crmmap_sync::migrate::{self, MigrateOptions, NoProgress};
+use crmmap_testkit::{
+    Database, Emulators, SalesforceAuth, monday_config, run_context, salesforce_config,
+    shipped_plans,
+};
 use futures::StreamExt as _;
 use serde_json::json;
 
@@ -50,64 +52,45 @@ fn main() {
     }
 }
 
-struct Emulators {
-    salesforce: crmmap_emu_salesforce::RunningEmulator,
-    monday: crmmap_emu_monday::RunningEmulator,
-}
-
 async fn emulators(n: usize, latency: Duration, minute: Duration) -> Emulators {
-    let salesforce = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions {
-        generated_records_per_object: n,
-        latency,
-        daily_api_limit: 10_000_000,
-        ..Default::default()
-    })
-    .await
-    .expect("salesforce emulator");
-    let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions {
-        latency,
-        minute,
-        max_items_per_board: 10 * n + 1_000,
-        ..Default::default()
-    })
-    .await
-    .expect("monday emulator");
-    Emulators { salesforce, monday }
-}
-
-fn mappings() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../mappings")
-}
-
-async fn context(sf_url: &str, md_url: &str, store: Store) -> RunContext {
-    let c = crmmap_emu_salesforce::Credentials::default();
-    let mut sf = crmmap_salesforce::Config::new(
-        sf_url,
-        AuthFlow::Password {
-            client_id: c.client_id,
-            client_secret: c.client_secret.into(),
-            username: c.username,
-            password: c.password.into(),
+    Emulators::start_with(
+        crmmap_emu_salesforce::EmulatorOptions {
+            generated_records_per_object: n,
+            latency,
+            daily_api_limit: 10_000_000,
+            ..Default::default()
         },
-    );
-    sf.request_timeout = Duration::from_secs(600);
-    let mut md = MondayConfig::new("emulator-token").with_api_url(md_url.parse().expect("url"));
-    md.retry_base_delay = Duration::from_millis(20);
-    md.max_wait = Duration::from_secs(3_600);
-    RunContext {
-        plans: Arc::new(crmmap_sync::mappings::load(&[mappings()]).expect("mappings")),
-        salesforce: Arc::new(SalesforceClient::new(sf).expect("client")),
-        monday: Arc::new(MondayClient::new(md).expect("client")),
-        store,
-        clock: crmmap_sync::system_clock(),
-        monday_user_id: None,
-    }
+        crmmap_emu_monday::EmulatorOptions {
+            latency,
+            minute,
+            max_items_per_board: 10 * n + 1_000,
+            ..Default::default()
+        },
+    )
+    .await
 }
 
-async fn temp_store() -> (Store, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    (Store::connect(&url).await.expect("store"), dir)
+/// The kit's clients with the patience of a long run: 600 s per Salesforce request, monday's
+/// default backoff from 20 ms, and up to an hour of waiting for its limits.
+async fn context(sf_url: &str, md_url: &str, store: Store) -> RunContext {
+    let mut sf = salesforce_config(sf_url, SalesforceAuth::Password);
+    sf.request_timeout = Duration::from_secs(600);
+    let mut md = monday_config(md_url);
+    md.retry_base_delay = Duration::from_millis(20);
+    md.retry_max_delay = Duration::from_secs(30);
+    md.max_wait = Duration::from_secs(3_600);
+    run_context(
+        shipped_plans(),
+        SalesforceClient::new(sf).expect("client"),
+        MondayClient::new(md).expect("client"),
+        store,
+    )
+}
+
+/// A store on a fresh SQLite file (alive while the database is held).
+async fn temp_store() -> (Store, Database) {
+    let db = Database::sqlite();
+    (db.connect().await, db)
 }
 
 #[derive(Clone, Copy)]

@@ -15,7 +15,11 @@
 //! `BENCH_QUICK=1` shrinks every count (for a smoke run).
 
 #[path = "../tests/e2e/harness.rs"]
-#[expect(dead_code, reason = "the benchmark uses part of the test harness")]
+#[expect(
+    dead_code,
+    unused_imports,
+    reason = "the benchmark uses part of the test harness"
+)]
 mod harness;
 
 use std::time::{Duration, Instant};
@@ -323,7 +327,7 @@ async fn versus_seed() {
     }
     let (sf1, m1) = (w.sf.state().counters(), w.monday.state().counters());
     // The seed's way, on the same emulators.
-    let monday = monday_client(&w.monday, true);
+    let monday = monday_client(&w.monday.base_url(), true);
     let mut seed = Vec::new();
     for i in 0..n {
         set_text(&w, item, "text_mkry13cw", &format!("seed {i}"));
@@ -350,7 +354,7 @@ async fn versus_seed() {
             .and_then(|c| c.text.clone())
             .unwrap_or_default();
         // A new client, so a new token, per call.
-        let sf = salesforce_client(&w.sf, true);
+        let sf = salesforce_client(&w.sf.base_url(), true);
         sf.update("Lead", &id, &json!({"FirstName": value}), None)
             .await
             .unwrap();

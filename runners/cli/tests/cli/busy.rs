@@ -7,11 +7,18 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
 
 use crmmap_store::{LeaseAcquire, LeaseOptions, Store};
+use crmmap_testkit::{Emulators, cli_env};
 
 use crate::root;
 
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
+/// A `crmmap serve` process; killed when the test ends, however it ends.
+pub(crate) struct Server(Child);
+
+impl Server {
+    pub(crate) fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -20,49 +27,44 @@ impl Drop for Server {
     }
 }
 
-pub(crate) struct Emulators {
-    pub(crate) sf: crmmap_emu_salesforce::RunningEmulator,
-    pub(crate) monday: crmmap_emu_monday::RunningEmulator,
-}
-
-pub(crate) async fn emulators() -> Emulators {
-    Emulators {
-        sf: crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
-            .await
-            .unwrap(),
-        monday: crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions::default())
-            .await
-            .unwrap(),
-    }
-}
-
-/// A `crmmap.toml` for the emulators and an SQLite store in `dir`; returns its path and the
-/// store's URL.
-pub(crate) fn config(dir: &Path, emu: &Emulators) -> (std::path::PathBuf, String) {
-    let store = format!("sqlite://{}", dir.join("state.db").display());
-    let path = dir.join("crmmap.toml");
-    std::fs::write(
-        &path,
-        format!(
-            "mappings = \"{}\"\n[store]\nurl = \"{store}\"\n[salesforce]\nlogin_url = \"{}\"\nauth = \"client_credentials\"\n[monday]\napi_url = \"{}\"\n",
-            root().join("mappings").display(),
-            emu.sf.base_url(),
-            emu.monday.base_url()
-        ),
+/// Starts `crmmap serve` on a free port of 127.0.0.1 (no drain of its own) with `config`;
+/// returns it once it listens, with the address it announced on stderr.
+pub(crate) async fn serve(config: &Path) -> (Server, String) {
+    let mut child = crmmap(
+        &["serve", "--listen", "127.0.0.1:0", "--retry-every", "0"],
+        config,
     )
+    .stderr(Stdio::piped())
+    .spawn()
     .unwrap();
-    (path, store)
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let addr = tokio::task::spawn_blocking(move || {
+        let mut lines = BufReader::new(stderr).lines();
+        loop {
+            let line = lines
+                .next()
+                .expect("the server exited before listening")
+                .unwrap();
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                // Keep draining stderr so the server never blocks on a full pipe.
+                std::thread::spawn(move || for _ in lines {});
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+    })
+    .await
+    .unwrap();
+    (server, addr)
 }
 
+/// `crmmap ARGS --config CONFIG`, with the emulators' credentials in its environment.
 pub(crate) fn crmmap(args: &[&str], config: &Path) -> Command {
-    let creds = crmmap_emu_salesforce::Credentials::default();
     let mut c = Command::new(env!("CARGO_BIN_EXE_crmmap"));
     c.args(args)
         .arg("--config")
         .arg(config)
-        .env("SF_CLIENT_ID", creds.client_id)
-        .env("SF_CLIENT_SECRET", creds.client_secret)
-        .env("MONDAY_TOKEN", "emulator-token")
+        .envs(cli_env())
         .env("CRMMAP_WEBHOOK_TOKEN", "a-secret-path-token-for-tests")
         .env_remove("DATABASE_URL");
     c
@@ -84,9 +86,9 @@ fn items(emu: &Emulators) -> usize {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn migrate_beside_another_migration_exits_75_and_writes_nothing() {
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, url) = config(dir.path(), &emu);
+    let (config, url) = emu.write_config(dir.path());
     let store = Store::connect(&url).await.unwrap();
     let LeaseAcquire::Acquired(held) = store
         .acquire_lease(
@@ -154,9 +156,9 @@ async fn migrate_beside_another_migration_exits_75_and_writes_nothing() {
 /// prune` (which touch no item) run.
 #[tokio::test(flavor = "multi_thread")]
 async fn retry_beside_serve_on_sqlite_exits_75_and_prune_runs() {
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, url) = config(dir.path(), &emu);
+    let (config, url) = emu.write_config(dir.path());
 
     // Alone, `crmmap retry` runs (and frees the lease when it is done).
     let alone = run(crmmap(&["retry"], &config)).await;
@@ -167,31 +169,8 @@ async fn retry_beside_serve_on_sqlite_exits_75_and_prune_runs() {
         String::from_utf8_lossy(&alone.stderr)
     );
 
-    let mut child = crmmap(
-        &["serve", "--listen", "127.0.0.1:0", "--retry-every", "0"],
-        &config,
-    )
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
-    tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            if line.contains("listening on http://") {
-                std::thread::spawn(move || for _ in lines {});
-                return;
-            }
-        }
-    })
-    .await
-    .unwrap();
-    let pid = server.0.id();
+    let (server, _) = serve(&config).await;
+    let pid = server.id();
 
     let store = Store::connect(&url).await.unwrap();
     let holder = store

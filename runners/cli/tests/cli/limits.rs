@@ -2,14 +2,16 @@
 //! a board monday does not have), with messages that say which limit or board, against the
 //! emulators over HTTP.
 
-use crate::busy::{config, crmmap, emulators, run};
+use crmmap_testkit::Emulators;
+
+use crate::busy::{crmmap, run, serve};
 use crate::root;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_daily_limit_exits_69_naming_the_limit_and_its_reset_and_the_next_run_resumes() {
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, _) = config(dir.path(), &emu);
+    let (config, _) = emu.write_config(dir.path());
     emu.monday.state().set_daily_limit(Some(6));
 
     let out = run(crmmap(&["migrate"], &config)).await;
@@ -34,25 +36,25 @@ async fn the_daily_limit_exits_69_naming_the_limit_and_its_reset_and_the_next_ru
 
 #[tokio::test(flavor = "multi_thread")]
 async fn past_the_salesforce_allocation_share_migrate_exits_69_naming_the_usage() {
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, _) = config(dir.path(), &emu);
-    emu.sf.set_daily_api_limit(10_000);
-    emu.sf.set_api_usage(9_500);
+    let (config, _) = emu.write_config(dir.path());
+    emu.salesforce.set_daily_api_limit(10_000);
+    emu.salesforce.set_api_usage(9_500);
 
     let out = run(crmmap(&["migrate"], &config)).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(69), "{stderr}");
     assert!(stderr.contains("API allocation reached"), "{stderr}");
     assert!(stderr.contains("of its 10000 daily API calls"), "{stderr}");
-    assert_eq!(emu.sf.counters().queries(), 0, "no data call");
+    assert_eq!(emu.salesforce.counters().queries(), 0, "no data call");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_missing_board_exits_78_naming_it() {
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, _) = config(dir.path(), &emu);
+    let (config, _) = emu.write_config(dir.path());
     let lead = crmmap_sync::mappings::load(&[root().join("mappings")])
         .unwrap()
         .plan("Lead")
@@ -75,12 +77,9 @@ async fn a_missing_board_exits_78_naming_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_queues_an_event_that_meets_a_monday_rate_limit_instead_of_waiting() {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, _) = config(dir.path(), &emu);
+    let (config, _) = emu.write_config(dir.path());
     let out = run(crmmap(&["migrate"], &config)).await;
     assert_eq!(
         out.status.code(),
@@ -97,37 +96,7 @@ async fn serve_queues_an_event_that_meets_a_monday_rate_limit_instead_of_waiting
     // monday now refuses every request for the rest of its minute (60 s, reference §2.1).
     emu.monday.state().set_minute_limit(Some(0));
 
-    let mut child = crmmap(
-        &["serve", "--listen", "127.0.0.1:0", "--retry-every", "0"],
-        &config,
-    )
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    struct Server(std::process::Child);
-    impl Drop for Server {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _server = Server(child);
-    let addr = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                std::thread::spawn(move || for _ in lines {});
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let (_server, addr) = serve(&config).await;
     let event = serde_json::json!({ "event": {
         "app": "monday", "type": "update_name", "triggerTime": "2026-01-01T12:00:00.000Z",
         "subscriptionId": 1, "isRetry": false, "userId": 1, "originalTriggerUuid": null,

@@ -8,9 +8,4 @@ mod schema;
 mod serve;
 
 /// The workspace root (mappings and fixtures are addressed from there).
-pub fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .expect("workspace root")
-}
+pub use crmmap_testkit::workspace_root as root;

@@ -6,7 +6,9 @@ use crmmap_store::{Failure, FailureClass, RetryPolicy, Store};
 use rand::SeedableRng;
 use serde_json::json;
 
-use crate::busy::{config, crmmap, emulators, run};
+use crmmap_testkit::Emulators;
+
+use crate::busy::{crmmap, run};
 
 /// Queues a webhook event of an unmapped board (applying it again is a logged skip) and
 /// dead-letters it as permanently refused with `error`.
@@ -44,9 +46,9 @@ async fn dead_letter(store: &Store, key: &str, error: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dead_letters_are_listed_and_requeued_by_reason() {
-    let emu = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let (config, url) = config(dir.path(), &emu);
+    let (config, url) = emu.write_config(dir.path());
     let store = Store::connect(&url).await.unwrap();
     dead_letter(
         &store,

@@ -4,35 +4,10 @@ use std::path::Path;
 
 use crate::root;
 use assert_cmd::Command;
-
-/// Starts both emulators with their sample data; returns them (alive while held) and a
-/// crmmap.toml pointing at them.
-async fn emulators() -> (
-    crmmap_emu_salesforce::RunningEmulator,
-    crmmap_emu_monday::RunningEmulator,
-    String,
-) {
-    let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
-        .await
-        .unwrap();
-    let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions::default())
-        .await
-        .unwrap();
-    let config = format!(
-        "mappings = \"{}\"\n[salesforce]\nlogin_url = \"{}\"\nauth = \"client_credentials\"\n[monday]\napi_url = \"{}\"\n",
-        root().join("mappings").display(),
-        sf.base_url(),
-        monday.base_url()
-    );
-    (sf, monday, config)
-}
+use crmmap_testkit::{Emulators, cli_env};
 
 fn emulator_env(cmd: &mut Command) -> &mut Command {
-    let creds = crmmap_emu_salesforce::Credentials::default();
-    cmd.env("SF_CLIENT_ID", creds.client_id)
-        .env("SF_CLIENT_SECRET", creds.client_secret)
-        .env("MONDAY_TOKEN", "emulator-token")
-        .env("NO_COLOR", "1")
+    cmd.envs(cli_env()).env("NO_COLOR", "1")
 }
 
 fn check_with(dir: &Path, paths: &[&str]) -> (i32, String) {
@@ -51,10 +26,10 @@ fn check_with(dir: &Path, paths: &[&str]) -> (i32, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pulled_schema_accepts_the_shipped_mappings_and_names_every_drift() {
-    let (_sf, _monday, config) = emulators().await;
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
     let config_path = dir.path().join("crmmap.toml");
-    std::fs::write(&config_path, config).unwrap();
+    std::fs::write(&config_path, emu.config_toml(None)).unwrap();
     let snapshot = dir.path().join("schema");
 
     let mut pull = Command::cargo_bin("crmmap").unwrap();

@@ -1,79 +1,17 @@
 //! `crmmap serve`: the webhook runner as a process, reached over TCP.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use crmmap_testkit::Emulators;
 
-use crate::root;
-
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::busy::serve;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_answers_health_challenge_and_refuses_forged_requests() {
-    let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions::default())
-        .await
-        .unwrap();
-    let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions::default())
-        .await
-        .unwrap();
+    let emu = Emulators::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("crmmap.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "mappings = \"{}\"\n[store]\nurl = \"sqlite://{}\"\n[salesforce]\nlogin_url = \"{}\"\nauth = \"client_credentials\"\n[monday]\napi_url = \"{}\"\n",
-            root().join("mappings").display(),
-            dir.path().join("state.db").display(),
-            sf.base_url(),
-            monday.base_url()
-        ),
-    )
-    .unwrap();
-    let creds = crmmap_emu_salesforce::Credentials::default();
+    let (config, _) = emu.write_config(dir.path());
     let token = "a-secret-path-token-for-tests";
-    let mut child = Command::new(env!("CARGO_BIN_EXE_crmmap"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--retry-every",
-            "0",
-            "--config",
-        ])
-        .arg(&config)
-        .env("SF_CLIENT_ID", creds.client_id)
-        .env("SF_CLIENT_SECRET", creds.client_secret)
-        .env("MONDAY_TOKEN", "emulator-token")
-        .env("CRMMAP_WEBHOOK_TOKEN", token)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let server = Server(child);
     // The server announces its address on stderr once it listens.
-    let addr = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        loop {
-            let line = lines
-                .next()
-                .expect("the server exited before listening")
-                .unwrap();
-            if let Some(rest) = line.split("listening on http://").nth(1) {
-                // Keep draining stderr so the server never blocks on a full pipe.
-                std::thread::spawn(move || for _ in lines {});
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-    })
-    .await
-    .unwrap();
+    let (server, addr) = serve(&config).await;
     let http = reqwest::Client::new();
     let base = format!("http://{addr}");
 

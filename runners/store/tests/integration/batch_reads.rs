@@ -8,7 +8,7 @@ use crate::harness::TestDb;
 
 const BOARD: &str = "5001";
 
-store_tests!(batch_reads; synced_values_by_items_match_one_at_a_time);
+crmmap_testkit::backend_tests!(batch_reads with crate::harness::TestDb; synced_values_by_items_match_one_at_a_time);
 
 fn value(key: String, v: i64) -> SetValue {
     SetValue {

@@ -14,7 +14,7 @@ use crate::harness::{TestDb, wait_until};
 
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
-store_tests!(lease;
+crmmap_testkit::backend_tests!(lease with crate::harness::TestDb;
     lease_second_acquirer_is_refused_with_the_holder,
     lease_release_lets_the_next_in,
     lease_waiter_gets_it_when_released,

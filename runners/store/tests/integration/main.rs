@@ -1,33 +1,6 @@
 //! The store test suite: every test in `suite` runs against a fresh SQLite file and,
 //! when `CRMMAP_TEST_POSTGRES_URL` is set, against a fresh PostgreSQL database.
 
-/// One `#[tokio::test]` per backend for each scenario of a module:
-/// `store_tests!(module; a, b)`, each given a fresh database.
-macro_rules! store_tests {
-    ($module:ident; $($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let db = crate::harness::TestDb::sqlite().await;
-                    crate::$module::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(db) = crate::harness::TestDb::postgres().await else { return };
-                    crate::$module::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
 mod batch_reads;
 mod harness;
 mod lease;
@@ -35,8 +8,8 @@ mod queued;
 mod retried;
 mod suite;
 
-store_tests!(
-    suite;
+crmmap_testkit::backend_tests!(
+    suite with crate::harness::TestDb;
     migrations_apply_again_on_reconnect,
     links_upsert_and_lookup_both_ways,
     link_conflicts_and_repointing,

@@ -8,7 +8,7 @@ use crate::harness::TestDb;
 
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
-store_tests!(queued; queued_item_events_are_found_by_board_and_item);
+crmmap_testkit::backend_tests!(queued with crate::harness::TestDb; queued_item_events_are_found_by_board_and_item);
 
 pub async fn queued_item_events_are_found_by_board_and_item(db: &TestDb) {
     let store = db.store();

@@ -21,7 +21,7 @@ fn at(minutes: i64) -> OffsetDateTime {
     T0 + time::Duration::minutes(minutes)
 }
 
-store_tests!(retried;
+crmmap_testkit::backend_tests!(retried with crate::harness::TestDb;
     retried_event_commits_with_the_queues_completion,
     retried_event_with_a_lost_claim_writes_nothing,
     retried_event_that_fails_leaves_only_its_outcome,

@@ -4,8 +4,8 @@ use crmmap_sync::migrate::{self, MigrateOptions, MigrateReport, NoProgress};
 
 use crate::harness::{Backend, World};
 
-migrate_tests!(
-    inactive;
+crmmap_testkit::backend_tests!(
+    inactive, worker_threads = 2;
     a_link_to_a_deleted_item_stays_parked,
 );
 

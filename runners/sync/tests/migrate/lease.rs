@@ -10,8 +10,8 @@ use serde_json::Value as Json;
 
 use crate::harness::{Backend, World};
 
-migrate_tests!(
-    lease;
+crmmap_testkit::backend_tests!(
+    lease, worker_threads = 2;
     two_migrations_at_once_exactly_one_migrates,
     a_second_migration_waits_for_the_first,
     a_dry_run_takes_no_lease,

@@ -11,8 +11,8 @@ use serde_json::json;
 use crate::harness::{Backend, World};
 use crate::suite::{LEAD_BOARD, assert_boards_match, selected};
 
-migrate_tests!(
-    limits;
+crmmap_testkit::backend_tests!(
+    limits, worker_threads = 2;
     a_run_under_the_minute_limit_completes,
     the_daily_limit_stops_a_run_which_resumes_the_next_day_without_duplicates,
     a_missing_board_stops_the_run_and_unlinks_nothing,

@@ -1,36 +1,14 @@
 //! End-to-end tests of the migrator over HTTP against both emulators, each on SQLite and, when
 //! `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh PostgreSQL database.
 
-/// One `#[tokio::test]` per backend for each scenario of a module: `migrate_tests!(module; a, b)`.
-macro_rules! migrate_tests {
-    ($module:ident; $($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::$module::$name(crate::harness::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::$module::$name(crate::harness::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
 mod harness;
 mod inactive;
 mod lease;
 mod limits;
 mod suite;
 
-migrate_tests!(
-    suite;
+crmmap_testkit::backend_tests!(
+    suite, worker_threads = 2;
     first_run_writes_every_mapped_field,
     rerun_without_changes_writes_nothing,
     incremental_run_writes_only_changed_records,

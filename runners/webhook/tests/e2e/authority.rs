@@ -15,7 +15,7 @@ const OPPORTUNITY_KEY: &str = "text_mkry20c9";
 /// The key column of the Lead board.
 const LEAD_KEY: &str = "text_mkryhch5";
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     authority;
     a_late_create_for_a_deleted_item_creates_no_record,
     a_column_change_on_an_archived_item_writes_nothing,

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     boundaries;
     a_panicking_change_is_a_dead_letter_and_the_runner_goes_on,
     health_turns_unhealthy_while_the_drain_is_stuck,
@@ -160,7 +160,7 @@ pub async fn health_turns_unhealthy_while_the_drain_is_stuck(backend: Backend) {
     })
     .await;
     // The store answers pings, but the drain cannot get at its queue.
-    let blocker = QueueBlocker::hold(backend, &w.db.url).await;
+    let blocker = QueueBlocker::hold(backend, w.db.url()).await;
     eventually("unhealthy while the drain is stuck", || async move {
         health(w_ref).await.0 == 503
     })

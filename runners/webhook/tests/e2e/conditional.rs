@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::harness::*;
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     conditional;
     a_runner_clock_ahead_of_salesforce_misses_no_conflict,
     changes_in_the_same_second_cost_one_call_each,

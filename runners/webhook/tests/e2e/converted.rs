@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::harness::*;
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     converted;
     a_change_to_a_converted_lead_is_skipped_and_never_retried,
     converted_leads_are_updated_when_the_org_allows_it,

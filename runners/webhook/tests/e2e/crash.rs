@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use crmmap_store::{Backend, IntentStatus, Store};
-use crmmap_sync::RunContext;
+use crmmap_testkit::run_context;
 use crmmap_webhook::{Event, Incoming, Outcome, Webhook};
 use serde_json::{Value, json};
 
@@ -32,38 +32,18 @@ async fn child_process_entry_point() {
     };
     let spec: Value = serde_json::from_str(&spec).unwrap();
     let store = Store::connect(spec["db"].as_str().unwrap()).await.unwrap();
-    let sf = crmmap_salesforce_client(spec["sf"].as_str().unwrap());
-    let monday = crmmap_monday::MondayClient::new(
-        crmmap_monday::MondayConfig::new("emulator-token")
-            .with_api_url(url::Url::parse(spec["monday"].as_str().unwrap()).unwrap()),
-    )
-    .unwrap();
-    let ctx = RunContext {
-        plans: Arc::new(plans()),
-        salesforce: Arc::new(sf),
-        monday: Arc::new(monday),
+    let ctx = run_context(
+        plans(),
+        salesforce_client(spec["sf"].as_str().unwrap(), true),
+        monday_client(spec["monday"].as_str().unwrap(), true),
         store,
-        clock: crmmap_sync::system_clock(),
-        monday_user_id: None,
-    };
+    );
     let mut options = Setup::new(Backend::Sqlite).options;
     options.crash_after_create = true;
     options.external_id_field = spec["external_id"].as_str().map(str::to_owned);
     let webhook = Webhook::new(ctx, options);
     let _ = webhook.handle_event(&parse(&spec["body"])).await;
     unreachable!("the crash hook aborts the process");
-}
-
-fn crmmap_salesforce_client(base: &str) -> crmmap_salesforce::SalesforceClient {
-    let creds = crmmap_emu_salesforce::Credentials::default();
-    crmmap_salesforce::SalesforceClient::new(crmmap_salesforce::Config::new(
-        base,
-        crmmap_salesforce::AuthFlow::ClientCredentials {
-            client_id: creds.client_id,
-            client_secret: crmmap_salesforce::Secret::new(creds.client_secret),
-        },
-    ))
-    .unwrap()
 }
 
 async fn crash_between_create_and_write_back(backend: Backend, external_id: Option<&str>) {
@@ -83,7 +63,7 @@ async fn crash_between_create_and_write_back(backend: Backend, external_id: Opti
     );
     let leads = w.records("Lead").len();
     let spec = json!({
-        "db": w.db.url, "sf": w.sf.base_url(), "monday": w.monday.base_url(),
+        "db": w.db.url(), "sf": w.sf.base_url(), "monday": w.monday.base_url(),
         "body": body, "external_id": external_id,
     });
     let status = std::process::Command::new(std::env::current_exe().unwrap())
@@ -202,7 +182,7 @@ async fn crash_inside_a_lifecycle_rule(backend: Backend) {
         )
     };
     let before = counts(&w);
-    let spec = json!({"db": w.db.url, "sf": w.sf.base_url(), "monday": w.monday.base_url(), "body": body, "external_id": null});
+    let spec = json!({"db": w.db.url(), "sf": w.sf.base_url(), "monday": w.monday.base_url(), "body": body, "external_id": null});
     let status = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",

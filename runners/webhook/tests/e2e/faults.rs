@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::harness::*;
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     faults;
     faults_over_a_thousand_events,
     a_lost_answer_is_not_taken_for_a_salesforce_edit,

@@ -2,108 +2,24 @@
 //! or PostgreSQL database), the shipped mappings, and the webhook runner served over HTTP with
 //! the monday emulator's outgoing webhooks pointed at it.
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crmmap_emu_monday::Delivery;
 use crmmap_engine::PlanSet;
-use crmmap_monday::{MondayClient, MondayConfig};
-use crmmap_salesforce::{AuthFlow, SalesforceClient, Secret};
+use crmmap_monday::MondayClient;
 use crmmap_store::{Backend, Store};
 use crmmap_sync::RunContext;
+use crmmap_testkit::{Database, Emulators, run_context};
 use crmmap_webhook::{AuthConfig, SecretString, Webhook, WebhookOptions};
 use serde_json::{Map, Value, json};
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 
-pub const POSTGRES_URL_ENV: &str = "CRMMAP_TEST_POSTGRES_URL";
+pub use crmmap_testkit::{eventually, monday_client, salesforce_client, shipped_plans as plans};
+
 pub const TOKEN: &str = "test-path-token-0123456789";
 pub const LEAD: u64 = 9_378_000_505;
 pub const ACCOUNT: u64 = 9_378_000_326;
 pub const CONTACT: u64 = 9_429_890_440;
 pub const OPPORTUNITY: u64 = 9_378_000_036;
-
-/// A fresh database.
-pub struct TestDb {
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
-}
-
-impl TestDb {
-    pub async fn new(backend: Backend) -> Option<TestDb> {
-        match backend {
-            Backend::Sqlite => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                let url = format!("sqlite://{}", dir.path().join("crmmap.db").display());
-                Some(TestDb {
-                    url,
-                    _dir: Some(dir),
-                    pg: None,
-                })
-            }
-            Backend::Postgres => {
-                let Some(admin) = std::env::var(POSTGRES_URL_ENV)
-                    .ok()
-                    .filter(|u| !u.is_empty())
-                else {
-                    if std::env::var_os("CI").is_some() {
-                        panic!(
-                            "{POSTGRES_URL_ENV} is not set: CI must run the webhook suite against PostgreSQL"
-                        );
-                    }
-                    eprintln!("skipped: set {POSTGRES_URL_ENV} to run against PostgreSQL");
-                    return None;
-                };
-                let name = format!("crmmap_wh_{}", uuid_like());
-                let mut c = PgConnection::connect(&admin)
-                    .await
-                    .expect("connect to postgres");
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut c)
-                    .await
-                    .expect("create database");
-                let _ = c.close().await;
-                let mut url = url::Url::parse(&admin).expect("postgres url");
-                url.set_path(&format!("/{name}"));
-                Some(TestDb {
-                    url: url.to_string(),
-                    _dir: None,
-                    pg: Some((admin, name)),
-                })
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = self.pg.take() {
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                if let Ok(rt) = rt {
-                    rt.block_on(async {
-                        if let Ok(mut c) = PgConnection::connect(&admin).await {
-                            let _ = sqlx::query(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .execute(&mut c)
-                            .await;
-                        }
-                    });
-                }
-            })
-            .join();
-        }
-    }
-}
-
-fn uuid_like() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
 
 /// A retry policy without delays (every queued item is due at once), for tests that drain.
 pub fn retry_at_once(max_attempts: u32) -> crmmap_store::RetryPolicy {
@@ -113,12 +29,6 @@ pub fn retry_at_once(max_attempts: u32) -> crmmap_store::RetryPolicy {
         max_delay: Duration::ZERO,
         jitter: 0.0,
     }
-}
-
-/// The shipped mappings, compiled.
-pub fn plans() -> PlanSet {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../mappings"));
-    crmmap_sync::mappings::load(&[dir]).expect("shipped mappings compile")
 }
 
 /// How to set a test world up.
@@ -180,77 +90,51 @@ pub struct World {
     /// A person editing monday (same emulator token).
     pub human: MondayClient,
     pub http: reqwest::Client,
-    pub db: TestDb,
+    pub db: Database,
     server: tokio::task::JoinHandle<()>,
-}
-
-pub fn salesforce_client(
-    sf: &crmmap_emu_salesforce::RunningEmulator,
-    retries: bool,
-) -> SalesforceClient {
-    let creds = crmmap_emu_salesforce::Credentials::default();
-    let mut config = crmmap_salesforce::Config::new(
-        sf.base_url(),
-        AuthFlow::ClientCredentials {
-            client_id: creds.client_id,
-            client_secret: Secret::new(creds.client_secret),
-        },
-    );
-    if !retries {
-        config.retry = crmmap_salesforce::RetryPolicy::none();
-    }
-    config.request_timeout = Duration::from_secs(20);
-    SalesforceClient::new(config).expect("salesforce client")
-}
-
-pub fn monday_client(monday: &crmmap_emu_monday::RunningEmulator, retries: bool) -> MondayClient {
-    let mut config = MondayConfig::new("emulator-token")
-        .with_api_url(url::Url::parse(&monday.base_url()).expect("url"));
-    config.retry_base_delay = Duration::from_millis(5);
-    config.retry_max_delay = Duration::from_millis(50);
-    if !retries {
-        config.max_attempts = 1;
-    }
-    MondayClient::new(config).expect("monday client")
 }
 
 impl World {
     pub async fn start(setup: Setup) -> Option<World> {
-        let db = TestDb::new(setup.backend).await?;
-        let store = Store::connect(&db.url).await.expect("store");
-        let sf = crmmap_emu_salesforce::start(crmmap_emu_salesforce::EmulatorOptions {
-            latency: setup.latency,
-            ..crmmap_emu_salesforce::EmulatorOptions::default()
-        })
-        .await
-        .expect("salesforce emulator");
+        let db = Database::new(setup.backend).await?;
+        let store = db.connect().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let hook_url = format!("{base}/webhooks/monday/{TOKEN}");
-        let monday = crmmap_emu_monday::start(crmmap_emu_monday::EmulatorOptions {
-            webhook_targets: if setup.deliver {
-                vec![hook_url.clone()]
-            } else {
-                vec![]
+        let Emulators {
+            salesforce: sf,
+            monday,
+        } = Emulators::start_with(
+            crmmap_emu_salesforce::EmulatorOptions {
+                latency: setup.latency,
+                ..crmmap_emu_salesforce::EmulatorOptions::default()
             },
-            minute: Duration::from_millis(200),
-            webhook_signing_secret: setup.sign.map(crmmap_monday::Secret::new),
-            latency: setup.latency,
-            generated_items_per_board: setup.items_per_board,
-            max_items_per_board: setup.items_per_board + 10_000,
-            ..crmmap_emu_monday::EmulatorOptions::default()
-        })
-        .await
-        .expect("monday emulator");
+            crmmap_emu_monday::EmulatorOptions {
+                webhook_targets: if setup.deliver {
+                    vec![hook_url.clone()]
+                } else {
+                    vec![]
+                },
+                minute: Duration::from_millis(200),
+                webhook_signing_secret: setup.sign.map(crmmap_monday::Secret::new),
+                latency: setup.latency,
+                generated_items_per_board: setup.items_per_board,
+                max_items_per_board: setup.items_per_board + 10_000,
+                ..crmmap_emu_monday::EmulatorOptions::default()
+            },
+        )
+        .await;
         let ctx = RunContext {
-            plans: Arc::new(setup.plans),
-            salesforce: Arc::new(salesforce_client(&sf, setup.client_retries)),
-            monday: Arc::new(monday_client(&monday, setup.client_retries)),
-            store: store.clone(),
             clock: setup.clock,
             monday_user_id: setup.monday_user_id,
+            ..run_context(
+                setup.plans,
+                salesforce_client(&sf.base_url(), setup.client_retries),
+                monday_client(&monday.base_url(), setup.client_retries),
+                store.clone(),
+            )
         };
         let webhook = Webhook::new(ctx, setup.options);
         // Served the way `crmmap serve` serves it (without its periodic drain unless asked:
@@ -262,7 +146,7 @@ impl World {
                 .serve(listener, retry_every, std::future::pending())
                 .await;
         });
-        let human = monday_client(&monday, true);
+        let human = monday_client(&monday.base_url(), true);
         Some(World {
             sf,
             monday,
@@ -448,21 +332,6 @@ pub fn event(kind: &str, board: u64, item: u64, uuid: &str, extra: Value) -> Val
 
 pub fn is_column_event(e: &Value, item: &str, column: &str) -> bool {
     e["type"] == "update_column_value" && id_is(&e["pulseId"], item) && e["columnId"] == column
-}
-
-/// Polls `probe` until it holds (a wait for another task's effect, not a timing assertion).
-pub async fn eventually<F, Fut>(what: &str, mut probe: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    for _ in 0..3_000 {
-        if probe().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("never reached: {what}");
 }
 
 /// Whether a JSON id (a number, as monday sends) is `id`.

@@ -2,28 +2,6 @@
 //! runs on a fresh SQLite file and, when `CRMMAP_TEST_POSTGRES_URL` is set, on a fresh
 //! PostgreSQL database.
 
-/// One `#[tokio::test]` per backend for each scenario of a module: `backend_tests!(module; a, b)`.
-macro_rules! backend_tests {
-    ($module:ident; $($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::$module::$name(crmmap_store::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    crate::$module::$name(crmmap_store::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
 mod authority;
 mod boundaries;
 mod conditional;
@@ -35,7 +13,7 @@ mod queued_edits;
 mod soak;
 mod suite;
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     suite;
     requests_are_authenticated_and_validated,
     signed_requests_verify_and_forged_ones_are_refused,

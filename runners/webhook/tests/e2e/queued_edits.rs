@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-backend_tests!(
+crmmap_testkit::backend_tests!(
     queued_edits;
     a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy,
 );

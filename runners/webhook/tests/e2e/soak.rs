@@ -20,13 +20,13 @@ use std::time::Duration;
 use crmmap_emu_monday::state::WebhookSubscription;
 use crmmap_emu_salesforce::Fault;
 use crmmap_store::{Backend, RetryPolicy, RetryStatus, Store};
-use crmmap_sync::RunContext;
+use crmmap_testkit::run_context;
 use crmmap_webhook::{Webhook, WebhookOptions};
 use serde_json::{Map, Value, json};
 
 use crate::harness::*;
 
-backend_tests!(soak; twelve_hundred_events_through_faults_an_outage_and_a_restart);
+crmmap_testkit::backend_tests!(soak; twelve_hundred_events_through_faults_an_outage_and_a_restart);
 
 // The full size runs on demand (`cargo test -p crmmap-webhook --test e2e soak -- --ignored`):
 // it takes minutes in a debug build.
@@ -134,21 +134,14 @@ impl Process {
             .enable_all()
             .build()
             .expect("runtime");
-        let url = w.db.url.clone();
-        let salesforce = salesforce_client(&w.sf, false);
-        let monday = monday_client(&w.monday, false);
+        let url = w.db.url().to_owned();
+        let salesforce = salesforce_client(&w.sf.base_url(), false);
+        let monday = monday_client(&w.monday.base_url(), false);
         let plans = plans();
         let (ready, started) = tokio::sync::oneshot::channel();
         runtime.spawn(async move {
             let store = Store::connect(&url).await.expect("store");
-            let ctx = RunContext {
-                plans: Arc::new(plans),
-                salesforce: Arc::new(salesforce),
-                monday: Arc::new(monday),
-                store,
-                clock: crmmap_sync::system_clock(),
-                monday_user_id: None,
-            };
+            let ctx = run_context(plans, salesforce, monday, store);
             let webhook = Webhook::new(ctx, options);
             // The old process's socket is gone; binding may need a moment on a busy machine.
             let mut listener = None;

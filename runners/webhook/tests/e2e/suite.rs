@@ -863,7 +863,7 @@ pub async fn concurrent_events_for_one_item_apply_in_order(backend: Backend) {
     };
     let (item, record) = w.create_linked(LEAD, "Busy Org", json!({})).await;
     // A second instance on the same database (another Lambda).
-    let store_b = crmmap_store::Store::connect(&w.db.url).await.unwrap();
+    let store_b = crmmap_store::Store::connect(w.db.url()).await.unwrap();
     let mut ctx_b = w.webhook.context().clone();
     ctx_b.store = store_b.clone();
     let b = crmmap_webhook::Webhook::new(ctx_b, w.webhook.options().clone());
