@@ -1,5 +1,5 @@
 //! A monday webhook change evaluated on a plan with the engine calls the webhook runner makes
-//! (`runners/webhook/src/apply.rs`), asserting what must hold whatever the values are.
+//! (`runners/webhook/src/apply/`), asserting what must hold whatever the values are.
 //!
 //! Shared by the engine's property tests (`engine/tests/integration/hostile.rs`) and the
 //! `webhook_eval` fuzz target (`runners/webhook/fuzz`), which include this file by path.
