@@ -207,7 +207,7 @@ impl Migrator<'_> {
         });
         if let Some(store) = self.store() {
             store
-                .upsert_link(&board, &item, &plan.object, record_id, now)
+                .upsert_link(&board, &item, &plan.sobject, record_id, now)
                 .await?;
             items.linked.insert(record_id.to_owned(), item.clone());
             items.targets.insert(&plan.object, record_id, &item);

@@ -64,9 +64,10 @@ impl Migrator<'_> {
         let linked: HashMap<String, String> = self
             .ctx
             .store
-            .links_by_records(&plan.object, ids)
+            .links_by_records(&plan.sobject, ids)
             .await?
             .into_iter()
+            .filter(|l| l.board_id == board)
             .map(|l| (l.record_id, l.item_id))
             .collect();
         let unlinked: Vec<String> = ids
@@ -116,7 +117,8 @@ impl Migrator<'_> {
         })
     }
 
-    /// The items of records of any object, one store query per object.
+    /// The items of records of any object (named as the mappings name it), one store query
+    /// per object. The store keys links by sObject, as the webhook does.
     pub(super) async fn items_of_records(
         &self,
         records: &[(&str, &str)],
@@ -132,7 +134,12 @@ impl Migrator<'_> {
         for (object, mut ids) in by_object {
             ids.sort();
             ids.dedup();
-            for link in self.ctx.store.links_by_records(object, &ids).await? {
+            let sobject = self
+                .ctx
+                .plans
+                .plan(object)
+                .map_or(object, |p| p.sobject.as_str());
+            for link in self.ctx.store.links_by_records(sobject, &ids).await? {
                 out.insert(object, &link.record_id, &link.item_id);
             }
         }

@@ -98,7 +98,7 @@ impl Migrator<'_> {
             Some(item) => (item.clone(), Action::Updated),
             None => {
                 store
-                    .upsert_link(&board, returned_item, &plan.object, &p.record_id, now)
+                    .upsert_link(&board, returned_item, &plan.sobject, &p.record_id, now)
                     .await?;
                 (returned_item.to_owned(), Action::Created)
             }

@@ -24,6 +24,7 @@ crmmap_testkit::backend_tests!(
     paces_to_a_small_complexity_budget,
     secrets_stay_out_of_logs_and_errors,
     records_deleted_in_salesforce_follow_the_policy,
+    an_object_named_apart_from_its_sobject_keeps_one_item_per_record,
     create_batch_applied_then_500_leaves_one_item_per_record,
     create_batch_applied_then_dropped_leaves_one_item_per_record,
     create_batch_failing_at_a_later_alias_leaves_one_item_per_record,

@@ -102,7 +102,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
             let id = record["Id"].as_str().unwrap();
             let link = ctx
                 .store
-                .link_by_record(&plan.object, id)
+                .link_by_record(&plan.sobject, id)
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
@@ -148,7 +148,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
                 };
                 let target_item = ctx
                     .store
-                    .link_by_record(&l.target, target)
+                    .link_by_record(&l.target_sobject, target)
                     .await
                     .unwrap()
                     .map(|t| t.item_id);
@@ -1006,6 +1006,56 @@ pub async fn secrets_stay_out_of_logs_and_errors(backend: Backend) {
     let shown = format!("{err} {err:?}");
     assert!(shown.contains("credentials"), "{shown}");
     assert!(!shown.contains("not-the-token-4f1c2"), "{shown}");
+    w.cleanup().await;
+}
+
+/// A mapping that names an object apart from its sObject (`object Organisation { salesforce
+/// Account }`): links are kept by sObject, as the webhook keeps them, so the links to it from
+/// other boards, a second run and a deletion in Salesforce all find the one item of each record.
+pub async fn an_object_named_apart_from_its_sobject_keeps_one_item_per_record(backend: Backend) {
+    let Some(mut w) = World::new(backend).await else {
+        return;
+    };
+    let mut plans = (*w.ctx.plans).clone();
+    for p in &mut plans.plans {
+        if p.object == "Account" {
+            p.object = "Organisation".to_owned();
+            p.on_salesforce_delete = crmmap_dsl::model::ItemDeletePolicy::Archive;
+        }
+        for l in p.links.iter_mut().filter(|l| l.target == "Account") {
+            l.target = "Organisation".to_owned();
+        }
+    }
+    for name in plans.order.iter_mut().filter(|n| *n == "Account") {
+        *name = "Organisation".to_owned();
+    }
+    w.ctx.plans = Arc::new(plans);
+    let first = migrate(&w.ctx, &MigrateOptions::default()).await;
+    assert!(object(&first, "Organisation").created > 0, "{first:#?}");
+    assert_boards_match(&w).await;
+    let again = migrate(&w.ctx, &full()).await;
+    assert_eq!(again.total().created, 0, "{again:#?}");
+
+    let organisation = w.ctx.plans.plan("Organisation").unwrap();
+    let records = selected(&w.ctx, organisation).await;
+    let id = records[0]["Id"].as_str().unwrap().to_owned();
+    let link = w.store().link_by_record("Account", &id).await.unwrap();
+    let item = link.expect("linked under its sObject").item_id;
+    assert!(w.salesforce.delete_record(&id));
+    // An hour ahead: the deletion is behind the watermark's lag.
+    let mut later = w.ctx.clone();
+    later.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::hours(1));
+    let report = migrate(&later, &MigrateOptions::default()).await;
+    assert_eq!(object(&report, "Organisation").deleted, 1, "{report:#?}");
+    let state = w.monday.state().item(item.parse().unwrap()).unwrap().state;
+    assert_eq!(state.api_name(), "archived");
+    assert!(
+        w.store()
+            .link_by_record("Account", &id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     w.cleanup().await;
 }
 
