@@ -52,6 +52,7 @@ mod db;
 mod error;
 mod events;
 mod intents;
+pub mod keys;
 mod lease;
 mod links;
 mod lock;
@@ -73,10 +74,11 @@ pub use db::{StoreOptions, normalize_time};
 pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
 pub use intents::{CreateIntent, IntentStatus};
-pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
-pub use links::{
-    CONVERTED_KEY, Link, NAME_KEY, SetValue, Side, SyncedValue, column_key, field_key, sent_key,
+pub use keys::{
+    CONVERTED_KEY, LAST_SEEN_KEY, NAME_KEY, column_key, field_key, link_key, rule_key, sent_key,
 };
+pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
+pub use links::{Link, SetValue, Side, SyncedValue};
 pub use lock::ItemGuard;
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};

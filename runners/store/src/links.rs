@@ -129,38 +129,10 @@ impl Side {
     }
 }
 
-/// The key of the item name in the last-synced values.
-pub const NAME_KEY: &str = "name";
-
-/// The key of a monday column in the last-synced values: `column:<id>`.
-pub fn column_key(column_id: &str) -> String {
-    format!("column:{column_id}")
-}
-
-/// The key of a Salesforce field in the last-synced values: `field:<name>`.
-pub fn field_key(field: &str) -> String {
-    format!("field:{field}")
-}
-
-/// The key of the values crmmap sent to a Salesforce field since it was last synced
-/// (`sent:<name>`, recorded before each update is sent): after a crash or a lost answer
-/// (a timeout, a cut connection, a 5xx) Salesforce may hold any of them. A later read that
-/// finds one of them in Salesforce knows it as crmmap's own write, not an edit made in
-/// Salesforce.
-pub fn sent_key(field: &str) -> String {
-    format!("sent:{field}")
-}
-
-/// The last-synced key recording that a Lead was converted (`true`): Salesforce refuses
-/// updates of converted Leads (`CANNOT_UPDATE_CONVERTED_LEAD`) unless the integration user has
-/// "View and Edit Converted Leads". The migrator records it from `IsConverted`; the webhook
-/// from a refusal or a read.
-pub const CONVERTED_KEY: &str = "field:IsConverted";
-
 /// A value to record as last synced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetValue {
-    /// `column:<id>`, `field:<name>` or `name` (see [`column_key`], [`field_key`], [`NAME_KEY`]).
+    /// `column:<id>`, `field:<name>` or `name` (see [`crate::keys`]).
     pub key: String,
     /// The value the side was set to, in the engine's JSON form.
     pub value: Value,

@@ -11,11 +11,7 @@ use crmmap_engine::value::{Value, monday};
 use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedValue, column_key};
 use serde_json::Value as Json;
 
-/// The key of a board-relation column's last-synced link in the store: `link:<column id>`,
-/// holding the Salesforce Id of the linked record (or `null`).
-pub fn link_key(column: &str) -> String {
-    format!("link:{column}")
-}
+pub use crmmap_store::link_key;
 
 /// Everything a record puts on its item: name, key column, mapped columns, links.
 #[derive(Clone, Debug, Default, PartialEq)]

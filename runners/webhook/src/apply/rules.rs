@@ -13,10 +13,7 @@ use crate::Webhook;
 /// The key of a lifecycle rule's pending-create marker (`{"pending_since": "<datetime>"}`).
 pub(crate) const PENDING_SINCE: &str = "pending_since";
 
-/// The last-synced key recording a record a lifecycle rule created for this item.
-pub fn rule_key(rule: &str, alias: &str) -> String {
-    format!("rule:{rule}:{alias}")
-}
+pub use crmmap_store::rule_key;
 
 impl Webhook {
     pub(crate) async fn run_rule(

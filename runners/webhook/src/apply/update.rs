@@ -16,9 +16,7 @@ use time::OffsetDateTime;
 use super::{ApplyError, Applying, Synced, read_field, synced_value};
 use crate::Webhook;
 
-/// The last-synced key holding the record's `LastModifiedDate` as last seen (or written) by
-/// crmmap: the `If-Unmodified-Since` of the next update.
-pub const LAST_SEEN_KEY: &str = "field:LastModifiedDate";
+pub use crmmap_store::LAST_SEEN_KEY;
 
 /// Attempts at a conditional update that keeps meeting concurrent Salesforce changes.
 pub(crate) const CONFLICT_ROUNDS: u32 = 3;
