@@ -153,3 +153,23 @@ fn prune_forgets_what_is_past_its_retention() {
     .unwrap();
     insta::assert_snapshot!(crmmap(&["prune", "--config", config]));
 }
+
+/// The README's first command: the whole job on the emulators and SQLite, and a monday change
+/// that reaches Salesforce through the webhook runner.
+#[test]
+fn demo_runs_the_main_job_and_a_monday_change_reaches_salesforce() {
+    let out = Command::cargo_bin("crmmap")
+        .unwrap()
+        .arg("demo")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("0 written back to Salesforce"), "{stdout}");
+    assert!(stdout.contains("→ Pflugerville in Salesforce"), "{stdout}");
+}
