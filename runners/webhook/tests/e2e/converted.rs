@@ -115,14 +115,7 @@ pub async fn a_lead_the_migrator_read_as_converted_gets_no_call(backend: Backend
         .await
         .expect("migration");
     settled(&w).await;
-    let link = ctx
-        .store
-        .links_for_object("Lead")
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|l| w.record(&l.record_id)["IsConverted"] == json!(true))
-        .expect("the sample data has a converted Lead with an item");
+    let link = w.linked_lead(true).await;
     let before = w.sf.state().counters();
     w.set(LEAD, &link.item_id, "text_mkry13cw", json!("Never Sent"))
         .await;

@@ -280,6 +280,20 @@ impl World {
         self.sf.state().record(id).expect("record exists")
     }
 
+    /// A Lead linked to an item, converted or not (the sample data has both; Salesforce
+    /// refuses updates of converted Leads).
+    pub async fn linked_lead(&self, converted: bool) -> crmmap_store::Link {
+        self.webhook
+            .context()
+            .store
+            .links_for_object("Lead")
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| (self.record(&l.record_id)["IsConverted"] == json!(true)) == converted)
+            .unwrap_or_else(|| panic!("the sample data has a linked Lead (converted: {converted})"))
+    }
+
     pub fn records(&self, object: &str) -> Vec<Map<String, Value>> {
         self.sf.state().records(object)
     }

@@ -95,15 +95,7 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
             .expect("first migration");
         assert!(first.total().created > 0, "{first:?}");
         settled(&w).await;
-        let link = ctx
-            .store
-            .links_for_object("Lead")
-            .await
-            .unwrap()
-            .into_iter()
-            // Salesforce refuses updates of converted Leads (the sample data has some).
-            .find(|l| w.record(&l.record_id)["IsConverted"] != json!(true))
-            .expect("a linked lead, not converted");
+        let link = w.linked_lead(false).await;
         let (item, record) = (link.item_id.clone(), link.record_id.clone());
 
         let salesforce_edit = || {
