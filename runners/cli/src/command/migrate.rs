@@ -33,6 +33,11 @@ pub struct MigrateArgs {
     /// of exiting at once with code 75. A dry run never waits: it takes no lease.
     #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
     pub wait: Option<std::time::Duration>,
+    /// Keep migrating: an incremental migration, then another this long after it ends
+    /// (`30s`, `5m`, `1h`), until Ctrl-C or SIGTERM. The polling fallback where Change Data
+    /// Capture is not available. `--full` applies to the first run only.
+    #[arg(long, value_name = "INTERVAL", value_parser = parse_wait, conflicts_with = "dry_run")]
+    pub watch: Option<std::time::Duration>,
 }
 
 /// `--wait`: a duration like `90s`, `10m` or `1h`.
@@ -76,7 +81,10 @@ pub fn migrate(args: &MigrateArgs) -> CrmmapExit {
             lease_wait: args.wait.unwrap_or_default(),
             ..MigrateOptions::default()
         };
-        run_and_print(&ctx, &options, true).await
+        match args.watch {
+            Some(interval) => super::watch::watch(&ctx, &options, interval).await,
+            None => run_and_print(&ctx, &options, true).await,
+        }
     })
 }
 
@@ -90,19 +98,26 @@ pub async fn run_and_print(
     let watcher = tokio::spawn({
         let stop = stop.clone();
         async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\nstopping after the current chunk; run `crmmap migrate` again to resume"
-                );
-                stop.stop();
-            }
+            super::shutdown::requested().await;
+            eprintln!("\nstopping after the current chunk; run `crmmap migrate` again to resume");
+            stop.stop();
         }
     });
+    let exit = run_once(ctx, options, progress_lines).await;
+    watcher.abort();
+    exit
+}
+
+/// One migration with progress and the final summary (or the plan); no signal handling.
+pub async fn run_once(
+    ctx: &RunContext,
+    options: &MigrateOptions,
+    progress_lines: bool,
+) -> CrmmapExit {
     let started = Instant::now();
     let mut progress = TermProgress::new(progress_lines);
     let result = migrate::run(ctx, options, &mut progress).await;
     progress.clear();
-    watcher.abort();
     match result {
         Ok(report) => {
             if report.dry_run {

@@ -11,6 +11,8 @@ pub mod retry;
 pub mod sandbox;
 pub mod schema;
 pub mod serve;
+pub mod shutdown;
+pub mod watch;
 
 use std::path::PathBuf;
 

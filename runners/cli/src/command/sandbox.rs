@@ -59,9 +59,7 @@ pub fn sandbox(args: &SandboxArgs) -> CrmmapExit {
             "{}",
             instructions(&salesforce.base_url(), &monday.base_url(), &token)
         );
-        if let Err(e) = tokio::signal::ctrl_c().await {
-            return super::fail(&format!("cannot wait for ctrl-c: {e}"));
-        }
+        super::shutdown::requested().await;
         eprintln!("stopping the emulators");
         salesforce.shutdown().await;
         monday.shutdown().await;

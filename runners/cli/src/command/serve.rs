@@ -162,10 +162,9 @@ pub fn serve(args: &ServeArgs) -> CrmmapExit {
         // Tests and scripts read this line to find the port.
         eprintln!("crmmap: listening on http://{addr} (POST /webhooks/monday, GET /health)");
         let every = (args.retry_every > 0).then(|| Duration::from_secs(args.retry_every));
-        let shutdown = async {
-            let _ = tokio::signal::ctrl_c().await;
-        };
-        let served = webhook.serve(listener, every, shutdown).await;
+        let served = webhook
+            .serve(listener, every, super::shutdown::requested())
+            .await;
         events.release().await;
         match served {
             Ok(()) => CrmmapExit::Clean,
