@@ -95,7 +95,9 @@ impl Migrator<'_> {
     /// Leaves out of the batch the links to archived or deleted items: a board relation is
     /// written only with live items. The link is not recorded as synced, so a later run writes
     /// it once the target record has a live item. A change left with nothing to write is
-    /// dropped (the record counts as unchanged).
+    /// dropped (the record counts as unchanged). Targets this run created are taken as live
+    /// without a read (a first migration links almost only to them): one archived within the
+    /// minutes since is linked all the same, which monday shows as a link to an archived item.
     pub(super) async fn unlink_inactive_targets(
         &mut self,
         plan: &Plan,
@@ -107,11 +109,14 @@ impl Migrator<'_> {
             .iter()
             .zip(pending.iter())
             .flat_map(|(m, p)| p.links.iter().flat_map(move |c| link_targets(m, c)))
+            .filter(|t| !self.created_items.contains(t))
             .collect();
         if targets.is_empty() {
             return Ok(());
         }
         let live = self.live_items(plan, &targets).await?;
+        let inactive: std::collections::HashSet<String> =
+            targets.into_iter().filter(|t| !live.contains(t)).collect();
         let board = plan.board.to_string();
         let mut i = 0;
         while i < mutations.len() {
@@ -124,7 +129,7 @@ impl Migrator<'_> {
                 .flat_map(|c| {
                     link_targets(m, c)
                         .into_iter()
-                        .filter(|t| !live.contains(t))
+                        .filter(|t| inactive.contains(t))
                         .map(move |t| (c.clone(), t))
                 })
                 .collect();

@@ -26,6 +26,9 @@ pub(super) struct Migrator<'a> {
     /// Where per-record failures go: the retry queue (a run), or back to the caller (the
     /// retry queue itself, which classifies them).
     pub(super) failures: FailureSink,
+    /// Items this run created (or matched by their Salesforce-id column): live by construction,
+    /// so a link to one of them needs no read to check it is not archived or deleted.
+    pub(super) created_items: std::collections::HashSet<String>,
 }
 
 /// Where a migrator sends per-record failures.
@@ -54,6 +57,7 @@ impl<'a> Migrator<'a> {
             report,
             progress,
             failures,
+            created_items: std::collections::HashSet::new(),
         }
     }
 }

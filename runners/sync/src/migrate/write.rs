@@ -100,6 +100,7 @@ impl Migrator<'_> {
                 store
                     .upsert_link(&board, returned_item, &plan.sobject, &p.record_id, now)
                     .await?;
+                self.created_items.insert(returned_item.to_owned());
                 (returned_item.to_owned(), Action::Created)
             }
         };

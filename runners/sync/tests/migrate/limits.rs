@@ -60,9 +60,9 @@ pub async fn a_run_under_the_minute_limit_completes(backend: Backend) {
 pub async fn the_daily_limit_stops_a_run_which_resumes_the_next_day_without_duplicates(
     backend: Backend,
 ) {
-    // Ten calls: enough for some objects' writes, far from the whole run.
+    // Five calls: enough for some objects' writes, not for the whole run.
     let md = limited(Limits {
-        daily_calls: Some(10),
+        daily_calls: Some(5),
         ..Limits::NONE
     });
     let Some(w) = World::with(backend, Default::default(), md).await else {
