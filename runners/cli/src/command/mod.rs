@@ -11,6 +11,8 @@ pub mod retry;
 pub mod sandbox;
 pub mod schema;
 pub mod serve;
+pub mod test;
+pub mod test_report;
 
 use std::path::PathBuf;
 
