@@ -3,4 +3,5 @@
 //! `runners/cli/tests`, where cargo hands them the built binary.)
 
 mod docs;
+mod mapping_tests;
 mod seed;
