@@ -475,6 +475,11 @@ pub fn github(runs: &[FileRun], map: &SourceMap) -> String {
                 title,
                 &message,
             );
+            let note = if title == "T0101" {
+                "produces a value checked by"
+            } else {
+                "is where the error arose in"
+            };
             for p in places(&blame, map) {
                 line(
                     "notice",
@@ -482,10 +487,7 @@ pub fn github(runs: &[FileRun], map: &SourceMap) -> String {
                     &p.text,
                     &p.span,
                     title,
-                    &format!(
-                        "produces a value case `{}` ({}) does not expect",
-                        case.name, run.path
-                    ),
+                    &format!("this line {note} case `{}` ({})", case.name, run.path),
                 );
             }
         }

@@ -6,6 +6,7 @@ mod limits;
 mod retry;
 mod schema;
 mod serve;
+mod test_command;
 
 /// The workspace root (mappings and fixtures are addressed from there).
 pub use crmmap_testkit::workspace_root as root;
