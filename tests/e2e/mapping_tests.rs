@@ -273,3 +273,31 @@ fn every_transform_change_fails_a_shipped_test() {
         "uses no test exercises: {unchecked:#?}"
     );
 }
+
+/// The ```toml blocks of a document that hold `[[case]]`s.
+fn toml_cases(doc: &str) -> Vec<String> {
+    doc.split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next())
+        .filter(|b| b.contains("[[case]]"))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_documented_examples_pass_against_the_shipped_mappings() {
+    let (mappings, _) = shipped();
+    let mut examples = Vec::new();
+    for doc in ["README.md", "docs/language.md"] {
+        let text = std::fs::read_to_string(root().join(doc)).unwrap();
+        for (i, block) in toml_cases(&text).into_iter().enumerate() {
+            examples.push((format!("{doc} example {i}"), block));
+        }
+    }
+    assert_eq!(examples.len(), 2, "one example in each document");
+    assert_eq!(
+        suite_passes(&mappings, &examples),
+        Some(true),
+        "{examples:#?}"
+    );
+}
