@@ -301,3 +301,59 @@ fn the_documented_examples_pass_against_the_shipped_mappings() {
         "{examples:#?}"
     );
 }
+
+/// The texts of a test value: a text split at `;`, or each text of an array.
+fn texts(v: &toml::Value) -> Vec<String> {
+    match v {
+        toml::Value::String(s) => s.split(';').map(|p| p.trim().to_owned()).collect(),
+        toml::Value::Array(a) => a.iter().flat_map(texts).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn mentions(values: &cases::Values, text: &str) -> bool {
+    values
+        .values()
+        .any(|g| texts(&g.value).iter().any(|t| t == text))
+}
+
+#[test]
+fn every_translate_entry_is_tested_in_both_directions() {
+    let (mappings, tests) = shipped();
+    let mut map = SourceMap::new();
+    for (path, text) in &mappings {
+        map.add(path.as_str(), text.as_str());
+    }
+    let model = crmmap_dsl::check_sources(&map).model.unwrap();
+    let all: Vec<cases::Case> = tests
+        .iter()
+        .flat_map(|(_, text)| cases::load(text).unwrap().cases)
+        .collect();
+    let mut untested = Vec::new();
+    for table in &model.translates {
+        for (sf, label) in &table.pairs {
+            let to_monday = all.iter().any(|c| match &c.input {
+                cases::Input::SalesforceToMonday { record } => {
+                    mentions(record, sf) && mentions(&c.expect.columns, label)
+                }
+                _ => false,
+            });
+            let to_salesforce = all.iter().any(|c| match &c.input {
+                cases::Input::ColumnChange { value, .. } => {
+                    texts(&value.value).contains(label) && mentions(&c.expect.fields, sf)
+                }
+                _ => false,
+            });
+            if !to_monday {
+                untested.push(format!("{sf:?} → {label:?}"));
+            }
+            if !to_salesforce {
+                untested.push(format!("{label:?} → {sf:?}"));
+            }
+        }
+    }
+    assert!(
+        untested.is_empty(),
+        "entries no case exercises: {untested:#?}"
+    );
+}
