@@ -66,6 +66,7 @@ fn plans() -> PlanSet {
     let mut files: Vec<_> = std::fs::read_dir(root().join("mappings"))
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "crmmap"))
         .collect();
     files.sort();
     for f in files {

@@ -1,5 +1,6 @@
 //! crmmap-engine integration tests (one binary).
 
+mod cases;
 mod eval;
 mod fixtures;
 mod hostile;

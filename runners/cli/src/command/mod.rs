@@ -13,6 +13,8 @@ pub mod schema;
 pub mod serve;
 pub mod shutdown;
 pub mod watch;
+pub mod test;
+pub mod test_report;
 
 use std::path::PathBuf;
 

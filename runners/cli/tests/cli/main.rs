@@ -7,6 +7,7 @@ mod retry;
 mod schema;
 mod serve;
 mod watch;
+mod test_command;
 
 /// The workspace root (mappings and fixtures are addressed from there).
 pub use crmmap_testkit::workspace_root as root;
