@@ -89,6 +89,7 @@ pub async fn pull(
             .iter()
             .map(|f| FieldSchema {
                 name: f.name.clone(),
+                label: f.label.clone(),
                 field_type: f.field_type.as_str().to_string(),
                 createable: f.createable,
                 updateable: f.updateable,

@@ -3,6 +3,7 @@
 mod busy;
 mod commands;
 mod limits;
+mod picklist_org;
 mod retry;
 mod schema;
 mod serve;
