@@ -40,6 +40,8 @@ enum Command {
     /// Snapshot the live schema (board columns, sObject describes) for offline checks.
     #[command(subcommand)]
     Schema(command::schema::SchemaCommand),
+    /// Write a first mapping for a board and an sObject from a schema snapshot.
+    Init(command::init::InitArgs),
 }
 
 fn main() -> CrmmapExit {
@@ -58,5 +60,6 @@ fn main() -> CrmmapExit {
         Command::Sandbox(args) => command::sandbox::sandbox(&args),
         Command::Demo(args) => command::demo::demo(&args),
         Command::Schema(cmd) => command::schema::schema(&cmd),
+        Command::Init(args) => command::init::init(&args),
     }
 }

@@ -2,6 +2,7 @@
 
 mod busy;
 mod commands;
+mod init;
 mod limits;
 mod picklist_org;
 mod retry;
