@@ -171,6 +171,43 @@ async fn init_writes_a_clean_first_mapping_for_every_shipped_board_and_is_measur
         });
     }
 
+    // Types left out: taken from the snapshot by `check --schema`, written in by
+    // `fmt --schema`, an error (E0309) without a snapshot.
+    let untyped = dir.path().join("untyped.crmmap");
+    std::fs::write(
+        &untyped,
+        "object Lead {\n  salesforce Lead\n  board 9378000505\n  key text_mkryhch5\n  field text_mkry13cw : text <-> FirstName\n  field color_mksj2adq : status <-> Status\n}\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = crmmap(&["check".as_ref(), untyped.as_os_str()]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("E0309"), "{stderr}");
+    let (code, stderr) = check_with_schema(&schema, &[&untyped]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, stdout, _) = crmmap(&[
+        "fmt".as_ref(),
+        "--check".as_ref(),
+        "--schema".as_ref(),
+        schema.as_os_str(),
+        untyped.as_os_str(),
+    ]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("FirstName : string"), "{stdout}");
+    let (code, _, stderr) = crmmap(&[
+        "fmt".as_ref(),
+        "--schema".as_ref(),
+        schema.as_os_str(),
+        untyped.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        std::fs::read_to_string(&untyped)
+            .unwrap()
+            .contains("<-> Status    : picklist")
+    );
+    let (code, _, stderr) = crmmap(&["check".as_ref(), untyped.as_os_str()]);
+    assert_eq!(code, 0, "{stderr}");
+
     let mut table = String::from(
         "| board | hand-written fields | matched | same direction | missed | wrong | extra | columns left out |\n|---|---|---|---|---|---|---|---|\n",
     );
