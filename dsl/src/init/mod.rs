@@ -132,6 +132,8 @@ struct Line<'a> {
     score: f64,
     direction: Direction,
     one_way: Option<String>,
+    /// What else to review about the line.
+    notes: Vec<String>,
     /// The translate table's pairs `(value, label)`, when labels differ.
     translate: Vec<(String, String)>,
     join: bool,
@@ -373,6 +375,7 @@ fn line<'a>(
             Direction::ToMonday
         },
         one_way: None,
+        notes: Vec::new(),
         translate: Vec::new(),
         join: ct.kind() == Kind::Labels && ft.kind() == Kind::Text,
         create_labels: false,
@@ -394,18 +397,36 @@ fn line<'a>(
     l.translate = p.translate;
     // Values with no label would fail on the board: let writes create them.
     l.create_labels = !p.values_without_label.is_empty();
-    if writable && f.restricted_picklist && !p.labels_without_value.is_empty() {
-        l.direction = Direction::ToMonday;
-        l.one_way = Some(format!(
-            "the restricted picklist has no value for the labels {}",
-            p.labels_without_value
-                .iter()
-                .map(|s| format!("\"{}\"", render::comment_text(s)))
-                .collect::<Vec<_>>()
-                .join(", ")
+    if l.create_labels {
+        l.notes.push(format!(
+            "`create labels` adds {} to the board",
+            quoted(&p.values_without_label)
         ));
     }
+    if writable && !p.labels_without_value.is_empty() {
+        if f.restricted_picklist {
+            l.direction = Direction::ToMonday;
+            l.one_way = Some(format!(
+                "the restricted picklist has no value for the labels {}",
+                quoted(&p.labels_without_value)
+            ));
+        } else {
+            l.notes.push(format!(
+                "the labels {} reach Salesforce as they are (not picklist values); translate them if they mean one",
+                quoted(&p.labels_without_value)
+            ));
+        }
+    }
     l
+}
+
+/// `"a", "b"`, safe in a comment.
+fn quoted(texts: &[String]) -> String {
+    texts
+        .iter()
+        .map(|s| format!("\"{}\"", render::comment_text(s)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -79,6 +79,7 @@ pub(super) fn render(
         if let Some(why) = &l.one_way {
             notes.push(format!("`<-` because {}", comment_text(why)));
         }
+        notes.extend(l.notes.iter().map(|n| comment_text(n)));
         if !notes.is_empty() {
             review.push(format!(
                 "{} \"{}\" ~ {}: {}",

@@ -61,7 +61,7 @@ fn snapshot() -> SchemaSnapshot {
                     "status",
                     &["Open", "closed-won", "Lost", "Parked"],
                 ),
-                column("color_kind", "Kind", "status", &["Small", "Big"]),
+                column("color_kind", "Kind", "status", &["Small", "Big", "Other"]),
                 column(
                     "dropdown_topics",
                     "Topics",
@@ -149,6 +149,12 @@ fn columns_are_matched_by_title_and_label_with_types_directions_and_labels() {
     assert!(text.contains(": picklist create labels"), "{text}");
     assert!(
         text.contains("// color_stage \"Stage\" ~ Stage__c: `<-` because the restricted picklist has no value for the labels \"Parked\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "// color_kind \"Kind\" ~ Kind__c: `create labels` adds \"Huge\" to the board"
+        ),
         "{text}"
     );
     assert!(
