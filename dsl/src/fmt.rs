@@ -11,6 +11,8 @@
 
 use crate::ast::*;
 use crate::diag::Diagnostic;
+use crate::model::SfType;
+use crate::schema::SchemaSnapshot;
 use crate::source::{SourceFile, SourceMap, Span, Spanned};
 
 /// Why a file could not be formatted.
@@ -24,7 +26,21 @@ pub enum FmtError {
 
 /// Formats one source file, verifying that the result parses to the same tree.
 pub fn format(file: &SourceFile) -> Result<String, FmtError> {
-    let ast = crate::parse(file).map_err(|d| FmtError::Syntax(Box::new(d)))?;
+    format_with_schema(file, None)
+}
+
+/// [`format`], and with a schema snapshot, writes in the field types a mapping leaves out
+/// (`crmmap fmt --schema DIR`): each from the snapshot's field of the object's sObject. Types
+/// crmmap does not map, and fields the snapshot lacks, stay as they are (`check` reports them).
+/// The result is verified against the tree with the types filled in.
+pub fn format_with_schema(
+    file: &SourceFile,
+    snapshot: Option<&SchemaSnapshot>,
+) -> Result<String, FmtError> {
+    let mut ast = crate::parse(file).map_err(|d| FmtError::Syntax(Box::new(d)))?;
+    if let Some(snapshot) = snapshot {
+        fill_types(&mut ast, snapshot);
+    }
     let out = print(&ast, &file.text);
     let mut map = SourceMap::new();
     let id = map.add(file.path.clone(), out.as_str());
@@ -38,6 +54,33 @@ pub fn format(file: &SourceFile) -> Result<String, FmtError> {
             "internal error: formatting `{}` produced text that does not parse ({}); the file was left unchanged, please report this",
             file.path, d.message
         ))),
+    }
+}
+
+/// Gives every `field` line without a type the type its field has in the snapshot.
+fn fill_types(file: &mut File, snapshot: &SchemaSnapshot) {
+    for item in &mut file.items {
+        let Item::Object(o) = item else { continue };
+        let sobject = o.stmts.iter().find_map(|s| match &s.node {
+            Stmt::Salesforce(n) => Some(n.node.clone()),
+            _ => None,
+        });
+        let Some(sobject) = sobject else { continue };
+        for stmt in &mut o.stmts {
+            let Stmt::Field(f) = &mut stmt.node else {
+                continue;
+            };
+            if f.field_type.is_some() {
+                continue;
+            }
+            let taken = snapshot
+                .field(&sobject, &f.field.node)
+                .map(|s| s.field_type.as_str())
+                .filter(|t| SfType::from_keyword(t).is_some());
+            if let Some(t) = taken {
+                f.field_type = Some(Spanned::new(t.to_string(), f.field.span));
+            }
+        }
     }
 }
 

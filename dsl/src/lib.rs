@@ -13,7 +13,7 @@
 //! let mut map = SourceMap::new();
 //! map.add(
 //!     "mappings/account.crmmap",
-//!     "object Account {\n  salesforce Account\n  board 9378000326\n  key text_mkrykpx4\n  name <-> Name\n  field text_mkry84sc : text <-> BillingCity\n}\n",
+//!     "object Account {\n  salesforce Account\n  board 9378000326\n  key text_mkrykpx4\n  name <-> Name\n  field text_mkry84sc : text <-> BillingCity : string\n}\n",
 //! );
 //! let checked = check_sources(&map);
 //! assert!(checked.diagnostics.is_empty());
@@ -22,7 +22,7 @@
 //!
 //! // A mistake is reported with a stable code and a span.
 //! let mut map = SourceMap::new();
-//! map.add("bad.crmmap", "object A {\n  salesforce A\n  board 1\n  key k\n  field c : txt <-> F\n}\n");
+//! map.add("bad.crmmap", "object A {\n  salesforce A\n  board 1\n  key k\n  field c : txt <-> F : string\n}\n");
 //! let checked = check_sources(&map);
 //! assert_eq!(checked.diagnostics[0].code.to_string(), "E0301");
 //! assert!(checked.model.is_none());
@@ -31,6 +31,7 @@
 pub mod ast;
 pub mod diag;
 pub mod fmt;
+pub mod init;
 pub mod model;
 pub mod schema;
 pub mod source;

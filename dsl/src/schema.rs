@@ -27,6 +27,11 @@ impl SchemaSnapshot {
     pub fn sobject(&self, name: &str) -> Option<&SObjectSchema> {
         self.sobjects.iter().find(|s| s.name == name)
     }
+
+    /// The field `field` of the sObject `sobject`.
+    pub fn field(&self, sobject: &str, field: &str) -> Option<&FieldSchema> {
+        self.sobject(sobject).and_then(|s| s.field(field))
+    }
 }
 
 /// One board.
@@ -90,6 +95,9 @@ impl SObjectSchema {
 pub struct FieldSchema {
     /// API name.
     pub name: String,
+    /// The label shown in Salesforce (empty in snapshots pulled before labels were kept).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
     /// Describe `type`.
     #[serde(rename = "type")]
     pub field_type: String,

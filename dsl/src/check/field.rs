@@ -20,7 +20,7 @@ impl Cx<'_> {
         let direction = direction(f.arrow.node);
         let column_type = self.column_type(f);
         let field_type = match &f.field_type {
-            None => Some(SfType::String),
+            None => self.taken_type(f, sobject),
             Some(t) => SfType::from_keyword(&t.node).or_else(|| {
                 let known: Vec<&str> = SfType::ALL.iter().map(|t| t.keyword()).collect();
                 self.unknown_type(Code::E0302, t, "Salesforce field type", "field", &known);
@@ -70,6 +70,52 @@ impl Cx<'_> {
             create_labels: f.create_labels,
             origin: self.origin(f.column.span),
         })
+    }
+
+    /// The type of a field written without one: taken from the schema snapshot, or E0309
+    /// without one. A field missing from the snapshot is reported by the snapshot checks
+    /// (E0602); a type crmmap does not map is E0302.
+    fn taken_type(&mut self, f: &ast::FieldDecl, sobject: &str) -> Option<SfType> {
+        let Some(snapshot) = self.snapshot else {
+            self.error(
+                Diagnostic::new(
+                    Code::E0309,
+                    f.field.span,
+                    format!("`{}` has no type, and there is no schema snapshot to take it from", f.field.node),
+                )
+                .label("type missing")
+                .help(format!(
+                    "write the type (`{} : string`), or check with `--schema DIR` and write the types in with `crmmap fmt --schema DIR`",
+                    f.field.node
+                )),
+            );
+            return None;
+        };
+        let found = snapshot.field(sobject, &f.field.node)?;
+        let taken = SfType::from_keyword(&found.field_type);
+        if taken.is_none() {
+            let known: Vec<&str> = SfType::ALL.iter().map(|t| t.keyword()).collect();
+            self.error(
+                Diagnostic::new(
+                    Code::E0302,
+                    f.field.span,
+                    format!(
+                        "`{sobject}.{}` is a `{}` field in Salesforce, a type crmmap does not map",
+                        f.field.node, found.field_type
+                    ),
+                )
+                .label("type not mapped")
+                .help(format!(
+                    "map another field; field types are {}",
+                    known
+                        .iter()
+                        .map(|t| format!("`{t}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
+        taken
     }
 
     /// The column type; a board-relation column belongs in a `link`.

@@ -18,13 +18,13 @@
 
 mod expr;
 mod field;
-mod kinds;
+pub(crate) mod kinds;
 mod object;
 mod rule;
 mod schema;
 mod step;
 mod tables;
-mod writes;
+pub(crate) mod writes;
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -93,6 +93,7 @@ pub fn check_with_schema(
 ) -> Checked {
     let mut cx = Cx {
         map,
+        snapshot,
         diags: Vec::new(),
         tables: BTreeMap::new(),
         used_tables: HashSet::new(),
@@ -121,6 +122,8 @@ fn sort(diags: &mut [Diagnostic]) {
 /// What checking carries from one part of the mappings to the next.
 struct Cx<'a> {
     map: &'a SourceMap,
+    /// The schema snapshot, when one is given: field types left out are taken from it.
+    snapshot: Option<&'a SchemaSnapshot>,
     diags: Vec<Diagnostic>,
     /// Every translate table, by name.
     tables: BTreeMap<String, TableInfo>,

@@ -7,6 +7,7 @@ use crate::diag::{Code, Diagnostic};
 use crate::schema::{BoardSchema, ColumnSchema, FieldSchema, SObjectSchema, SchemaSnapshot};
 use crate::source::{Span, Spanned};
 
+use super::kinds::{self, TypeDifference};
 use super::suggest;
 
 const PULL_HELP: &str = "run `crmmap schema pull` to refresh the snapshot";
@@ -257,21 +258,8 @@ impl<'a> Cx<'a> {
         }
         let field = sobject.and_then(|s| self.sf_field(s, &f.field));
         if let (Some(field), Some(s)) = (field, sobject) {
-            let declared = f.field_type.as_ref().map_or("string", |t| t.node.as_str());
-            if declared != field.field_type {
-                let span = f.field_type.as_ref().map_or(f.field.span, |t| t.span);
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::E0604,
-                        span,
-                        format!(
-                            "`{}.{}` is a `{}` field in Salesforce, not `{declared}`",
-                            s.name, field.name, field.field_type
-                        ),
-                    )
-                    .label(format!("Salesforce says `{}`", field.field_type))
-                    .help(format!("write `{} : {}`", field.name, field.field_type)),
-                );
+            if let Some(declared) = &f.field_type {
+                self.field_type(s, field, declared);
             }
             if f.arrow.node != Arrow::ToMonday {
                 self.writable(field, f.field.span, s, true);
@@ -280,6 +268,12 @@ impl<'a> Cx<'a> {
         let (Some(c), Some(field)) = (column, field) else {
             return;
         };
+        if f.arrow.node != Arrow::ToMonday
+            && field.restricted_picklist
+            && !matches!(c.column_type.as_str(), "status" | "dropdown")
+        {
+            self.free_text_to_restricted(f, c, field);
+        }
         if !matches!(c.column_type.as_str(), "status" | "dropdown")
             || field.picklist_values.is_empty()
         {
@@ -336,6 +330,10 @@ impl<'a> Cx<'a> {
                 );
             }
         }
+        // E0606 is an error: a label outside a restricted picklist is refused by Salesforce
+        // every time it is written (`INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`,
+        // `salesforce-api.md` §4.3, §8). An unrestricted picklist stores any value, so labels
+        // outside it are not reported.
         if f.arrow.node != Arrow::ToMonday && field.restricted_picklist {
             let outside: Vec<String> = c
                 .labels
@@ -360,6 +358,62 @@ impl<'a> Cx<'a> {
                 );
             }
         }
+    }
+
+    /// E0604 when the declared type holds another kind of value than the field's (text and a
+    /// number: the values written would change); W0604 when both hold the same kind (`string`
+    /// and `picklist`: nothing changes at run time, only the declaration is off).
+    fn field_type(&mut self, s: &SObjectSchema, field: &FieldSchema, declared: &ast::Name) {
+        let (code, note) = match kinds::compare_types(&declared.node, &field.field_type) {
+            TypeDifference::Same => return,
+            TypeDifference::SameKind => (
+                Code::W0604,
+                "; both hold the same kind of value, so nothing changes at run time",
+            ),
+            TypeDifference::OtherKind => (Code::E0604, ""),
+        };
+        self.diags.push(
+            Diagnostic::new(
+                code,
+                declared.span,
+                format!(
+                    "`{}.{}` is a `{}` field in Salesforce, not `{}`{note}",
+                    s.name, field.name, field.field_type, declared.node
+                ),
+            )
+            .label(format!("Salesforce says `{}`", field.field_type))
+            .help(format!(
+                "write `{} : {}`, or leave the type out and let the snapshot give it",
+                field.name, field.field_type
+            )),
+        );
+    }
+
+    /// W0606: a free-text column written to a restricted picklist. Salesforce refuses a value
+    /// outside the list (`INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`, `salesforce-api.md` §4.3), for
+    /// that record only: the write fails permanently and is reported, the other records and
+    /// values go through. A warning, because which texts people type is not known here.
+    fn free_text_to_restricted(
+        &mut self,
+        f: &ast::FieldDecl,
+        c: &ColumnSchema,
+        field: &FieldSchema,
+    ) {
+        self.diags.push(
+            Diagnostic::new(
+                Code::W0606,
+                f.column.span,
+                format!(
+                    "`{}` column `{}` is free text, but `{}` is a restricted picklist: a value other than {} is refused",
+                    c.column_type,
+                    c.id,
+                    field.name,
+                    listed(&field.picklist_values)
+                ),
+            )
+            .label("free text")
+            .help("use a status or dropdown column with the picklist's values as labels, or make the field `<-`"),
+        );
     }
 
     fn link(

@@ -35,7 +35,7 @@ const SYSTEM_READ_ONLY: &[&str] = &[
 ];
 
 /// Read-only fields of standard objects (compound names, conversion results, computed values).
-pub(super) fn standard_read_only(sobject: &str, field: &str) -> bool {
+pub(crate) fn standard_read_only(sobject: &str, field: &str) -> bool {
     let list: &[&str] = match sobject {
         "Lead" => &[
             "Name",

@@ -67,6 +67,7 @@ codes! {
     E0306 = 306, Error, "wrong arguments to a transform";
     E0307 = 307, Error, "unknown conflict side";
     E0308 = 308, Error, "board-relation column mapped as a field";
+    E0309 = 309, Error, "field type missing and no schema snapshot to take it from";
     // E04xx: directions and write safety
     E0401 = 401, Error, "mapping writes a read-only Salesforce field";
     E0402 = 402, Error, "translate table is not one-to-one but is used both ways";
@@ -86,6 +87,9 @@ codes! {
     E0608 = 608, Error, "link column connects another board";
     // W0xxx: warnings
     W0001 = 1001, Warning, "translate table is never used";
+    // W06xx: warnings from the live schema (`crmmap check --schema`)
+    W0604 = 1604, Warning, "field type differs from Salesforce within one kind of value";
+    W0606 = 1606, Warning, "free text written to a restricted picklist";
 }
 
 impl fmt::Display for Code {

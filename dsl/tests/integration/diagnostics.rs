@@ -7,7 +7,7 @@ use crmmap_dsl::{Code, check_sources, check_sources_with_schema, diag};
 use crate::{one_file, root};
 
 /// The schema snapshot the E06xx fixtures are checked against (`fixtures/schema/`).
-fn fixture_snapshot() -> SchemaSnapshot {
+pub fn fixture_snapshot() -> SchemaSnapshot {
     let dir = root().join("dsl/tests/fixtures/schema");
     let mut snapshot = SchemaSnapshot::default();
     for sub in ["monday", "salesforce"] {
@@ -34,8 +34,8 @@ fn check_fixtures() {
         let map = one_file(path);
         let name = path.file_stem().unwrap().to_string_lossy();
         let code = name.split('_').next().unwrap();
-        // Schema codes need a snapshot; the other fixtures must not depend on one.
-        let snapshot = code.starts_with("E06").then(fixture_snapshot);
+        // Schema codes (E06xx, W06xx) need a snapshot; the other fixtures must not depend on one.
+        let snapshot = (code.starts_with("E06") || code.starts_with("W06")).then(fixture_snapshot);
         let checked = check_sources_with_schema(&map, snapshot.as_ref());
         assert!(
             checked
@@ -80,6 +80,45 @@ fn the_snapshot_checks_are_silent_without_a_snapshot_and_on_clean_mappings() {
 }
 
 #[test]
+fn types_left_out_are_taken_from_the_snapshot() {
+    let mut map = crmmap_dsl::SourceMap::new();
+    map.add(
+        "ok.crmmap",
+        "object Lead {\n  salesforce Lead\n  board 1\n  key text_id\n  field text_first : text <-> FirstName\n}\nobject Account {\n  salesforce Account\n  board 2\n  key text_id\n}\n",
+    );
+    // Without a snapshot there is nothing to take the type from.
+    let codes: Vec<Code> = check_sources(&map)
+        .diagnostics
+        .iter()
+        .map(|d| d.code)
+        .collect();
+    assert_eq!(codes, [Code::E0309]);
+    let checked = check_sources_with_schema(&map, Some(&fixture_snapshot()));
+    assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
+    let model = checked.model.unwrap();
+    assert_eq!(
+        model.objects[0].fields[0].field_type,
+        crmmap_dsl::model::SfType::String
+    );
+}
+
+#[test]
+fn a_number_field_taken_from_the_snapshot_is_a_number() {
+    let mut map = crmmap_dsl::SourceMap::new();
+    map.add(
+        "ok.crmmap",
+        "object Lead {\n  salesforce Lead\n  board 1\n  key text_id\n  field text_first : text <- Score__c\n}\nobject Account {\n  salesforce Account\n  board 2\n  key text_id\n}\n",
+    );
+    let checked = check_sources_with_schema(&map, Some(&fixture_snapshot()));
+    assert!(checked.diagnostics.is_empty(), "{:#?}", checked.diagnostics);
+    let model = checked.model.unwrap();
+    assert_eq!(
+        model.objects[0].fields[0].field_type,
+        crmmap_dsl::model::SfType::Double
+    );
+}
+
+#[test]
 fn labels_cover_exactly_the_offending_text() {
     let cases = [
         ("E0301_unknown_column_type", Code::E0301, "txt"),
@@ -102,7 +141,7 @@ fn every_problem_is_reported_in_one_run() {
     let mut map = crmmap_dsl::SourceMap::new();
     map.add(
         "a.crmmap",
-        "object A {\n  salesforce A\n  board 1\n  key k\n  field a : txt <-> X\n  field b : text <-> Y | nope\n  field c : date <-> Z : boolean\n}\n",
+        "object A {\n  salesforce A\n  board 1\n  key k\n  field a : txt <-> X : string\n  field b : text <-> Y : string | nope\n  field c : date <-> Z : boolean\n}\n",
     );
     map.add("b.crmmap", "object B {\n  field oops\n}\n");
     map.add("c.crmmap", "object C {\n  salesforce C\n  board 3\n}\n");

@@ -80,3 +80,30 @@ fn a_syntax_error_is_reported_not_formatted() {
         Err(crmmap_dsl::fmt::FmtError::Syntax(_))
     ));
 }
+
+#[test]
+fn fmt_with_a_schema_writes_the_types_in() {
+    let text = "object Lead {\n  salesforce Lead\n  board 1\n  key text_id\n  field text_first : text <-> FirstName\n  field color_status : status -> Status | trim\n  field text_x : text <- Unknown__c\n}\n";
+    let mut map = crmmap_dsl::SourceMap::new();
+    let id = map.add("a.crmmap", text);
+    let snapshot = crate::diagnostics::fixture_snapshot();
+    let out = crmmap_dsl::fmt::format_with_schema(map.get(id), Some(&snapshot)).unwrap();
+    assert_eq!(
+        out,
+        "object Lead {\n  salesforce Lead\n  board 1\n  key text_id\n  field text_first   : text   <-> FirstName  : string\n  field color_status : status ->  Status     : picklist | trim\n  field text_x       : text   <-  Unknown__c\n}\n"
+    );
+    // Formatting the result again changes nothing, with or without the snapshot.
+    let id = map.add("b.crmmap", out.clone());
+    assert_eq!(
+        crmmap_dsl::fmt::format_with_schema(map.get(id), Some(&snapshot)).unwrap(),
+        out
+    );
+    assert_eq!(crmmap_dsl::fmt::format(map.get(id)).unwrap(), out);
+    // Without a snapshot, a missing type stays missing.
+    let id = map.add("c.crmmap", text);
+    assert!(
+        crmmap_dsl::fmt::format(map.get(id))
+            .unwrap()
+            .contains("<-> FirstName\n")
+    );
+}

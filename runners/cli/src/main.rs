@@ -42,6 +42,8 @@ enum Command {
     Schema(command::schema::SchemaCommand),
     /// Run the mapping tests (`tests/*.toml` next to the mappings).
     Test(command::test::TestArgs),
+    /// Write a first mapping for a board and an sObject from a schema snapshot.
+    Init(command::init::InitArgs),
 }
 
 fn main() -> CrmmapExit {
@@ -61,5 +63,6 @@ fn main() -> CrmmapExit {
         Command::Demo(args) => command::demo::demo(&args),
         Command::Schema(cmd) => command::schema::schema(&cmd),
         Command::Test(args) => command::test::test(&args),
+        Command::Init(args) => command::init::init(&args),
     }
 }

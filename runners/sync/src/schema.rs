@@ -31,7 +31,22 @@ pub async fn pull(
     salesforce: &SalesforceClient,
     monday: &MondayClient,
 ) -> Result<SchemaSnapshot, SchemaError> {
-    let board_ids: Vec<String> = plans.plans.iter().map(|p| p.board.to_string()).collect();
+    pull_with(plans, &[], &[], salesforce, monday).await
+}
+
+/// [`pull`], plus boards and sObjects no mapping uses yet (for `crmmap init`).
+pub async fn pull_with(
+    plans: &PlanSet,
+    more_boards: &[u64],
+    more_sobjects: &[String],
+    salesforce: &SalesforceClient,
+    monday: &MondayClient,
+) -> Result<SchemaSnapshot, SchemaError> {
+    let mut board_ids: Vec<u64> = plans.plans.iter().map(|p| p.board).collect();
+    board_ids.extend(more_boards);
+    board_ids.sort_unstable();
+    board_ids.dedup();
+    let board_ids: Vec<String> = board_ids.iter().map(u64::to_string).collect();
     let boards = monday
         .boards(&board_ids, None)
         .await
@@ -77,6 +92,7 @@ pub async fn pull(
         });
     }
     let mut sobjects: Vec<&str> = plans.plans.iter().map(|p| p.sobject.as_str()).collect();
+    sobjects.extend(more_sobjects.iter().map(String::as_str));
     sobjects.sort_unstable();
     sobjects.dedup();
     for name in sobjects {
@@ -89,6 +105,7 @@ pub async fn pull(
             .iter()
             .map(|f| FieldSchema {
                 name: f.name.clone(),
+                label: f.label.clone(),
                 field_type: f.field_type.as_str().to_string(),
                 createable: f.createable,
                 updateable: f.updateable,

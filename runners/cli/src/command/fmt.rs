@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use crmmap_dsl::fmt::{FmtError, format};
+use crmmap_dsl::fmt::{FmtError, format_with_schema};
 use crmmap_dsl::{SourceMap, diag};
 
 use crate::exit::CrmmapExit;
@@ -16,6 +16,10 @@ pub struct FmtArgs {
     /// Write nothing; print a diff and exit 1 when a file is not formatted.
     #[arg(long)]
     pub check: bool,
+    /// Write in the field types a mapping leaves out, from a snapshot written by
+    /// `crmmap schema pull`.
+    #[arg(long, value_name = "DIR")]
+    pub schema: Option<PathBuf>,
 }
 
 /// Runs `crmmap fmt`.
@@ -24,9 +28,16 @@ pub fn fmt(args: &FmtArgs) -> CrmmapExit {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };
+    let snapshot = match &args.schema {
+        Some(dir) => match crmmap_sync::schema::read_dir(dir) {
+            Ok(s) => Some(s),
+            Err(e) => return super::fail(&e.to_string()),
+        },
+        None => None,
+    };
     let mut exit = CrmmapExit::Clean;
     for file in map.files() {
-        let formatted = match format(file) {
+        let formatted = match format_with_schema(file, snapshot.as_ref()) {
             Ok(text) => text,
             Err(FmtError::Syntax(d)) => {
                 let mut one = SourceMap::new();

@@ -4,6 +4,7 @@ pub mod check;
 pub mod demo;
 pub mod explain;
 pub mod fmt;
+pub mod init;
 pub mod log;
 pub mod migrate;
 pub mod prune;

@@ -19,17 +19,33 @@ pub enum SchemaCommand {
         /// Where to write the snapshot (default `schema/`).
         #[arg(long, default_value = "schema")]
         out: PathBuf,
+        /// Also snapshot this board, which no mapping uses yet (for `crmmap init`); repeatable.
+        #[arg(long = "board", value_name = "ID")]
+        boards: Vec<u64>,
+        /// Also snapshot this sObject, which no mapping uses yet (for `crmmap init`); repeatable.
+        #[arg(long = "salesforce", value_name = "SOBJECT")]
+        sobjects: Vec<String>,
     },
 }
 
 /// Runs `crmmap schema …`.
 pub fn schema(cmd: &SchemaCommand) -> CrmmapExit {
     match cmd {
-        SchemaCommand::Pull { config, out } => pull(config.as_deref(), out),
+        SchemaCommand::Pull {
+            config,
+            out,
+            boards,
+            sobjects,
+        } => pull(config.as_deref(), out, boards, sobjects),
     }
 }
 
-fn pull(config: Option<&std::path::Path>, out: &std::path::Path) -> CrmmapExit {
+fn pull(
+    config: Option<&std::path::Path>,
+    out: &std::path::Path,
+    boards: &[u64],
+    sobjects: &[String],
+) -> CrmmapExit {
     let settings = match Settings::load(config) {
         Ok(s) => s,
         Err(e) => return super::fail(&e.to_string()),
@@ -40,13 +56,27 @@ fn pull(config: Option<&std::path::Path>, out: &std::path::Path) -> CrmmapExit {
     };
     let plans = match crmmap_sync::mappings::load(std::slice::from_ref(&settings.mappings)) {
         Ok(p) => p,
+        // A first board for `crmmap init` needs no mappings yet.
+        Err(e) if !boards.is_empty() || !sobjects.is_empty() => {
+            eprintln!("note: only the boards and sObjects named are pulled: {e}");
+            crmmap_engine::PlanSet {
+                plans: Vec::new(),
+                order: Vec::new(),
+            }
+        }
         Err(e) => return super::fail(&e.to_string()),
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return super::fail(&format!("cannot start the async runtime: {e}")),
     };
-    let snapshot = match runtime.block_on(crmmap_sync::schema::pull(&plans, &salesforce, &monday)) {
+    let snapshot = match runtime.block_on(crmmap_sync::schema::pull_with(
+        &plans,
+        boards,
+        sobjects,
+        &salesforce,
+        &monday,
+    )) {
         Ok(s) => s,
         Err(e) => return super::fail(&e.to_string()),
     };

@@ -2,7 +2,9 @@
 
 mod busy;
 mod commands;
+mod init;
 mod limits;
+mod picklist_org;
 mod retry;
 mod schema;
 mod serve;
