@@ -32,29 +32,42 @@ pub struct Decoded {
     pub skipped: usize,
 }
 
-/// Decodes a header bitmap list against the event schema's top-level fields.
+/// Decodes a header bitmap list against the event schema's top-level fields. Names come in
+/// schema order, a compound's components at the compound's place (`LastModifiedDate`,
+/// `Name.LastName`, `Company`), then names that were sent as names, as sent.
 pub fn decode(elements: &[String], fields: &[FieldShape]) -> Decoded {
     let mut out = Decoded::default();
+    let mut positions: Vec<(usize, usize, String)> = Vec::new();
+    let mut passed = Vec::new();
     for element in elements {
         let element = element.trim();
         if let Some(hex) = strip_hex_prefix(element) {
             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            push_bits(hex, &names, None, &mut out);
+            for (i, name) in set_bits(hex, &names, &mut out.skipped) {
+                positions.push((i, 0, name.to_owned()));
+            }
         } else if let Some((parent, hex)) = element.split_once('-') {
-            let parent = parent.parse::<usize>().ok().and_then(|i| fields.get(i));
+            let index = parent.parse::<usize>().ok();
+            let parent = index.and_then(|i| Some((i, fields.get(i)?)));
             match (parent, strip_hex_prefix(hex)) {
-                (Some(parent), Some(hex)) if !parent.components.is_empty() => {
+                (Some((pi, parent)), Some(hex)) if !parent.components.is_empty() => {
                     let names: Vec<&str> = parent.components.iter().map(String::as_str).collect();
-                    push_bits(hex, &names, Some(&parent.name), &mut out);
+                    for (ci, name) in set_bits(hex, &names, &mut out.skipped) {
+                        positions.push((pi, ci + 1, format!("{}.{name}", parent.name)));
+                    }
                 }
                 _ => out.skipped += 1,
             }
         } else if is_field_name(element) {
-            out.names.push(element.to_owned());
+            passed.push(element.to_owned());
         } else {
             out.skipped += 1;
         }
     }
+    positions.sort_by_key(|(top, component, _)| (*top, *component));
+    positions.dedup_by_key(|(top, component, _)| (*top, *component));
+    out.names = positions.into_iter().map(|(_, _, name)| name).collect();
+    out.names.extend(passed);
     out
 }
 
@@ -70,11 +83,13 @@ fn is_field_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
 }
 
-/// Adds the names of the set bits of `hex` (bit 0 is the last digit's lowest bit).
-fn push_bits(hex: &str, names: &[&str], parent: Option<&str>, out: &mut Decoded) {
+/// The (index, name) of each set bit of `hex` (bit 0 is the last digit's lowest bit); bits
+/// past `names` are counted in `skipped`.
+fn set_bits<'a>(hex: &str, names: &[&'a str], skipped: &mut usize) -> Vec<(usize, &'a str)> {
+    let mut out = Vec::new();
     if hex.is_empty() || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        out.skipped += 1;
-        return;
+        *skipped += 1;
+        return out;
     }
     for (digit_from_end, c) in hex.chars().rev().enumerate() {
         let Some(value) = c.to_digit(16) else {
@@ -86,14 +101,12 @@ fn push_bits(hex: &str, names: &[&str], parent: Option<&str>, out: &mut Decoded)
             }
             let index = digit_from_end.saturating_mul(4).saturating_add(bit);
             match names.get(index) {
-                Some(name) => out.names.push(match parent {
-                    Some(parent) => format!("{parent}.{name}"),
-                    None => (*name).to_owned(),
-                }),
-                None => out.skipped += 1,
+                Some(name) => out.push((index, *name)),
+                None => *skipped += 1,
             }
         }
     }
+    out
 }
 
 /// The bitmap list for `names` (the inverse of [`decode`]): what a Pub/Sub server sends.
@@ -175,7 +188,9 @@ mod tests {
         let d = decode(&s(&["0x650004E0", "4-0x04"]), &fields);
         assert_eq!(
             d.names,
+            // Schema order: the compound's component at field 4's place.
             s(&[
+                "F4.PostalCode",
                 "F5",
                 "F6",
                 "F7",
@@ -183,8 +198,7 @@ mod tests {
                 "F24",
                 "F26",
                 "F29",
-                "F30",
-                "F4.PostalCode"
+                "F30"
             ])
         );
         assert_eq!(d.skipped, 0);

@@ -29,6 +29,7 @@
 mod handlers;
 pub mod ids;
 mod oauth;
+pub mod pubsub;
 pub mod schema;
 pub mod seed;
 pub mod soql;
