@@ -221,7 +221,10 @@ async fn gate(State(emu): State<SalesforceEmulator>, req: Request, next: Next) -
             tokio::time::sleep(latency).await;
         }
         let response = match version {
-            Some(v) => data_gate(&task_emu, &v, &method, req, next).await,
+            Some(v) => {
+                let work = data_gate(&task_emu, &v, &method, req, next);
+                crate::cdc::as_api_request(&v, call_options.as_deref(), work).await
+            }
             None => next.run(req).await,
         };
         task_emu.record_request(RequestLog {

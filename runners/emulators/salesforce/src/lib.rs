@@ -11,6 +11,9 @@
 //!   rate, queued faults), per-endpoint request counters;
 //! - converted Leads that refuse updates (400 `CANNOT_UPDATE_CONVERTED_LEAD`) unless the
 //!   "View and Edit Converted Leads" knob is set; JWT `aud` checked as Salesforce does;
+//! - Change Data Capture ([`cdc`]): every write becomes a change event in the org's change
+//!   log (replay ids, retention, the delivery allocation), as the integration user for REST
+//!   calls and as a person for control-surface edits; gap and overflow events can be injected;
 //! - a test control surface: the Rust API on [`SalesforceEmulator`], and `/__emulator__/…`.
 //!
 //! Shapes and codes follow `shared/reference/salesforce-api.md` and `realtime-and-limits.md`;
@@ -26,6 +29,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cdc;
 mod handlers;
 pub mod ids;
 mod oauth;
@@ -37,6 +41,7 @@ pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -286,6 +291,34 @@ pub(crate) struct Inner {
     time_scale: f64,
     pub(crate) edit_converted_leads: bool,
     pub(crate) missing_id_on_write: MissingIdOnWrite,
+    pub(crate) change_log: cdc::ChangeLog,
+}
+
+/// The org's lock. When it is released, the writes made under it become change events of one
+/// transaction (see [`cdc`]), so no write path can forget them.
+pub(crate) struct OrgGuard<'a>(MutexGuard<'a, Inner>);
+
+impl Deref for OrgGuard<'_> {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl DerefMut for OrgGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Inner {
+        &mut self.0
+    }
+}
+
+impl Drop for OrgGuard<'_> {
+    fn drop(&mut self) {
+        if self.0.store.journal.is_empty() {
+            return;
+        }
+        let journal = std::mem::take(&mut self.0.store.journal);
+        cdc::commit(&self.0.change_log, journal, &self.0.store.user_id);
+    }
 }
 
 /// The emulated org and its knobs; cheap to clone (shared state). This is the test control
@@ -322,6 +355,10 @@ impl SalesforceEmulator {
                 opts.fault_seed,
             );
         }
+        // The org's starting data is not a change.
+        store.journal.clear();
+        let change_log =
+            cdc::ChangeLog::new(store.schema.objects.iter().map(cdc::EntitySchema::of));
         let inner = Inner {
             store,
             tokens: HashMap::new(),
@@ -347,16 +384,19 @@ impl SalesforceEmulator {
             },
             edit_converted_leads: opts.edit_converted_leads,
             missing_id_on_write: opts.missing_id_on_write,
+            change_log,
         };
         SalesforceEmulator {
             inner: Arc::new(Mutex::new(inner)),
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub(crate) fn lock(&self) -> OrgGuard<'_> {
+        OrgGuard(
+            self.inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     // ---- records ----
@@ -389,16 +429,20 @@ impl SalesforceEmulator {
         g.store.rows(&name).map(|r| r.fields.clone()).collect()
     }
 
-    /// Changes stored fields without validation and bumps `LastModifiedDate`.
+    /// Changes stored fields without validation and bumps `LastModifiedDate`, as a person
+    /// editing the record (`LastModifiedById` and the change event's `commitUser` are the
+    /// person user unless `fields` names another `LastModifiedById`).
     pub fn update_record(&self, id: &str, fields: Value) -> bool {
         let mut g = self.lock();
         if g.store.get(id).is_none() {
             return false;
         }
-        let map = match fields {
+        let mut map = match fields {
             Value::Object(m) => m,
             _ => Map::new(),
         };
+        map.entry("LastModifiedById")
+            .or_insert_with(|| Value::String(cdc::person_user_id()));
         g.store.apply_update(id, map, now());
         true
     }
@@ -441,6 +485,10 @@ impl SalesforceEmulator {
         if let Some(c) = contact_id {
             changes.insert("ConvertedContactId".into(), Value::String(c.into()));
         }
+        changes.insert(
+            "LastModifiedById".into(),
+            Value::String(cdc::person_user_id()),
+        );
         g.store.apply_update(id, changes, now());
         true
     }
@@ -456,9 +504,51 @@ impl SalesforceEmulator {
         self.lock().missing_id_on_write = answer;
     }
 
-    /// Soft-deletes a record (it stays visible to `queryAll`).
+    /// Soft-deletes a record (it stays visible to `queryAll`), as a person.
     pub fn delete_record(&self, id: &str) -> bool {
         self.lock().store.soft_delete(id, now())
+    }
+
+    /// Restores a soft-deleted record from the recycle bin, as a person. False when `id` is
+    /// not a deleted record.
+    pub fn undelete_record(&self, id: &str) -> bool {
+        self.lock()
+            .store
+            .undelete(id, &cdc::person_user_id(), now())
+    }
+
+    // ---- change data capture ----
+
+    /// The org's change log: change events by replay id, the entities selected for Change
+    /// Data Capture, retention and the delivery allocation.
+    pub fn change_log(&self) -> cdc::ChangeLog {
+        self.lock().change_log.clone()
+    }
+
+    /// The integration user: REST calls run as it (`commitUser` of their change events).
+    pub fn integration_user_id(&self) -> String {
+        self.lock().store.user_id.clone()
+    }
+
+    /// The person user: control-surface edits run as it.
+    pub fn person_user_id(&self) -> String {
+        cdc::person_user_id()
+    }
+
+    /// Injects a gap event (`GAP_CREATE` … `GAP_UNDELETE` for `record_ids`) or a
+    /// `GAP_OVERFLOW` (no record ids) of `entity` into the change log (realtime-and-limits.md
+    /// §1c). Returns its replay id; `None` when the entity is unknown or not selected, the
+    /// type is not a gap type, or record ids are missing (gap) or given (overflow).
+    pub fn inject_gap(
+        &self,
+        entity: &str,
+        change_type: cdc::ChangeType,
+        record_ids: &[&str],
+    ) -> Option<u64> {
+        let log = self.change_log();
+        let ids: Option<Vec<String>> = record_ids.iter().map(|id| ids::normalize(id)).collect();
+        let event = cdc::gap_event(&log, entity, change_type, ids?, &self.integration_user_id())?;
+        log.append([event]).first().copied()
     }
 
     /// The org's describe metadata.

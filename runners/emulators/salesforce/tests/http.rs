@@ -2,6 +2,9 @@
 //! client's tests keep in `runners/clients/salesforce/tests/fixtures/`), SOQL semantics,
 //! limits, versions, faults and the sample data.
 
+#[path = "http/cdc.rs"]
+mod cdc;
+
 use std::collections::BTreeSet;
 
 use crmmap_emu_salesforce::{Credentials, EmulatorOptions, EndpointKind, RunningEmulator, start};
