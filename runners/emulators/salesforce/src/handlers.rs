@@ -85,6 +85,8 @@ pub fn router(state: SalesforceEmulator) -> Router {
             "/__emulator__/converted-leads",
             post(control_converted_leads),
         )
+        .merge(crate::records_control::routes())
+        .merge(crate::cdc::control::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)

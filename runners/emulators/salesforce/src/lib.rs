@@ -33,6 +33,7 @@ pub mod cdc;
 mod handlers;
 pub mod ids;
 mod oauth;
+mod records_control;
 pub mod schema;
 pub mod seed;
 pub mod soql;
@@ -41,8 +42,7 @@ pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::ops::{Deref, DerefMut};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -292,33 +292,7 @@ pub(crate) struct Inner {
     pub(crate) edit_converted_leads: bool,
     pub(crate) missing_id_on_write: MissingIdOnWrite,
     pub(crate) change_log: cdc::ChangeLog,
-}
-
-/// The org's lock. When it is released, the writes made under it become change events of one
-/// transaction (see [`cdc`]), so no write path can forget them.
-pub(crate) struct OrgGuard<'a>(MutexGuard<'a, Inner>);
-
-impl Deref for OrgGuard<'_> {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
-        &self.0
-    }
-}
-
-impl DerefMut for OrgGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Inner {
-        &mut self.0
-    }
-}
-
-impl Drop for OrgGuard<'_> {
-    fn drop(&mut self) {
-        if self.0.store.journal.is_empty() {
-            return;
-        }
-        let journal = std::mem::take(&mut self.0.store.journal);
-        cdc::commit(&self.0.change_log, journal, &self.0.store.user_id);
-    }
+    pub(crate) relay: Option<cdc::EventRelay>,
 }
 
 /// The emulated org and its knobs; cheap to clone (shared state). This is the test control
@@ -385,14 +359,15 @@ impl SalesforceEmulator {
             edit_converted_leads: opts.edit_converted_leads,
             missing_id_on_write: opts.missing_id_on_write,
             change_log,
+            relay: None,
         };
         SalesforceEmulator {
             inner: Arc::new(Mutex::new(inner)),
         }
     }
 
-    pub(crate) fn lock(&self) -> OrgGuard<'_> {
-        OrgGuard(
+    pub(crate) fn lock(&self) -> cdc::OrgGuard<'_> {
+        cdc::OrgGuard(
             self.inner
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
@@ -515,40 +490,6 @@ impl SalesforceEmulator {
         self.lock()
             .store
             .undelete(id, &cdc::person_user_id(), now())
-    }
-
-    // ---- change data capture ----
-
-    /// The org's change log: change events by replay id, the entities selected for Change
-    /// Data Capture, retention and the delivery allocation.
-    pub fn change_log(&self) -> cdc::ChangeLog {
-        self.lock().change_log.clone()
-    }
-
-    /// The integration user: REST calls run as it (`commitUser` of their change events).
-    pub fn integration_user_id(&self) -> String {
-        self.lock().store.user_id.clone()
-    }
-
-    /// The person user: control-surface edits run as it.
-    pub fn person_user_id(&self) -> String {
-        cdc::person_user_id()
-    }
-
-    /// Injects a gap event (`GAP_CREATE` … `GAP_UNDELETE` for `record_ids`) or a
-    /// `GAP_OVERFLOW` (no record ids) of `entity` into the change log (realtime-and-limits.md
-    /// §1c). Returns its replay id; `None` when the entity is unknown or not selected, the
-    /// type is not a gap type, or record ids are missing (gap) or given (overflow).
-    pub fn inject_gap(
-        &self,
-        entity: &str,
-        change_type: cdc::ChangeType,
-        record_ids: &[&str],
-    ) -> Option<u64> {
-        let log = self.change_log();
-        let ids: Option<Vec<String>> = record_ids.iter().map(|id| ids::normalize(id)).collect();
-        let event = cdc::gap_event(&log, entity, change_type, ids?, &self.integration_user_id())?;
-        log.append([event]).first().copied()
     }
 
     /// The org's describe metadata.
@@ -788,8 +729,9 @@ impl RunningEmulator {
         &self.state
     }
 
-    /// Stops serving and waits for the server task to end.
+    /// Stops serving (and relaying events) and waits for the server task to end.
     pub async fn shutdown(mut self) {
+        self.state.stop_event_relay();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -815,6 +757,7 @@ impl std::ops::Deref for RunningEmulator {
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
+        self.state.stop_event_relay();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

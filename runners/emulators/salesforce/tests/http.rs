@@ -4,6 +4,8 @@
 
 #[path = "http/cdc.rs"]
 mod cdc;
+#[path = "http/relay.rs"]
+mod relay;
 
 use std::collections::BTreeSet;
 

@@ -89,7 +89,10 @@ pub fn diff(
     dates: DateForm,
 ) -> Body {
     let mut body = Body::default();
-    let changed = |field: &str| before.get(field) != after.get(field);
+    // An absent field and a null one are the same (the store keeps no nulls).
+    let changed = |field: &str| {
+        before.get(field).unwrap_or(&Value::Null) != after.get(field).unwrap_or(&Value::Null)
+    };
     for f in &schema.fields {
         match f {
             EventField::Scalar { name, ftype } => {
@@ -228,6 +231,62 @@ mod tests {
             })
         );
         assert!(b.changed_fields.is_empty() && b.nulled_fields.is_empty());
+    }
+
+    proptest::proptest! {
+        /// For any values of a Lead's plain and compound fields before and after, the
+        /// changed fields are exactly those whose value differs (compound components by
+        /// their `Compound.Component` path) plus `LastModifiedDate`, the nulled ones those
+        /// that became null, and the body carries each changed field's new value.
+        #[test]
+        fn an_update_lists_exactly_the_differences(
+            values in proptest::collection::vec(
+                (0..6usize, proptest::option::of("[a-c]{0,2}"), proptest::option::of("[a-c]{0,2}")),
+                0..12,
+            )
+        ) {
+            let fields = [
+                ("FirstName", "Name.FirstName"),
+                ("LastName", "Name.LastName"),
+                ("City", "Address.City"),
+                ("Street", "Address.Street"),
+                ("Company", "Company"),
+                ("Title", "Title"),
+            ];
+            let mut before = Map::new();
+            let mut after = Map::new();
+            after.insert("LastModifiedDate".into(), Value::from("2026-01-02T03:04:05.000+0000"));
+            for (i, b, a) in values {
+                let (field, _) = fields[i];
+                before.insert(field.to_string(), b.map_or(Value::Null, Value::from));
+                after.insert(field.to_string(), a.map_or(Value::Null, Value::from));
+            }
+            let body = diff(&lead(), &before, &after, DateForm::Iso);
+            let mut expected: Vec<String> = vec!["LastModifiedDate".into()];
+            let mut nulled: Vec<String> = Vec::new();
+            for (field, path) in fields {
+                let (b, a) = (before.get(field), after.get(field));
+                if b.unwrap_or(&Value::Null) != a.unwrap_or(&Value::Null) {
+                    expected.push(path.into());
+                    if a.is_none_or(Value::is_null) {
+                        nulled.push(path.into());
+                    }
+                    let got = match path.split_once('.') {
+                        Some((compound, component)) => &body.fields[compound][component],
+                        None => &body.fields[path],
+                    };
+                    proptest::prop_assert_eq!(got, a.unwrap_or(&Value::Null));
+                }
+            }
+            let mut changed = body.changed_fields.clone();
+            changed.sort();
+            expected.sort();
+            nulled.sort();
+            let mut got_nulled = body.nulled_fields.clone();
+            got_nulled.sort();
+            proptest::prop_assert_eq!(changed, expected);
+            proptest::prop_assert_eq!(got_nulled, nulled);
+        }
     }
 
     #[test]

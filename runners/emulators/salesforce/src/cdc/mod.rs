@@ -12,9 +12,14 @@
 
 mod allocation;
 mod body;
+pub(crate) mod control;
 mod entity;
+mod envelope;
 mod event;
+mod guard;
 mod log;
+mod org;
+mod relay;
 
 use std::cell::Cell;
 use std::future::Future;
@@ -24,8 +29,11 @@ use time::OffsetDateTime;
 pub use allocation::{DeliveryAllocation, Exceeded};
 pub use body::DateForm;
 pub use entity::{EntitySchema, EventField};
+pub use envelope::{EnvelopeSource, envelope};
 pub use event::{ChangeEvent, ChangeEventHeader, ChangeType, LoggedEvent, change_event_name};
+pub(crate) use guard::OrgGuard;
 pub use log::{ChangeLog, ReplayTooOld, Retention};
+pub use relay::{EventRelay, RelayOptions, RelayStatus, RelaySwitches};
 
 use crate::store::{Mutation, MutationKind};
 
@@ -55,6 +63,14 @@ tokio::task_local! {
     static REQUEST: RequestTransaction;
 }
 
+/// The `client=` part of an `Sforce-Call-Options` header (`client=<id>[, defaultNamespace=…]`).
+fn call_options_client(opts: &str) -> Option<String> {
+    opts.split(',')
+        .filter_map(|part| part.split_once('='))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("client"))
+        .map(|(_, v)| v.trim().to_string())
+}
+
 /// Runs `f` (a REST request's handling) as the integration user: the changes it makes are
 /// one transaction with `changeOrigin` `com/salesforce/api/rest/<version>;client=<client>`
 /// (§1a; without a `client=` in `Sforce-Call-Options`, the `;client=` part is left out).
@@ -64,12 +80,7 @@ pub(crate) fn as_api_request<F: Future>(
     f: F,
 ) -> impl Future<Output = F::Output> {
     let version = version.trim_start_matches('v');
-    let client = call_options.and_then(|opts| {
-        opts.split(',')
-            .filter_map(|part| part.split_once('='))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("client"))
-            .map(|(_, v)| v.trim().to_string())
-    });
+    let client = call_options.and_then(call_options_client);
     let origin = match client {
         Some(c) => format!("com/salesforce/api/rest/{version};client={c}"),
         None => format!("com/salesforce/api/rest/{version}"),
@@ -184,4 +195,34 @@ pub fn gap_event(
         },
         fields: body.fields,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_comes_from_the_call_options() {
+        assert_eq!(
+            call_options_client("client=crmmap, defaultNamespace=npe01").as_deref(),
+            Some("crmmap")
+        );
+        assert_eq!(call_options_client("defaultNamespace=x"), None);
+        assert_eq!(call_options_client(""), None);
+    }
+
+    proptest::proptest! {
+        /// Any header value (it comes from the caller) is read without a panic, and a
+        /// `client=` part is found wherever it is.
+        #[test]
+        fn any_call_options_are_read(
+            before in "[ -~]{0,20}",
+            client in "[A-Za-z0-9_/]{1,12}",
+            after in "[ -~]{0,20}",
+        ) {
+            let _ = call_options_client(&before);
+            let header = format!("a=b,client={client},{after}");
+            proptest::prop_assert_eq!(call_options_client(&header), Some(client));
+        }
+    }
 }
