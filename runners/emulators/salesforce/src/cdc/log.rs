@@ -155,8 +155,9 @@ impl ChangeLog {
         self.lock().events.front().map(|e| e.replay_id)
     }
 
-    /// Up to `max` events after replay id `after` (0: from the oldest retained), oldest
-    /// first; an error when events after `after` were purged.
+    /// Up to `max` events after replay id `after`, oldest first; an error when events after
+    /// `after` were purged (so 0, "from the first event", fails once any was purged: read
+    /// from `earliest_replay_id() - 1` for the oldest retained).
     pub fn read_after(&self, after: u64, max: usize) -> Result<Vec<LoggedEvent>, ReplayTooOld> {
         let mut s = self.lock();
         let now = wall_ms() + s.clock_offset_ms;

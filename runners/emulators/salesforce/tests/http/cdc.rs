@@ -229,6 +229,87 @@ async fn collections_and_upserts_emit_one_transaction_per_request() {
     );
     assert_eq!(c["changeType"], "CREATE");
     assert_eq!(events[2].event.payload()["External_Id__c"], "ext-1");
+
+    // Collections update and delete, and an upsert that updates.
+    let ids: Vec<String> = b_ids(
+        &s,
+        "SELECT Id FROM Account WHERE Name IN ('Two', 'Upserted')",
+    )
+    .await;
+    let from = s.emu.change_log().latest_replay_id();
+    let records: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"attributes": {"type": "Account"}, "id": id, "BillingCity": "Oslo"}))
+        .collect();
+    let (status, _, b) = s
+        .call(
+            Method::PATCH,
+            "/composite/sobjects",
+            Some(json!({"records": records})),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (status, _, b) = s
+        .call(
+            Method::PATCH,
+            "/sobjects/Account/External_Id__c/ext-1",
+            Some(json!({"Phone": "555"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let (status, _, b) = s
+        .call(
+            Method::DELETE,
+            &format!("/composite/sobjects?ids={}", ids.join(",")),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let events = events_after(&s, from);
+    let kinds: Vec<(Value, Value)> = events
+        .iter()
+        .map(|e| {
+            (
+                header(e)["changeType"].clone(),
+                header(e)["sequenceNumber"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("UPDATE", 1),
+            ("UPDATE", 2),
+            ("UPDATE", 1),
+            ("DELETE", 1),
+            ("DELETE", 2)
+        ]
+        .map(|(t, n)| (json!(t), json!(n)))
+    );
+    assert_eq!(
+        sorted(&header(&events[0])["changedFields"]),
+        ["BillingAddress.City", "LastModifiedDate"]
+    );
+    assert_eq!(
+        events[0].event.payload()["BillingAddress"],
+        json!({"City": "Oslo"})
+    );
+    assert_eq!(events[2].event.payload()["Phone"], "555");
+    assert_eq!(
+        header(&events[3])["transactionKey"],
+        header(&events[4])["transactionKey"]
+    );
+}
+
+async fn b_ids(s: &Session, q: &str) -> Vec<String> {
+    let (status, b) = s.query(q).await;
+    assert_eq!(status, 200, "{b}");
+    b["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 #[tokio::test]
