@@ -18,6 +18,7 @@
 //!   `tenantid`; otherwise `UNAUTHENTICATED`.
 
 pub mod avro;
+mod change_log;
 mod service;
 pub mod source;
 
@@ -109,6 +110,14 @@ impl Drop for RunningPubSub {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+    }
+}
+
+impl SalesforceEmulator {
+    /// Serves the Pub/Sub API over this org's change log (the same log, and the same delivery
+    /// allocation, as the EventBridge relay).
+    pub async fn start_pubsub(&self, opts: PubSubOptions) -> std::io::Result<RunningPubSub> {
+        start(self.clone(), Arc::new(self.change_log()), opts).await
     }
 }
 

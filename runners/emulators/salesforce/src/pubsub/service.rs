@@ -166,7 +166,7 @@ impl PubSub for Service {
         }
         let start = match ReplayPreset::try_from(first.replay_preset) {
             Ok(ReplayPreset::Latest) => self.source.latest_replay_id(),
-            Ok(ReplayPreset::Earliest) => 0,
+            Ok(ReplayPreset::Earliest) => self.source.earliest_cursor(),
             Ok(ReplayPreset::Custom) => {
                 let bytes: [u8; 8] = first.replay_id.as_slice().try_into().map_err(|_| {
                     with_code(

@@ -70,7 +70,10 @@ pub struct AllocationExceeded;
 pub trait EventSource: Send + Sync + 'static {
     /// The newest replay id (0 before the first event).
     fn latest_replay_id(&self) -> u64;
-    /// Up to `max` events after `after` (0: from the oldest retained), oldest first.
+    /// The replay id just before the oldest retained event (where `EARLIEST` starts).
+    fn earliest_cursor(&self) -> u64;
+    /// Up to `max` events after `after`, oldest first; an error when events after `after`
+    /// were purged.
     fn read_after(&self, after: u64, max: usize) -> Result<Vec<SourceEvent>, OutsideRetention>;
     /// The body fields of `entity`'s change events; `None` for an unknown entity.
     fn body_fields(&self, entity: &str) -> Option<Vec<BodyField>>;

@@ -1,15 +1,13 @@
 //! The Pub/Sub client against the emulator's Pub/Sub endpoint, over real gRPC on loopback.
 
-mod support;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
+use crate::support::{World, header, lead_update, replay};
 use crmmap_pubsub::proto::pub_sub_client::PubSubClient;
 use crmmap_pubsub::proto::{FetchRequest, ReplayPreset};
 use crmmap_pubsub::{Batch, Class, Delivery, Start, Subscription};
 use serde_json::{Value, json};
-use support::{World, header, lead_update, replay};
 
 const LONG: Duration = Duration::from_secs(600);
 
@@ -309,7 +307,7 @@ async fn keepalives_carry_the_latest_replay_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_token_is_permanent_and_never_shown() {
     let world = World::start(LONG).await;
-    let config = support::fast_config(&world.pubsub.endpoint(), "not-a-token-s3cr3t", 100);
+    let config = crate::support::fast_config(&world.pubsub.endpoint(), "not-a-token-s3cr3t", 100);
     let client = crmmap_pubsub::Client::new(config).expect("client");
     let mut sub = client.subscribe("/data/LeadChangeEvent", Start::Latest);
     let err = tokio::time::timeout(Duration::from_secs(10), sub.next())

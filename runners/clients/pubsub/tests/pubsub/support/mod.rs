@@ -85,6 +85,10 @@ impl EventSource for MemoryLog {
         s.events.last().map_or(s.purged_through, |e| e.replay_id)
     }
 
+    fn earliest_cursor(&self) -> u64 {
+        self.lock().purged_through
+    }
+
     fn read_after(&self, after: u64, max: usize) -> Result<Vec<SourceEvent>, OutsideRetention> {
         let s = self.lock();
         if after < s.purged_through {
