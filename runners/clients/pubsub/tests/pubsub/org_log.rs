@@ -70,3 +70,50 @@ async fn record_changes_decode_to_the_event_relay_json() {
         "deliveries count against the org's allocation"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_past_the_logs_retention_is_a_gap_then_latest() {
+    let org = crmmap_emu_salesforce::start(EmulatorOptions {
+        seed_sample_data: false,
+        ..EmulatorOptions::default()
+    })
+    .await
+    .expect("emulator");
+    let log = org.change_log();
+    let pubsub = org
+        .start_pubsub(PubSubOptions::default())
+        .await
+        .expect("pub/sub");
+    let token = crate::support::token(&org).await;
+    let first = org
+        .insert_record("Lead", json!({"LastName": "Old", "Company": "Acme"}))
+        .expect("lead");
+    org.insert_record("Lead", json!({"LastName": "Older", "Company": "Acme"}))
+        .expect("lead");
+    // 73 hours pass: both events fall out of the 72-hour retention (§1e).
+    log.advance_clock(Duration::from_secs(73 * 3600));
+    let client =
+        Client::new(crate::support::fast_config(&pubsub.endpoint(), &token, 100)).expect("client");
+    let mut sub = client.subscribe(
+        "/data/LeadChangeEvent",
+        Start::After {
+            replay_id: 1u64.to_be_bytes().to_vec(),
+            checkpointed_at: None,
+        },
+    );
+    let gap = tokio::time::timeout(Duration::from_secs(10), sub.next()).await;
+    assert!(matches!(gap, Ok(Ok(Delivery::Gap(_)))), "{gap:?}");
+    // LATEST from now on: the next change is delivered, the purged ones are not.
+    let org2 = org.state().clone();
+    let pusher = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        org2.update_record(&first, json!({"Company": "Acme 2"}));
+    });
+    let next = tokio::time::timeout(Duration::from_secs(10), sub.next()).await;
+    pusher.await.expect("pusher");
+    let Ok(Ok(Delivery::Batch(batch))) = next else {
+        panic!("expected a batch, got {next:?}");
+    };
+    assert_eq!(batch.events.len(), 1);
+    assert_eq!(batch.latest_replay_id, 3u64.to_be_bytes().to_vec());
+}
