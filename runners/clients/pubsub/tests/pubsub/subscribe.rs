@@ -373,3 +373,26 @@ async fn decoded_payloads_equal_the_event_relay_json() {
         assert_eq!(g, s);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_topic_names_the_schema_events_carry() {
+    let world = World::start(LONG).await;
+    let client = world.client(100);
+    let topic = client.topic("/data/LeadChangeEvent").await.expect("topic");
+    assert!(topic.can_subscribe);
+    world.log.push("Lead", lead_update(1));
+    let mut sub = client.subscribe("/data/LeadChangeEvent", Start::Earliest);
+    next_batch(&mut sub).await;
+    // The topic's schema is the one the event named: fetched once, for both.
+    let schema = client.schema(&topic.schema_id).await.expect("schema");
+    assert_eq!(schema.id, topic.schema_id);
+    assert_eq!(
+        world.pubsub.counters().get_schema.load(Ordering::Relaxed),
+        1
+    );
+    let unknown = client
+        .topic("/data/NoSuchThing")
+        .await
+        .expect_err("unknown");
+    assert_eq!(unknown.class(), Class::Permanent);
+}
