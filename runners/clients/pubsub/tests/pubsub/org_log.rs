@@ -103,17 +103,22 @@ async fn a_checkpoint_past_the_logs_retention_is_a_gap_then_latest() {
     );
     let gap = tokio::time::timeout(Duration::from_secs(10), sub.next()).await;
     assert!(matches!(gap, Ok(Ok(Delivery::Gap(_)))), "{gap:?}");
-    // LATEST from now on: the next change is delivered, the purged ones are not.
+    // LATEST from now on: new changes are delivered, the purged ones are not.
     let org2 = org.state().clone();
     let pusher = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        org2.update_record(&first, json!({"Company": "Acme 2"}));
+        for n in 0.. {
+            org2.update_record(&first, json!({"Company": format!("Acme {n}")}));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     });
     let next = tokio::time::timeout(Duration::from_secs(10), sub.next()).await;
-    pusher.await.expect("pusher");
+    pusher.abort();
     let Ok(Ok(Delivery::Batch(batch))) = next else {
         panic!("expected a batch, got {next:?}");
     };
-    assert_eq!(batch.events.len(), 1);
-    assert_eq!(batch.latest_replay_id, 3u64.to_be_bytes().to_vec());
+    let first_id = batch.events.first().map(|e| e.replay_id.clone());
+    assert!(
+        first_id.is_some_and(|id| id.as_slice() >= 3u64.to_be_bytes().as_slice()),
+        "{batch:?}"
+    );
 }

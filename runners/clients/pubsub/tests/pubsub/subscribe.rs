@@ -3,7 +3,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
-use crate::support::{World, header, lead_update, replay};
+use crate::support::{World, header, keep_pushing, lead_update, replay};
 use crmmap_pubsub::proto::pub_sub_client::PubSubClient;
 use crmmap_pubsub::proto::{FetchRequest, ReplayPreset};
 use crmmap_pubsub::{Batch, Class, Delivery, Start, Subscription};
@@ -46,17 +46,13 @@ async fn earliest_sends_every_retained_event_and_latest_only_new_ones() {
     assert_eq!(payload, lead_update(1));
 
     let mut latest = client.subscribe("/data/LeadChangeEvent", Start::Latest);
-    // The stream opens on the first `next`; an event committed after it is the only one sent.
-    let pusher = {
-        let log = world.log.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            log.push("Lead", lead_update(6));
-        })
-    };
-    let ids = collect(&mut latest, 1).await;
-    pusher.await.expect("pusher");
-    assert_eq!(ids, vec![6]);
+    // New events keep coming; the stream opens on the first `next` and sends only those
+    // committed after it, in order, none missed.
+    let pusher = keep_pushing(&world.log, 6);
+    let ids = collect(&mut latest, 3).await;
+    pusher.abort();
+    assert!(ids[0] > 5, "LATEST sent an old event: {ids:?}");
+    assert_eq!(ids, (ids[0]..ids[0] + 3).collect::<Vec<_>>());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -238,14 +234,11 @@ async fn a_replay_id_past_retention_resubscribes_latest_and_reports_the_gap() {
         other => panic!("expected a gap, got {other:?}"),
     }
     assert_eq!(sub.position(), &Start::Latest);
-    // From LATEST: retained events 5 and 6 are not sent again, a new one is.
-    let log = world.log.clone();
-    let pusher = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        log.push("Lead", lead_update(7));
-    });
-    assert_eq!(collect(&mut sub, 1).await, vec![7]);
-    pusher.await.expect("pusher");
+    // From LATEST: retained events 5 and 6 are not sent again, new ones are.
+    let pusher = keep_pushing(&world.log, 7);
+    let ids = collect(&mut sub, 1).await;
+    pusher.abort();
+    assert!(ids[0] >= 7, "{ids:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -296,6 +296,18 @@ pub async fn token(org: &RunningEmulator) -> String {
         .to_owned()
 }
 
+/// Pushes a Lead update every 100 ms until aborted, so a subscription that opens at an
+/// unknown moment sees new events whenever it opens.
+pub fn keep_pushing(log: &Arc<MemoryLog>, from: u32) -> tokio::task::JoinHandle<()> {
+    let log = log.clone();
+    tokio::spawn(async move {
+        for n in from.. {
+            log.push("Lead", lead_update(n));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+}
+
 /// A replay id as the emulator sends it.
 pub fn replay(id: u64) -> Vec<u8> {
     id.to_be_bytes().to_vec()
