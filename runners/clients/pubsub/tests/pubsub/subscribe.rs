@@ -389,3 +389,27 @@ async fn get_topic_names_the_schema_events_carry() {
         .expect_err("unknown");
     assert_eq!(unknown.class(), Class::Permanent);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_stays_down_is_given_up_after_the_attempts() {
+    // A port nothing listens on: bind one, note it, close it.
+    let port = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let mut config = crate::support::fast_config(&format!("http://127.0.0.1:{port}"), "token", 100);
+    config.max_attempts = 3;
+    let client = crmmap_pubsub::Client::new(config).expect("client");
+    let mut sub = client.subscribe("/data/LeadChangeEvent", Start::Latest);
+    let err = tokio::time::timeout(Duration::from_secs(10), sub.next())
+        .await
+        .expect("in time")
+        .expect_err("gives up");
+    assert!(
+        matches!(err, crmmap_pubsub::PubSubError::GaveUp { attempts: 4, .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), Class::Permanent);
+}
