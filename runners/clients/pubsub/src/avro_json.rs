@@ -24,6 +24,11 @@ pub const HEADER: &str = "ChangeEventHeader";
 const BITMAP_FIELDS: [&str; 3] = ["changedFields", "nulledFields", "diffFields"];
 /// Deeper Avro values than this become `null` (a schema may be recursive).
 const MAX_DEPTH: usize = 32;
+/// The most apache-avro may allocate for one value while decoding: an event is at most 1 MB
+/// (realtime-and-limits.md §1d, bigger ones become gap events), so a length prefix claiming
+/// more is hostile and refused before anything is allocated. The setting is process-wide and
+/// taken by the first call (apache-avro's default is 512 MiB).
+const MAX_ALLOCATION_BYTES: usize = 8 * 1024 * 1024;
 
 /// An event schema, parsed once and kept in the schema cache.
 #[derive(Debug)]
@@ -75,6 +80,7 @@ impl EventSchema {
 
     /// Decodes one Avro payload into the Event Relay JSON form.
     pub fn decode(&self, payload: &[u8]) -> Result<Json, DecodeError> {
+        apache_avro::util::max_allocation_bytes(MAX_ALLOCATION_BYTES);
         let mut reader = payload;
         let value = apache_avro::from_avro_datum(&self.avro, &mut reader, None).map_err(|e| {
             DecodeError::Payload {
@@ -459,6 +465,20 @@ mod tests {
         #[test]
         fn hostile_payloads_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let _ = schema().decode(&bytes);
+        }
+
+        #[test]
+        fn huge_length_prefixes_are_refused_without_allocating(len in 9_000_000i64..i64::MAX / 2) {
+            // The header's entityName claims `len` bytes (a zigzag varint).
+            let mut bytes = Vec::new();
+            let mut z = (len << 1) as u64;
+            while z >= 0x80 {
+                bytes.push((z as u8) | 0x80);
+                z >>= 7;
+            }
+            bytes.push(z as u8);
+            let err = schema().decode(&bytes).expect_err("refused").to_string();
+            prop_assert!(err.contains(&MAX_ALLOCATION_BYTES.to_string()), "{}", err);
         }
 
         #[test]
