@@ -24,7 +24,8 @@ pub struct EnvelopeSource {
 impl Default for EnvelopeSource {
     fn default() -> Self {
         EnvelopeSource {
-            org_id: crate::ids::to18("00D5g000004EmUl").unwrap_or_default(),
+            // The org of the token endpoint's identity URL.
+            org_id: crate::ids::to18(crate::oauth::ORG_ID).unwrap_or_default(),
             channel_id: crate::ids::to18("0YL5g0000004Dfg").unwrap_or_default(),
             account: "123456789012".into(),
             region: "us-east-1".into(),
