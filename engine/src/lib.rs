@@ -48,6 +48,7 @@
 //! assert_eq!(writes.column_values["color_mksj2adq"], serde_json::json!({"label": "Open"}));
 //! ```
 
+pub mod change_event;
 pub mod compile;
 pub mod conflict;
 pub mod error;
