@@ -10,6 +10,7 @@ mod crash;
 mod faults;
 mod harness;
 mod queued_edits;
+mod salesforce_events;
 mod soak;
 mod suite;
 
