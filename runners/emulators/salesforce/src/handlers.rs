@@ -85,6 +85,8 @@ pub fn router(state: SalesforceEmulator) -> Router {
             "/__emulator__/converted-leads",
             post(control_converted_leads),
         )
+        .merge(crate::records_control::routes())
+        .merge(crate::cdc::control::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), gate))
         .with_state(state)
@@ -221,7 +223,10 @@ async fn gate(State(emu): State<SalesforceEmulator>, req: Request, next: Next) -
             tokio::time::sleep(latency).await;
         }
         let response = match version {
-            Some(v) => data_gate(&task_emu, &v, &method, req, next).await,
+            Some(v) => {
+                let work = data_gate(&task_emu, &v, &method, req, next);
+                crate::cdc::as_api_request(&v, call_options.as_deref(), work).await
+            }
             None => next.run(req).await,
         };
         task_emu.record_request(RequestLog {

@@ -11,6 +11,9 @@
 //!   rate, queued faults), per-endpoint request counters;
 //! - converted Leads that refuse updates (400 `CANNOT_UPDATE_CONVERTED_LEAD`) unless the
 //!   "View and Edit Converted Leads" knob is set; JWT `aud` checked as Salesforce does;
+//! - Change Data Capture ([`cdc`]): every write becomes a change event in the org's change
+//!   log (replay ids, retention, the delivery allocation), as the integration user for REST
+//!   calls and as a person for control-surface edits; gap and overflow events can be injected;
 //! - a test control surface: the Rust API on [`SalesforceEmulator`], and `/__emulator__/…`.
 //!
 //! Shapes and codes follow `shared/reference/salesforce-api.md` and `realtime-and-limits.md`;
@@ -26,9 +29,11 @@
 //! # Ok(()) }
 //! ```
 
+pub mod cdc;
 mod handlers;
 pub mod ids;
 mod oauth;
+mod records_control;
 pub mod schema;
 pub mod seed;
 pub mod soql;
@@ -37,7 +42,7 @@ pub mod validate;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
@@ -286,6 +291,8 @@ pub(crate) struct Inner {
     time_scale: f64,
     pub(crate) edit_converted_leads: bool,
     pub(crate) missing_id_on_write: MissingIdOnWrite,
+    pub(crate) change_log: cdc::ChangeLog,
+    pub(crate) relay: Option<cdc::EventRelay>,
 }
 
 /// The emulated org and its knobs; cheap to clone (shared state). This is the test control
@@ -322,6 +329,10 @@ impl SalesforceEmulator {
                 opts.fault_seed,
             );
         }
+        // The org's starting data is not a change.
+        store.journal.clear();
+        let change_log =
+            cdc::ChangeLog::new(store.schema.objects.iter().map(cdc::EntitySchema::of));
         let inner = Inner {
             store,
             tokens: HashMap::new(),
@@ -347,16 +358,20 @@ impl SalesforceEmulator {
             },
             edit_converted_leads: opts.edit_converted_leads,
             missing_id_on_write: opts.missing_id_on_write,
+            change_log,
+            relay: None,
         };
         SalesforceEmulator {
             inner: Arc::new(Mutex::new(inner)),
         }
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub(crate) fn lock(&self) -> cdc::OrgGuard<'_> {
+        cdc::OrgGuard(
+            self.inner
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     // ---- records ----
@@ -389,16 +404,20 @@ impl SalesforceEmulator {
         g.store.rows(&name).map(|r| r.fields.clone()).collect()
     }
 
-    /// Changes stored fields without validation and bumps `LastModifiedDate`.
+    /// Changes stored fields without validation and bumps `LastModifiedDate`, as a person
+    /// editing the record (`LastModifiedById` and the change event's `commitUser` are the
+    /// person user unless `fields` names another `LastModifiedById`).
     pub fn update_record(&self, id: &str, fields: Value) -> bool {
         let mut g = self.lock();
         if g.store.get(id).is_none() {
             return false;
         }
-        let map = match fields {
+        let mut map = match fields {
             Value::Object(m) => m,
             _ => Map::new(),
         };
+        map.entry("LastModifiedById")
+            .or_insert_with(|| Value::String(cdc::person_user_id()));
         g.store.apply_update(id, map, now());
         true
     }
@@ -441,6 +460,10 @@ impl SalesforceEmulator {
         if let Some(c) = contact_id {
             changes.insert("ConvertedContactId".into(), Value::String(c.into()));
         }
+        changes.insert(
+            "LastModifiedById".into(),
+            Value::String(cdc::person_user_id()),
+        );
         g.store.apply_update(id, changes, now());
         true
     }
@@ -456,9 +479,17 @@ impl SalesforceEmulator {
         self.lock().missing_id_on_write = answer;
     }
 
-    /// Soft-deletes a record (it stays visible to `queryAll`).
+    /// Soft-deletes a record (it stays visible to `queryAll`), as a person.
     pub fn delete_record(&self, id: &str) -> bool {
         self.lock().store.soft_delete(id, now())
+    }
+
+    /// Restores a soft-deleted record from the recycle bin, as a person. False when `id` is
+    /// not a deleted record.
+    pub fn undelete_record(&self, id: &str) -> bool {
+        self.lock()
+            .store
+            .undelete(id, &cdc::person_user_id(), now())
     }
 
     /// The org's describe metadata.
@@ -698,8 +729,9 @@ impl RunningEmulator {
         &self.state
     }
 
-    /// Stops serving and waits for the server task to end.
+    /// Stops serving (and relaying events) and waits for the server task to end.
     pub async fn shutdown(mut self) {
+        self.state.stop_event_relay();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -725,6 +757,7 @@ impl std::ops::Deref for RunningEmulator {
 
 impl Drop for RunningEmulator {
     fn drop(&mut self) {
+        self.state.stop_event_relay();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

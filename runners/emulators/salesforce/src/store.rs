@@ -67,6 +67,28 @@ pub fn parse_date(s: &str) -> Option<time::Date> {
     time::Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
 }
 
+/// What a write did to one record: the store keeps these until the emulator turns them into
+/// change events (`crate::cdc`), when the write's lock is released.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mutation {
+    pub kind: MutationKind,
+    pub object: String,
+    pub id: String,
+    /// The record's fields before the write (`None` for a create).
+    pub before: Option<Map<String, Value>>,
+    /// The record's fields after the write.
+    pub after: Map<String, Value>,
+}
+
+/// The kind of a [`Mutation`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MutationKind {
+    Create,
+    Update,
+    Delete,
+    Undelete,
+}
+
 /// Records of every object, keyed by object then by 18-char id (ids grow with creation
 /// order, so iteration order is creation order).
 #[derive(Clone, Debug)]
@@ -77,6 +99,8 @@ pub struct Store {
     /// The user that owns and audits records created through the API.
     pub user_id: String,
     pub pod: String,
+    /// Writes not yet turned into change events, oldest first.
+    pub journal: Vec<Mutation>,
 }
 
 impl Store {
@@ -92,6 +116,7 @@ impl Store {
             next_seq: 1,
             user_id: ids::to18("0055g00000EmUsR").unwrap_or_default(),
             pod: "5g".into(),
+            journal: Vec::new(),
         }
     }
 
@@ -195,6 +220,13 @@ impl Store {
             last_modified,
         };
         refresh_compound_name(&def, &mut row);
+        self.journal.push(Mutation {
+            kind: MutationKind::Create,
+            object: def.name.clone(),
+            id: id.clone(),
+            before: None,
+            after: row.fields.clone(),
+        });
         self.tables
             .entry(def.name.clone())
             .or_default()
@@ -202,11 +234,16 @@ impl Store {
         Some(id)
     }
 
-    /// Applies already-validated changes to a row and bumps its audit fields.
+    /// Applies already-validated changes to a row and bumps its audit fields
+    /// (`LastModifiedById` is the integration user unless `changes` names another).
     pub fn apply_update(&mut self, id: &str, changes: Map<String, Value>, now: OffsetDateTime) {
-        let user = self.user_id.clone();
+        let user = changes
+            .get("LastModifiedById")
+            .cloned()
+            .unwrap_or_else(|| Value::String(self.user_id.clone()));
         let Some(row) = self.get_mut(id) else { return };
         let object = row.object.clone();
+        let before = row.fields.clone();
         for (k, v) in changes {
             if v.is_null() {
                 row.fields.remove(&k);
@@ -217,14 +254,14 @@ impl Store {
         let stamp = Value::String(format_datetime(now));
         row.fields.insert("LastModifiedDate".into(), stamp.clone());
         row.fields.insert("SystemModstamp".into(), stamp);
-        row.fields
-            .insert("LastModifiedById".into(), Value::String(user));
+        row.fields.insert("LastModifiedById".into(), user);
         row.last_modified = now;
         if let Some(def) = self.schema.object(&object).cloned()
             && let Some(row) = self.get_mut(id)
         {
             refresh_compound_name(&def, row);
         }
+        self.record(MutationKind::Update, id, Some(before));
     }
 
     /// Soft-deletes a row (it stays visible to queryAll).
@@ -232,11 +269,45 @@ impl Store {
         let Some(row) = self.get_mut(id) else {
             return false;
         };
+        let before = row.fields.clone();
         row.deleted = true;
         row.fields.insert("IsDeleted".into(), Value::Bool(true));
         row.fields
             .insert("SystemModstamp".into(), Value::String(format_datetime(now)));
+        self.record(MutationKind::Delete, id, Some(before));
         true
+    }
+
+    /// Restores a soft-deleted row, as the recycle bin's undelete does, and bumps its audit
+    /// fields (by `user`). False when `id` is not a deleted row.
+    pub fn undelete(&mut self, id: &str, user: &str, now: OffsetDateTime) -> bool {
+        let Some(row) = self.get_mut(id).filter(|r| r.deleted) else {
+            return false;
+        };
+        let before = row.fields.clone();
+        let stamp = Value::String(format_datetime(now));
+        row.deleted = false;
+        row.fields.insert("IsDeleted".into(), Value::Bool(false));
+        row.fields.insert("LastModifiedDate".into(), stamp.clone());
+        row.fields.insert("SystemModstamp".into(), stamp);
+        row.fields
+            .insert("LastModifiedById".into(), Value::String(user.to_string()));
+        row.last_modified = now;
+        self.record(MutationKind::Undelete, id, Some(before));
+        true
+    }
+
+    /// Journals a write to an existing row, with the row's fields as they are now.
+    fn record(&mut self, kind: MutationKind, id: &str, before: Option<Map<String, Value>>) {
+        let Some(row) = self.get(id) else { return };
+        let mutation = Mutation {
+            kind,
+            object: row.object.clone(),
+            id: row.id.clone(),
+            before,
+            after: row.fields.clone(),
+        };
+        self.journal.push(mutation);
     }
 
     /// Renders a row as the sObject Rows GET returns it: `attributes`, then every field of the

@@ -2,6 +2,11 @@
 //! client's tests keep in `runners/clients/salesforce/tests/fixtures/`), SOQL semantics,
 //! limits, versions, faults and the sample data.
 
+#[path = "http/cdc.rs"]
+mod cdc;
+#[path = "http/relay.rs"]
+mod relay;
+
 use std::collections::BTreeSet;
 
 use crmmap_emu_salesforce::{Credentials, EmulatorOptions, EndpointKind, RunningEmulator, start};
