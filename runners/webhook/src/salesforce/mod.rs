@@ -236,8 +236,20 @@ impl Webhook {
         id: &str,
     ) -> Result<Outcome, StoreError> {
         let ev = &envelope.event;
-        let key = event_key(envelope, id).unwrap_or_default();
         let reason = "echo: the change was made by crmmap's own salesforce user";
+        let Some(key) = event_key(envelope, id) else {
+            // Nothing to deduplicate on; an echo writes nothing anyway.
+            let entry = self
+                .sf_entry(plan, ev, id, Action::Skipped, "")
+                .reason(reason);
+            self.sf_log(entry).await;
+            return Ok(Outcome::Done(Done::new(
+                Action::Skipped,
+                Some(plan),
+                Some(id),
+                reason,
+            )));
+        };
         let entry = self
             .sf_entry(plan, ev, id, Action::Skipped, &key)
             .reason(reason);
