@@ -93,6 +93,10 @@ impl Webhook {
         id: &str,
         link: Option<Link>,
     ) -> Result<Done, Failed> {
+        if ev.changes_unknown {
+            let why = "the event does not name its changed fields: read the record";
+            return self.sf_read(plan, id, link, why).await;
+        }
         let (record, with_name) = match plan_change(plan, id, &ev.changed, &ev.values) {
             Apply::Nothing => {
                 return Ok(Done::new(

@@ -9,7 +9,7 @@
 //! | `detail` may carry keys beside `payload` (`schemaId`, an event id, a replay id) | every other `detail` key is kept in [`Envelope::detail_extra`]; a replay id is read from `detail.replayId` or `detail.event.replayId` (the CometD shape, §1b) |
 //! | the flatter AppFlow shape puts `ChangeEventHeader` directly under `detail` | accepted: it is unambiguous (a `ChangeEventHeader` key), carries the same header and body, and refusing it would drop changes a misrouted rule delivers |
 //! | dates as epoch ms or ISO text | both, for `commitTimestamp` and for body fields (converted by the engine for the plan's date fields) |
-//! | `changedFields` as names or bitmaps | names; anything else is not a field name and is ignored, so the change is read from Salesforce |
+//! | `changedFields` as names or bitmaps | names; a missing list or an entry that is not a field name (`0x…`) makes the changed fields unknown ([`ChangeEvent::changes_unknown`]), and the record is read |
 //!
 //! `diffFields` values are never trusted: such a field counts as changed but not carried, so
 //! it is read from Salesforce.
@@ -116,6 +116,10 @@ pub struct ChangeEvent {
     /// The values the event carries by sObject field (nulled fields as `null`; diff fields
     /// left out).
     pub values: Record,
+    /// `changedFields` is missing or holds something other than field names (a bitmap, as
+    /// the Pub/Sub API's Avro form has): which fields changed is unknown, so the record is
+    /// read.
+    pub changes_unknown: bool,
 }
 
 impl ChangeEvent {
@@ -253,8 +257,17 @@ pub fn parse_change_event(payload: &Map<String, Json>) -> Result<ChangeEvent, No
         .iter()
         .map(|f| sobject_field(f))
         .collect();
+    let named = |f: &String| {
+        f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+            && !f.starts_with("0x")
+    };
+    let listed = strings(header.get("changedFields"));
+    let changes_unknown = !header.get("changedFields").is_some_and(Json::is_array)
+        || !listed.iter().all(named)
+        || !nulled.iter().all(named);
     let mut changed = BTreeSet::new();
-    for f in strings(header.get("changedFields")).iter().chain(&nulled) {
+    for f in listed.iter().chain(&nulled).filter(|f| named(f)) {
         changed.insert(sobject_field(f));
         if let Some((base, _)) = f.split_once('.') {
             // The compound field (`Name`, the full name) changes with its components, and
@@ -302,6 +315,7 @@ pub fn parse_change_event(payload: &Map<String, Json>) -> Result<ChangeEvent, No
         changed,
         diff,
         values,
+        changes_unknown,
     })
 }
 
@@ -403,6 +417,19 @@ mod tests {
             "the full name is never carried"
         );
         assert_eq!(ev.commit_ms, Some(1_745_500_706_000));
+    }
+
+    #[test]
+    fn changed_fields_that_are_not_names_are_unknown() {
+        let header = |changed: Json| {
+            let p = json!({"ChangeEventHeader": {"entityName": "Lead", "changeType": "UPDATE",
+                "changedFields": changed}, "City": "Paris"});
+            parse_change_event(p.as_object().unwrap()).unwrap()
+        };
+        assert!(!header(json!(["City"])).changes_unknown);
+        assert!(header(json!(["0x0a"])).changes_unknown);
+        assert!(header(Json::Null).changes_unknown);
+        assert!(header(json!(["0x0a"])).changed.is_empty());
     }
 
     #[test]
