@@ -7,7 +7,7 @@ use crmmap_store::{Backend, Link};
 use crmmap_webhook::SecretString;
 use serde_json::{Value, json};
 
-use crate::harness::{LEAD, Setup, World, plans};
+use crate::harness::{LEAD, Setup, World, plans, retry_at_once};
 
 const EVENTS_TOKEN: &str = "events-token-0123456789abcdef";
 /// Someone other than crmmap.
@@ -26,6 +26,7 @@ crmmap_testkit::backend_tests!(
     a_delete_follows_the_objects_policy,
     a_gap_event_reads_the_record,
     an_overflow_reconciles_the_object_from_its_commit_time,
+    a_monday_outage_queues_the_change_until_it_is_written,
 );
 
 fn setup(backend: Backend) -> Setup {
@@ -470,5 +471,38 @@ pub async fn an_overflow_reconciles_the_object_from_its_commit_time(backend: Bac
     let body = send(&w, &overflow).await;
     assert_eq!(outcome(&body), "updated", "{body}");
     assert!(column(&w, &lead, CITY).contains("Overflowed"));
+    w.stop().await;
+}
+
+pub async fn a_monday_outage_queues_the_change_until_it_is_written(backend: Backend) {
+    let mut s = setup(backend);
+    s.client_retries = false;
+    s.options.retry = retry_at_once(20);
+    let Some(w) = migrated(s).await else {
+        return;
+    };
+    let lead = w.linked_lead(false).await;
+    w.sf.state()
+        .update_record(&lead.record_id, json!({ "City": "Outage" }));
+    w.monday.state().set_error_rate(1.0);
+    let body = send(&w, &city_update(&lead.record_id, "Outage", T1, "tx-out")).await;
+    assert_eq!(outcome(&body), "queued", "{body}");
+    assert!(!column(&w, &lead, CITY).contains("Outage"));
+    // The same delivery again while it waits: it is not applied twice.
+    let body = send(&w, &city_update(&lead.record_id, "Outage", T1, "tx-out")).await;
+    assert_eq!(outcome(&body), "duplicate", "{body}");
+    w.monday.state().set_error_rate(0.0);
+    for _ in 0..50 {
+        w.webhook.drain_retries(10).await.unwrap();
+        if column(&w, &lead, CITY).contains("Outage") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        column(&w, &lead, CITY).contains("Outage"),
+        "the queued change reached monday: {}",
+        column(&w, &lead, CITY)
+    );
     w.stop().await;
 }
