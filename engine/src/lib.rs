@@ -49,6 +49,7 @@
 //! ```
 
 pub mod cases;
+pub mod change_event;
 pub mod compile;
 pub mod conflict;
 pub mod error;

@@ -25,7 +25,9 @@ use crate::plan::Plan;
 use crate::value::Value;
 
 pub use rules::{Aliases, PropagateWrite, propagations, rules_fired};
-pub use to_monday::{ItemUpdate, ItemValues, RecordEnv, record_to_item, record_to_update};
+pub use to_monday::{
+    ItemUpdate, ItemValues, RecordEnv, record_part_to_update, record_to_item, record_to_update,
+};
 pub use to_salesforce::{
     DeleteAction, column_change, item_from_api, item_to_create, link_change, on_delete, rename,
     webhook_column_change,

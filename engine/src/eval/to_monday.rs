@@ -107,6 +107,19 @@ pub fn record_to_update(
     prior: Option<&Prior>,
     now: OffsetDateTime,
 ) -> Result<ItemUpdate, EvalError> {
+    record_part_to_update(plan, record, prior, now, true)
+}
+
+/// [`record_to_update`] for part of a record (the fields a change event carries): the name
+/// rule runs only when `with_name` (the caller knows every field it reads is present), so a
+/// name is never computed from fields the part does not hold.
+pub fn record_part_to_update(
+    plan: &Plan,
+    record: &Record,
+    prior: Option<&Prior>,
+    now: OffsetDateTime,
+    with_name: bool,
+) -> Result<ItemUpdate, EvalError> {
     let env = RecordEnv::new(plan, record, today_of(now));
     let empty = Prior::default();
     let prior = prior.unwrap_or(&empty);
@@ -125,7 +138,7 @@ pub fn record_to_update(
         }
         out.values.columns.insert(plan.key_column.clone(), id);
     }
-    if let Some(expr) = &plan.name_to_monday {
+    if let Some(expr) = plan.name_to_monday.as_ref().filter(|_| with_name) {
         let name = transform::evaluate(expr, &env, Flow::ToMonday)
             .map_err(|e| e.with_origin(&plan.origin))?
             .convert(Kind::Text)

@@ -3,7 +3,11 @@
 //! One binary, two functions (see `deploy/template.yaml`):
 //!
 //! - `CRMMAP_LAMBDA_MODE` unset or `http`: API Gateway REST or HTTP API events, or Function URL
-//!   events, served by the same axum `Router` as `crmmap serve` (through `lambda_http`);
+//!   events, served by the same axum `Router` as `crmmap serve` (through `lambda_http`), and
+//!   Salesforce change events from the EventBridge rule on the partner event bus (an event
+//!   with `detail-type` and `detail`), applied by the same handler as `POST
+//!   /events/salesforce`, without HTTP; a failure fails the invocation, so EventBridge retries
+//!   it and finally sends it to the dead-letter queue;
 //! - `CRMMAP_LAMBDA_MODE=schedule`: an EventBridge schedule
 //!   drains the retry queue (for at most half of its time), then runs the incremental migrator
 //!   (Salesforce → monday, stopped between chunks a minute before the function's deadline)
@@ -136,6 +140,44 @@ async fn scheduled(
     }))
 }
 
+/// Whether an invocation is an EventBridge event carrying a Salesforce change event (the
+/// partner event bus rule), rather than an HTTP event.
+fn is_change_event(event: &Value) -> bool {
+    event.get("detail-type").is_some_and(Value::is_string)
+        && event.get("detail").is_some_and(Value::is_object)
+        && event.get("source").and_then(Value::as_str) != Some("aws.events")
+}
+
+/// One invocation of the `http` function: a change event, or an HTTP event for the router.
+async fn invoked<S>(
+    webhook: Webhook,
+    mut http: S,
+    event: LambdaEvent<Value>,
+) -> Result<Value, BoxError>
+where
+    S: tower::Service<LambdaEvent<lambda_http::request::LambdaRequest>>,
+    S::Response: serde::Serialize,
+    S::Error: Into<BoxError>,
+{
+    let LambdaEvent { payload, context } = event;
+    if is_change_event(&payload) {
+        return webhook
+            .handle_eventbridge(&payload)
+            .await
+            .map_err(BoxError::from);
+    }
+    let request: lambda_http::request::LambdaRequest = serde_json::from_value(payload)?;
+    use tower::ServiceExt;
+    let answer = http
+        .ready()
+        .await
+        .map_err(Into::into)?
+        .call(LambdaEvent::new(request, context))
+        .await
+        .map_err(Into::into)?;
+    Ok(serde_json::to_value(answer)?)
+}
+
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     tracing_subscriber::fmt()
@@ -168,7 +210,12 @@ async fn main() -> Result<(), BoxError> {
             let service = tower::ServiceBuilder::new()
                 .map_request(crmmap_webhook::without_path_prefix::<lambda_http::Body>)
                 .service(webhook.router());
-            lambda_http::run(service).await
+            let http = lambda_http::Adapter::from(service);
+            lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+                let (webhook, http) = (webhook.clone(), http.clone());
+                async move { invoked(webhook, http, event).await }
+            }))
+            .await
         }
         Ok(other) => Err(format!("unknown {MODE_ENV} `{other}`: use http or schedule").into()),
     }

@@ -360,6 +360,45 @@ async fn api_gateway_and_function_url_events_reach_the_router() {
             .starts_with("the body is not json")
     );
 
+    // A Salesforce change event from the EventBridge rule (realtime-and-limits.md §2b): no
+    // HTTP, the same handler as POST /events/salesforce.
+    let lead = world
+        .sf
+        .state()
+        .insert_record(
+            "Lead",
+            json!({"LastName": "Relay", "Company": "Relay Org", "Role__c": "Partner"}),
+        )
+        .unwrap();
+    let change_event = json!({
+        "version": "0", "id": "5c42b99e-c214-4a9c-8fbd-1a41e5faa44a",
+        "detail-type": "LeadChangeEvent",
+        "source": "aws.partner/salesforce.com/00D5f000005KcCnEAK/0YL5f000000CabWGAS",
+        "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "eu-west-1",
+        "resources": [],
+        "detail": {"payload": {
+            "ChangeEventHeader": {"entityName": "Lead", "recordIds": [lead], "changeType": "CREATE",
+                "changeOrigin": "", "transactionKey": "0001ade9-lambda", "sequenceNumber": 1,
+                "commitTimestamp": 1_780_000_000_000_i64, "commitUser": "005000000000009AAA",
+                "nulledFields": [], "diffFields": [], "changedFields": []},
+            "LastName": "Relay", "Company": "Relay Org"
+        }}
+    });
+    let (kind, answer) = rt.invoke(change_event.clone()).await;
+    assert_eq!(kind, "response", "{answer}");
+    assert_eq!(answer["records"][0]["outcome"], "created", "{answer}");
+    assert!(
+        world
+            .monday
+            .state()
+            .active_items(LEAD)
+            .iter()
+            .any(|i| i.name == "Relay Org"),
+        "the new Lead has its item"
+    );
+    let (_, answer) = rt.invoke(change_event).await;
+    assert_eq!(answer["records"][0]["outcome"], "duplicate", "{answer}");
+
     // Still alive after all of it.
     assert!(
         function.child.try_wait().unwrap().is_none(),

@@ -23,6 +23,7 @@
 //! | parked links | [`Store::park_link`], [`Store::parked_for_target`] | migrator |
 //! | monday edits waiting in the retry queue, by item | [`Store::queued_item_events`] | migrator |
 //! | retry queue | [`Store::enqueue_retry`], [`Store::claim_due_retries`] → [`Store::start_retry`] → [`Store::complete_retry`] / [`Store::fail_retry`] / [`Store::release_retry`], [`Store::requeue_dead_where`] | both |
+//! | Salesforce change events: each record's newest applied change, each channel's replay id | [`Store::record_position`], [`Store::set_record_position`], [`Store::replay_checkpoint`], [`Store::save_replay_checkpoint`] | webhook (`/events/salesforce`), the Pub/Sub subscriber |
 //! | circuit breakers of the retry queue | [`Store::open_breaker`], [`Store::open_breakers`], [`Store::close_breaker`] | webhook, `crmmap retry` |
 //!
 //! The store never reads the clock: every method that records or compares a time
@@ -61,6 +62,7 @@ mod parked;
 mod queued;
 mod retry;
 mod runs;
+mod salesforce_events;
 mod scope;
 mod scrub;
 mod url;
@@ -88,6 +90,7 @@ pub use retry::{
     RetryPolicy, RetryStatus,
 };
 pub use runs::{ObjectProgress, Run, RunStatus};
+pub use salesforce_events::RecordPosition;
 pub use scope::{Completion, EventScope, ItemEvent, RetryRequest};
 pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};
 pub use url::{

@@ -107,7 +107,7 @@ fn validation(audience: Option<&str>) -> jsonwebtoken::Validation {
 struct Claims {}
 
 /// Compares without an early exit, so the time taken does not tell how much matched.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

@@ -248,6 +248,15 @@ impl Webhook {
                 .retry_record(&claim.item)
                 .await
                 .map(|()| Tried::ToComplete),
+            crate::salesforce::RETRY_KIND => self
+                .retry_salesforce(&claim.item)
+                .await
+                .map(|()| Tried::ToComplete)
+                .map_err(|f| ItemFailure {
+                    classified: f.classified,
+                    error: f.error,
+                    event: None,
+                }),
             other => Err(ItemFailure::local(
                 FailureClass::Permanent,
                 format!("unknown retry kind `{other}`"),

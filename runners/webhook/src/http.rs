@@ -1,4 +1,5 @@
-//! The HTTP surface: the one axum `Router` (`POST /webhooks/monday[/{token}]`, `GET /health`)
+//! The HTTP surface: the one axum `Router` (`POST /webhooks/monday[/{token}]`, `GET /health`,
+//! and `POST /events/salesforce` when its token is set)
 //! that `crmmap serve` and the Lambda function both serve, and its handlers.
 
 use axum::Router;
@@ -15,16 +16,24 @@ impl Webhook {
     /// The router: `POST /webhooks/monday` (signed), `POST /webhooks/monday/{token}`,
     /// `GET /health`.
     pub fn router(&self) -> Router {
-        Router::new()
+        let router = Router::new()
             .route("/webhooks/monday", post(receive_signed))
             .route("/webhooks/monday/{token}", post(receive_with_token))
-            .route("/health", get(health))
-            .with_state(self.clone())
+            .route("/health", get(health));
+        // Off (404) unless its token is configured.
+        let router = match self.inner.options.events_token {
+            Some(_) => router.route(
+                crate::salesforce::EVENTS_PATH,
+                post(crate::salesforce::receive),
+            ),
+            None => router,
+        };
+        router.with_state(self.clone())
     }
 }
 
 /// The routes' paths start with one of these.
-const ROUTE_ROOTS: [&str; 2] = ["/webhooks/monday", "/health"];
+const ROUTE_ROOTS: [&str; 3] = ["/webhooks/monday", "/events/salesforce", "/health"];
 
 /// Drops what comes before the router's own paths: the stage `lambda_http` puts in front of
 /// an API Gateway REST path (`/prod/webhooks/monday/…`), or a custom domain's base path.
@@ -60,7 +69,7 @@ pub fn without_path_prefix<B>(mut req: ::http::Request<B>) -> ::http::Request<B>
     req
 }
 
-fn reply(status: StatusCode, body: Json) -> Response {
+pub(crate) fn reply(status: StatusCode, body: Json) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json")],
@@ -69,7 +78,7 @@ fn reply(status: StatusCode, body: Json) -> Response {
         .into_response()
 }
 
-fn error_reply(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_reply(status: StatusCode, message: &str) -> Response {
     reply(status, json!({ "error": message }))
 }
 

@@ -40,6 +40,7 @@ pub mod event;
 mod handle;
 mod http;
 mod options;
+pub mod salesforce;
 mod serve;
 
 use std::sync::Arc;

@@ -30,6 +30,9 @@ pub struct WebhookOptions {
     pub update_converted_leads: bool,
     /// Alert channels.
     pub alerts: AlertConfig,
+    /// The bearer token of `POST /events/salesforce` (`CRMMAP_EVENTS_TOKEN`); the route is
+    /// off (404) without it.
+    pub events_token: Option<SecretString>,
     /// Longest time one event may take before it is queued for a retry instead.
     pub apply_timeout: Duration,
     /// Test hook: abort the process right after a Salesforce create, before the write-back.
@@ -49,6 +52,7 @@ impl Default for WebhookOptions {
             external_id_field: None,
             update_converted_leads: false,
             alerts: AlertConfig::default(),
+            events_token: None,
             apply_timeout: Duration::from_secs(25),
             crash_after_create: false,
             panic_on_column: None,
@@ -124,8 +128,16 @@ impl WebhookOptions {
             alerts.slack = Some(SecretString::new(hook));
         }
         let retry = settings.retry_policy()?;
+        let events_token = nonempty(crate::salesforce::EVENTS_TOKEN_ENV).map(SecretString::new);
+        if events_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return Err(ConfigError::Value(format!(
+                "{} is too short: use at least 16 random characters",
+                crate::salesforce::EVENTS_TOKEN_ENV
+            )));
+        }
         Ok(WebhookOptions {
             auth,
+            events_token,
             retry,
             alerts,
             external_id_field: nonempty(EXTERNAL_ID_FIELD_ENV),

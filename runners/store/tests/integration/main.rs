@@ -6,6 +6,7 @@ mod harness;
 mod lease;
 mod queued;
 mod retried;
+mod salesforce_events;
 mod suite;
 
 crmmap_testkit::backend_tests!(

@@ -51,7 +51,7 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
     }
     for s in [db.store(), &a, &b] {
         s.ping().await.unwrap();
-        assert_eq!(s.schema_version().await.unwrap(), 20261206000001);
+        assert_eq!(s.schema_version().await.unwrap(), 20261207000001);
     }
     a.close().await;
     b.close().await;

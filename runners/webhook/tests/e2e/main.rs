@@ -10,6 +10,8 @@ mod crash;
 mod faults;
 mod harness;
 mod queued_edits;
+mod salesforce_events;
+mod salesforce_relay;
 mod soak;
 mod suite;
 

@@ -1,0 +1,19 @@
+-- Salesforce change events: the newest change applied to each record (events of one record
+-- apply in commit order, an older one never overwrites a newer value), and the replay id
+-- each change-event channel has been applied up to. Keep in step with migrations/postgres.
+
+CREATE TABLE salesforce_record_positions (
+    object          TEXT NOT NULL,
+    record_id       TEXT NOT NULL,
+    commit_ms       INTEGER NOT NULL,
+    transaction_key TEXT NOT NULL,
+    sequence        INTEGER NOT NULL,
+    updated_at      TEXT NOT NULL,
+    PRIMARY KEY (object, record_id)
+);
+
+CREATE TABLE salesforce_replay_checkpoints (
+    channel    TEXT PRIMARY KEY NOT NULL,
+    replay_id  BLOB NOT NULL,
+    updated_at TEXT NOT NULL
+);
