@@ -109,7 +109,7 @@ impl Webhook {
         at: &Applying<'_>,
         values: &[(String, Json, Side)],
     ) -> Result<(), ApplyError> {
-        let (board, item) = (at.board.as_str(), at.item.as_str());
+        let (board, item) = (at.board, at.item);
         let set: Vec<SetValue> = values
             .iter()
             .map(|(key, value, source)| SetValue {
