@@ -77,7 +77,8 @@ pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
 pub use intents::{CreateIntent, IntentStatus};
 pub use keys::{
-    CONVERTED_KEY, LAST_SEEN_KEY, NAME_KEY, column_key, field_key, link_key, rule_key, sent_key,
+    CONVERTED_KEY, LAST_SEEN_KEY, NAME_KEY, SyncedKey, UnknownKey, column_key, field_key, link_key,
+    rule_key, sent_key,
 };
 pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
 pub use links::{Link, SetValue, Side, SyncedValue};

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 
 use crate::db::{Conn, DbTime, Dialect, is_unique_violation, with_conn, with_pool};
 use crate::error::{Result, StoreError};
+use crate::keys::SyncedKey;
 use crate::{Store, parse_enum, parse_id};
 
 /// The two statements of a link upsert, run on a caller's write transaction `$tx`
@@ -135,8 +136,8 @@ impl Side {
 /// A value to record as last synced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetValue {
-    /// `column:<id>`, `field:<name>` or `name` (see [`crate::keys`]).
-    pub key: String,
+    /// What the value is the value of (see [`crate::keys`]).
+    pub key: SyncedKey,
     /// The value the side was set to, in the engine's JSON form.
     pub value: Value,
     /// Which side the value was written to.
@@ -147,7 +148,7 @@ pub struct SetValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncedValue {
     /// The key (see [`SetValue::key`]).
-    pub key: String,
+    pub key: SyncedKey,
     /// The value the side was last set to.
     pub value: Value,
     /// Which side it was written to.
@@ -390,7 +391,7 @@ impl Store {
             {
                 values.push(SyncedValue {
                     source: parse_enum("synced_values.source", &source, Side::parse)?,
-                    key,
+                    key: parse_key(&key)?,
                     value: value.0,
                     synced_at: at.0,
                 });
@@ -453,11 +454,19 @@ impl Store {
     }
 }
 
+/// A stored key, typed.
+fn parse_key(key: &str) -> Result<SyncedKey> {
+    SyncedKey::parse(key).map_err(|_| StoreError::Corrupt {
+        column: "synced_values.key",
+        value: key.to_owned(),
+    })
+}
+
 /// A row of `synced_values` as a [`SyncedValue`].
 fn synced_value(r: SyncedRow) -> Result<SyncedValue> {
     Ok(SyncedValue {
         source: parse_enum("synced_values.source", &r.source, Side::parse)?,
-        key: r.key,
+        key: parse_key(&r.key)?,
         value: r.value.0,
         synced_at: r.synced_at.0,
     })
@@ -505,7 +514,10 @@ pub(crate) async fn set_values_on(
     let written = with_conn!(c, c => {
         let mut q = sqlx::query(&sql).bind(&board_id).bind(&item_id).bind(now);
         for v in &last {
-            q = q.bind(&v.key).bind(Json(&v.value)).bind(v.source.as_str());
+            q = q
+                .bind(v.key.encode())
+                .bind(Json(&v.value))
+                .bind(v.source.as_str());
         }
         q.execute(c).await?.rows_affected()
     });

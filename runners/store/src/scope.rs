@@ -397,7 +397,7 @@ async fn pg_complete(
     let values: Vec<Value> = done
         .values
         .iter()
-        .map(|v| json!({ "key": v.key, "value": v.value, "source": v.source.as_str() }))
+        .map(|v| json!({ "key": v.key.encode(), "value": v.value, "source": v.source.as_str() }))
         .collect();
     let log = done.log;
     let [reason, request, response] = scrubbed_texts(log);

@@ -1,7 +1,7 @@
 //! Reads of many links' values at once (a migrate chunk), against the one-at-a-time reads.
 
 use crmmap_ids::{BoardId, ItemId, SObjectName};
-use crmmap_store::{SetValue, Side, column_key};
+use crmmap_store::{SetValue, Side, SyncedKey, column_key};
 use serde_json::json;
 use time::macros::datetime;
 
@@ -11,7 +11,7 @@ const BOARD: BoardId = BoardId::new(5001);
 
 crmmap_testkit::backend_tests!(batch_reads with crate::harness::TestDb; synced_values_by_items_match_one_at_a_time);
 
-fn value(key: String, v: i64) -> SetValue {
+fn value(key: SyncedKey, v: i64) -> SetValue {
     SetValue {
         key,
         value: json!(v),
@@ -76,8 +76,8 @@ pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
     }
     let first = many
         .get(&ItemId::new(1))
-        .map(|v| v.iter().map(|s| s.key.as_str()).collect::<Vec<_>>());
-    assert_eq!(first, Some(vec!["column:a", "column:b"]));
+        .map(|v| v.iter().map(|s| s.key.clone()).collect::<Vec<_>>());
+    assert_eq!(first, Some(vec![column_key("a"), column_key("b")]));
     assert!(
         store
             .synced_values_by_items(BOARD, &[])

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crmmap_store::{
     Action, ClaimedRetry, Completion, EventOutcome, EventScope, EventStart, ItemEvent, LogEntry,
-    LogFilter, RetryStatus, RunnerKind, SetValue, Side, Store, StoreError,
+    LogFilter, RetryStatus, RunnerKind, SetValue, Side, Store, StoreError, column_key,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -68,7 +68,7 @@ async fn begin(store: &Store, claim: &ClaimedRetry, check_dedup: bool) -> EventS
 
 fn values() -> Vec<SetValue> {
     vec![SetValue {
-        key: "column:status".into(),
+        key: column_key("status"),
         value: json!("Working on it"),
         source: Side::Monday,
     }]

@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use crmmap_store::{
     Action, Backend, BreakerChange, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart,
-    FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter,
+    FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter, NAME_KEY,
     NewParkedLink, RequeueFilter, RetryCounts, RetryPolicy, RetryRequest, RetryStatus, RunStatus,
-    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, Watermark, column_key, field_key,
+    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, SyncedKey, Watermark, column_key,
+    field_key,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -201,7 +202,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
         .await
         .unwrap();
     let value = |key: &str| SetValue {
-        key: key.into(),
+        key: SyncedKey::parse(key).unwrap(),
         value: json!("x"),
         source: Side::Monday,
     };
@@ -325,7 +326,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
                     source: Side::Salesforce,
                 },
                 SetValue {
-                    key: "name".into(),
+                    key: NAME_KEY,
                     value: json!("Acme"),
                     source: Side::Monday,
                 },
@@ -348,7 +349,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
         .await
         .unwrap();
     let values = store.synced_values(BOARD, ItemId::new(7)).await.unwrap();
-    let keys: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+    let keys: Vec<String> = values.iter().map(|v| v.key.encode()).collect();
     assert_eq!(keys, ["column:color_mksj2adq", "field:FirstName", "name"]);
     assert_eq!(values[0].value, json!({"label": "Working"}));
     assert_eq!(
@@ -366,7 +367,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
             BOARD,
             ItemId::new(8),
             &[SetValue {
-                key: "name".into(),
+                key: NAME_KEY,
                 value: json!(1),
                 source: Side::Monday,
             }],
@@ -404,7 +405,7 @@ pub async fn synced_values_round_trip_exactly(db: &TestDb) {
         .iter()
         .enumerate()
         .map(|(i, v)| SetValue {
-            key: format!("field:F{i}"),
+            key: field_key(&format!("F{i}")),
             value: v.clone(),
             source: Side::Salesforce,
         })
@@ -1673,7 +1674,7 @@ fn completion<'a>(values: &'a [SetValue], log: &'a LogEntry) -> Completion<'a> {
 
 fn value(key: &str, v: serde_json::Value) -> SetValue {
     SetValue {
-        key: key.into(),
+        key: SyncedKey::parse(key).unwrap(),
         value: v,
         source: Side::Monday,
     }
@@ -1701,9 +1702,15 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     scope.finish(completion(&values, &log)).await.unwrap();
 
     let synced = store.synced_values(BOARD, ItemId::new(1)).await.unwrap();
-    let got: Vec<(&str, &serde_json::Value)> =
-        synced.iter().map(|v| (v.key.as_str(), &v.value)).collect();
-    assert_eq!(got, [("column:a", &json!("new")), ("column:b", &json!(2))]);
+    let got: Vec<(String, &serde_json::Value)> =
+        synced.iter().map(|v| (v.key.encode(), &v.value)).collect();
+    assert_eq!(
+        got,
+        [
+            ("column:a".to_owned(), &json!("new")),
+            ("column:b".to_owned(), &json!(2))
+        ]
+    );
     let rows = store.query_log(&LogFilter::default()).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].entry.trigger_uuid.as_deref(), Some("e1"));
@@ -1868,13 +1875,13 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
                     .unwrap();
                 let n = values
                     .iter()
-                    .find(|v| v.key == "n")
+                    .find(|v| v.key == column_key("n"))
                     .and_then(|v| v.value.as_i64())
                     .unwrap_or(0);
                 tokio::task::yield_now().await;
                 let log = LogEntry::new(T0, RunnerKind::Webhook, Action::Updated);
                 scope
-                    .finish(completion(&[value("n", json!(n + 1))], &log))
+                    .finish(completion(&[value("column:n", json!(n + 1))], &log))
                     .await
                     .unwrap();
             })
@@ -1890,7 +1897,10 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        values.iter().find(|v| v.key == "n").map(|v| &v.value),
+        values
+            .iter()
+            .find(|v| v.key == column_key("n"))
+            .map(|v| &v.value),
         Some(&json!(16))
     );
     other.close().await;

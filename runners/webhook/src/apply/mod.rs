@@ -37,7 +37,7 @@ use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
 use crmmap_ids::{BoardId, ItemId};
-use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedValue};
+use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
 use crate::event::{Event, EventKind};
@@ -112,7 +112,7 @@ impl Done {
     }
 }
 
-pub(crate) fn set_values(values: Vec<(String, Json, Side)>) -> Vec<SetValue> {
+pub(crate) fn set_values(values: Vec<(SyncedKey, Json, Side)>) -> Vec<SetValue> {
     values
         .into_iter()
         .map(|(key, value, source)| SetValue { key, value, source })
@@ -133,19 +133,19 @@ pub(crate) struct Applying<'a> {
 }
 
 /// Last-synced values by key.
-pub(crate) type Synced = BTreeMap<String, SyncedValue>;
+pub(crate) type Synced = BTreeMap<SyncedKey, SyncedValue>;
 
 /// The last-synced item name: stored as a plain string (as the migrator writes it) or in the
 /// engine's value form.
 pub(crate) fn synced_name(synced: &Synced) -> Option<String> {
-    let v = &synced.get(NAME_KEY)?.value;
+    let v = &synced.get(&NAME_KEY)?.value;
     match v.as_str() {
         Some(s) => Some(s.to_owned()),
         None => Value::from_json(v).ok().map(|v| v.display()),
     }
 }
 
-pub(crate) fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
+pub(crate) fn synced_value(synced: &Synced, key: &SyncedKey) -> Option<Value> {
     synced
         .get(key)
         .and_then(|s| Value::from_json(&s.value).ok())
