@@ -1,5 +1,7 @@
 //! The store's error type.
 
+use crmmap_ids::{BoardId, ItemId, SObjectName};
+
 /// Everything that can go wrong in the store.
 ///
 /// Messages follow the house style (lowercase, no trailing period). A URL that
@@ -36,11 +38,11 @@ pub enum StoreError {
     )]
     LinkConflict {
         /// The board of the link that was refused.
-        board_id: String,
+        board_id: BoardId,
         /// The item of the link that was refused.
-        item_id: String,
+        item_id: ItemId,
         /// The sObject.
-        object: String,
+        object: SObjectName,
         /// The record id that is linked elsewhere.
         record_id: String,
     },
@@ -58,17 +60,17 @@ pub enum StoreError {
     #[error("item `{item_id}` on board `{board_id}` is not linked to a record")]
     UnknownLink {
         /// The board.
-        board_id: String,
+        board_id: BoardId,
         /// The item.
-        item_id: String,
+        item_id: ItemId,
     },
     /// A create intent that does not exist.
     #[error("no create intent for item `{item_id}` on board `{board_id}`")]
     UnknownIntent {
         /// The board.
-        board_id: String,
+        board_id: BoardId,
         /// The item.
-        item_id: String,
+        item_id: ItemId,
     },
     /// A create intent was already completed with another record.
     #[error(
@@ -76,9 +78,9 @@ pub enum StoreError {
     )]
     IntentCompleted {
         /// The board.
-        board_id: String,
+        board_id: BoardId,
         /// The item.
-        item_id: String,
+        item_id: ItemId,
         /// The record it was completed with.
         record_id: String,
     },

@@ -10,12 +10,13 @@
 //! 4. create the record carrying the key, then [`Store::complete_create_intent`],
 //!    which writes the link in the same transaction.
 
+use crmmap_ids::{BoardId, ItemId, SObjectName};
 use time::OffsetDateTime;
 
 use crate::db::{DbTime, Dialect, is_unique_violation, with_pool};
 use crate::error::{Result, StoreError};
 use crate::links::{Link, upsert_link_stmts};
-use crate::{Store, parse_enum};
+use crate::{Store, parse_enum, parse_id};
 
 /// Whether the record of an intent exists yet (as far as the store knows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,11 +31,11 @@ pub enum IntentStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateIntent {
     /// monday board id.
-    pub board_id: String,
+    pub board_id: BoardId,
     /// monday item id.
-    pub item_id: String,
+    pub item_id: ItemId,
     /// The sObject to create.
-    pub object: String,
+    pub object: SObjectName,
     /// The key the created record carries, to find it again after a crash.
     pub idempotency_key: String,
     /// Pending or completed.
@@ -68,9 +69,9 @@ impl TryFrom<IntentRow> for CreateIntent {
                 "completed" => Some(IntentStatus::Completed),
                 _ => None,
             })?,
-            board_id: r.board_id,
-            item_id: r.item_id,
-            object: r.object,
+            board_id: parse_id("create_intents.board_id", &r.board_id)?,
+            item_id: parse_id("create_intents.item_id", &r.item_id)?,
+            object: SObjectName::new(r.object),
             idempotency_key: r.idempotency_key,
             record_id: r.record_id,
             created_at: r.created_at.0,
@@ -99,13 +100,14 @@ impl Store {
     /// this returns (it survives a crash of the caller).
     pub async fn record_create_intent(
         &self,
-        board_id: &str,
-        item_id: &str,
-        object: &str,
+        board_id: BoardId,
+        item_id: ItemId,
+        object: &SObjectName,
         idempotency_key: &str,
         now: OffsetDateTime,
     ) -> Result<CreateIntent> {
         let now = DbTime::from(now);
+        let (board_id, item_id) = (board_id.to_string(), item_id.to_string());
         let row: IntentRow = with_pool!(self.pool(), pool => {
             sqlx::query(
                 "INSERT INTO create_intents \
@@ -113,9 +115,9 @@ impl Store {
                  VALUES ($1, $2, $3, $4, 'pending', $5) \
                  ON CONFLICT (board_id, item_id) DO NOTHING",
             )
-            .bind(board_id)
-            .bind(item_id)
-            .bind(object)
+            .bind(&board_id)
+            .bind(&item_id)
+            .bind(object.as_str())
             .bind(idempotency_key)
             .bind(now)
             .execute(pool)
@@ -123,8 +125,8 @@ impl Store {
             sqlx::query_as(&format!(
                 "SELECT {INTENT_COLUMNS} FROM create_intents WHERE board_id = $1 AND item_id = $2"
             ))
-            .bind(board_id)
-            .bind(item_id)
+            .bind(&board_id)
+            .bind(&item_id)
             .fetch_one(pool)
             .await?
         });
@@ -141,20 +143,21 @@ impl Store {
     /// and [`StoreError::LinkConflict`] when the record is linked to another item.
     pub async fn complete_create_intent(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         record_id: &str,
         now: OffsetDateTime,
     ) -> Result<Link> {
         let now_db = DbTime::from(now);
+        let (board, item) = (board_id.to_string(), item_id.to_string());
         let result = with_pool!(self.pool(), pool => {
             async {
                 let mut tx = pool.begin_write().await?;
                 let found: Option<(String, Option<String>)> = sqlx::query_as(
                     "SELECT object, record_id FROM create_intents WHERE board_id = $1 AND item_id = $2",
                 )
-                .bind(board_id)
-                .bind(item_id)
+                .bind(&board)
+                .bind(&item)
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some((object, existing)) = found else {
@@ -167,13 +170,13 @@ impl Store {
                     "UPDATE create_intents SET status = 'completed', record_id = $3, \
                      completed_at = COALESCE(completed_at, $4) WHERE board_id = $1 AND item_id = $2",
                 )
-                .bind(board_id)
-                .bind(item_id)
+                .bind(&board)
+                .bind(&item)
                 .bind(record_id)
                 .bind(now_db)
                 .execute(&mut *tx)
                 .await?;
-                upsert_link_stmts!(tx, board_id, item_id, object.as_str(), record_id, now_db).await?;
+                upsert_link_stmts!(tx, &board, &item, object.as_str(), record_id, now_db).await?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(Completion::Done)
             }
@@ -181,31 +184,23 @@ impl Store {
         });
         match result {
             Ok(Completion::OtherRecord(existing)) => Err(StoreError::IntentCompleted {
-                board_id: board_id.to_owned(),
-                item_id: item_id.to_owned(),
+                board_id,
+                item_id,
                 record_id: existing,
             }),
-            Ok(Completion::Done) => {
-                self.link_by_item(board_id, item_id)
-                    .await?
-                    .ok_or_else(|| StoreError::UnknownLink {
-                        board_id: board_id.to_owned(),
-                        item_id: item_id.to_owned(),
-                    })
-            }
-            Ok(Completion::NoIntent) => Err(StoreError::UnknownIntent {
-                board_id: board_id.to_owned(),
-                item_id: item_id.to_owned(),
-            }),
+            Ok(Completion::Done) => self
+                .link_by_item(board_id, item_id)
+                .await?
+                .ok_or(StoreError::UnknownLink { board_id, item_id }),
+            Ok(Completion::NoIntent) => Err(StoreError::UnknownIntent { board_id, item_id }),
             Err(e) if is_unique_violation(&e) => {
                 let object = self
                     .create_intent(board_id, item_id)
                     .await?
-                    .map(|i| i.object)
-                    .unwrap_or_default();
+                    .map_or_else(|| SObjectName::new(""), |i| i.object);
                 Err(StoreError::LinkConflict {
-                    board_id: board_id.to_owned(),
-                    item_id: item_id.to_owned(),
+                    board_id,
+                    item_id,
                     object,
                     record_id: record_id.to_owned(),
                 })
@@ -217,15 +212,15 @@ impl Store {
     /// The intent for an item, pending or completed.
     pub async fn create_intent(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
     ) -> Result<Option<CreateIntent>> {
         let row: Option<IntentRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {INTENT_COLUMNS} FROM create_intents WHERE board_id = $1 AND item_id = $2"
             ))
-            .bind(board_id)
-            .bind(item_id)
+            .bind(board_id.to_string())
+            .bind(item_id.to_string())
             .fetch_optional(pool)
             .await?
         });
@@ -236,8 +231,8 @@ impl Store {
     /// Salesforce without the store knowing; reconcile by its key before creating.
     pub async fn pending_create_intent(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
     ) -> Result<Option<CreateIntent>> {
         Ok(self
             .create_intent(board_id, item_id)

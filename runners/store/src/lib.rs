@@ -38,8 +38,10 @@
 //!
 //! let store = Store::connect("sqlite::memory:").await?;
 //! let now = datetime!(2026-01-01 12:00 UTC);
-//! store.upsert_link("9378000505", "123", "Lead", "00Q000000000001AAA", now).await?;
-//! assert_eq!(store.link_by_record("Lead", "00Q000000000001AAA").await?.unwrap().item_id, "123");
+//! use crmmap_ids::{BoardId, ItemId, SObjectName};
+//! let lead = SObjectName::new("Lead");
+//! store.upsert_link(BoardId::new(9378000505), ItemId::new(123), &lead, "00Q000000000001AAA", now).await?;
+//! assert_eq!(store.link_by_record(&lead, "00Q000000000001AAA").await?.unwrap().item_id, ItemId::new(123));
 //!
 //! assert_eq!(store.begin_event("b95777fd072aab62280dfb409b81232b", now).await?, EventStart::Started);
 //! store.finish_event("b95777fd072aab62280dfb409b81232b", EventOutcome::Applied, None, now).await?;
@@ -77,7 +79,8 @@ pub use error::{Result, StoreError};
 pub use events::{EVENT_LEASE, EventOutcome, EventStart, event_dedup_key};
 pub use intents::{CreateIntent, IntentStatus};
 pub use keys::{
-    CONVERTED_KEY, LAST_SEEN_KEY, NAME_KEY, column_key, field_key, link_key, rule_key, sent_key,
+    CONVERTED_KEY, LAST_SEEN_KEY, NAME_KEY, SyncedKey, UnknownKey, column_key, field_key, link_key,
+    rule_key, sent_key,
 };
 pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
 pub use links::{Link, SetValue, Side, SyncedValue};
@@ -200,6 +203,14 @@ impl Store {
     pub(crate) fn pool(&self) -> &Pool {
         &self.inner.pool
     }
+}
+
+/// Parses a text column that holds an id ([`crmmap_ids`]): ids are typed once read.
+pub(crate) fn parse_id<T: std::str::FromStr>(column: &'static str, value: &str) -> Result<T> {
+    value.parse().map_err(|_| StoreError::Corrupt {
+        column,
+        value: value.to_owned(),
+    })
 }
 
 /// Parses a text column that holds one of a fixed set of names.

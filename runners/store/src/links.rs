@@ -2,13 +2,15 @@
 
 use std::collections::HashMap;
 
+use crmmap_ids::{BoardId, ItemId, SObjectName};
 use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
 
 use crate::db::{Conn, DbTime, Dialect, is_unique_violation, with_conn, with_pool};
 use crate::error::{Result, StoreError};
-use crate::{Store, parse_enum};
+use crate::keys::SyncedKey;
+use crate::{Store, parse_enum, parse_id};
 
 /// The two statements of a link upsert, run on a caller's write transaction `$tx`
 /// (either backend); shared with create intents. Evaluates to `Result<(), sqlx::Error>`.
@@ -50,11 +52,11 @@ pub(crate) use upsert_link_stmts;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Link {
     /// monday board id.
-    pub board_id: String,
+    pub board_id: BoardId,
     /// monday item id.
-    pub item_id: String,
+    pub item_id: ItemId,
     /// Salesforce sObject name (`Lead`, `Grant__c`).
-    pub object: String,
+    pub object: SObjectName,
     /// Salesforce record id.
     pub record_id: String,
     /// When the link was first made.
@@ -73,16 +75,18 @@ struct LinkRow {
     updated_at: DbTime,
 }
 
-impl From<LinkRow> for Link {
-    fn from(r: LinkRow) -> Link {
-        Link {
-            board_id: r.board_id,
-            item_id: r.item_id,
-            object: r.object,
+impl TryFrom<LinkRow> for Link {
+    type Error = StoreError;
+
+    fn try_from(r: LinkRow) -> Result<Link> {
+        Ok(Link {
+            board_id: parse_id("links.board_id", &r.board_id)?,
+            item_id: parse_id("links.item_id", &r.item_id)?,
+            object: SObjectName::new(r.object),
             record_id: r.record_id,
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
-        }
+        })
     }
 }
 
@@ -132,8 +136,8 @@ impl Side {
 /// A value to record as last synced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SetValue {
-    /// `column:<id>`, `field:<name>` or `name` (see [`crate::keys`]).
-    pub key: String,
+    /// What the value is the value of (see [`crate::keys`]).
+    pub key: SyncedKey,
     /// The value the side was set to, in the engine's JSON form.
     pub value: Value,
     /// Which side the value was written to.
@@ -144,7 +148,7 @@ pub struct SetValue {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncedValue {
     /// The key (see [`SetValue::key`]).
-    pub key: String,
+    pub key: SyncedKey,
     /// The value the side was last set to.
     pub value: Value,
     /// Which side it was written to.
@@ -180,22 +184,23 @@ impl Store {
     #[tracing::instrument(name = "store.upsert_link", level = "debug", skip_all)]
     pub async fn upsert_link(
         &self,
-        board_id: &str,
-        item_id: &str,
-        object: &str,
+        board_id: BoardId,
+        item_id: ItemId,
+        object: &SObjectName,
         record_id: &str,
         now: OffsetDateTime,
     ) -> Result<Link> {
         let now = DbTime::from(now);
+        let (board, item) = (board_id.to_string(), item_id.to_string());
         let result = with_pool!(self.pool(), pool => {
             async {
                 let mut tx = pool.begin_write().await?;
-                upsert_link_stmts!(tx, board_id, item_id, object, record_id, now).await?;
+                upsert_link_stmts!(tx, &board, &item, object.as_str(), record_id, now).await?;
                 let row: LinkRow = sqlx::query_as(&format!(
                     "SELECT {LINK_COLUMNS} FROM links WHERE board_id = $1 AND item_id = $2"
                 ))
-                .bind(board_id)
-                .bind(item_id)
+                .bind(&board)
+                .bind(&item)
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
@@ -204,11 +209,11 @@ impl Store {
             .await
         });
         match result {
-            Ok(row) => Ok(row.into()),
+            Ok(row) => row.try_into(),
             Err(e) if is_unique_violation(&e) => Err(StoreError::LinkConflict {
-                board_id: board_id.to_owned(),
-                item_id: item_id.to_owned(),
-                object: object.to_owned(),
+                board_id,
+                item_id,
+                object: object.clone(),
                 record_id: record_id.to_owned(),
             }),
             Err(e) => Err(e.into()),
@@ -217,44 +222,57 @@ impl Store {
 
     /// The link of a monday item, if any.
     #[tracing::instrument(name = "store.link_by_item", level = "debug", skip_all)]
-    pub async fn link_by_item(&self, board_id: &str, item_id: &str) -> Result<Option<Link>> {
+    pub async fn link_by_item(&self, board_id: BoardId, item_id: ItemId) -> Result<Option<Link>> {
         let row: Option<LinkRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {LINK_COLUMNS} FROM links WHERE board_id = $1 AND item_id = $2"
             ))
-            .bind(board_id)
-            .bind(item_id)
+            .bind(board_id.to_string())
+            .bind(item_id.to_string())
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(Link::from))
+        row.map(Link::try_from).transpose()
     }
 
     /// The link of a Salesforce record, if any.
-    pub async fn link_by_record(&self, object: &str, record_id: &str) -> Result<Option<Link>> {
+    pub async fn link_by_record(
+        &self,
+        object: &SObjectName,
+        record_id: &str,
+    ) -> Result<Option<Link>> {
         let row: Option<LinkRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {LINK_COLUMNS} FROM links WHERE object = $1 AND record_id = $2"
             ))
-            .bind(object)
+            .bind(object.as_str())
             .bind(record_id)
             .fetch_optional(pool)
             .await?
         });
-        Ok(row.map(Link::from))
+        row.map(Link::try_from).transpose()
     }
 
     /// The links of many records of one sObject at once (a migrate page), in no
     /// particular order; records without a link are absent. Queries in chunks.
-    pub async fn links_by_records(&self, object: &str, record_ids: &[String]) -> Result<Vec<Link>> {
-        self.links_by_many("object", object, "record_id", record_ids)
+    pub async fn links_by_records(
+        &self,
+        object: &SObjectName,
+        record_ids: &[String],
+    ) -> Result<Vec<Link>> {
+        self.links_by_many("object", object.as_str(), "record_id", record_ids)
             .await
     }
 
     /// The links of many items of one board at once, in no particular order; items
     /// without a link are absent. Queries in chunks.
-    pub async fn links_by_items(&self, board_id: &str, item_ids: &[String]) -> Result<Vec<Link>> {
-        self.links_by_many("board_id", board_id, "item_id", item_ids)
+    pub async fn links_by_items(
+        &self,
+        board_id: BoardId,
+        item_ids: &[ItemId],
+    ) -> Result<Vec<Link>> {
+        let items: Vec<String> = item_ids.iter().map(ItemId::to_string).collect();
+        self.links_by_many("board_id", &board_id.to_string(), "item_id", &items)
             .await
     }
 
@@ -279,31 +297,33 @@ impl Store {
                 }
                 q.fetch_all(pool).await?
             });
-            out.extend(rows.into_iter().map(Link::from));
+            for row in rows {
+                out.push(row.try_into()?);
+            }
         }
         Ok(out)
     }
 
     /// All links of an sObject, ordered by board and item id.
-    pub async fn links_for_object(&self, object: &str) -> Result<Vec<Link>> {
+    pub async fn links_for_object(&self, object: &SObjectName) -> Result<Vec<Link>> {
         let rows: Vec<LinkRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {LINK_COLUMNS} FROM links WHERE object = $1 ORDER BY board_id, item_id"
             ))
-            .bind(object)
+            .bind(object.as_str())
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(Link::from).collect())
+        rows.into_iter().map(Link::try_from).collect()
     }
 
     /// Deletes the link of an item and its last-synced values (one statement, the
     /// values go by cascade). Returns whether a link existed.
-    pub async fn delete_link(&self, board_id: &str, item_id: &str) -> Result<bool> {
+    pub async fn delete_link(&self, board_id: BoardId, item_id: ItemId) -> Result<bool> {
         let done = with_pool!(self.pool(), pool => {
             sqlx::query("DELETE FROM links WHERE board_id = $1 AND item_id = $2")
-                .bind(board_id)
-                .bind(item_id)
+                .bind(board_id.to_string())
+                .bind(item_id.to_string())
                 .execute(pool)
                 .await?
                 .rows_affected()
@@ -318,8 +338,8 @@ impl Store {
     #[tracing::instrument(name = "store.set_synced_values", level = "debug", skip_all)]
     pub async fn set_synced_values(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         values: &[SetValue],
         now: OffsetDateTime,
     ) -> Result<()> {
@@ -334,10 +354,7 @@ impl Store {
         if linked {
             Ok(())
         } else {
-            Err(StoreError::UnknownLink {
-                board_id: board_id.to_owned(),
-                item_id: item_id.to_owned(),
-            })
+            Err(StoreError::UnknownLink { board_id, item_id })
         }
     }
 
@@ -346,8 +363,8 @@ impl Store {
     #[tracing::instrument(name = "store.linked_item", level = "debug", skip_all)]
     pub async fn linked_item(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
     ) -> Result<Option<(Link, Vec<SyncedValue>)>> {
         let rows: Vec<LinkedRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(
@@ -357,8 +374,8 @@ impl Store {
                  ON s.board_id = l.board_id AND s.item_id = l.item_id \
                  WHERE l.board_id = $1 AND l.item_id = $2 ORDER BY s.key",
             )
-            .bind(board_id)
-            .bind(item_id)
+            .bind(board_id.to_string())
+            .bind(item_id.to_string())
             .fetch_all(pool)
             .await?
         });
@@ -366,7 +383,7 @@ impl Store {
         let Some(first) = rows.peek() else {
             return Ok(None);
         };
-        let link = Link::from(first.link.clone());
+        let link = Link::try_from(first.link.clone())?;
         let mut values = Vec::new();
         for r in rows {
             if let (Some(key), Some(value), Some(source), Some(at)) =
@@ -374,7 +391,7 @@ impl Store {
             {
                 values.push(SyncedValue {
                     source: parse_enum("synced_values.source", &source, Side::parse)?,
-                    key,
+                    key: parse_key(&key)?,
                     value: value.0,
                     synced_at: at.0,
                 });
@@ -388,10 +405,11 @@ impl Store {
     #[tracing::instrument(name = "store.synced_values_by_items", level = "debug", skip_all)]
     pub async fn synced_values_by_items(
         &self,
-        board_id: &str,
-        item_ids: &[String],
-    ) -> Result<HashMap<String, Vec<SyncedValue>>> {
-        let mut out: HashMap<String, Vec<SyncedValue>> = HashMap::new();
+        board_id: BoardId,
+        item_ids: &[ItemId],
+    ) -> Result<HashMap<ItemId, Vec<SyncedValue>>> {
+        let mut out: HashMap<ItemId, Vec<SyncedValue>> = HashMap::new();
+        let board_id = board_id.to_string();
         for chunk in item_ids.chunks(IN_LIST_CHUNK) {
             let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
             let sql = format!(
@@ -400,14 +418,14 @@ impl Store {
                 placeholders.join(", ")
             );
             let rows: Vec<ItemSyncedRow> = with_pool!(self.pool(), pool => {
-                let mut q = sqlx::query_as(&sql).bind(board_id);
+                let mut q = sqlx::query_as(&sql).bind(&board_id);
                 for id in chunk {
-                    q = q.bind(id);
+                    q = q.bind(id.to_string());
                 }
                 q.fetch_all(pool).await?
             });
             for r in rows {
-                out.entry(r.item_id)
+                out.entry(parse_id("synced_values.item_id", &r.item_id)?)
                     .or_default()
                     .push(synced_value(r.value)?);
             }
@@ -417,14 +435,18 @@ impl Store {
 
     /// All last-synced values of a linked item, ordered by key.
     #[tracing::instrument(name = "store.synced_values", level = "debug", skip_all)]
-    pub async fn synced_values(&self, board_id: &str, item_id: &str) -> Result<Vec<SyncedValue>> {
+    pub async fn synced_values(
+        &self,
+        board_id: BoardId,
+        item_id: ItemId,
+    ) -> Result<Vec<SyncedValue>> {
         let rows: Vec<SyncedRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(
                 "SELECT key, value, source, synced_at FROM synced_values \
                  WHERE board_id = $1 AND item_id = $2 ORDER BY key",
             )
-            .bind(board_id)
-            .bind(item_id)
+            .bind(board_id.to_string())
+            .bind(item_id.to_string())
             .fetch_all(pool)
             .await?
         });
@@ -432,11 +454,19 @@ impl Store {
     }
 }
 
+/// A stored key, typed.
+fn parse_key(key: &str) -> Result<SyncedKey> {
+    SyncedKey::parse(key).map_err(|_| StoreError::Corrupt {
+        column: "synced_values.key",
+        value: key.to_owned(),
+    })
+}
+
 /// A row of `synced_values` as a [`SyncedValue`].
 fn synced_value(r: SyncedRow) -> Result<SyncedValue> {
     Ok(SyncedValue {
         source: parse_enum("synced_values.source", &r.source, Side::parse)?,
-        key: r.key,
+        key: parse_key(&r.key)?,
         value: r.value.0,
         synced_at: r.synced_at.0,
     })
@@ -446,12 +476,13 @@ fn synced_value(r: SyncedRow) -> Result<SyncedValue> {
 /// whatever the number of values; for a key given twice the last value wins.
 pub(crate) async fn set_values_on(
     mut c: Conn<'_>,
-    board_id: &str,
-    item_id: &str,
+    board_id: BoardId,
+    item_id: ItemId,
     values: &[SetValue],
     now: OffsetDateTime,
 ) -> Result<bool> {
     let now = DbTime::from(now);
+    let (board_id, item_id) = (board_id.to_string(), item_id.to_string());
     let mut last: Vec<&SetValue> = Vec::with_capacity(values.len());
     for v in values.iter().rev() {
         if !last.iter().any(|l| l.key == v.key) {
@@ -461,8 +492,8 @@ pub(crate) async fn set_values_on(
     if last.is_empty() {
         let exists: Option<(String,)> = with_conn!(c.reborrow(), c => {
             sqlx::query_as("SELECT record_id FROM links WHERE board_id = $1 AND item_id = $2")
-                .bind(board_id)
-                .bind(item_id)
+                .bind(&board_id)
+                .bind(&item_id)
                 .fetch_optional(c)
                 .await?
         });
@@ -481,9 +512,12 @@ pub(crate) async fn set_values_on(
         rows.join(", ")
     );
     let written = with_conn!(c, c => {
-        let mut q = sqlx::query(&sql).bind(board_id).bind(item_id).bind(now);
+        let mut q = sqlx::query(&sql).bind(&board_id).bind(&item_id).bind(now);
         for v in &last {
-            q = q.bind(&v.key).bind(Json(&v.value)).bind(v.source.as_str());
+            q = q
+                .bind(v.key.encode())
+                .bind(Json(&v.value))
+                .bind(v.source.as_str());
         }
         q.execute(c).await?.rows_affected()
     });

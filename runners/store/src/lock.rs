@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
+use crmmap_ids::{BoardId, ItemId};
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
 use tokio::sync::OwnedMutexGuard;
@@ -55,7 +56,7 @@ impl std::fmt::Debug for ItemGuard {
     }
 }
 
-pub(crate) fn item_key(board_id: &str, item_id: &str) -> String {
+pub(crate) fn item_key(board_id: BoardId, item_id: ItemId) -> String {
     format!("monday-item:{board_id}:{item_id}")
 }
 
@@ -75,7 +76,7 @@ impl Store {
     /// Waiting is unbounded; bound it with `tokio::time::timeout`. Cancelling the
     /// wait is safe: a lock granted to a cancelled waiter is freed with its session.
     #[tracing::instrument(name = "store.lock_item", level = "debug", skip_all)]
-    pub async fn lock_item(&self, board_id: &str, item_id: &str) -> Result<ItemGuard> {
+    pub async fn lock_item(&self, board_id: BoardId, item_id: ItemId) -> Result<ItemGuard> {
         let key = item_key(board_id, item_id);
         match self.pool() {
             Pool::Sqlite(_) => {
@@ -106,7 +107,11 @@ impl Store {
     }
 
     /// Takes the lock of a monday item if nobody holds it, without waiting.
-    pub async fn try_lock_item(&self, board_id: &str, item_id: &str) -> Result<Option<ItemGuard>> {
+    pub async fn try_lock_item(
+        &self,
+        board_id: BoardId,
+        item_id: ItemId,
+    ) -> Result<Option<ItemGuard>> {
         let key = item_key(board_id, item_id);
         match self.pool() {
             Pool::Sqlite(_) => {
@@ -137,7 +142,7 @@ impl Store {
     /// How many callers are waiting for the lock of an item (for diagnostics and
     /// tests). On PostgreSQL this counts sessions queued on the lock by every process
     /// using the database; on SQLite it also counts callers about to queue.
-    pub async fn item_lock_waiters(&self, board_id: &str, item_id: &str) -> Result<usize> {
+    pub async fn item_lock_waiters(&self, board_id: BoardId, item_id: ItemId) -> Result<usize> {
         let key = item_key(board_id, item_id);
         match self.pool() {
             Pool::Sqlite(_) => {

@@ -1,5 +1,6 @@
 //! The sync log: one row per decision a runner makes.
 
+use crmmap_ids::{BoardId, ItemId};
 use time::OffsetDateTime;
 
 use crate::db::{Conn, DbTime, with_conn, with_pool};
@@ -143,9 +144,9 @@ impl LogEntry {
     }
 
     /// Sets the monday board and item.
-    pub fn item(mut self, board_id: impl Into<String>, item_id: impl Into<String>) -> LogEntry {
-        self.board_id = Some(board_id.into());
-        self.item_id = Some(item_id.into());
+    pub fn item(mut self, board_id: BoardId, item_id: ItemId) -> LogEntry {
+        self.board_id = Some(board_id.to_string());
+        self.item_id = Some(item_id.to_string());
         self
     }
 

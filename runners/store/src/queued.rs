@@ -8,12 +8,13 @@
 //! expressions as the partial index `retry_queue_item` (see the migrations), so one indexed
 //! query answers a whole chunk of items.
 
+use crmmap_ids::{BoardId, ItemId};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use crate::Store;
 use crate::db::{Pool, with_pool};
 use crate::error::Result;
+use crate::{Store, parse_id};
 
 /// Items per query.
 const IN_LIST_CHUNK: usize = 500;
@@ -22,7 +23,7 @@ const IN_LIST_CHUNK: usize = 500;
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueuedEdit {
     /// The monday item.
-    pub item_id: String,
+    pub item_id: ItemId,
     /// The queued `event` object (monday's webhook event as received).
     pub event: Value,
 }
@@ -34,10 +35,11 @@ impl Store {
     pub async fn queued_item_events(
         &self,
         kind: &str,
-        board_id: &str,
-        item_ids: &[String],
+        board_id: BoardId,
+        item_ids: &[ItemId],
     ) -> Result<Vec<QueuedEdit>> {
         let mut out = Vec::new();
+        let board_id = board_id.to_string();
         for chunk in item_ids.chunks(IN_LIST_CHUNK) {
             let placeholders: Vec<String> = (3..chunk.len() + 3).map(|i| format!("${i}")).collect();
             let list = placeholders.join(", ");
@@ -51,16 +53,18 @@ impl Store {
                    AND {item} IN ({list}) ORDER BY id"
             );
             let rows: Vec<(String, Json<Value>)> = with_pool!(self.pool(), pool => {
-                let mut q = sqlx::query_as(&sql).bind(kind).bind(board_id);
+                let mut q = sqlx::query_as(&sql).bind(kind).bind(&board_id);
                 for id in chunk {
-                    q = q.bind(id);
+                    q = q.bind(id.to_string());
                 }
                 q.fetch_all(pool).await?
             });
-            out.extend(rows.into_iter().map(|(item_id, payload)| QueuedEdit {
-                item_id,
-                event: payload.0.get("event").cloned().unwrap_or(Value::Null),
-            }));
+            for (item_id, payload) in rows {
+                out.push(QueuedEdit {
+                    item_id: parse_id("retry_queue.payload", &item_id)?,
+                    event: payload.0.get("event").cloned().unwrap_or(Value::Null),
+                });
+            }
         }
         Ok(out)
     }

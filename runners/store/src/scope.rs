@@ -29,6 +29,7 @@
 
 use std::fmt;
 
+use crmmap_ids::{BoardId, ItemId};
 use serde_json::{Value, json};
 use sqlx::types::Json;
 use sqlx::{Executor, SqlitePool};
@@ -60,8 +61,8 @@ pub enum ItemEvent {
 #[must_use = "an event scope that is dropped unfinished is rolled back"]
 pub struct EventScope {
     key: String,
-    board_id: String,
-    item_id: String,
+    board_id: BoardId,
+    item_id: ItemId,
     /// Whether this scope claimed the event (deduplication): only then does it write the
     /// event's outcome.
     claimed: bool,
@@ -148,8 +149,8 @@ impl Store {
     pub async fn begin_item_event(
         &self,
         key: &str,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         now: OffsetDateTime,
     ) -> Result<ItemEvent> {
         self.begin_scope(key, board_id, item_id, true, None, now)
@@ -166,8 +167,8 @@ impl Store {
     pub async fn begin_item_retry(
         &self,
         retry: &ClaimedRetry,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         check_dedup: bool,
         now: OffsetDateTime,
     ) -> Result<ItemEvent> {
@@ -180,16 +181,16 @@ impl Store {
     async fn begin_scope(
         &self,
         key: &str,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         claim: bool,
         completes: Option<(i64, i64)>,
         now: OffsetDateTime,
     ) -> Result<ItemEvent> {
         let scope = |inner| EventScope {
             key: key.to_owned(),
-            board_id: board_id.to_owned(),
-            item_id: item_id.to_owned(),
+            board_id,
+            item_id,
             claimed: claim,
             completes,
             inner,
@@ -263,8 +264,8 @@ impl EventScope {
     pub async fn finish(mut self, done: Completion<'_>) -> Result<()> {
         let s = Written {
             key: &self.key,
-            board_id: &self.board_id,
-            item_id: &self.item_id,
+            board_id: self.board_id,
+            item_id: self.item_id,
             claimed: self.claimed,
             completes: self.completes,
         };
@@ -325,8 +326,8 @@ impl EventScope {
 /// What a scope writes against: its event, item, and the retry item it completes.
 struct Written<'a> {
     key: &'a str,
-    board_id: &'a str,
-    item_id: &'a str,
+    board_id: BoardId,
+    item_id: ItemId,
     claimed: bool,
     completes: Option<(i64, i64)>,
 }
@@ -396,13 +397,13 @@ async fn pg_complete(
     let values: Vec<Value> = done
         .values
         .iter()
-        .map(|v| json!({ "key": v.key, "value": v.value, "source": v.source.as_str() }))
+        .map(|v| json!({ "key": v.key.encode(), "value": v.value, "source": v.source.as_str() }))
         .collect();
     let log = done.log;
     let [reason, request, response] = scrubbed_texts(log);
     sqlx::query(PG_COMPLETE)
-        .bind(board_id)
-        .bind(item_id)
+        .bind(board_id.to_string())
+        .bind(item_id.to_string())
         .bind(DbTime::from(done.now))
         .bind(Json(values))
         .bind(done.outcome.as_str())

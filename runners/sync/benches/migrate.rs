@@ -11,6 +11,7 @@
 //!     child process so that only the migrator's memory is measured.
 //! ```
 
+use crmmap_sync::PlanIds;
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
@@ -167,7 +168,7 @@ async fn compare(n: usize, seed_n: usize) {
         let changed_before = changed;
         let links = ctx
             .store
-            .links_for_object(&plan.object)
+            .links_for_object(&plan.sobject_name())
             .await
             .expect("links");
         let step = 100;

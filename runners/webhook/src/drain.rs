@@ -288,9 +288,9 @@ impl Webhook {
             .get("check_dedup")
             .and_then(Json::as_bool)
             .unwrap_or(false);
-        let (board, item_id) = (ev.board_id.to_string(), ev.item_id.to_string());
+        let (board, item_id) = (ev.board_id, ev.item_id);
         let begun = store
-            .begin_item_retry(claim, &board, &item_id, check, self.inner.ctx.now())
+            .begin_item_retry(claim, board, item_id, check, self.inner.ctx.now())
             .await;
         let scope = match begun {
             Ok(ItemEvent::Started(scope)) => scope,
@@ -575,14 +575,14 @@ impl Webhook {
                         .inner
                         .ctx
                         .plans
-                        .plan_for_board(ev.board_id)
+                        .plan_for_board(ev.board_id.get())
                         .map_or_else(|| "?".to_owned(), |p| p.sobject.clone());
-                    let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
+                    let (board, item) = (ev.board_id, ev.item_id);
                     let record = self
                         .inner
                         .ctx
                         .store
-                        .link_by_item(&board, &item)
+                        .link_by_item(board, item)
                         .await
                         .ok()
                         .flatten()

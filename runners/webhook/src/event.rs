@@ -1,6 +1,7 @@
 //! monday webhook payloads: the challenge, and `{"event": {...}}` bodies read into a typed
 //! [`Event`] (reference `monday-api.md` §5.2, §5.5).
 
+use crmmap_ids::{BoardId, ItemId};
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
@@ -22,9 +23,9 @@ pub struct Event {
     /// to deduplicate (see [`crmmap_store::event_dedup_key`]).
     pub original_trigger_uuid: Option<String>,
     /// `boardId`.
-    pub board_id: u64,
+    pub board_id: BoardId,
     /// The item (`pulseId`, or `itemId` for deletes and archives).
-    pub item_id: u64,
+    pub item_id: ItemId,
     /// `userId`: who made the change (crmmap's own user for its echoes).
     pub user_id: Option<u64>,
     /// `triggerTime`, when present and readable.
@@ -117,10 +118,10 @@ pub enum BadRequest {
     Field(&'static str, &'static str),
 }
 
-/// monday sends ids as numbers (and a few as strings): both are read.
-fn id(v: Option<&Json>) -> Option<u64> {
+/// monday sends ids as numbers (and a few as strings): both are read, typed here.
+fn id<T: From<u64> + std::str::FromStr>(v: Option<&Json>) -> Option<T> {
     match v? {
-        Json::Number(n) => n.as_u64(),
+        Json::Number(n) => n.as_u64().map(T::from),
         Json::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -221,7 +222,7 @@ pub fn parse_event(event: &Json) -> Result<Event, BadRequest> {
         other => (
             id(event.get("pulseId"))
                 .or_else(|| id(event.get("itemId")))
-                .unwrap_or(0),
+                .unwrap_or(ItemId::new(0)),
             EventKind::Other(other.to_owned()),
         ),
     };
@@ -259,8 +260,8 @@ mod tests {
         let Incoming::Event(e) = parse(CREATE.as_bytes()).unwrap() else {
             panic!("not an event")
         };
-        assert_eq!(e.board_id, 7786783342);
-        assert_eq!(e.item_id, 8409778368);
+        assert_eq!(e.board_id, BoardId::new(7786783342));
+        assert_eq!(e.item_id, ItemId::new(8409778368));
         assert_eq!(e.user_id, Some(67214742));
         assert_eq!(e.key, "c95b27e82a81cc6a81db4f5e97d80858");
         assert_eq!(
@@ -291,7 +292,7 @@ mod tests {
         let Incoming::Event(e) = parse(body).unwrap() else {
             panic!()
         };
-        assert_eq!(e.item_id, 8409778368);
+        assert_eq!(e.item_id, ItemId::new(8409778368));
         assert_eq!(
             e.kind,
             EventKind::Deleted {
@@ -309,7 +310,7 @@ mod tests {
         assert_eq!(e.key, "b");
         assert_eq!(e.original_trigger_uuid.as_deref(), Some("a"));
         assert_eq!(e.log_request(), "update_name (originalTriggerUuid a)");
-        assert_eq!(e.board_id, 1);
+        assert_eq!(e.board_id, BoardId::new(1));
         // `null` (every capture) and blanks are no original.
         for original in ["null", "\"\"", "\"  \""] {
             let body = format!(

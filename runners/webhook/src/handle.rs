@@ -19,7 +19,7 @@ impl Webhook {
     /// The plan an event is applied with, or why it is skipped: decided from the event
     /// alone (unmapped board, unhandled event type, a change made by crmmap's own user).
     pub(crate) fn triage(&self, ev: &Event) -> Result<&Plan, Done> {
-        let Some(plan) = self.plans().plan_for_board(ev.board_id) else {
+        let Some(plan) = self.plans().plan_for_board(ev.board_id.get()) else {
             return Err(Done::new(
                 Action::Skipped,
                 None,
@@ -57,7 +57,7 @@ impl Webhook {
         reason: &str,
     ) -> LogEntry {
         let mut entry = LogEntry::new(self.inner.ctx.now(), runner, action)
-            .item(ev.board_id.to_string(), ev.item_id.to_string())
+            .item(ev.board_id, ev.item_id)
             .trigger(ev.key.clone())
             .reason(reason)
             .request(ev.log_request());
@@ -68,7 +68,7 @@ impl Webhook {
             if let Some(r) = &d.record_id {
                 entry = entry.record(r.clone());
             }
-        } else if let Some(p) = self.inner.ctx.plans.plan_for_board(ev.board_id) {
+        } else if let Some(p) = self.inner.ctx.plans.plan_for_board(ev.board_id.get()) {
             entry = entry.object(p.sobject.clone());
         }
         entry
@@ -119,10 +119,10 @@ impl Webhook {
         let store = &self.inner.ctx.store;
         let timeout = self.inner.options.apply_timeout;
         let deadline = tokio::time::Instant::now() + timeout;
-        let (board, item) = (ev.board_id.to_string(), ev.item_id.to_string());
+        let (board, item) = (ev.board_id, ev.item_id);
         let begun = tokio::time::timeout_at(
             deadline,
-            store.begin_item_event(&ev.key, &board, &item, self.inner.ctx.now()),
+            store.begin_item_event(&ev.key, board, item, self.inner.ctx.now()),
         )
         .await;
         let scope = match begun {

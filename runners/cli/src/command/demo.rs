@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 use crmmap_dsl::SourceMap;
+use crmmap_ids::SObjectName;
 use crmmap_monday::{MondayClient, MondayConfig};
 use crmmap_salesforce::{AuthFlow, SalesforceClient};
 use crmmap_store::{Action, LogFilter, Store};
@@ -217,7 +218,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
         }
     }
     let account = store
-        .links_for_object("Account")
+        .links_for_object(&SObjectName::new("Account"))
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -303,7 +304,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
     // A Lead Salesforce still accepts updates for: a converted Lead gets none (see the
     // README's converted Leads).
     let lead = store
-        .links_for_object("Lead")
+        .links_for_object(&SObjectName::new("Lead"))
         .await
         .map_err(|e| e.to_string())?
         .into_iter()
@@ -322,7 +323,12 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
         let mut values = serde_json::Map::new();
         values.insert("text_mkrym6fa".into(), json!("Pflugerville"));
         ctx.monday
-            .change_column_values(&link.board_id, &link.item_id, values, false)
+            .change_column_values(
+                &link.board_id.to_string(),
+                &link.item_id.to_string(),
+                values,
+                false,
+            )
             .await
             .map_err(|e| e.to_string())?;
         let mut after = before.clone();

@@ -1,16 +1,17 @@
 //! Reads of many links' values at once (a migrate chunk), against the one-at-a-time reads.
 
-use crmmap_store::{SetValue, Side, column_key};
+use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_store::{SetValue, Side, SyncedKey, column_key};
 use serde_json::json;
 use time::macros::datetime;
 
 use crate::harness::TestDb;
 
-const BOARD: &str = "5001";
+const BOARD: BoardId = BoardId::new(5001);
 
 crmmap_testkit::backend_tests!(batch_reads with crate::harness::TestDb; synced_values_by_items_match_one_at_a_time);
 
-fn value(key: String, v: i64) -> SetValue {
+fn value(key: SyncedKey, v: i64) -> SetValue {
     SetValue {
         key,
         value: json!(v),
@@ -21,45 +22,62 @@ fn value(key: String, v: i64) -> SetValue {
 pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
     let store = db.store();
     let now = datetime!(2026-01-02 03:04:05 UTC);
-    for (item, record) in [("1", "00Q1"), ("2", "00Q2"), ("3", "00Q3")] {
+    for (item, record) in [(1, "00Q1"), (2, "00Q2"), (3, "00Q3")] {
         store
-            .upsert_link(BOARD, item, "Lead", record, now)
+            .upsert_link(
+                BOARD,
+                ItemId::new(item),
+                &SObjectName::new("Lead"),
+                record,
+                now,
+            )
             .await
             .unwrap();
     }
     store
-        .upsert_link("6001", "1", "Account", "0011", now)
+        .upsert_link(
+            BoardId::new(6001),
+            ItemId::new(1),
+            &SObjectName::new("Account"),
+            "0011",
+            now,
+        )
         .await
         .unwrap();
     store
         .set_synced_values(
             BOARD,
-            "1",
+            ItemId::new(1),
             &[value(column_key("b"), 2), value(column_key("a"), 1)],
             now,
         )
         .await
         .unwrap();
     store
-        .set_synced_values(BOARD, "2", &[value(column_key("a"), 3)], now)
+        .set_synced_values(BOARD, ItemId::new(2), &[value(column_key("a"), 3)], now)
         .await
         .unwrap();
     store
-        .set_synced_values("6001", "1", &[value(column_key("a"), 9)], now)
+        .set_synced_values(
+            BoardId::new(6001),
+            ItemId::new(1),
+            &[value(column_key("a"), 9)],
+            now,
+        )
         .await
         .unwrap();
 
-    let ids: Vec<String> = ["1", "2", "3", "404"].map(str::to_owned).to_vec();
+    let ids: Vec<ItemId> = [1, 2, 3, 404].map(ItemId::new).to_vec();
     let many = store.synced_values_by_items(BOARD, &ids).await.unwrap();
     assert_eq!(many.len(), 2, "{many:?}");
     for id in &ids {
-        let one = store.synced_values(BOARD, id).await.unwrap();
+        let one = store.synced_values(BOARD, *id).await.unwrap();
         assert_eq!(many.get(id).cloned().unwrap_or_default(), one, "item {id}");
     }
     let first = many
-        .get("1")
-        .map(|v| v.iter().map(|s| s.key.as_str()).collect::<Vec<_>>());
-    assert_eq!(first, Some(vec!["column:a", "column:b"]));
+        .get(&ItemId::new(1))
+        .map(|v| v.iter().map(|s| s.key.clone()).collect::<Vec<_>>());
+    assert_eq!(first, Some(vec![column_key("a"), column_key("b")]));
     assert!(
         store
             .synced_values_by_items(BOARD, &[])
@@ -69,7 +87,7 @@ pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
     );
 
     // More items than one `IN` list holds.
-    let many_ids: Vec<String> = (0..1_200).map(|i| i.to_string()).collect();
+    let many_ids: Vec<ItemId> = (0..1_200).map(ItemId::new).collect();
     let all = store
         .synced_values_by_items(BOARD, &many_ids)
         .await

@@ -1,5 +1,6 @@
 //! Queued monday edits by item: the migrator's one query per chunk.
 
+use crmmap_ids::{BoardId, ItemId};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -59,28 +60,29 @@ pub async fn queued_item_events_are_found_by_board_and_item(db: &TestDb) {
     .await;
     queue("f", "migrate_record", json!({"boardId": 77, "pulseId": 1})).await;
 
-    let ids: Vec<String> = ["1", "2", "3", "5"].iter().map(|s| s.to_string()).collect();
+    let ids: Vec<ItemId> = [1, 2, 3, 5].map(ItemId::new).to_vec();
+    let board = BoardId::new(77);
     let mut found = store
-        .queued_item_events("webhook_event", "77", &ids)
+        .queued_item_events("webhook_event", board, &ids)
         .await
         .unwrap();
-    found.sort_by(|a, b| a.item_id.cmp(&b.item_id));
-    let got: Vec<(&str, &str)> = found
+    found.sort_by_key(|q| q.item_id);
+    let got: Vec<(u64, &str)> = found
         .iter()
-        .map(|q| (q.item_id.as_str(), q.event["type"].as_str().unwrap_or("")))
+        .map(|q| (q.item_id.get(), q.event["type"].as_str().unwrap_or("")))
         .collect();
     assert_eq!(
         got,
         [
-            ("1", "update_column_value"),
-            ("2", "update_name"),
-            ("3", "delete_pulse")
+            (1, "update_column_value"),
+            (2, "update_name"),
+            (3, "delete_pulse")
         ]
     );
     assert_eq!(found[0].event["columnId"], "status");
     assert!(
         store
-            .queued_item_events("webhook_event", "77", &[])
+            .queued_item_events("webhook_event", board, &[])
             .await
             .unwrap()
             .is_empty()
@@ -96,7 +98,7 @@ pub async fn queued_item_events_are_found_by_board_and_item(db: &TestDb) {
         .expect("claimed");
     store.complete_retry(a).await.unwrap();
     let left = store
-        .queued_item_events("webhook_event", "77", &ids[..1])
+        .queued_item_events("webhook_event", board, &ids[..1])
         .await
         .unwrap();
     assert!(left.is_empty(), "{left:?}");

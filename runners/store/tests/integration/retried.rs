@@ -1,11 +1,12 @@
 //! A queued webhook event tried again: its values, log row, outcome and the queue's
 //! completion commit together, or not at all.
 
+use crmmap_ids::{BoardId, ItemId, SObjectName};
 use std::time::Duration;
 
 use crmmap_store::{
     Action, ClaimedRetry, Completion, EventOutcome, EventScope, EventStart, ItemEvent, LogEntry,
-    LogFilter, RetryStatus, RunnerKind, SetValue, Side, Store, StoreError,
+    LogFilter, RetryStatus, RunnerKind, SetValue, Side, Store, StoreError, column_key,
 };
 use serde_json::json;
 use time::OffsetDateTime;
@@ -13,7 +14,7 @@ use time::macros::datetime;
 
 use crate::harness::TestDb;
 
-const BOARD: &str = "9378000505";
+const BOARD: BoardId = BoardId::new(9378000505);
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -30,7 +31,13 @@ crmmap_testkit::backend_tests!(retried with crate::harness::TestDb;
 /// Queues event `key` of item 1, then claims and starts it at `now`.
 async fn queued(store: &Store, key: &str, check_dedup: bool, now: OffsetDateTime) -> ClaimedRetry {
     store
-        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(1),
+            &SObjectName::new("Lead"),
+            "00Q000000000001AAA",
+            T0,
+        )
         .await
         .unwrap();
     let payload = json!({ "event": { "pulseId": 1 }, "check_dedup": check_dedup });
@@ -50,7 +57,7 @@ async fn queued(store: &Store, key: &str, check_dedup: bool, now: OffsetDateTime
 
 async fn begin(store: &Store, claim: &ClaimedRetry, check_dedup: bool) -> EventScope {
     match store
-        .begin_item_retry(claim, BOARD, "1", check_dedup, T0)
+        .begin_item_retry(claim, BOARD, ItemId::new(1), check_dedup, T0)
         .await
         .unwrap()
     {
@@ -61,7 +68,7 @@ async fn begin(store: &Store, claim: &ClaimedRetry, check_dedup: bool) -> EventS
 
 fn values() -> Vec<SetValue> {
     vec![SetValue {
-        key: "column:status".into(),
+        key: column_key("status"),
         value: json!("Working on it"),
         source: Side::Monday,
     }]
@@ -69,7 +76,7 @@ fn values() -> Vec<SetValue> {
 
 fn log(key: &str) -> LogEntry {
     LogEntry::new(at(1), RunnerKind::Retry, Action::Updated)
-        .item(BOARD, "1")
+        .item(BOARD, ItemId::new(1))
         .trigger(key)
         .reason("updated Lead")
 }
@@ -91,11 +98,24 @@ pub async fn retried_event_commits_with_the_queues_completion(db: &TestDb) {
     let claim = queued(store, "owned", false, T0).await;
     let scope = begin(store, &claim, false).await;
     // The scope holds the item.
-    assert!(store.try_lock_item(BOARD, "1").await.unwrap().is_none());
+    assert!(
+        store
+            .try_lock_item(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let (values, entry) = (values(), log("owned"));
     scope.finish(completion(&values, &entry)).await.unwrap();
     assert!(store.retry_item(claim.item.id).await.unwrap().is_none());
-    assert_eq!(store.synced_values(BOARD, "1").await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .synced_values(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(
         store.query_log(&LogFilter::default()).await.unwrap().len(),
         1
@@ -105,7 +125,7 @@ pub async fn retried_event_commits_with_the_queues_completion(db: &TestDb) {
         EventStart::Started,
         "an event the scope did not claim has no outcome written"
     );
-    let guard = store.try_lock_item(BOARD, "1").await.unwrap();
+    let guard = store.try_lock_item(BOARD, ItemId::new(1)).await.unwrap();
     guard
         .expect("finished: the item is free")
         .release()
@@ -124,7 +144,7 @@ pub async fn retried_event_commits_with_the_queues_completion(db: &TestDb) {
     );
     assert!(matches!(
         store
-            .begin_item_retry(&claim, BOARD, "1", true, at(2))
+            .begin_item_retry(&claim, BOARD, ItemId::new(1), true, at(2))
             .await
             .unwrap(),
         ItemEvent::AlreadyApplied
@@ -151,7 +171,13 @@ pub async fn retried_event_with_a_lost_claim_writes_nothing(db: &TestDb) {
         "{err}"
     );
     // Neither the values nor the log row nor the outcome: the new claimant applies it.
-    assert!(store.synced_values(BOARD, "1").await.unwrap().is_empty());
+    assert!(
+        store
+            .synced_values(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         store
             .query_log(&LogFilter::default())
@@ -181,7 +207,13 @@ pub async fn retried_event_that_fails_leaves_only_its_outcome(db: &TestDb) {
         store.begin_event("e1", at(2)).await.unwrap(),
         EventStart::AlreadyApplied
     );
-    assert!(store.synced_values(BOARD, "1").await.unwrap().is_empty());
+    assert!(
+        store
+            .synced_values(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         store
             .query_log(&LogFilter::default())
@@ -192,7 +224,7 @@ pub async fn retried_event_that_fails_leaves_only_its_outcome(db: &TestDb) {
     // Still queued and still this worker's: its failure is recorded as usual.
     let item = store.retry_item(claim.item.id).await.unwrap().unwrap();
     assert_eq!(item.status, RetryStatus::Pending);
-    let guard = store.try_lock_item(BOARD, "1").await.unwrap();
+    let guard = store.try_lock_item(BOARD, ItemId::new(1)).await.unwrap();
     guard
         .expect("left: the item is free")
         .release()

@@ -1,14 +1,16 @@
 //! The store behaviours, written once and run on every backend.
 
+use crmmap_ids::{BoardId, ItemId, SObjectName};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crmmap_store::{
     Action, Backend, BreakerChange, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart,
-    FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter,
+    FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter, NAME_KEY,
     NewParkedLink, RequeueFilter, RetryCounts, RetryPolicy, RetryRequest, RetryStatus, RunStatus,
-    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, Watermark, column_key, field_key,
+    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, SyncedKey, Watermark, column_key,
+    field_key,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -18,7 +20,7 @@ use time::macros::datetime;
 
 use crate::harness::{TestDb, wait_until};
 
-const BOARD: &str = "9378000505";
+const BOARD: BoardId = BoardId::new(9378000505);
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
 fn at(minutes: i64) -> OffsetDateTime {
@@ -28,7 +30,13 @@ fn at(minutes: i64) -> OffsetDateTime {
 pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
     let store = db.store();
     store
-        .upsert_link(BOARD, "1", "Lead", "00Q000000000001AAA", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(1),
+            &SObjectName::new("Lead"),
+            "00Q000000000001AAA",
+            T0,
+        )
         .await
         .unwrap();
     // Two more connects at once: migrations are already applied, and concurrent
@@ -36,7 +44,7 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
     let (a, b) = tokio::join!(db.connect_again(), db.connect_again());
     for s in [&a, &b] {
         let link = s
-            .link_by_item(BOARD, "1")
+            .link_by_item(BOARD, ItemId::new(1))
             .await
             .unwrap()
             .expect("data kept across reconnect");
@@ -60,82 +68,123 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
 pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
     let store = db.store();
     let created = store
-        .upsert_link(BOARD, "101", "Lead", "00Q1", at(0))
+        .upsert_link(
+            BOARD,
+            ItemId::new(101),
+            &SObjectName::new("Lead"),
+            "00Q1",
+            at(0),
+        )
         .await
         .unwrap();
     assert_eq!((created.created_at, created.updated_at), (at(0), at(0)));
     store
-        .upsert_link(BOARD, "102", "Lead", "00Q2", at(0))
+        .upsert_link(
+            BOARD,
+            ItemId::new(102),
+            &SObjectName::new("Lead"),
+            "00Q2",
+            at(0),
+        )
         .await
         .unwrap();
     store
-        .upsert_link("999", "201", "Account", "0011", at(0))
+        .upsert_link(
+            BoardId::new(999),
+            ItemId::new(201),
+            &SObjectName::new("Account"),
+            "0011",
+            at(0),
+        )
         .await
         .unwrap();
 
-    let by_item = store.link_by_item(BOARD, "101").await.unwrap().unwrap();
+    let by_item = store
+        .link_by_item(BOARD, ItemId::new(101))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (by_item.object.as_str(), by_item.record_id.as_str()),
         ("Lead", "00Q1")
     );
-    let by_record = store.link_by_record("Lead", "00Q2").await.unwrap().unwrap();
+    let by_record = store
+        .link_by_record(&SObjectName::new("Lead"), "00Q2")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        (by_record.board_id.as_str(), by_record.item_id.as_str()),
-        (BOARD, "102")
+        (by_record.board_id, by_record.item_id),
+        (BOARD, ItemId::new(102))
     );
     assert!(
         store
-            .link_by_record("Account", "00Q2")
+            .link_by_record(&SObjectName::new("Account"), "00Q2")
             .await
             .unwrap()
             .is_none()
     );
-    assert!(store.link_by_item(BOARD, "404").await.unwrap().is_none());
+    assert!(
+        store
+            .link_by_item(BOARD, ItemId::new(404))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     // Upserting again is idempotent but moves updated_at.
     let again = store
-        .upsert_link(BOARD, "101", "Lead", "00Q1", at(5))
+        .upsert_link(
+            BOARD,
+            ItemId::new(101),
+            &SObjectName::new("Lead"),
+            "00Q1",
+            at(5),
+        )
         .await
         .unwrap();
     assert_eq!((again.created_at, again.updated_at), (at(0), at(5)));
 
-    let leads: Vec<String> = store
-        .links_for_object("Lead")
+    let leads: Vec<ItemId> = store
+        .links_for_object(&SObjectName::new("Lead"))
         .await
         .unwrap()
         .into_iter()
         .map(|l| l.item_id)
         .collect();
-    assert_eq!(leads, ["101", "102"]);
+    assert_eq!(leads, [ItemId::new(101), ItemId::new(102)]);
 
     // Batch lookups for a page of records or items; unlinked ones are absent.
     let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut page = store
-        .links_by_records("Lead", &ids(&["00Q2", "00Q404", "00Q1"]))
+        .links_by_records(&SObjectName::new("Lead"), &ids(&["00Q2", "00Q404", "00Q1"]))
         .await
         .unwrap();
     page.sort_by(|a, b| a.record_id.cmp(&b.record_id));
-    let page_items: Vec<&str> = page.iter().map(|l| l.item_id.as_str()).collect();
-    assert_eq!(page_items, ["101", "102"]);
+    let page_items: Vec<u64> = page.iter().map(|l| l.item_id.get()).collect();
+    assert_eq!(page_items, [101, 102]);
     let many: Vec<String> = (0..1_200)
         .map(|i| format!("00Qx{i}"))
         .chain(ids(&["00Q1"]))
         .collect();
-    let found = store.links_by_records("Lead", &many).await.unwrap();
+    let found = store
+        .links_by_records(&SObjectName::new("Lead"), &many)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1, "chunked lookup");
     let items = store
-        .links_by_items(BOARD, &ids(&["102", "999"]))
+        .links_by_items(BOARD, &[ItemId::new(102), ItemId::new(999)])
         .await
         .unwrap();
     let records: Vec<&str> = items.iter().map(|l| l.record_id.as_str()).collect();
     assert_eq!(records, ["00Q2"]);
     assert!(store.links_by_items(BOARD, &[]).await.unwrap().is_empty());
 
-    assert!(store.delete_link(BOARD, "102").await.unwrap());
-    assert!(!store.delete_link(BOARD, "102").await.unwrap());
+    assert!(store.delete_link(BOARD, ItemId::new(102)).await.unwrap());
+    assert!(!store.delete_link(BOARD, ItemId::new(102)).await.unwrap());
     assert!(
         store
-            .link_by_record("Lead", "00Q2")
+            .link_by_record(&SObjectName::new("Lead"), "00Q2")
             .await
             .unwrap()
             .is_none()
@@ -145,32 +194,38 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
 pub async fn link_conflicts_and_repointing(db: &TestDb) {
     let store = db.store();
     store
-        .upsert_link(BOARD, "1", "Lead", "00QA", T0)
+        .upsert_link(BOARD, ItemId::new(1), &SObjectName::new("Lead"), "00QA", T0)
         .await
         .unwrap();
     store
-        .upsert_link(BOARD, "2", "Lead", "00QB", T0)
+        .upsert_link(BOARD, ItemId::new(2), &SObjectName::new("Lead"), "00QB", T0)
         .await
         .unwrap();
     let value = |key: &str| SetValue {
-        key: key.into(),
+        key: SyncedKey::parse(key).unwrap(),
         value: json!("x"),
         source: Side::Monday,
     };
     store
-        .set_synced_values(BOARD, "1", &[value("name")], T0)
+        .set_synced_values(BOARD, ItemId::new(1), &[value("name")], T0)
         .await
         .unwrap();
 
     // A record belongs to one item only.
     let err = store
-        .upsert_link(BOARD, "2", "Lead", "00QA", at(1))
+        .upsert_link(
+            BOARD,
+            ItemId::new(2),
+            &SObjectName::new("Lead"),
+            "00QA",
+            at(1),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::LinkConflict { .. }), "{err}");
     assert_eq!(
         store
-            .link_by_item(BOARD, "2")
+            .link_by_item(BOARD, ItemId::new(2))
             .await
             .unwrap()
             .unwrap()
@@ -180,18 +235,43 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
 
     // Same pairing again keeps the synced values; a new pairing drops them.
     store
-        .upsert_link(BOARD, "1", "Lead", "00QA", at(2))
+        .upsert_link(
+            BOARD,
+            ItemId::new(1),
+            &SObjectName::new("Lead"),
+            "00QA",
+            at(2),
+        )
         .await
         .unwrap();
-    assert_eq!(store.synced_values(BOARD, "1").await.unwrap().len(), 1);
+    assert_eq!(
+        store
+            .synced_values(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     store
-        .upsert_link(BOARD, "1", "Lead", "00QC", at(3))
+        .upsert_link(
+            BOARD,
+            ItemId::new(1),
+            &SObjectName::new("Lead"),
+            "00QC",
+            at(3),
+        )
         .await
         .unwrap();
-    assert!(store.synced_values(BOARD, "1").await.unwrap().is_empty());
     assert!(
         store
-            .link_by_record("Lead", "00QA")
+            .synced_values(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .link_by_record(&SObjectName::new("Lead"), "00QA")
             .await
             .unwrap()
             .is_none()
@@ -199,21 +279,33 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
 
     // Deleting a link deletes its values.
     store
-        .set_synced_values(BOARD, "1", &[value("name")], at(4))
+        .set_synced_values(BOARD, ItemId::new(1), &[value("name")], at(4))
         .await
         .unwrap();
-    store.delete_link(BOARD, "1").await.unwrap();
+    store.delete_link(BOARD, ItemId::new(1)).await.unwrap();
     store
-        .upsert_link(BOARD, "1", "Lead", "00QC", at(5))
+        .upsert_link(
+            BOARD,
+            ItemId::new(1),
+            &SObjectName::new("Lead"),
+            "00QC",
+            at(5),
+        )
         .await
         .unwrap();
-    assert!(store.synced_values(BOARD, "1").await.unwrap().is_empty());
+    assert!(
+        store
+            .synced_values(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
     let store = db.store();
     store
-        .upsert_link(BOARD, "7", "Lead", "00Q7", T0)
+        .upsert_link(BOARD, ItemId::new(7), &SObjectName::new("Lead"), "00Q7", T0)
         .await
         .unwrap();
     let status = column_key("color_mksj2adq");
@@ -221,7 +313,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
     store
         .set_synced_values(
             BOARD,
-            "7",
+            ItemId::new(7),
             &[
                 SetValue {
                     key: status.clone(),
@@ -234,7 +326,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
                     source: Side::Salesforce,
                 },
                 SetValue {
-                    key: "name".into(),
+                    key: NAME_KEY,
                     value: json!("Acme"),
                     source: Side::Monday,
                 },
@@ -246,7 +338,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
     store
         .set_synced_values(
             BOARD,
-            "7",
+            ItemId::new(7),
             &[SetValue {
                 key: first.clone(),
                 value: json!(null),
@@ -256,8 +348,8 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
         )
         .await
         .unwrap();
-    let values = store.synced_values(BOARD, "7").await.unwrap();
-    let keys: Vec<&str> = values.iter().map(|v| v.key.as_str()).collect();
+    let values = store.synced_values(BOARD, ItemId::new(7)).await.unwrap();
+    let keys: Vec<String> = values.iter().map(|v| v.key.encode()).collect();
     assert_eq!(keys, ["column:color_mksj2adq", "field:FirstName", "name"]);
     assert_eq!(values[0].value, json!({"label": "Working"}));
     assert_eq!(
@@ -273,9 +365,9 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
     let err = store
         .set_synced_values(
             BOARD,
-            "8",
+            ItemId::new(8),
             &[SetValue {
-                key: "name".into(),
+                key: NAME_KEY,
                 value: json!(1),
                 source: Side::Monday,
             }],
@@ -289,7 +381,13 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
 pub async fn synced_values_round_trip_exactly(db: &TestDb) {
     let store = db.store();
     store
-        .upsert_link(BOARD, "rt", "Lead", "00Qrt", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(77),
+            &SObjectName::new("Lead"),
+            "00Qrt",
+            T0,
+        )
         .await
         .unwrap();
     let tricky = [
@@ -307,16 +405,16 @@ pub async fn synced_values_round_trip_exactly(db: &TestDb) {
         .iter()
         .enumerate()
         .map(|(i, v)| SetValue {
-            key: format!("field:F{i}"),
+            key: field_key(&format!("F{i}")),
             value: v.clone(),
             source: Side::Salesforce,
         })
         .collect();
     store
-        .set_synced_values(BOARD, "rt", &values, T0)
+        .set_synced_values(BOARD, ItemId::new(77), &values, T0)
         .await
         .unwrap();
-    let back = store.synced_values(BOARD, "rt").await.unwrap();
+    let back = store.synced_values(BOARD, ItemId::new(77)).await.unwrap();
     assert_eq!(back.len(), tricky.len());
     for v in &values {
         let got = back.iter().find(|b| b.key == v.key).unwrap();
@@ -411,7 +509,13 @@ pub async fn event_failed_or_stale_is_taken_over(db: &TestDb) {
 pub async fn create_intent_survives_a_crash(db: &TestDb) {
     let intent = db
         .store()
-        .record_create_intent(BOARD, "55", "Lead", "crmmap-key-1", T0)
+        .record_create_intent(
+            BOARD,
+            ItemId::new(55),
+            &SObjectName::new("Lead"),
+            "crmmap-key-1",
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -424,15 +528,21 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
     let store = db.connect_again().await;
 
     let pending = store
-        .pending_create_intent(BOARD, "55")
+        .pending_create_intent(BOARD, ItemId::new(55))
         .await
         .unwrap()
         .expect("intent survived");
     assert_eq!(pending.idempotency_key, "crmmap-key-1");
-    assert_eq!(pending.object, "Lead");
+    assert_eq!(pending.object.as_str(), "Lead");
     // The retry records its intent again with a new key: the first key wins.
     let again = store
-        .record_create_intent(BOARD, "55", "Lead", "crmmap-key-2", at(1))
+        .record_create_intent(
+            BOARD,
+            ItemId::new(55),
+            &SObjectName::new("Lead"),
+            "crmmap-key-2",
+            at(1),
+        )
         .await
         .unwrap();
     assert_eq!(again.idempotency_key, "crmmap-key-1");
@@ -443,7 +553,7 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
 
     // Reconciled: the record found by key is linked, the intent completed.
     let link = store
-        .complete_create_intent(BOARD, "55", "00Q55", at(2))
+        .complete_create_intent(BOARD, ItemId::new(55), "00Q55", at(2))
         .await
         .unwrap();
     assert_eq!(
@@ -452,12 +562,16 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
     );
     assert!(
         store
-            .pending_create_intent(BOARD, "55")
+            .pending_create_intent(BOARD, ItemId::new(55))
             .await
             .unwrap()
             .is_none()
     );
-    let done = store.create_intent(BOARD, "55").await.unwrap().unwrap();
+    let done = store
+        .create_intent(BOARD, ItemId::new(55))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (done.status, done.record_id.as_deref()),
         (IntentStatus::Completed, Some("00Q55"))
@@ -465,17 +579,23 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
     assert_eq!(done.completed_at, Some(at(2)));
     // Completing twice is harmless.
     store
-        .complete_create_intent(BOARD, "55", "00Q55", at(3))
+        .complete_create_intent(BOARD, ItemId::new(55), "00Q55", at(3))
         .await
         .unwrap();
     let again = store
-        .record_create_intent(BOARD, "55", "Lead", "crmmap-key-3", at(4))
+        .record_create_intent(
+            BOARD,
+            ItemId::new(55),
+            &SObjectName::new("Lead"),
+            "crmmap-key-3",
+            at(4),
+        )
         .await
         .unwrap();
     assert_eq!(again.status, IntentStatus::Completed);
 
     let err = store
-        .complete_create_intent(BOARD, "55", "00Q99", at(3))
+        .complete_create_intent(BOARD, ItemId::new(55), "00Q99", at(3))
         .await
         .unwrap_err();
     assert!(
@@ -484,7 +604,7 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
     );
     assert_eq!(
         store
-            .link_by_item(BOARD, "55")
+            .link_by_item(BOARD, ItemId::new(55))
             .await
             .unwrap()
             .unwrap()
@@ -493,23 +613,29 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
     );
 
     let err = store
-        .complete_create_intent(BOARD, "56", "00Q56", at(2))
+        .complete_create_intent(BOARD, ItemId::new(56), "00Q56", at(2))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownIntent { .. }), "{err}");
     // A record already linked elsewhere: refused, the intent stays pending.
     store
-        .record_create_intent(BOARD, "57", "Lead", "crmmap-key-57", at(2))
+        .record_create_intent(
+            BOARD,
+            ItemId::new(57),
+            &SObjectName::new("Lead"),
+            "crmmap-key-57",
+            at(2),
+        )
         .await
         .unwrap();
     let err = store
-        .complete_create_intent(BOARD, "57", "00Q55", at(3))
+        .complete_create_intent(BOARD, ItemId::new(57), "00Q55", at(3))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::LinkConflict { .. }), "{err}");
     assert!(
         store
-            .pending_create_intent(BOARD, "57")
+            .pending_create_intent(BOARD, ItemId::new(57))
             .await
             .unwrap()
             .is_some()
@@ -519,21 +645,25 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
 
 pub async fn item_lock_excludes_across_stores(db: &TestDb) {
     let other = db.connect_again().await;
-    let guard = db.store().lock_item(BOARD, "1").await.unwrap();
+    let guard = db.store().lock_item(BOARD, ItemId::new(1)).await.unwrap();
     assert!(
-        other.try_lock_item(BOARD, "1").await.unwrap().is_none(),
+        other
+            .try_lock_item(BOARD, ItemId::new(1))
+            .await
+            .unwrap()
+            .is_none(),
         "second store got a held lock"
     );
     // Another item is independent.
     let g2 = other
-        .try_lock_item(BOARD, "2")
+        .try_lock_item(BOARD, ItemId::new(2))
         .await
         .unwrap()
         .expect("other item is free");
     g2.release().await.unwrap();
     guard.release().await.unwrap();
     let again = other
-        .try_lock_item(BOARD, "1")
+        .try_lock_item(BOARD, ItemId::new(1))
         .await
         .unwrap()
         .expect("released lock is free");
@@ -550,7 +680,7 @@ pub async fn item_lock_excludes_across_stores(db: &TestDb) {
             };
             let inside = inside.clone();
             tokio::spawn(async move {
-                let g = s.lock_item(BOARD, "hot").await.unwrap();
+                let g = s.lock_item(BOARD, ItemId::new(88)).await.unwrap();
                 {
                     let mut n = inside.lock().unwrap();
                     n.0 += 1;
@@ -576,29 +706,41 @@ pub async fn item_lock_serves_waiters_in_order(db: &TestDb) {
     // Two stores with their own pools: two Lambda instances on one database.
     let second = db.connect_again().await;
     let order = Arc::new(Mutex::new(Vec::new()));
-    let first = db.store().lock_item(BOARD, "42").await.unwrap();
+    let first = db.store().lock_item(BOARD, ItemId::new(42)).await.unwrap();
 
     let spawn_waiter = |store: Store, name: &'static str| {
         let order = order.clone();
         tokio::spawn(async move {
-            let g = store.lock_item(BOARD, "42").await.unwrap();
+            let g = store.lock_item(BOARD, ItemId::new(42)).await.unwrap();
             order.lock().unwrap().push(name);
             g.release().await.unwrap();
         })
     };
     let b = spawn_waiter(second.clone(), "B");
     wait_until("B waits", || async {
-        db.store().item_lock_waiters(BOARD, "42").await.unwrap() == 1
+        db.store()
+            .item_lock_waiters(BOARD, ItemId::new(42))
+            .await
+            .unwrap()
+            == 1
     })
     .await;
     let c = spawn_waiter(db.store().clone(), "C");
     wait_until("C waits", || async {
-        db.store().item_lock_waiters(BOARD, "42").await.unwrap() == 2
+        db.store()
+            .item_lock_waiters(BOARD, ItemId::new(42))
+            .await
+            .unwrap()
+            == 2
     })
     .await;
     let d = spawn_waiter(second.clone(), "D");
     wait_until("D waits", || async {
-        db.store().item_lock_waiters(BOARD, "42").await.unwrap() == 3
+        db.store()
+            .item_lock_waiters(BOARD, ItemId::new(42))
+            .await
+            .unwrap()
+            == 3
     })
     .await;
 
@@ -608,7 +750,13 @@ pub async fn item_lock_serves_waiters_in_order(db: &TestDb) {
         t.await.unwrap();
     }
     assert_eq!(*order.lock().unwrap(), ["A", "B", "C", "D"]);
-    assert_eq!(db.store().item_lock_waiters(BOARD, "42").await.unwrap(), 0);
+    assert_eq!(
+        db.store()
+            .item_lock_waiters(BOARD, ItemId::new(42))
+            .await
+            .unwrap(),
+        0
+    );
     second.close().await;
 }
 
@@ -619,12 +767,12 @@ pub async fn item_lock_waiters_do_not_starve_the_holder(db: &TestDb) {
         ..StoreOptions::default()
     };
     let store = db.connect_again_with(&options).await;
-    let guard = store.lock_item(BOARD, "busy").await.unwrap();
+    let guard = store.lock_item(BOARD, ItemId::new(99)).await.unwrap();
     let waiters: Vec<_> = (0..6)
         .map(|_| {
             let s = store.clone();
             tokio::spawn(async move {
-                let g = s.lock_item(BOARD, "busy").await.unwrap();
+                let g = s.lock_item(BOARD, ItemId::new(99)).await.unwrap();
                 s.append_log(&LogEntry::new(T0, RunnerKind::Webhook, Action::Unchanged))
                     .await
                     .unwrap();
@@ -633,7 +781,11 @@ pub async fn item_lock_waiters_do_not_starve_the_holder(db: &TestDb) {
         })
         .collect();
     wait_until("six waiters", || async {
-        store.item_lock_waiters(BOARD, "busy").await.unwrap() == 6
+        store
+            .item_lock_waiters(BOARD, ItemId::new(99))
+            .await
+            .unwrap()
+            == 6
     })
     .await;
     // The holder still gets query connections for its own work.
@@ -657,14 +809,20 @@ pub async fn item_lock_waiters_do_not_starve_the_holder(db: &TestDb) {
 pub async fn item_lock_dropped_guard_frees_the_item(db: &TestDb) {
     let other = db.connect_again().await;
     {
-        let _guard = db.store().lock_item(BOARD, "9").await.unwrap();
-        assert!(other.try_lock_item(BOARD, "9").await.unwrap().is_none());
+        let _guard = db.store().lock_item(BOARD, ItemId::new(9)).await.unwrap();
+        assert!(
+            other
+                .try_lock_item(BOARD, ItemId::new(9))
+                .await
+                .unwrap()
+                .is_none()
+        );
         // Dropped without release (a panic, an early return).
     }
     // On PostgreSQL the lock goes with the closed session, which takes a moment.
     let mut got = None;
     for _ in 0..2_000 {
-        if let Some(g) = other.try_lock_item(BOARD, "9").await.unwrap() {
+        if let Some(g) = other.try_lock_item(BOARD, ItemId::new(9)).await.unwrap() {
             got = Some(g);
             break;
         }
@@ -682,7 +840,7 @@ pub async fn sync_log_filters_newest_first(db: &TestDb) {
     let entries = [
         LogEntry::new(at(0), RunnerKind::Migrate, Action::Created)
             .object("Lead")
-            .item(BOARD, "1")
+            .item(BOARD, ItemId::new(1))
             .record("00Q1"),
         LogEntry::new(at(1), RunnerKind::Migrate, Action::Failed)
             .object("Lead")
@@ -699,7 +857,7 @@ pub async fn sync_log_filters_newest_first(db: &TestDb) {
             .reason("timeout"),
         LogEntry::new(at(3), RunnerKind::Webhook, Action::Updated)
             .object("Lead")
-            .item(BOARD, "1"),
+            .item(BOARD, ItemId::new(1)),
     ];
     let mut ids = Vec::new();
     for e in &entries {
@@ -1483,9 +1641,15 @@ pub async fn url_password_never_shown(db: &TestDb) {
     }
 }
 
-async fn link(store: &Store, item: &str) {
+async fn link(store: &Store, item: u64) {
     store
-        .upsert_link(BOARD, item, "Lead", "00Q000000000001AAA", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(item),
+            &SObjectName::new("Lead"),
+            "00Q000000000001AAA",
+            T0,
+        )
         .await
         .unwrap();
 }
@@ -1510,7 +1674,7 @@ fn completion<'a>(values: &'a [SetValue], log: &'a LogEntry) -> Completion<'a> {
 
 fn value(key: &str, v: serde_json::Value) -> SetValue {
     SetValue {
-        key: key.into(),
+        key: SyncedKey::parse(key).unwrap(),
         value: v,
         source: Side::Monday,
     }
@@ -1518,10 +1682,15 @@ fn value(key: &str, v: serde_json::Value) -> SetValue {
 
 pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     let store = db.store();
-    link(store, "1").await;
-    let scope = started(store.begin_item_event("e1", BOARD, "1", T0).await.unwrap());
+    link(store, 1).await;
+    let scope = started(
+        store
+            .begin_item_event("e1", BOARD, ItemId::new(1), T0)
+            .await
+            .unwrap(),
+    );
     let log = LogEntry::new(at(1), RunnerKind::Webhook, Action::Updated)
-        .item(BOARD, "1")
+        .item(BOARD, ItemId::new(1))
         .trigger("e1")
         .reason("sent with Bearer 00Dxx0000001gPL!AQ4AQFakeTokenValue1234567890");
     // A key given twice keeps its last value.
@@ -1532,10 +1701,16 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     ];
     scope.finish(completion(&values, &log)).await.unwrap();
 
-    let synced = store.synced_values(BOARD, "1").await.unwrap();
-    let got: Vec<(&str, &serde_json::Value)> =
-        synced.iter().map(|v| (v.key.as_str(), &v.value)).collect();
-    assert_eq!(got, [("column:a", &json!("new")), ("column:b", &json!(2))]);
+    let synced = store.synced_values(BOARD, ItemId::new(1)).await.unwrap();
+    let got: Vec<(String, &serde_json::Value)> =
+        synced.iter().map(|v| (v.key.encode(), &v.value)).collect();
+    assert_eq!(
+        got,
+        [
+            ("column:a".to_owned(), &json!("new")),
+            ("column:b".to_owned(), &json!(2))
+        ]
+    );
     let rows = store.query_log(&LogFilter::default()).await.unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].entry.trigger_uuid.as_deref(), Some("e1"));
@@ -1543,7 +1718,7 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     assert!(!reason.contains("FakeTokenValue"), "{reason}");
     assert!(matches!(
         store
-            .begin_item_event("e1", BOARD, "1", at(2))
+            .begin_item_event("e1", BOARD, ItemId::new(1), at(2))
             .await
             .unwrap(),
         ItemEvent::AlreadyApplied
@@ -1554,12 +1729,28 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     );
 
     // An item that is not linked: the values have nothing to belong to and are dropped.
-    let scope = started(store.begin_item_event("e2", BOARD, "2", T0).await.unwrap());
+    let scope = started(
+        store
+            .begin_item_event("e2", BOARD, ItemId::new(2), T0)
+            .await
+            .unwrap(),
+    );
     scope.finish(completion(&values, &log)).await.unwrap();
-    assert!(store.synced_values(BOARD, "2").await.unwrap().is_empty());
+    assert!(
+        store
+            .synced_values(BOARD, ItemId::new(2))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A failure queues its retry in the same commit.
-    let scope = started(store.begin_item_event("e3", BOARD, "1", T0).await.unwrap());
+    let scope = started(
+        store
+            .begin_item_event("e3", BOARD, ItemId::new(1), T0)
+            .await
+            .unwrap(),
+    );
     let payload = json!({ "event": { "pulseId": 1 } });
     scope
         .finish(Completion {
@@ -1586,7 +1777,12 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
     );
 
     // A permanent refusal is a dead letter at once, reported in one alert exactly once.
-    let scope = started(store.begin_item_event("e4", BOARD, "1", T0).await.unwrap());
+    let scope = started(
+        store
+            .begin_item_event("e4", BOARD, ItemId::new(1), T0)
+            .await
+            .unwrap(),
+    );
     scope
         .finish(Completion {
             detail: Some("dead letter"),
@@ -1616,13 +1812,18 @@ pub async fn item_event_writes_its_outcome_in_one_commit(db: &TestDb) {
 
 pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {
     let store = db.store();
-    link(store, "1").await;
-    let scope = started(store.begin_item_event("e1", BOARD, "1", T0).await.unwrap());
+    link(store, 1).await;
+    let scope = started(
+        store
+            .begin_item_event("e1", BOARD, ItemId::new(1), T0)
+            .await
+            .unwrap(),
+    );
     drop(scope);
     // The item is free for its next event at once.
     let next = tokio::time::timeout(
         Duration::from_secs(10),
-        store.begin_item_event("e2", BOARD, "1", at(1)),
+        store.begin_item_event("e2", BOARD, ItemId::new(1), at(1)),
     )
     .await
     .expect("the item was freed")
@@ -1635,7 +1836,7 @@ pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {
     // Nothing of the dropped event was written. On PostgreSQL its claim rolled back, so
     // a redelivery applies it; on SQLite the claim waits for its lease, as `begin_event`.
     let again = store
-        .begin_item_event("e1", BOARD, "1", at(2))
+        .begin_item_event("e1", BOARD, ItemId::new(1), at(2))
         .await
         .unwrap();
     match db.backend() {
@@ -1649,7 +1850,7 @@ pub async fn item_event_dropped_unfinished_frees_the_item(db: &TestDb) {
 }
 
 pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
-    link(db.store(), "hot").await;
+    link(db.store(), 88).await;
     let other = db.connect_again().await;
     // Each event reads the counter and writes it plus one: with two events inside at once,
     // or one not seeing the commit of the one before, an increment would be lost.
@@ -1662,17 +1863,25 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
             };
             tokio::spawn(async move {
                 let key = format!("e{i}");
-                let scope = started(s.begin_item_event(&key, BOARD, "hot", T0).await.unwrap());
-                let (_, values) = s.linked_item(BOARD, "hot").await.unwrap().unwrap();
+                let scope = started(
+                    s.begin_item_event(&key, BOARD, ItemId::new(88), T0)
+                        .await
+                        .unwrap(),
+                );
+                let (_, values) = s
+                    .linked_item(BOARD, ItemId::new(88))
+                    .await
+                    .unwrap()
+                    .unwrap();
                 let n = values
                     .iter()
-                    .find(|v| v.key == "n")
+                    .find(|v| v.key == column_key("n"))
                     .and_then(|v| v.value.as_i64())
                     .unwrap_or(0);
                 tokio::task::yield_now().await;
                 let log = LogEntry::new(T0, RunnerKind::Webhook, Action::Updated);
                 scope
-                    .finish(completion(&[value("n", json!(n + 1))], &log))
+                    .finish(completion(&[value("column:n", json!(n + 1))], &log))
                     .await
                     .unwrap();
             })
@@ -1681,9 +1890,17 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
     for t in tasks {
         t.await.unwrap();
     }
-    let (_, values) = db.store().linked_item(BOARD, "hot").await.unwrap().unwrap();
+    let (_, values) = db
+        .store()
+        .linked_item(BOARD, ItemId::new(88))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        values.iter().find(|v| v.key == "n").map(|v| &v.value),
+        values
+            .iter()
+            .find(|v| v.key == column_key("n"))
+            .map(|v| &v.value),
         Some(&json!(16))
     );
     other.close().await;

@@ -3,10 +3,13 @@
 
 use crmmap_engine::eval::{self, Change, ItemUpdate, Prior, Record, Writes};
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ItemId;
 use crmmap_monday::ItemMutation;
 use crmmap_store::Action;
 use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
+
+use crate::PlanIds;
 
 use super::desired::{self, Desired, prior_from_synced};
 use super::lookup::Items;
@@ -18,7 +21,7 @@ use super::{Counts, MigrateError};
 /// The writes a record needs, ready to send.
 pub(super) struct Pending {
     pub(super) record_id: String,
-    pub(super) item_id: Option<String>,
+    pub(super) item_id: Option<ItemId>,
     pub(super) desired: Desired,
     /// Columns written (for the store), links written.
     pub(super) columns: Vec<String>,
@@ -37,7 +40,7 @@ pub(super) struct Batch {
 /// The item a record already has, and what it holds.
 struct Partner {
     /// The item (`None`: the record gets a new one).
-    item_id: Option<String>,
+    item_id: Option<ItemId>,
     /// What the item holds (`None`: nothing, a new item).
     prior: Option<Prior>,
     /// Whether the item was found on monday by its Salesforce-id column.
@@ -105,7 +108,7 @@ impl Migrator<'_> {
                 self.fail(
                     plan,
                     record_id,
-                    item_id.as_deref(),
+                    item_id,
                     e.column.as_deref(),
                     (crate::failure::FailureClass::Permanent, &message),
                 )
@@ -114,11 +117,11 @@ impl Migrator<'_> {
                 return Ok(());
             }
         };
-        let (writes, kept) = match item_id.as_deref().and_then(|i| items.queued.get(i)) {
+        let (writes, kept) = match item_id.and_then(|i| items.queued.get(&i)) {
             Some(events) => keep_queued(plan, record, events, writes),
             None => (writes, Vec::new()),
         };
-        if let (false, Some(item)) = (kept.is_empty(), &item_id) {
+        if let (false, Some(item)) = (kept.is_empty(), item_id) {
             self.left_to_queue(plan, record_id, item, &kept).await?;
         }
         let mut column_values: Map<String, Json> = writes
@@ -155,13 +158,9 @@ impl Migrator<'_> {
             }
             counts.links += links.len() as u64;
         }
-        batch.mutations.push(mutation(
-            plan,
-            record_id,
-            item_id.as_deref(),
-            &writes,
-            column_values,
-        ));
+        batch
+            .mutations
+            .push(mutation(plan, record_id, item_id, &writes, column_values));
         batch.pending.push(Pending {
             record_id: record_id.to_owned(),
             item_id,
@@ -183,23 +182,23 @@ impl Migrator<'_> {
         now: OffsetDateTime,
         items: &mut Items,
     ) -> Result<Partner, MigrateError> {
-        let board = plan.board.to_string();
+        let board = plan.board_id();
         if let Some(item) = items.linked.get(record_id) {
             let values = items.synced.get(item).map_or(&[][..], Vec::as_slice);
             return Ok(Partner {
-                item_id: Some(item.clone()),
+                item_id: Some(*item),
                 prior: Some(prior_from_synced(values)),
                 matched: false,
             });
         }
-        let Some(found) = items.found.get(record_id) else {
+        let Some((item, found)) = items.found.get(record_id) else {
             return Ok(Partner {
                 item_id: None,
                 prior: None,
                 matched: false,
             });
         };
-        let item = found.id.clone();
+        let item = *item;
         // An unreadable value: treat it as unknown and write ours.
         let prior = desired::prior_from_item(plan, found).unwrap_or_else(|_| Prior {
             name: Some(found.name.clone()),
@@ -207,13 +206,13 @@ impl Migrator<'_> {
         });
         if let Some(store) = self.store() {
             store
-                .upsert_link(&board, &item, &plan.sobject, record_id, now)
+                .upsert_link(board, item, &plan.sobject_name(), record_id, now)
                 .await?;
-            items.linked.insert(record_id.to_owned(), item.clone());
-            items.targets.insert(&plan.object, record_id, &item);
+            items.linked.insert(record_id.to_owned(), item);
+            items.targets.insert(&plan.object, record_id, item);
             self.log(
                 self.entry(Action::Linked, plan, record_id)
-                    .item(board, item.clone())
+                    .item(board, item)
                     .reason("existing item found by its salesforce id column"),
             )
             .await?;
@@ -230,7 +229,7 @@ impl Migrator<'_> {
         &mut self,
         plan: &Plan,
         record_id: &str,
-        item: &str,
+        item: ItemId,
         kept: &[String],
     ) -> Result<(), MigrateError> {
         let reason = format!(
@@ -242,7 +241,7 @@ impl Migrator<'_> {
             .message(&format!("{} {record_id}: {reason}", plan.object));
         self.log(
             self.entry(Action::Skipped, plan, record_id)
-                .item(plan.board.to_string(), item)
+                .item(plan.board_id(), item)
                 .reason(reason),
         )
         .await
@@ -254,7 +253,7 @@ impl Migrator<'_> {
 fn mutation(
     plan: &Plan,
     record_id: &str,
-    item_id: Option<&str>,
+    item_id: Option<ItemId>,
     writes: &eval::ItemWrites,
     mut column_values: Map<String, Json>,
 ) -> ItemMutation {
@@ -276,7 +275,7 @@ fn mutation(
             }
             ItemMutation::ChangeColumnValues {
                 board_id,
-                item_id: item.to_owned(),
+                item_id: item.to_string(),
                 column_values,
                 create_labels_if_missing: writes.create_labels,
             }

@@ -14,6 +14,7 @@ use serde_json::Value as Json;
 use super::migrator::Migrator;
 use super::query::{PlanKey as _, deleted_query};
 use super::{Counts, MigrateError};
+use crate::PlanIds;
 
 impl Migrator<'_> {
     /// Records deleted in Salesforce since the last look (`queryAll`, after the object's
@@ -42,7 +43,7 @@ impl Migrator<'_> {
             let links: HashMap<String, Link> = self
                 .ctx
                 .store
-                .links_by_records(&plan.sobject, &ids)
+                .links_by_records(&plan.sobject_name(), &ids)
                 .await?
                 .into_iter()
                 .map(|l| (l.record_id.clone(), l))
@@ -79,10 +80,7 @@ impl Migrator<'_> {
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
         let policy = plan.on_salesforce_delete;
-        let entry = |m: &Self, action| {
-            m.entry(action, plan, id)
-                .item(link.board_id.clone(), link.item_id.clone())
-        };
+        let entry = |m: &Self, action| m.entry(action, plan, id).item(link.board_id, link.item_id);
         if policy == ItemDeletePolicy::Log {
             let reason = format!(
                 "deleted in salesforce; item {} stays (on salesforce delete log)",
@@ -101,8 +99,15 @@ impl Migrator<'_> {
             return Ok(());
         }
         let result = match policy {
-            ItemDeletePolicy::Delete => self.ctx.monday.delete_item(&link.item_id).await,
-            _ => self.ctx.monday.archive_item(&link.item_id).await,
+            ItemDeletePolicy::Delete => {
+                self.ctx.monday.delete_item(&link.item_id.to_string()).await
+            }
+            _ => {
+                self.ctx
+                    .monday
+                    .archive_item(&link.item_id.to_string())
+                    .await
+            }
         };
         self.report.monday_write_requests += 1;
         match result {
@@ -111,7 +116,7 @@ impl Migrator<'_> {
         }
         self.ctx
             .store
-            .delete_link(&link.board_id, &link.item_id)
+            .delete_link(link.board_id, link.item_id)
             .await?;
         let reason = format!(
             "deleted in salesforce: item {done} (on salesforce delete {})",

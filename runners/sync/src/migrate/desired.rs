@@ -8,7 +8,7 @@ use crmmap_engine::EvalError;
 use crmmap_engine::eval::{ItemValues, Prior, Record};
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, monday};
-use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedValue, column_key};
+use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedKey, SyncedValue, column_key};
 use serde_json::Value as Json;
 
 pub use crmmap_store::link_key;
@@ -81,19 +81,20 @@ impl Desired {
 /// What monday holds for a linked item, from the store's last-synced values.
 pub fn prior_from_synced(values: &[SyncedValue]) -> Prior {
     let mut prior = Prior::default();
-    let column_prefix = column_key("");
-    let link_prefix = link_key("");
     for v in values {
-        if v.key == NAME_KEY {
-            prior.name = v.value.as_str().map(str::to_owned);
-        } else if let Some(column) = v.key.strip_prefix(&column_prefix) {
-            if let Ok(value) = Value::from_json(&v.value) {
-                prior.columns.insert(column.to_owned(), value);
+        match &v.key {
+            SyncedKey::Name => prior.name = v.value.as_str().map(str::to_owned),
+            SyncedKey::Column(column) => {
+                if let Ok(value) = Value::from_json(&v.value) {
+                    prior.columns.insert(column.to_string(), value);
+                }
             }
-        } else if let Some(column) = v.key.strip_prefix(&link_prefix) {
-            prior
-                .links
-                .insert(column.to_owned(), v.value.as_str().map(str::to_owned));
+            SyncedKey::Link(column) => {
+                prior
+                    .links
+                    .insert(column.to_string(), v.value.as_str().map(str::to_owned));
+            }
+            _ => {}
         }
     }
     prior

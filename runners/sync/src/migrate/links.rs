@@ -3,6 +3,7 @@
 
 use crmmap_engine::eval::LinkWrite;
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ItemId;
 use crmmap_monday::ItemMutation;
 use crmmap_monday::client::cost;
 use crmmap_store::{Action, NewParkedLink};
@@ -13,6 +14,7 @@ use super::chunk::Pending;
 use super::lookup::Items;
 use super::migrator::Migrator;
 use super::{Counts, MigrateError};
+use crate::PlanIds;
 
 impl Migrator<'_> {
     /// The board-relation values of a record's link writes, by column: a cleared column, or
@@ -36,7 +38,7 @@ impl Migrator<'_> {
             if let Some(target) = items.targets.get(&l.target, target_record) {
                 links.push((
                     l.column.clone(),
-                    json!({ "item_ids": [item_id_json(target)] }),
+                    json!({ "item_ids": [item_id_json(*target)] }),
                 ));
                 continue;
             }
@@ -117,7 +119,7 @@ impl Migrator<'_> {
         let live = self.live_items(plan, &targets).await?;
         let inactive: std::collections::HashSet<String> =
             targets.into_iter().filter(|t| !live.contains(t)).collect();
-        let board = plan.board.to_string();
+        let board = plan.board_id();
         let mut i = 0;
         while i < mutations.len() {
             let (Some(m), Some(p)) = (mutations.get_mut(i), pending.get_mut(i)) else {
@@ -146,7 +148,7 @@ impl Migrator<'_> {
                         "column {column}: linked item {target} is archived or deleted, not linked"
                     ));
                 if let Some(item) = &p.item_id {
-                    entry = entry.item(board.clone(), item.clone());
+                    entry = entry.item(board, *item);
                 }
                 self.log(entry).await?;
             }
@@ -189,8 +191,7 @@ pub(super) fn link_targets(m: &ItemMutation, column: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// An item id for `item_ids`: a number when it is numeric (monday's documented form).
-pub(super) fn item_id_json(id: &str) -> Json {
-    id.parse::<u64>()
-        .map_or_else(|_| Json::String(id.to_owned()), Json::from)
+/// An item id for `item_ids`: a number (monday's documented form).
+pub(super) fn item_id_json(id: ItemId) -> Json {
+    Json::from(id.get())
 }

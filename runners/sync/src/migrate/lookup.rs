@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
+use crmmap_ids::{ItemId, SObjectName};
 use crmmap_monday::PageRequest;
 use crmmap_monday::client::{MAX_PAGE_SIZE, cost};
 use crmmap_store::SyncedValue;
+
+use crate::PlanIds;
 use serde_json::Value as Json;
 
 use super::migrator::Migrator;
@@ -18,14 +21,14 @@ use super::{MigrateError, WEBHOOK_RETRY_KIND};
 pub(super) struct Items {
     /// Record id → item id, for records the store links (and those linked while the chunk
     /// runs).
-    pub(super) linked: HashMap<String, String>,
+    pub(super) linked: HashMap<String, ItemId>,
     /// Record id → a live item monday holds with the record's Id in its Salesforce-id column
-    /// that the store does not know.
-    pub(super) found: HashMap<String, crmmap_monday::Item>,
+    /// that the store does not know, with its id.
+    pub(super) found: HashMap<String, (ItemId, crmmap_monday::Item)>,
     /// Item id → its monday edits waiting in the retry queue, as queued.
-    pub(super) queued: HashMap<String, Vec<Json>>,
+    pub(super) queued: HashMap<ItemId, Vec<Json>>,
     /// Linked item id → its last-synced values.
-    pub(super) synced: HashMap<String, Vec<SyncedValue>>,
+    pub(super) synced: HashMap<ItemId, Vec<SyncedValue>>,
     /// The items of the records the chunk's records link to (`<-` links), and of the chunk's
     /// records linked while it runs.
     pub(super) targets: RecordItems,
@@ -33,20 +36,18 @@ pub(super) struct Items {
 
 /// (object, record id) → item id, for records that have an item.
 #[derive(Default)]
-pub(super) struct RecordItems(HashMap<(String, String), String>);
+pub(super) struct RecordItems(HashMap<(String, String), ItemId>);
 
 impl RecordItems {
     /// The item of a record of `object`.
-    pub(super) fn get(&self, object: &str, record_id: &str) -> Option<&String> {
+    pub(super) fn get(&self, object: &str, record_id: &str) -> Option<&ItemId> {
         self.0.get(&(object.to_owned(), record_id.to_owned()))
     }
 
     /// Records that a record of `object` now has an item.
-    pub(super) fn insert(&mut self, object: &str, record_id: &str, item_id: &str) {
-        self.0.insert(
-            (object.to_owned(), record_id.to_owned()),
-            item_id.to_owned(),
-        );
+    pub(super) fn insert(&mut self, object: &str, record_id: &str, item_id: ItemId) {
+        self.0
+            .insert((object.to_owned(), record_id.to_owned()), item_id);
     }
 }
 
@@ -60,11 +61,11 @@ impl Migrator<'_> {
         records: &[Record],
         ids: &[String],
     ) -> Result<Items, MigrateError> {
-        let board = plan.board.to_string();
-        let linked: HashMap<String, String> = self
+        let board = plan.board_id();
+        let linked: HashMap<String, ItemId> = self
             .ctx
             .store
-            .links_by_records(&plan.sobject, ids)
+            .links_by_records(&plan.sobject_name(), ids)
             .await?
             .into_iter()
             .filter(|l| l.board_id == board)
@@ -76,25 +77,25 @@ impl Migrator<'_> {
             .cloned()
             .collect();
         let found = self.find_on_monday(plan, &unlinked).await?;
-        let known: Vec<String> = linked
+        let known: Vec<ItemId> = linked
             .values()
-            .cloned()
-            .chain(found.values().map(|i| i.id.clone()))
+            .copied()
+            .chain(found.values().map(|(id, _)| *id))
             .collect();
-        let mut queued: HashMap<String, Vec<Json>> = HashMap::new();
+        let mut queued: HashMap<ItemId, Vec<Json>> = HashMap::new();
         for q in self
             .ctx
             .store
-            .queued_item_events(WEBHOOK_RETRY_KIND, &board, &known)
+            .queued_item_events(WEBHOOK_RETRY_KIND, board, &known)
             .await?
         {
             queued.entry(q.item_id).or_default().push(q.event);
         }
-        let linked_items: Vec<String> = linked.values().cloned().collect();
+        let linked_items: Vec<ItemId> = linked.values().copied().collect();
         let synced = self
             .ctx
             .store
-            .synced_values_by_items(&board, &linked_items)
+            .synced_values_by_items(board, &linked_items)
             .await?;
         let wanted: Vec<(&str, &str)> = plan
             .links
@@ -138,9 +139,9 @@ impl Migrator<'_> {
                 .ctx
                 .plans
                 .plan(object)
-                .map_or(object, |p| p.sobject.as_str());
-            for link in self.ctx.store.links_by_records(sobject, &ids).await? {
-                out.insert(object, &link.record_id, &link.item_id);
+                .map_or_else(|| SObjectName::new(object), PlanIds::sobject_name);
+            for link in self.ctx.store.links_by_records(&sobject, &ids).await? {
+                out.insert(object, &link.record_id, link.item_id);
             }
         }
         Ok(out)
@@ -153,8 +154,8 @@ impl Migrator<'_> {
         &mut self,
         plan: &Plan,
         unlinked: &[String],
-    ) -> Result<HashMap<String, crmmap_monday::Item>, MigrateError> {
-        let mut found: HashMap<String, crmmap_monday::Item> = HashMap::new();
+    ) -> Result<HashMap<String, (ItemId, crmmap_monday::Item)>, MigrateError> {
+        let mut found: HashMap<String, (ItemId, crmmap_monday::Item)> = HashMap::new();
         if unlinked.is_empty() {
             return Ok(found);
         }
@@ -178,7 +179,11 @@ impl Migrator<'_> {
         self.report.monday_reads += 1;
         self.report.monday_complexity += cost::read(MAX_PAGE_SIZE.into(), Some(columns.len()));
         for item in items {
-            // Archived and deleted items are no partners: a record keeps to live items.
+            // Archived and deleted items are no partners: a record keeps to live items. An id
+            // that is not a monday id names no item crmmap can write.
+            let Ok(id) = ItemId::parse(&item.id) else {
+                continue;
+            };
             if item.inactive().is_some() {
                 continue;
             }
@@ -189,20 +194,16 @@ impl Migrator<'_> {
             else {
                 continue;
             };
-            // Several items with one Id (the old job's duplicates): keep the oldest.
+            // Several items with one Id (the old job's duplicates): keep the oldest (monday's
+            // ids grow with time).
             let keep = match found.get(&rid) {
-                Some(other) => id_number(&item.id) < id_number(&other.id),
+                Some((other, _)) => id < *other,
                 None => true,
             };
             if keep {
-                found.insert(rid, item);
+                found.insert(rid, (id, item));
             }
         }
         Ok(found)
     }
-}
-
-/// An item id as a number for ordering by age (a non-numeric id sorts last).
-fn id_number(id: &str) -> u64 {
-    id.parse().unwrap_or(u64::MAX)
 }

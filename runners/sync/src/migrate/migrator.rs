@@ -3,6 +3,7 @@
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ItemId;
 use crmmap_store::{Action, LogEntry, Run, RunnerKind, Store, Watermark};
 use futures::StreamExt as _;
 use serde_json::{Value as Json, json};
@@ -13,6 +14,7 @@ use super::{
     Counts, FIRST_RETRY_DELAY, MigrateError, MigrateOptions, MigrateReport, ObjectReport,
     PHASE_RECORDS, Progress, RETRY_KIND, RecordFailure, WATERMARK_LAG,
 };
+use crate::PlanIds;
 use crate::context::RunContext;
 
 pub(super) struct Migrator<'a> {
@@ -241,7 +243,7 @@ impl Migrator<'_> {
         &mut self,
         plan: &Plan,
         record_id: &str,
-        item_id: Option<&str>,
+        item_id: Option<ItemId>,
         column: Option<&str>,
         failure: (crate::failure::FailureClass, &str),
     ) -> Result<(), MigrateError> {
@@ -265,7 +267,7 @@ impl Migrator<'_> {
             .entry(Action::Failed, plan, record_id)
             .reason(reason.clone());
         if let Some(item) = item_id {
-            e = e.item(plan.board.to_string(), item);
+            e = e.item(plan.board_id(), item);
         }
         self.log(e).await?;
         if let FailureSink::Collect(failures) = &mut self.failures {

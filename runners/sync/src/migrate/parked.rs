@@ -2,6 +2,7 @@
 //! source and the target both have live items.
 
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ItemId;
 use crmmap_monday::{ItemMutation, MondayError};
 use crmmap_store::{Action, ParkedLink, SetValue, Side};
 use serde_json::{Map, Value as Json, json};
@@ -11,11 +12,12 @@ use super::error::stops_the_run;
 use super::links::{item_id_json, link_targets};
 use super::migrator::Migrator;
 use super::{Counts, MigrateError, ObjectReport};
+use crate::PlanIds;
 
 /// A parked link ready to write, with the item of its source record.
 struct Completion {
     parked: ParkedLink,
-    item: String,
+    item: ItemId,
 }
 
 impl Migrator<'_> {
@@ -83,7 +85,7 @@ impl Migrator<'_> {
         parked: Vec<ParkedLink>,
     ) -> Result<(Vec<ItemMutation>, Vec<Completion>), MigrateError> {
         let store = &self.ctx.store;
-        let board = plan.board.to_string();
+        let board = plan.board_id();
         let wanted: Vec<(&str, &str)> = parked
             .iter()
             .flat_map(|p| {
@@ -97,11 +99,11 @@ impl Migrator<'_> {
             })
             .collect();
         let items = self.items_of_records(&wanted).await?;
-        let sources: Vec<String> = parked
+        let sources: Vec<ItemId> = parked
             .iter()
-            .filter_map(|p| items.get(&plan.object, &p.link.record_id).cloned())
+            .filter_map(|p| items.get(&plan.object, &p.link.record_id).copied())
             .collect();
-        let synced = store.synced_values_by_items(&board, &sources).await?;
+        let synced = store.synced_values_by_items(board, &sources).await?;
         let mut mutations = Vec::new();
         let mut done = Vec::new();
         for p in parked {
@@ -123,16 +125,16 @@ impl Migrator<'_> {
                 continue;
             };
             mutations.push(ItemMutation::ChangeColumnValues {
-                board_id: board.clone(),
-                item_id: source.clone(),
+                board_id: board.to_string(),
+                item_id: source.to_string(),
                 column_values: Map::from_iter([(
                     p.link.column_id.clone(),
-                    json!({ "item_ids": [item_id_json(target)] }),
+                    json!({ "item_ids": [item_id_json(*target)] }),
                 )]),
                 create_labels_if_missing: false,
             });
             done.push(Completion {
-                item: source.clone(),
+                item: *source,
                 parked: p,
             });
         }
@@ -148,7 +150,7 @@ impl Migrator<'_> {
         done: &[Completion],
     ) -> Result<Counts, MigrateError> {
         let store = self.ctx.store.clone();
-        let board = plan.board.to_string();
+        let board = plan.board_id();
         let mut counts = Counts::default();
         self.report.monday_write_requests += self.ctx.monday.plan_batches(mutations).len() as u64;
         self.report.monday_complexity += mutations
@@ -174,7 +176,7 @@ impl Migrator<'_> {
                         value: Json::String(p.link.target_record_id.clone()),
                         source: Side::Monday,
                     };
-                    store.set_synced_values(&board, item, &[value], now).await?;
+                    store.set_synced_values(board, *item, &[value], now).await?;
                     store.delete_parked(p.id).await?;
                     let reason = format!(
                         "parked link completed: column {} → {} {}",
@@ -182,7 +184,7 @@ impl Migrator<'_> {
                     );
                     self.log(
                         self.entry(Action::Linked, plan, &p.link.record_id)
-                            .item(board.clone(), item.clone())
+                            .item(board, *item)
                             .reason(reason),
                     )
                     .await?;
@@ -192,7 +194,7 @@ impl Migrator<'_> {
                     self.fail(
                         plan,
                         &p.link.record_id,
-                        Some(item),
+                        Some(*item),
                         Some(&p.link.column_id),
                         (crate::failure::monday(&e), &e.to_string()),
                     )

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use crmmap_engine::eval::{self, Prior};
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ItemId;
 use serde_json::Value as Json;
 
 use super::desired;
@@ -139,7 +140,7 @@ pub struct PlannedChange {
     /// `create` or `update`.
     pub action: PlannedAction,
     /// The item, when it exists.
-    pub item_id: Option<String>,
+    pub item_id: Option<ItemId>,
     /// The fields that would change.
     pub changes: Vec<FieldChange>,
 }
@@ -202,7 +203,7 @@ pub(super) fn counts_json(c: &Counts) -> Json {
 pub(super) fn planned_change(
     plan: &Plan,
     record_id: &str,
-    item_id: &Option<String>,
+    item_id: &Option<ItemId>,
     prior: Option<&Prior>,
     desired: &eval::ItemValues,
     writes: &eval::ItemWrites,
@@ -270,7 +271,7 @@ pub(super) fn planned_change(
         } else {
             PlannedAction::Update
         },
-        item_id: item_id.clone(),
+        item_id: *item_id,
         changes,
     }
 }

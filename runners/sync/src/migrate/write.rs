@@ -2,13 +2,16 @@
 //! sync log, failures.
 
 use crmmap_engine::plan::Plan;
-use crmmap_monday::{CreateRecovery, ItemMutation, MondayError};
+use crmmap_ids::ItemId;
+use crmmap_monday::types::ShapeError;
+use crmmap_monday::{CreateRecovery, ItemMutation, MondayError, MutationResult};
 use crmmap_store::Action;
 
 use super::chunk::{Batch, Pending};
 use super::error::stops_the_run;
 use super::migrator::Migrator;
 use super::{Counts, MigrateError};
+use crate::PlanIds;
 
 impl Migrator<'_> {
     /// Sends a chunk's mutations in batches (a dry run only counts them) and stores each
@@ -23,7 +26,7 @@ impl Migrator<'_> {
             mut mutations,
             mut pending,
         } = batch;
-        let board = plan.board.to_string();
+        let board = plan.board_id();
         if !self.options.dry_run {
             self.unlink_inactive_targets(plan, &mut mutations, &mut pending, counts)
                 .await?;
@@ -51,8 +54,8 @@ impl Migrator<'_> {
         // again (its written records are linked by then, and write nothing).
         let mut stop: Option<MondayError> = None;
         for (p, result) in pending.iter().zip(results) {
-            match result {
-                Ok(done) => self.written(plan, p, &done.item_id, counts).await?,
+            match result.and_then(returned_item) {
+                Ok(item) => self.written(plan, p, item, counts).await?,
                 Err(e) if stops_the_run(&e) => {
                     stop.get_or_insert(e);
                 }
@@ -63,12 +66,12 @@ impl Migrator<'_> {
                     };
                     if let (MondayError::ItemGone { .. }, Some(item)) = (&e, &p.item_id) {
                         // The item was deleted on monday: forget it; the retry recreates it.
-                        self.ctx.store.delete_link(&board, item).await?;
+                        self.ctx.store.delete_link(board, *item).await?;
                     }
                     self.fail(
                         plan,
                         &p.record_id,
-                        p.item_id.as_deref(),
+                        p.item_id,
                         column.as_deref(),
                         (crate::failure::monday(&e), &e.to_string()),
                     )
@@ -88,26 +91,32 @@ impl Migrator<'_> {
         &mut self,
         plan: &Plan,
         p: &Pending,
-        returned_item: &str,
+        returned_item: ItemId,
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
         let store = &self.ctx.store;
-        let board = plan.board.to_string();
+        let board = plan.board_id();
         let now = self.ctx.now();
-        let (item, action) = match &p.item_id {
-            Some(item) => (item.clone(), Action::Updated),
+        let (item, action) = match p.item_id {
+            Some(item) => (item, Action::Updated),
             None => {
                 store
-                    .upsert_link(&board, returned_item, &plan.sobject, &p.record_id, now)
+                    .upsert_link(
+                        board,
+                        returned_item,
+                        &plan.sobject_name(),
+                        &p.record_id,
+                        now,
+                    )
                     .await?;
-                self.created_items.insert(returned_item.to_owned());
-                (returned_item.to_owned(), Action::Created)
+                self.created_items.insert(returned_item.to_string());
+                (returned_item, Action::Created)
             }
         };
         let rows = p
             .desired
             .synced_rows(p.name_written, p.columns.iter(), p.links.iter());
-        store.set_synced_values(&board, &item, &rows, now).await?;
+        store.set_synced_values(board, item, &rows, now).await?;
         let mut changed: Vec<&str> = p.columns.iter().map(String::as_str).collect();
         changed.extend(p.links.iter().map(String::as_str));
         if p.name_written {
@@ -131,4 +140,12 @@ impl Migrator<'_> {
         counts.links += p.links.len() as u64;
         Ok(())
     }
+}
+
+/// The item a mutation answered with, parsed where it enters: an id that is not a monday id is
+/// an answer of the wrong shape, a failure of that record.
+fn returned_item(done: MutationResult) -> Result<ItemId, MondayError> {
+    ItemId::parse(&done.item_id).map_err(|e| {
+        ShapeError(format!("the item id `{}` of the answer: {e}", done.item_id)).into()
+    })
 }

@@ -1,5 +1,6 @@
 //! Archived and deleted items are no partners: the migrator links records to live items only.
 
+use crmmap_ids::SObjectName;
 use crmmap_sync::migrate::{self, MigrateOptions, MigrateReport, NoProgress};
 
 use crate::harness::{Backend, World};
@@ -35,11 +36,12 @@ pub async fn a_link_to_a_deleted_item_stays_parked(backend: Backend) {
     run(&w, &["Account"]).await;
     let target = w
         .store()
-        .link_by_record("Account", &waiting.link.target_record_id)
+        .link_by_record(&SObjectName::new("Account"), &waiting.link.target_record_id)
         .await
         .unwrap()
         .expect("the account has an item")
-        .item_id;
+        .item_id
+        .to_string();
     // The account's item is deleted on monday; the store still links it.
     w.ctx.monday.delete_item(&target).await.unwrap();
 
@@ -61,11 +63,12 @@ pub async fn a_link_to_a_deleted_item_stays_parked(backend: Backend) {
     assert_eq!(still.len(), 1, "the link waits for a live item");
     let source = w
         .store()
-        .link_by_record("Lead", &waiting.link.record_id)
+        .link_by_record(&SObjectName::new("Lead"), &waiting.link.record_id)
         .await
         .unwrap()
         .expect("the lead has an item")
-        .item_id;
+        .item_id
+        .to_string();
     let item = w.ctx.monday.item(&source, None).await.unwrap().unwrap();
     assert!(
         item.column(&waiting.link.column_id)

@@ -2,6 +2,7 @@
 //! monday emulator's documented answers (reference `monday-api.md` §1.5, §2.1;
 //! `realtime-and-limits.md` §4).
 
+use crmmap_ids::SObjectName;
 use std::time::Duration;
 
 use crmmap_emu_monday::{EmulatorOptions, Limits};
@@ -115,7 +116,12 @@ pub async fn a_missing_board_stops_the_run_and_unlinks_nothing(backend: Backend)
         .await
         .expect("the first run completes");
     let lead = w.ctx.plans.plan("Lead").expect("lead plan").clone();
-    let links_before = w.store().links_for_object("Lead").await.unwrap().len();
+    let links_before = w
+        .store()
+        .links_for_object(&SObjectName::new("Lead"))
+        .await
+        .unwrap()
+        .len();
     assert!(links_before > 0);
 
     // The Lead board is deleted on monday, and a linked lead changes in Salesforce: the next
@@ -144,7 +150,11 @@ pub async fn a_missing_board_stops_the_run_and_unlinks_nothing(backend: Backend)
     assert!(message.contains("`Lead`"), "{message}");
     assert!(message.contains("nothing was unlinked"), "{message}");
 
-    let links_after = w.store().links_for_object("Lead").await.unwrap();
+    let links_after = w
+        .store()
+        .links_for_object(&SObjectName::new("Lead"))
+        .await
+        .unwrap();
     assert_eq!(links_after.len(), links_before, "no lead was unlinked");
     assert!(links_after.iter().any(|l| l.record_id == record));
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);

@@ -1,17 +1,18 @@
 //! The migrator's behaviour, backend-independent. Every check reads monday over HTTP through
 //! the real client (or the emulator's own state for counts), never the migrator's memory.
 
+use crmmap_ids::SObjectName;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::plan::{Plan, PlanSet};
 use crmmap_store::{Action, LogFilter};
-use crmmap_sync::RunContext;
 use crmmap_sync::migrate::{
     self, Counts, MigrateOptions, MigrateReport, NoProgress, ObjectReport, PlannedAction,
     PlannedChange, Progress, StopSignal,
 };
+use crmmap_sync::{PlanIds, RunContext};
 use serde_json::{Value as Json, json};
 
 use crate::harness::{Backend, World};
@@ -102,13 +103,13 @@ pub(crate) async fn assert_boards_match(w: &World) {
             let id = record["Id"].as_str().unwrap();
             let link = ctx
                 .store
-                .link_by_record(&plan.sobject, id)
+                .link_by_record(&SObjectName::new(plan.sobject.as_str()), id)
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
             let item = ctx
                 .monday
-                .item(&link.item_id, None)
+                .item(&link.item_id.to_string(), None)
                 .await
                 .unwrap()
                 .expect("item exists");
@@ -148,7 +149,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
                 };
                 let target_item = ctx
                     .store
-                    .link_by_record(&l.target_sobject, target)
+                    .link_by_record(&SObjectName::new(l.target_sobject.as_str()), target)
                     .await
                     .unwrap()
                     .map(|t| t.item_id);
@@ -158,7 +159,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
                     .unwrap_or_default();
                 match target_item {
                     Some(t) => assert!(
-                        linked.contains(&t),
+                        linked.contains(&t.to_string()),
                         "{} {id}: {} links {linked:?}, expected {t}",
                         plan.object,
                         l.column
@@ -347,7 +348,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
         let id = id.to_owned();
         async move {
             store
-                .link_by_record("Lead", &id)
+                .link_by_record(&SObjectName::new("Lead"), &id)
                 .await
                 .unwrap()
                 .unwrap()
@@ -357,7 +358,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
     let item = w
         .ctx
         .monday
-        .item(&item_of(&a).await, None)
+        .item(&item_of(&a).await.to_string(), None)
         .await
         .unwrap()
         .unwrap();
@@ -372,7 +373,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
     let item = w
         .ctx
         .monday
-        .item(&item_of(&b).await, None)
+        .item(&item_of(&b).await.to_string(), None)
         .await
         .unwrap()
         .unwrap();
@@ -551,11 +552,11 @@ pub async fn existing_items_are_linked_not_duplicated(backend: Backend) {
     assert_eq!(c.created, c.read - 1);
     let link = w
         .store()
-        .link_by_record("Lead", &id)
+        .link_by_record(&SObjectName::new("Lead"), &id)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(link.item_id, existing.to_string());
+    assert_eq!(link.item_id.to_string(), existing.to_string());
     assert_boards_match(&w).await;
     w.cleanup().await;
 }
@@ -580,11 +581,12 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
     let column = parked[0].link.column_id.clone();
     let item = w
         .store()
-        .link_by_record("Lead", &source)
+        .link_by_record(&SObjectName::new("Lead"), &source)
         .await
         .unwrap()
         .unwrap()
-        .item_id;
+        .item_id
+        .to_string();
     let before = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
     assert!(before.column(&column).unwrap().linked_item_ids.is_empty());
 
@@ -603,13 +605,14 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
     let target = w
         .store()
         .link_by_record(
-            &parked[0].link.target_object,
+            &SObjectName::new(parked[0].link.target_object.as_str()),
             &parked[0].link.target_record_id,
         )
         .await
         .unwrap()
         .unwrap()
-        .item_id;
+        .item_id
+        .to_string();
     assert_eq!(after.column(&column).unwrap().linked_item_ids, [target]);
     assert_boards_match(&w).await;
 
@@ -753,7 +756,7 @@ pub async fn dry_run_writes_nothing(backend: Backend) {
         assert!(w.monday.state().active_items(p.board).is_empty());
         assert!(
             w.store()
-                .links_for_object(&p.object)
+                .links_for_object(&p.sobject_name())
                 .await
                 .unwrap()
                 .is_empty()
@@ -885,11 +888,12 @@ pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
     );
     let item = w
         .store()
-        .link_by_record("Lead", &later)
+        .link_by_record(&SObjectName::new("Lead"), &later)
         .await
         .unwrap()
         .unwrap()
-        .item_id;
+        .item_id
+        .to_string();
     let item = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
     assert_eq!(
         item.column("text_mkrym6fa").unwrap().text.as_deref(),
@@ -1039,7 +1043,11 @@ pub async fn an_object_named_apart_from_its_sobject_keeps_one_item_per_record(ba
     let organisation = w.ctx.plans.plan("Organisation").unwrap();
     let records = selected(&w.ctx, organisation).await;
     let id = records[0]["Id"].as_str().unwrap().to_owned();
-    let link = w.store().link_by_record("Account", &id).await.unwrap();
+    let link = w
+        .store()
+        .link_by_record(&SObjectName::new("Account"), &id)
+        .await
+        .unwrap();
     let item = link.expect("linked under its sObject").item_id;
     assert!(w.salesforce.delete_record(&id));
     // An hour ahead: the deletion is behind the watermark's lag.
@@ -1047,11 +1055,11 @@ pub async fn an_object_named_apart_from_its_sobject_keeps_one_item_per_record(ba
     later.clock = Arc::new(|| time::OffsetDateTime::now_utc() + time::Duration::hours(1));
     let report = migrate(&later, &MigrateOptions::default()).await;
     assert_eq!(object(&report, "Organisation").deleted, 1, "{report:#?}");
-    let state = w.monday.state().item(item.parse().unwrap()).unwrap().state;
+    let state = w.monday.state().item(item.get()).unwrap().state;
     assert_eq!(state.api_name(), "archived");
     assert!(
         w.store()
-            .link_by_record("Account", &id)
+            .link_by_record(&SObjectName::new("Account"), &id)
             .await
             .unwrap()
             .is_none()
@@ -1081,7 +1089,12 @@ pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
         .collect();
     let link = |id: String| {
         let store = w.store().clone();
-        async move { store.link_by_record("Lead", &id).await.unwrap() }
+        async move {
+            store
+                .link_by_record(&SObjectName::new("Lead"), &id)
+                .await
+                .unwrap()
+        }
     };
     let item_state = |item: &str| {
         w.monday
@@ -1097,7 +1110,7 @@ pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
     assert!(w.salesforce.delete_record(&ids[0]));
     let report = migrate(&later(&w.ctx, None), &MigrateOptions::default()).await;
     assert_eq!(object(&report, "Lead").deleted, 0);
-    assert_eq!(item_state(&kept.item_id), "active");
+    assert_eq!(item_state(&kept.item_id.to_string()), "active");
     assert!(link(ids[0].clone()).await.is_some());
     let logged = w.store().query_log(&LogFilter::default()).await.unwrap();
     assert!(
@@ -1123,13 +1136,13 @@ pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
     };
     let planned = migrate(&archiving, &dry).await;
     assert_eq!(object(&planned, "Lead").deleted, 1);
-    assert_eq!(item_state(&gone.item_id), "active");
+    assert_eq!(item_state(&gone.item_id.to_string()), "active");
     let report = migrate(&archiving, &MigrateOptions::default()).await;
     assert_eq!(object(&report, "Lead").deleted, 1, "{report:#?}");
-    assert_eq!(item_state(&gone.item_id), "archived");
+    assert_eq!(item_state(&gone.item_id.to_string()), "archived");
     assert!(link(ids[1].clone()).await.is_none());
     assert_eq!(
-        item_state(&kept.item_id),
+        item_state(&kept.item_id.to_string()),
         "active",
         "an earlier deletion is not seen again"
     );

@@ -2,11 +2,13 @@
 //! mapping's selection that no other item holds.
 
 use crmmap_engine::plan::Plan;
+use crmmap_ids::{BoardId, ItemId};
 use crmmap_salesforce::soql::{Condition, Literal, Soql};
 use crmmap_store::StoreError;
 
 use super::ApplyError;
 use crate::Webhook;
+use crmmap_sync::PlanIds;
 
 /// The sync-log reason of an item whose key column holds an Id the mapping does not select.
 pub(crate) fn unselected_reason(plan: &Plan, id: &str) -> String {
@@ -27,7 +29,7 @@ pub(crate) enum Binding {
     NotSelected,
     /// A record already linked to another item: the item is a copy (monday's "Duplicate"
     /// copies the key column). Holds the other item's id.
-    HeldBy(String),
+    HeldBy(ItemId),
 }
 
 impl Webhook {
@@ -39,8 +41,8 @@ impl Webhook {
     pub(crate) async fn bind(
         &self,
         plan: &Plan,
-        board: &str,
-        item: &str,
+        board: BoardId,
+        item: ItemId,
         id: &str,
     ) -> Result<Binding, ApplyError> {
         let ctx = &self.inner.ctx;
@@ -53,7 +55,8 @@ impl Webhook {
         };
         // A record another item holds makes this one a copy, whatever the selection says
         // (a record created from monday may lie outside it).
-        if let Some(other) = held_by_other(ctx.store.link_by_record(&plan.sobject, &id18).await?) {
+        let sobject = plan.sobject_name();
+        if let Some(other) = held_by_other(ctx.store.link_by_record(&sobject, &id18).await?) {
             return Ok(Binding::HeldBy(other));
         }
         let Some(id) = self.selected(plan, &id18).await? else {
@@ -61,13 +64,13 @@ impl Webhook {
         };
         match ctx
             .store
-            .upsert_link(board, item, &plan.sobject, &id, ctx.now())
+            .upsert_link(board, item, &sobject, &id, ctx.now())
             .await
         {
             Ok(_) => Ok(Binding::Bound(id)),
             // Linked to another item in the meantime.
             Err(StoreError::LinkConflict { .. }) => {
-                match held_by_other(ctx.store.link_by_record(&plan.sobject, &id).await?) {
+                match held_by_other(ctx.store.link_by_record(&sobject, &id).await?) {
                     Some(other) => Ok(Binding::HeldBy(other)),
                     None => Err(ApplyError::Other(format!(
                         "a link conflict on {} {id}, whose link is gone again",

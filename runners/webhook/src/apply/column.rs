@@ -16,7 +16,7 @@ impl Webhook {
         column: &str,
         previous: &Json,
     ) -> Result<Done, ApplyError> {
-        let (plan, _board, _item) = (at.plan, at.board.as_str(), at.item.as_str());
+        let (plan, _board, _item) = (at.plan, at.board, at.item);
         let field = plan.fields_to_salesforce().find(|f| f.column == column);
         let link = plan
             .links

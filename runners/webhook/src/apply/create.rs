@@ -50,7 +50,7 @@ pub(crate) fn engine_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Ite
 
 impl Webhook {
     pub(crate) async fn created(&self, at: &Applying<'_>) -> Result<Done, ApplyError> {
-        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
+        let (plan, board, item) = (at.plan, at.board, at.item);
         let ctx = &self.inner.ctx;
         let Some(read) = self.read_item(item, create_columns(plan)).await? else {
             return Ok(Done::new(
@@ -132,7 +132,7 @@ impl Webhook {
         let mut key = Map::new();
         key.insert(plan.key_column.clone(), Json::String(record_id.clone()));
         ctx.monday
-            .change_column_values(board, item, key, false)
+            .change_column_values(&board.to_string(), &item.to_string(), key, false)
             .await?;
         let mut set = vec![
             SetValue {
@@ -189,13 +189,13 @@ impl Webhook {
         at: &Applying<'_>,
         record_id: &str,
     ) -> Result<(), ApplyError> {
-        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
+        let (plan, board, item) = (at.plan, at.board, at.item);
         let mut key = Map::new();
         key.insert(plan.key_column.clone(), Json::String(record_id.to_owned()));
         self.inner
             .ctx
             .monday
-            .change_column_values(board, item, key, false)
+            .change_column_values(&board.to_string(), &item.to_string(), key, false)
             .await?;
         Ok(())
     }

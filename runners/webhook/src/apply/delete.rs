@@ -9,7 +9,7 @@ use crate::Webhook;
 
 impl Webhook {
     pub(crate) async fn deleted(&self, at: &Applying<'_>, name: &str) -> Result<Done, ApplyError> {
-        let (plan, ev, board, item) = (at.plan, at.ev, at.board.as_str(), at.item.as_str());
+        let (plan, ev, board, item) = (at.plan, at.ev, at.board, at.item);
         let ctx = &self.inner.ctx;
         let Some(link) = ctx.store.link_by_item(board, item).await? else {
             return Ok(Done::new(

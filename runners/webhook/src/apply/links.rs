@@ -5,6 +5,7 @@ use crmmap_dsl::model::ColumnType;
 use crmmap_engine::eval::{self};
 use crmmap_engine::plan::{LinkPlan, Plan};
 use crmmap_engine::value::{Value, monday};
+use crmmap_ids::{BoardId, ItemId};
 use crmmap_monday::ColumnValue;
 use crmmap_store::{Action, Side, column_key};
 use serde_json::{Value as Json, json};
@@ -63,10 +64,16 @@ impl Webhook {
         items: &[crmmap_monday::Item],
     ) -> Result<Vec<String>, ApplyError> {
         let store = &self.inner.ctx.store;
-        let board = link.target_board.to_string();
+        let board = BoardId::new(link.target_board);
         let mut out = Vec::new();
         for i in items {
-            if let Some(l) = store.link_by_item(&board, &i.id).await? {
+            let Ok(item) = ItemId::parse(&i.id) else {
+                return Err(ApplyError::Other(format!(
+                    "linked item `{}` has no monday item id",
+                    i.id
+                )));
+            };
+            if let Some(l) = store.link_by_item(board, item).await? {
                 out.push(l.record_id);
                 continue;
             }
@@ -77,7 +84,7 @@ impl Webhook {
                     i.id
                 )));
             };
-            match self.bind(target, &board, &i.id, &id).await? {
+            match self.bind(target, board, item, &id).await? {
                 Binding::Bound(id) => out.push(id),
                 Binding::NotSelected => {
                     tracing::info!(
@@ -153,13 +160,18 @@ impl Webhook {
         // Removed items may be gone already: their records come from the store only.
         let mut removed_records = Vec::new();
         for r in &removed {
-            if let Some(l) = self
-                .inner
-                .ctx
-                .store
-                .link_by_item(&link.target_board.to_string(), r)
-                .await?
-            {
+            let linked = match ItemId::parse(r) {
+                Ok(item) => {
+                    self.inner
+                        .ctx
+                        .store
+                        .link_by_item(BoardId::new(link.target_board), item)
+                        .await?
+                }
+                // Not a monday item id: no item of the store.
+                Err(_) => None,
+            };
+            if let Some(l) = linked {
                 removed_records.push(l.record_id);
             } else {
                 removed_records.push(r.clone());

@@ -36,7 +36,8 @@ use std::collections::BTreeMap;
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
-use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedValue};
+use crmmap_ids::{BoardId, ItemId};
+use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
 use crate::event::{Event, EventKind};
@@ -111,7 +112,7 @@ impl Done {
     }
 }
 
-pub(crate) fn set_values(values: Vec<(String, Json, Side)>) -> Vec<SetValue> {
+pub(crate) fn set_values(values: Vec<(SyncedKey, Json, Side)>) -> Vec<SetValue> {
     values
         .into_iter()
         .map(|(key, value, source)| SetValue { key, value, source })
@@ -126,25 +127,25 @@ pub(crate) struct Applying<'a> {
     /// The event.
     pub(crate) ev: &'a Event,
     /// The board id.
-    pub(crate) board: String,
+    pub(crate) board: BoardId,
     /// The item id.
-    pub(crate) item: String,
+    pub(crate) item: ItemId,
 }
 
 /// Last-synced values by key.
-pub(crate) type Synced = BTreeMap<String, SyncedValue>;
+pub(crate) type Synced = BTreeMap<SyncedKey, SyncedValue>;
 
 /// The last-synced item name: stored as a plain string (as the migrator writes it) or in the
 /// engine's value form.
 pub(crate) fn synced_name(synced: &Synced) -> Option<String> {
-    let v = &synced.get(NAME_KEY)?.value;
+    let v = &synced.get(&NAME_KEY)?.value;
     match v.as_str() {
         Some(s) => Some(s.to_owned()),
         None => Value::from_json(v).ok().map(|v| v.display()),
     }
 }
 
-pub(crate) fn synced_value(synced: &Synced, key: &str) -> Option<Value> {
+pub(crate) fn synced_value(synced: &Synced, key: &SyncedKey) -> Option<Value> {
     synced
         .get(key)
         .and_then(|s| Value::from_json(&s.value).ok())
@@ -204,8 +205,8 @@ impl Webhook {
         let at = Applying {
             plan,
             ev,
-            board: ev.board_id.to_string(),
-            item: ev.item_id.to_string(),
+            board: ev.board_id,
+            item: ev.item_id,
         };
         match &ev.kind {
             EventKind::Created { .. } => self.created(&at).await,
@@ -230,7 +231,7 @@ impl Webhook {
             .inner
             .ctx
             .store
-            .synced_values(&at.board, &at.item)
+            .synced_values(at.board, at.item)
             .await?
             .into_iter()
             .map(|v| (v.key.clone(), v))
@@ -248,7 +249,7 @@ impl Webhook {
         at: &Applying<'_>,
         columns: Vec<String>,
     ) -> Result<Result<(crmmap_monday::Item, String, Synced), Done>, ApplyError> {
-        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
+        let (plan, board, item) = (at.plan, at.board, at.item);
         let store = &self.inner.ctx.store;
         let (read, linked) = tokio::join!(
             self.read_item(item, columns),
@@ -309,9 +310,14 @@ impl Webhook {
 
     pub(crate) async fn read_item(
         &self,
-        item: &str,
+        item: ItemId,
         columns: Vec<String>,
     ) -> Result<Option<crmmap_monday::Item>, ApplyError> {
-        Ok(self.inner.ctx.monday.item(item, Some(&columns)).await?)
+        Ok(self
+            .inner
+            .ctx
+            .monday
+            .item(&item.to_string(), Some(&columns))
+            .await?)
     }
 }

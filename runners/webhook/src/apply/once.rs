@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::{ApplyError, Applying};
 use crate::Webhook;
+use crmmap_sync::PlanIds;
 
 /// The fields a created record is looked up by after a crash or a lost answer, when nothing
 /// better identifies it: short text values that are not dates (SOQL compares those unquoted)
@@ -41,12 +42,12 @@ impl Webhook {
         at: &Applying<'_>,
         fields: &SfWrites,
     ) -> Result<String, ApplyError> {
-        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
+        let (plan, board, item) = (at.plan, at.board, at.item);
         let ctx = &self.inner.ctx;
         let fresh = uuid::Uuid::new_v4().simple().to_string();
         let intent = ctx
             .store
-            .record_create_intent(board, item, &plan.sobject, &fresh, ctx.now())
+            .record_create_intent(board, item, &plan.sobject_name(), &fresh, ctx.now())
             .await?;
         if intent.status == IntentStatus::Completed {
             if let Some(id) = intent.record_id {

@@ -3,7 +3,7 @@
 
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::Value;
-use crmmap_store::{Action, CONVERTED_KEY, SetValue, Side, field_key};
+use crmmap_store::{Action, CONVERTED_KEY, SetValue, Side, SyncedKey, field_key};
 use serde_json::Value as Json;
 
 use super::{ApplyError, Applying, Done, LAST_SEEN_KEY, Updated, read_field, set_values};
@@ -48,7 +48,7 @@ impl Webhook {
         &self,
         plan: &Plan,
         updated: &Updated,
-        mut extra: Vec<(String, Json, Side)>,
+        mut extra: Vec<(SyncedKey, Json, Side)>,
     ) -> Vec<SetValue> {
         if updated.converted {
             extra.push((CONVERTED_KEY.to_owned(), Json::Bool(true), Side::Salesforce));
@@ -107,9 +107,9 @@ impl Webhook {
     pub(crate) async fn remember_now(
         &self,
         at: &Applying<'_>,
-        values: &[(String, Json, Side)],
+        values: &[(SyncedKey, Json, Side)],
     ) -> Result<(), ApplyError> {
-        let (board, item) = (at.board.as_str(), at.item.as_str());
+        let (board, item) = (at.board, at.item);
         let set: Vec<SetValue> = values
             .iter()
             .map(|(key, value, source)| SetValue {

@@ -24,7 +24,7 @@ impl Webhook {
         writes: &SfWrites,
         synced: &Synced,
     ) -> Result<SfWrites, ApplyError> {
-        let (plan, board, item) = (at.plan, at.board.as_str(), at.item.as_str());
+        let (plan, board, item) = (at.plan, at.board, at.item);
         let ctx = &self.inner.ctx;
         let select: Vec<&str> = plan
             .facts

@@ -9,7 +9,7 @@ use crmmap_engine::eval::SfWrites;
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::Value;
 use crmmap_salesforce::ConditionalUpdate;
-use crmmap_store::{CONVERTED_KEY, Side, field_key, sent_key};
+use crmmap_store::{CONVERTED_KEY, Side, SyncedKey, field_key, sent_key};
 use serde_json::{Map, Value as Json, json};
 use time::OffsetDateTime;
 
@@ -77,7 +77,7 @@ impl Webhook {
         let (plan, ev) = (at.plan, at.ev);
         let monday_time = ev.trigger_time;
         let sf = &self.inner.ctx.salesforce;
-        let mut since = synced_value(synced, LAST_SEEN_KEY).and_then(|v| match v {
+        let mut since = synced_value(synced, &LAST_SEEN_KEY).and_then(|v| match v {
             Value::DateTime(t) => Some(t),
             _ => None,
         });
@@ -88,7 +88,7 @@ impl Webhook {
         let guarded = self.converted_guard(plan);
         if guarded
             && synced
-                .get(CONVERTED_KEY)
+                .get(&CONVERTED_KEY)
                 .is_some_and(|c| c.value == Json::Bool(true))
         {
             out.written = SfWrites::default();
@@ -195,7 +195,7 @@ impl Webhook {
     ) -> Result<(), ApplyError> {
         let plan = at.plan;
         // A field monday wins anyway needs no record (and the event no extra commit).
-        let sent: Vec<(String, Json, Side)> = written
+        let sent: Vec<(SyncedKey, Json, Side)> = written
             .fields
             .iter()
             .filter(|(field, _)| policy_of(plan, field) != ConflictPolicy::PreferMonday)

@@ -104,7 +104,7 @@ pub async fn a_late_create_for_a_deleted_item_creates_no_record(backend: Backend
         assert!(detail(&body).contains("item is archived/deleted"), "{body}");
         assert!(
             w.store
-                .link_by_item(&LEAD.to_string(), &item)
+                .link_by_item(bid(LEAD.to_string()), iid(&item))
                 .await
                 .unwrap()
                 .is_none()
@@ -293,7 +293,7 @@ pub async fn a_key_column_outside_the_selection_binds_nothing(backend: Backend) 
         );
         assert!(
             w.store
-                .link_by_item(&board.to_string(), &item)
+                .link_by_item(bid(board.to_string()), iid(&item))
                 .await
                 .unwrap()
                 .is_none(),
@@ -368,7 +368,7 @@ pub async fn a_duplicated_item_gets_its_own_record(backend: Backend) {
     .await;
     let link = w
         .store
-        .link_by_item(&OPPORTUNITY.to_string(), &copy)
+        .link_by_item(bid(OPPORTUNITY.to_string()), iid(&copy))
         .await
         .unwrap()
         .expect("the copy is linked to a record of its own");
@@ -393,11 +393,11 @@ pub async fn a_duplicated_item_gets_its_own_record(backend: Backend) {
     );
     let original_link = w
         .store
-        .link_by_record("Opportunity", &original)
+        .link_by_record(&SObjectName::new("Opportunity"), &original)
         .await
         .unwrap()
         .expect("original still linked");
-    assert_eq!(original_link.item_id, original_item);
+    assert_eq!(original_link.item_id, iid(&original_item));
     let log = w.log_reasons().await;
     assert!(
         log.iter()

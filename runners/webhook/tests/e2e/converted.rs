@@ -117,8 +117,13 @@ pub async fn a_lead_the_migrator_read_as_converted_gets_no_call(backend: Backend
     settled(&w).await;
     let link = w.linked_lead(true).await;
     let before = w.sf.state().counters();
-    w.set(LEAD, &link.item_id, "text_mkry13cw", json!("Never Sent"))
-        .await;
+    w.set(
+        LEAD,
+        &link.item_id.to_string(),
+        "text_mkry13cw",
+        json!("Never Sent"),
+    )
+    .await;
     assert_ne!(w.record(&link.record_id)["FirstName"], "Never Sent");
     assert_eq!(w.sf.state().counters().api_calls, before.api_calls);
     assert_eq!(skipped(&w.log_reasons().await), 1);

@@ -85,8 +85,19 @@ async fn crash_between_create_and_write_back(backend: Backend, external_id: Opti
         .unwrap()
         .to_owned();
     let board = LEAD.to_string();
-    assert!(w.store.link_by_item(&board, &item).await.unwrap().is_none());
-    let intent = w.store.create_intent(&board, &item).await.unwrap().unwrap();
+    assert!(
+        w.store
+            .link_by_item(bid(&board), iid(&item))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let intent = w
+        .store
+        .create_intent(bid(&board), iid(&item))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(intent.status, IntentStatus::Pending);
 
     // monday redelivers; the dead instance's claim on the event has lapsed by then.
@@ -101,7 +112,12 @@ async fn crash_between_create_and_write_back(backend: Backend, external_id: Opti
         "{outcome:?}"
     );
     assert_eq!(w.records("Lead").len(), leads + 1, "no second record");
-    let link = w.store.link_by_item(&board, &item).await.unwrap().unwrap();
+    let link = w
+        .store
+        .link_by_item(bid(&board), iid(&item))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(link.record_id, created);
     let stored = w.monday.state().item(item.parse().unwrap()).unwrap();
     assert!(

@@ -100,7 +100,7 @@ pub async fn faults_over_a_thousand_events(backend: Backend) {
     for (i, item) in items.iter().enumerate() {
         let link = w
             .store
-            .link_by_item(&board, item)
+            .link_by_item(bid(&board), iid(item))
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("item {i} linked"));
@@ -224,7 +224,7 @@ pub async fn a_create_whose_answer_was_lost_is_found_not_made_again(backend: Bac
     assert_eq!(made.len(), 1, "one record: {made:?}");
     let link = w
         .store
-        .link_by_item(&LEAD.to_string(), &item)
+        .link_by_item(bid(LEAD.to_string()), iid(&item))
         .await
         .unwrap()
         .expect("the item is linked");

@@ -13,7 +13,18 @@ use crmmap_testkit::{Database, Emulators, run_context};
 use crmmap_webhook::{AuthConfig, SecretString, Webhook, WebhookOptions};
 use serde_json::{Map, Value, json};
 
+pub use crmmap_ids::{BoardId, ItemId, SObjectName};
 pub use crmmap_testkit::{eventually, monday_client, salesforce_client, shipped_plans as plans};
+
+/// A board id the tests name by number or text.
+pub fn bid(board: impl ToString) -> BoardId {
+    BoardId::parse(&board.to_string()).expect("a board id")
+}
+
+/// An item id the tests name by number or text.
+pub fn iid(item: impl ToString) -> ItemId {
+    ItemId::parse(&item.to_string()).expect("an item id")
+}
 
 pub const TOKEN: &str = "test-path-token-0123456789";
 pub const LEAD: u64 = 9_378_000_505;
@@ -261,7 +272,7 @@ impl World {
         .await;
         let link = self
             .store
-            .link_by_item(&board.to_string(), &item)
+            .link_by_item(bid(board.to_string()), iid(&item))
             .await
             .unwrap()
             .expect("item linked");
@@ -286,7 +297,7 @@ impl World {
         self.webhook
             .context()
             .store
-            .links_for_object("Lead")
+            .links_for_object(&SObjectName::new("Lead"))
             .await
             .unwrap()
             .into_iter()

@@ -96,7 +96,7 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
         assert!(first.total().created > 0, "{first:?}");
         settled(&w).await;
         let link = w.linked_lead(false).await;
-        let (item, record) = (link.item_id.clone(), link.record_id.clone());
+        let (item, record) = (link.item_id.to_string(), link.record_id.clone());
 
         let salesforce_edit = || {
             w.sf.state()
@@ -126,7 +126,11 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
                 "triggerTime": trigger_time(monday_at),
             }),
         );
-        let guard = w.store.lock_item(&LEAD.to_string(), &item).await.unwrap();
+        let guard = w
+            .store
+            .lock_item(bid(LEAD.to_string()), iid(&item))
+            .await
+            .unwrap();
         let (s, b) = w.post(&ev).await;
         assert_eq!((s, b["outcome"].as_str()), (200, Some("queued")), "{b}");
         guard.release().await.unwrap();

@@ -369,7 +369,12 @@ async fn soak(backend: Backend, scale: &Scale) {
         let (store, board, items) = (&w.store, &board, &items);
         eventually("every item linked", || async move {
             for item in items {
-                if store.link_by_item(board, item).await.unwrap().is_none() {
+                if store
+                    .link_by_item(bid(board), iid(item))
+                    .await
+                    .unwrap()
+                    .is_none()
+                {
                     return false;
                 }
             }
@@ -573,7 +578,7 @@ async fn soak(backend: Backend, scale: &Scale) {
         );
         let link = w
             .store
-            .link_by_item(&board, item)
+            .link_by_item(bid(&board), iid(item))
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("item {i} linked"));

@@ -564,8 +564,8 @@ pub async fn crmmap_echoes_are_not_written_back(backend: Backend) {
         let v = crmmap_engine::Value::text(value).to_json();
         w.store
             .set_synced_values(
-                &board,
-                &item,
+                bid(&board),
+                iid(&item),
                 &[
                     SetValue {
                         key: column_key(column),
@@ -749,7 +749,7 @@ pub async fn delete_policies(backend: Backend) {
     );
     assert!(
         w.store
-            .link_by_item(&ACCOUNT.to_string(), &acct_item)
+            .link_by_item(bid(ACCOUNT.to_string()), iid(&acct_item))
             .await
             .unwrap()
             .is_none()
@@ -1166,7 +1166,7 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
     // Salesforce changes; the next (incremental) run copies them to monday, which fires again.
     let leads: Vec<String> = ctx
         .store
-        .links_for_object("Lead")
+        .links_for_object(&SObjectName::new("Lead"))
         .await
         .unwrap()
         .into_iter()
@@ -1225,12 +1225,13 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
         .unwrap();
     let r = w.webhook.drain_retries(10).await.unwrap();
     assert_eq!((r.claimed, r.applied), (1, 1), "{r:?}");
-    let link = ctx.store.link_by_record("Lead", id).await.unwrap().unwrap();
-    let item = w
-        .monday
-        .state()
-        .item(link.item_id.parse().unwrap())
+    let link = ctx
+        .store
+        .link_by_record(&SObjectName::new("Lead"), id)
+        .await
+        .unwrap()
         .unwrap();
+    let item = w.monday.state().item(link.item_id.get()).unwrap();
     assert!(
         format!("{:?}", item.values.get("text_mkry13cw")).contains("Retried"),
         "{item:?}"
@@ -1266,7 +1267,11 @@ pub async fn a_busy_item_queues_the_event_for_later(backend: Backend) {
     );
     // Something else holds the item for longer than the runner waits: the event is answered
     // and queued, not applied and not lost.
-    let guard = w.store.lock_item(&LEAD.to_string(), &item).await.unwrap();
+    let guard = w
+        .store
+        .lock_item(bid(LEAD.to_string()), iid(&item))
+        .await
+        .unwrap();
     let (s, b) = w.post(&ev).await;
     assert_eq!((s, b["outcome"].as_str()), (200, Some("queued")), "{b}");
     assert!(b["detail"].as_str().unwrap().contains("item busy"), "{b}");
