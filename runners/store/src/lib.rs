@@ -84,7 +84,7 @@ pub use keys::{
 };
 pub use lease::{Lease, LeaseAcquire, LeaseClock, LeaseHolder, LeaseOptions, process_description};
 pub use links::{Link, SetValue, Side, SyncedValue};
-pub use lock::ItemGuard;
+pub use lock::{ItemGuard, record_lock_item};
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};
 pub use queued::QueuedEdit;

@@ -13,9 +13,9 @@ pub mod sandbox;
 pub mod schema;
 pub mod serve;
 pub mod shutdown;
-pub mod watch;
 pub mod test;
 pub mod test_report;
+pub mod watch;
 
 use std::path::PathBuf;
 

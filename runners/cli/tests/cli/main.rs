@@ -8,8 +8,8 @@ mod picklist_org;
 mod retry;
 mod schema;
 mod serve;
-mod watch;
 mod test_command;
+mod watch;
 
 /// The workspace root (mappings and fixtures are addressed from there).
 pub use crmmap_testkit::workspace_root as root;

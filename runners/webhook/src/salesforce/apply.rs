@@ -121,7 +121,7 @@ impl Webhook {
         };
         let store = &self.inner.ctx.store;
         let now = self.inner.ctx.now();
-        let synced = store.synced_values(&link.board_id, &link.item_id).await?;
+        let synced = store.synced_values(link.board_id, link.item_id).await?;
         let prior = prior_from_synced(&synced);
         let update = eval::record_part_to_update(plan, &record, Some(&prior), now, with_name)
             .map_err(ApplyError::from)?;
@@ -151,14 +151,19 @@ impl Webhook {
             .inner
             .ctx
             .monday
-            .change_column_values(&link.board_id, &link.item_id, values, writes.create_labels)
+            .change_column_values(
+                &link.board_id.to_string(),
+                &link.item_id.to_string(),
+                values,
+                writes.create_labels,
+            )
             .await;
         match written {
             Ok(_) => {}
             Err(MondayError::ItemGone { .. }) => {
                 // The item was deleted on monday: forget it; the record is read and gets a
                 // new item when it is still selected.
-                store.delete_link(&link.board_id, &link.item_id).await?;
+                store.delete_link(link.board_id, link.item_id).await?;
                 return self
                     .sf_read(plan, id, None, "its item was gone: read the record")
                     .await;
@@ -261,8 +266,8 @@ impl Webhook {
         }
         let monday = &self.inner.ctx.monday;
         let result = match policy {
-            ItemDeletePolicy::Delete => monday.delete_item(&link.item_id).await,
-            _ => monday.archive_item(&link.item_id).await,
+            ItemDeletePolicy::Delete => monday.delete_item(&link.item_id.to_string()).await,
+            _ => monday.archive_item(&link.item_id.to_string()).await,
         };
         match result {
             Ok(_) | Err(MondayError::ItemGone { .. }) => {}
@@ -271,7 +276,7 @@ impl Webhook {
         self.inner
             .ctx
             .store
-            .delete_link(&link.board_id, &link.item_id)
+            .delete_link(link.board_id, link.item_id)
             .await?;
         Ok(Done::new(
             Action::Deleted,

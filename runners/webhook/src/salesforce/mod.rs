@@ -26,8 +26,9 @@ mod route;
 
 use crmmap_store::{
     Action, Completion, EventOutcome, FailureClass, ItemEvent, LogEntry, RetryRequest, RunnerKind,
-    StoreError,
+    StoreError, record_lock_item,
 };
+use crmmap_sync::PlanIds;
 use crmmap_sync::failure::Classified;
 use futures::FutureExt;
 use serde_json::{Value as Json, json};
@@ -282,17 +283,18 @@ impl Webhook {
                 .await;
         };
         let store = &self.inner.ctx.store;
-        let board = plan.board.to_string();
-        let link = store.link_by_record(&plan.sobject, id).await?;
+        let board = plan.board_id();
+        let sobject = plan.sobject_name();
+        let link = store.link_by_record(&sobject, id).await?;
         // A record without an item is locked under its own id until it has one.
         let lock_item = link
             .as_ref()
-            .map_or_else(|| format!("salesforce:{id}"), |l| l.item_id.clone());
+            .map_or_else(|| record_lock_item(&sobject, id), |l| l.item_id);
         let timeout = self.inner.options.apply_timeout;
         let deadline = tokio::time::Instant::now() + timeout;
         let begun = tokio::time::timeout_at(
             deadline,
-            store.begin_item_event(&key, &board, &lock_item, self.inner.ctx.now()),
+            store.begin_item_event(&key, board, lock_item, self.inner.ctx.now()),
         )
         .await;
         let scope = match begun {

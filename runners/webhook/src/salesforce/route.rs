@@ -6,7 +6,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
-use crmmap_store::{Action, FailureClass, RetryItem};
+use crmmap_store::{Action, FailureClass, RetryItem, record_lock_item};
+use crmmap_sync::PlanIds;
 use crmmap_sync::failure::Classified;
 use serde_json::Value as Json;
 
@@ -119,13 +120,14 @@ impl Webhook {
             return Ok(());
         };
         let store = &self.inner.ctx.store;
-        let link = store.link_by_record(&plan.sobject, id).await?;
+        let sobject = plan.sobject_name();
+        let link = store.link_by_record(&sobject, id).await?;
         let lock_item = link
             .as_ref()
-            .map_or_else(|| format!("salesforce:{id}"), |l| l.item_id.clone());
-        let guard = store.lock_item(&plan.board.to_string(), &lock_item).await?;
+            .map_or_else(|| record_lock_item(&sobject, id), |l| l.item_id);
+        let guard = store.lock_item(plan.board_id(), lock_item).await?;
         // The link as it is now that the item is held.
-        let link = store.link_by_record(&plan.sobject, id).await?;
+        let link = store.link_by_record(&sobject, id).await?;
         let done = if change == "DELETE" {
             self.sf_delete(plan, id, link, "deleted in salesforce")
                 .await

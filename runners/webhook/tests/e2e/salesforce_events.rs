@@ -7,7 +7,7 @@ use crmmap_store::{Backend, Link};
 use crmmap_webhook::SecretString;
 use serde_json::{Value, json};
 
-use crate::harness::{LEAD, Setup, World, plans, retry_at_once};
+use crate::harness::{LEAD, SObjectName, Setup, World, plans, retry_at_once};
 
 const EVENTS_TOKEN: &str = "events-token-0123456789abcdef";
 /// Someone other than crmmap.
@@ -131,7 +131,7 @@ fn column(w: &World, link: &Link, column: &str) -> String {
     let item = w
         .monday
         .state()
-        .item(link.item_id.parse().expect("item id"))
+        .item(link.item_id.get())
         .expect("item exists");
     item.values
         .get(column)
@@ -150,12 +150,7 @@ pub async fn an_update_writes_only_the_changed_columns_in_one_request(backend: B
         return;
     };
     let lead = w.linked_lead(false).await;
-    let before = w
-        .monday
-        .state()
-        .item(lead.item_id.parse().unwrap())
-        .unwrap()
-        .values;
+    let before = w.monday.state().item(lead.item_id.get()).unwrap().values;
     w.sf.state()
         .update_record(&lead.record_id, json!({ "City": "Lyon" }));
     let (m0, sf0) = (monday_requests(&w), w.sf.state().counters().api_calls);
@@ -167,12 +162,7 @@ pub async fn an_update_writes_only_the_changed_columns_in_one_request(backend: B
         0,
         "no salesforce read: the event carries the values"
     );
-    let after = w
-        .monday
-        .state()
-        .item(lead.item_id.parse().unwrap())
-        .unwrap()
-        .values;
+    let after = w.monday.state().item(lead.item_id.get()).unwrap().values;
     assert!(column(&w, &lead, CITY).contains("Lyon"));
     let changed: Vec<&String> = after
         .iter()
@@ -348,20 +338,16 @@ pub async fn a_create_makes_an_item_only_when_selected(backend: Backend) {
     }
     let store = &w.store;
     let link = store
-        .link_by_record("Lead", &partner)
+        .link_by_record(&SObjectName::new("Lead"), &partner)
         .await
         .unwrap()
         .expect("the selected record has an item");
     assert!(column(&w, &link, CITY).contains("Kyoto"));
-    let item = w
-        .monday
-        .state()
-        .item(link.item_id.parse().unwrap())
-        .unwrap();
+    let item = w.monday.state().item(link.item_id.get()).unwrap();
     assert_eq!(item.board_id, LEAD);
     assert!(
         store
-            .link_by_record("Lead", &donor)
+            .link_by_record(&SObjectName::new("Lead"), &donor)
             .await
             .unwrap()
             .is_none()
@@ -395,15 +381,11 @@ pub async fn a_delete_follows_the_objects_policy(backend: Backend) {
     );
     let body = send(&w, &delete).await;
     assert_eq!(outcome(&body), "deleted", "{body}");
-    let item = w
-        .monday
-        .state()
-        .item(lead.item_id.parse().unwrap())
-        .unwrap();
+    let item = w.monday.state().item(lead.item_id.get()).unwrap();
     assert_eq!(item.state, crmmap_emu_monday::state::ItemState::Archived);
     assert!(
         w.store
-            .link_by_record("Lead", &lead.record_id)
+            .link_by_record(&SObjectName::new("Lead"), &lead.record_id)
             .await
             .unwrap()
             .is_none()

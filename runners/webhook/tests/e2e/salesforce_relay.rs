@@ -78,7 +78,7 @@ pub async fn a_persons_salesforce_edit_reaches_monday_through_the_relay(backend:
     // A person's edit (the control surface commits it as a person, not crmmap's user).
     w.sf.state()
         .update_record(&lead.record_id, json!({ "City": "Relayville" }));
-    let item: u64 = lead.item_id.parse().unwrap();
+    let item: u64 = lead.item_id.get();
     eventually("the edit reaches monday", || async {
         w.monday
             .state()
@@ -111,7 +111,8 @@ pub async fn the_webhook_runners_own_salesforce_writes_come_back_and_write_nothi
     let lead = w.linked_lead(false).await;
     // A person edits monday; the webhook runner writes the change to Salesforce as crmmap's
     // user; Salesforce's change event comes back through the relay.
-    w.set(LEAD, &lead.item_id, CITY, json!("Echoville")).await;
+    w.set(LEAD, &lead.item_id.to_string(), CITY, json!("Echoville"))
+        .await;
     assert_eq!(w.record(&lead.record_id)["City"], "Echoville");
     eventually("the change event came back", || async {
         salesforce_event_rows(&w, &lead.record_id)
