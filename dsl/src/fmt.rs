@@ -191,10 +191,10 @@ impl Printer<'_> {
     }
 
     fn separate(&mut self, prev_end: Option<u32>, start: u32) {
-        if let Some(end) = prev_end {
-            if self.blank_after(end, start) {
-                self.out.push('\n');
-            }
+        if let Some(end) = prev_end
+            && self.blank_after(end, start)
+        {
+            self.out.push('\n');
         }
     }
 

@@ -198,10 +198,11 @@ impl Cx<'_> {
                 continue;
             };
             if direction == Direction::Both {
-                if let Step::Translate(t) = &s {
-                    if let Some(table) = self.tables.get(t).filter(|i| !i.one_to_one) {
-                        let table_span = table.span;
-                        self.error(
+                if let Step::Translate(t) = &s
+                    && let Some(table) = self.tables.get(t).filter(|i| !i.one_to_one)
+                {
+                    let table_span = table.span;
+                    self.error(
                             Diagnostic::new(
                                 Code::E0402,
                                 call.span,
@@ -211,7 +212,6 @@ impl Cx<'_> {
                             .secondary(table_span, "two values share a monday label in this table")
                             .help("give every Salesforce value its own monday label, or make the field one-way (`<-` or `->`)"),
                         );
-                    }
                 }
                 if s.spec().lossy {
                     self.error(

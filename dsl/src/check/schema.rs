@@ -133,10 +133,10 @@ impl<'a> Cx<'a> {
                 Stmt::Field(f) => self.field(f, board, sobject),
                 Stmt::Link(l) => self.link(l, board, sobject),
                 Stmt::NameBoth(f) | Stmt::NameToSalesforce { field: f, .. } => {
-                    if let Some(s) = sobject {
-                        if let Some(field) = self.sf_field(s, f) {
-                            self.writable(field, f.span, s, true);
-                        }
+                    if let Some(s) = sobject
+                        && let Some(field) = self.sf_field(s, f)
+                    {
+                        self.writable(field, f.span, s, true);
                     }
                 }
                 Stmt::OnCreate(list) => {
@@ -240,21 +240,21 @@ impl<'a> Cx<'a> {
         sobject: Option<&'a SObjectSchema>,
     ) {
         let column = board.and_then(|b| self.column(b, &f.column));
-        if let Some(c) = column {
-            if c.column_type != f.column_type.node {
-                self.diags.push(
-                    Diagnostic::new(
-                        Code::E0603,
-                        f.column_type.span,
-                        format!(
-                            "column `{}` is a `{}` column on the board, not `{}`",
-                            c.id, c.column_type, f.column_type.node
-                        ),
-                    )
-                    .label(format!("the board says `{}`", c.column_type))
-                    .help(format!("write `: {}`", c.column_type)),
-                );
-            }
+        if let Some(c) = column
+            && c.column_type != f.column_type.node
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    Code::E0603,
+                    f.column_type.span,
+                    format!(
+                        "column `{}` is a `{}` column on the board, not `{}`",
+                        c.id, c.column_type, f.column_type.node
+                    ),
+                )
+                .label(format!("the board says `{}`", c.column_type))
+                .help(format!("write `: {}`", c.column_type)),
+            );
         }
         let field = sobject.and_then(|s| self.sf_field(s, &f.field));
         if let (Some(field), Some(s)) = (field, sobject) {
@@ -440,10 +440,11 @@ impl<'a> Cx<'a> {
                 .objects
                 .get(l.target.node.as_str())
                 .and_then(|o| board_of(o))
+                && !c.board_ids.is_empty()
+                && !c.board_ids.contains(&target_board.node)
             {
-                if !c.board_ids.is_empty() && !c.board_ids.contains(&target_board.node) {
-                    let connected: Vec<String> = c.board_ids.iter().map(u64::to_string).collect();
-                    self.diags.push(
+                let connected: Vec<String> = c.board_ids.iter().map(u64::to_string).collect();
+                self.diags.push(
                         Diagnostic::new(
                             Code::E0608,
                             l.target.span,
@@ -458,15 +459,13 @@ impl<'a> Cx<'a> {
                         .label("another board")
                         .help("connect the column to the object's board in monday, or link another object"),
                     );
-                }
             }
         }
-        if let Some(s) = sobject {
-            if let Some(field) = self.sf_field(s, &l.via) {
-                if l.arrow.node != Arrow::ToMonday {
-                    self.writable(field, l.via.span, s, true);
-                }
-            }
+        if let Some(s) = sobject
+            && let Some(field) = self.sf_field(s, &l.via)
+            && l.arrow.node != Arrow::ToMonday
+        {
+            self.writable(field, l.via.span, s, true);
         }
     }
 
@@ -533,11 +532,11 @@ impl<'a> Cx<'a> {
     }
 
     fn rule(&mut self, r: &'a ast::RuleBlock, sobject: Option<&'a SObjectSchema>) {
-        if let Some(s) = sobject {
-            if let Some(field) = self.sf_field(s, &r.when_field) {
-                let when = Spanned::new(Expr::Str(r.becomes.node.clone()), r.becomes.span);
-                self.literal(s, field, &when);
-            }
+        if let Some(s) = sobject
+            && let Some(field) = self.sf_field(s, &r.when_field)
+        {
+            let when = Spanned::new(Expr::Str(r.becomes.node.clone()), r.becomes.span);
+            self.literal(s, field, &when);
         }
         for stmt in &r.stmts {
             match &stmt.node {

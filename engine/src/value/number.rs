@@ -148,10 +148,10 @@ impl Number {
 
     /// The number as JSON: an integer when it has no fraction and fits, else a float.
     pub fn to_json(self) -> serde_json::Value {
-        if self.scale == 0 {
-            if let Ok(i) = i64::try_from(self.mantissa) {
-                return serde_json::Value::from(i);
-            }
+        if self.scale == 0
+            && let Ok(i) = i64::try_from(self.mantissa)
+        {
+            return serde_json::Value::from(i);
         }
         serde_json::Number::from_f64(self.to_f64())
             .map_or(serde_json::Value::Null, serde_json::Value::Number)

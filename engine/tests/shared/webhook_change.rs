@@ -64,10 +64,10 @@ fn stored_round_trip(v: &Value) {
 /// Every field a write sets reads back with the field's type.
 fn writes_read_back(plan: &Plan, fields: &BTreeMap<String, Json>) {
     for (field, json) in fields {
-        if let Some(f) = plan.field_for_sf_field(field) {
-            if let Err(e) = salesforce::read(f.field_type, json) {
-                panic!("{field} written as `{json}` does not read back: {e}");
-            }
+        if let Some(f) = plan.field_for_sf_field(field)
+            && let Err(e) = salesforce::read(f.field_type, json)
+        {
+            panic!("{field} written as `{json}` does not read back: {e}");
         }
     }
 }
@@ -126,16 +126,16 @@ pub fn column_changed(plan: &Plan, column: &str, value: &Json, previous: &Json) 
     for new in [&current, &new].into_iter().flatten() {
         to_salesforce(plan, f, new, &old, held.as_ref());
         // And back: the Salesforce value of the column, written to monday.
-        if let Ok(sf) = new.convert(f.field_kind()) {
-            if let Ok(json) = salesforce::write(f.field_type, &sf) {
-                let record: Record = [
-                    ("Id".to_owned(), json!("00Q000000000001AAA")),
-                    (f.field.clone(), json),
-                ]
-                .into_iter()
-                .collect();
-                let _ = eval::record_to_item(plan, &record, None, NOW);
-            }
+        if let Ok(sf) = new.convert(f.field_kind())
+            && let Ok(json) = salesforce::write(f.field_type, &sf)
+        {
+            let record: Record = [
+                ("Id".to_owned(), json!("00Q000000000001AAA")),
+                (f.field.clone(), json),
+            ]
+            .into_iter()
+            .collect();
+            let _ = eval::record_to_item(plan, &record, None, NOW);
         }
     }
 }

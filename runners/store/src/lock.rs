@@ -223,18 +223,18 @@ impl ItemGuard {
     /// Releases the lock. The next waiter (if any) gets it.
     #[tracing::instrument(name = "store.release", level = "debug", skip_all)]
     pub async fn release(mut self) -> Result<()> {
-        if let GuardInner::Postgres { conn, key } = &mut self.inner {
-            if let Some(mut c) = conn.take() {
-                let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
-                    .bind(PG_LOCK_NAMESPACE)
-                    .bind(&*key)
-                    .execute(&mut *c)
-                    .await;
-                if let Err(e) = unlocked {
-                    // The session may still hold the lock: end it so the lock goes.
-                    c.close_on_drop();
-                    return Err(e.into());
-                }
+        if let GuardInner::Postgres { conn, key } = &mut self.inner
+            && let Some(mut c) = conn.take()
+        {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1, hashtext($2))")
+                .bind(PG_LOCK_NAMESPACE)
+                .bind(&*key)
+                .execute(&mut *c)
+                .await;
+            if let Err(e) = unlocked {
+                // The session may still hold the lock: end it so the lock goes.
+                c.close_on_drop();
+                return Err(e.into());
             }
         }
         // Local locks are released by Drop.

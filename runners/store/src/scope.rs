@@ -334,10 +334,10 @@ struct Written<'a> {
 
 async fn write_completion(mut c: Conn<'_>, s: &Written<'_>, done: &Completion<'_>) -> Result<()> {
     let (key, board_id, item_id) = (s.key, s.board_id, s.item_id);
-    if let Some((id, token)) = s.completes {
-        if !complete_on(c.reborrow(), id, token).await? {
-            return Err(StoreError::ClaimLost { id });
-        }
+    if let Some((id, token)) = s.completes
+        && !complete_on(c.reborrow(), id, token).await?
+    {
+        return Err(StoreError::ClaimLost { id });
     }
     if let Some(r) = done.retry {
         enqueue_on(

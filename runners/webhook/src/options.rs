@@ -99,12 +99,12 @@ impl WebhookOptions {
                 "no webhook authentication: set MONDAY_SIGNING_SECRET or {token_env}"
             )));
         }
-        if let Some(t) = &auth.path_token {
-            if t.expose().len() < 16 {
-                return Err(ConfigError::Value(format!(
-                    "{token_env} is too short: use at least 16 random characters"
-                )));
-            }
+        if let Some(t) = &auth.path_token
+            && t.expose().len() < 16
+        {
+            return Err(ConfigError::Value(format!(
+                "{token_env} is too short: use at least 16 random characters"
+            )));
         }
         let a = &settings.file.alerts;
         let mut alerts = AlertConfig::default();

@@ -85,10 +85,10 @@ pub fn init(args: &InitArgs) -> CrmmapExit {
             out.display()
         ));
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Err(e) = std::fs::create_dir_all(parent) {
-            return super::fail(&format!("cannot create `{}`: {e}", parent.display()));
-        }
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return super::fail(&format!("cannot create `{}`: {e}", parent.display()));
     }
     let created = std::fs::OpenOptions::new()
         .write(true)

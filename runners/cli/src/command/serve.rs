@@ -62,10 +62,10 @@ pub struct EventsLease(Option<Lease>);
 impl EventsLease {
     /// Frees the lease (a failure is reported: the lease then expires by itself).
     pub async fn release(mut self) {
-        if let Some(lease) = self.0.take() {
-            if let Err(e) = lease.release().await {
-                eprintln!("warning: cannot release the SQLite events lease (it expires): {e}");
-            }
+        if let Some(lease) = self.0.take()
+            && let Err(e) = lease.release().await
+        {
+            eprintln!("warning: cannot release the SQLite events lease (it expires): {e}");
         }
     }
 }

@@ -498,10 +498,10 @@ fn new_cursor() -> String {
 
 /// Whether `item` satisfies `query_params` (`rules` with `operator`, `ids`).
 fn matches_query(account: &Account, item: &Item, query: &Value) -> Result<bool, AppError> {
-    if let Some(ids) = string_list(query.get("ids")) {
-        if !ids.contains(&item.id.to_string()) {
-            return Ok(false);
-        }
+    if let Some(ids) = string_list(query.get("ids"))
+        && !ids.contains(&item.id.to_string())
+    {
+        return Ok(false);
     }
     let Some(rules) = query.get("rules").and_then(Value::as_array) else {
         return Ok(true);
@@ -1161,16 +1161,16 @@ mod mutations {
         let board = account.boards[&board_id].clone();
         let item = account.items.get_mut(&id).expect("found above");
         let mut events = ctx.events.borrow_mut();
-        if let Some(name) = name {
-            if name != item.name {
-                events.push(Event::UpdateName {
-                    board_id,
-                    item_id: id,
-                    group_id: item.group_id.clone(),
-                    previous: std::mem::replace(&mut item.name, name.clone()),
-                    name,
-                });
-            }
+        if let Some(name) = name
+            && name != item.name
+        {
+            events.push(Event::UpdateName {
+                board_id,
+                item_id: id,
+                group_id: item.group_id.clone(),
+                previous: std::mem::replace(&mut item.name, name.clone()),
+                name,
+            });
         }
         for (column_id, stored) in writes {
             let previous = item.values.get(&column_id).cloned();

@@ -614,17 +614,15 @@ async fn graphql(
     // The limits count the account's requests: those with its token (an unauthorized one is
     // answered 401 below). A refusal is answered at once.
     let admitted = authorized(&state, &headers);
-    if admitted {
-        if let Err(refusal) = state.admit(in_flight.level) {
-            return respond(
-                &state,
-                StatusCode::TOO_MANY_REQUESTS,
-                refusal.body(&request_id),
-                Some(refusal.retry_in_seconds),
-                &version,
-                Some(&refusal),
-            );
-        }
+    if admitted && let Err(refusal) = state.admit(in_flight.level) {
+        return respond(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            refusal.body(&request_id),
+            Some(refusal.retry_in_seconds),
+            &version,
+            Some(&refusal),
+        );
     }
     let latency = state.knobs().latency;
     if !latency.is_zero() {
@@ -904,21 +902,19 @@ async fn handle(
     let mut challenges = HashMap::new();
     if operation.operation_type == OperationType::Mutation {
         for selection in &operation.selection_set.selections {
-            if let apollo_compiler::executable::Selection::Field(field) = selection {
-                if field.name == "create_webhook" {
-                    let url = field
-                        .arguments
-                        .iter()
-                        .find(|a| a.name == "url")
-                        .map(|a| cost::ast_to_json(&a.value, &variables));
-                    if let Some(Value::String(url)) = url {
-                        if let std::collections::hash_map::Entry::Vacant(entry) =
-                            challenges.entry(url)
-                        {
-                            let result = state.webhooks.challenge(entry.key()).await;
-                            entry.insert(result);
-                        }
-                    }
+            if let apollo_compiler::executable::Selection::Field(field) = selection
+                && field.name == "create_webhook"
+            {
+                let url = field
+                    .arguments
+                    .iter()
+                    .find(|a| a.name == "url")
+                    .map(|a| cost::ast_to_json(&a.value, &variables));
+                if let Some(Value::String(url)) = url
+                    && let std::collections::hash_map::Entry::Vacant(entry) = challenges.entry(url)
+                {
+                    let result = state.webhooks.challenge(entry.key()).await;
+                    entry.insert(result);
                 }
             }
         }

@@ -245,12 +245,12 @@ pub fn sample_boards() -> Vec<Board> {
                     fields.entry(col.to_owned()).or_insert(None);
                 }
             }
-            if target == Some(board_id) {
-                if let Some(col) = str_at(link, "target_col") {
-                    fields
-                        .entry(col.to_owned())
-                        .or_insert(Some("Salesforce Id".into()));
-                }
+            if target == Some(board_id)
+                && let Some(col) = str_at(link, "target_col")
+            {
+                fields
+                    .entry(col.to_owned())
+                    .or_insert(Some("Salesforce Id".into()));
             }
         }
 

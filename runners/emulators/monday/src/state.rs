@@ -477,11 +477,11 @@ fn ceil_secs(d: Duration) -> u64 {
 
 impl Budget {
     fn roll(&mut self, now: Instant) {
-        if let Some(start) = self.window_start {
-            if now >= start + self.minute {
-                self.window_start = None;
-                self.remaining = self.limit;
-            }
+        if let Some(start) = self.window_start
+            && now >= start + self.minute
+        {
+            self.window_start = None;
+            self.remaining = self.limit;
         }
     }
 

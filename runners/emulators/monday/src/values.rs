@@ -121,10 +121,11 @@ pub fn write_value(
     if raw.is_null() {
         return Ok(None);
     }
-    if let Value::Object(map) = raw {
-        if map.is_empty() && !matches!(column.kind, ColumnKind::Text | ColumnKind::Numbers) {
-            return Ok(None);
-        }
+    if let Value::Object(map) = raw
+        && map.is_empty()
+        && !matches!(column.kind, ColumnKind::Text | ColumnKind::Numbers)
+    {
+        return Ok(None);
     }
     // Simple strings are accepted for JSON columns, as monday does.
     if let (Value::String(s), false) = (

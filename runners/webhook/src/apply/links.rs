@@ -139,22 +139,21 @@ impl Webhook {
         let link_state = synced
             .get(&crmmap_sync::migrate::link_key(column))
             .map(|v| v.value.as_str().map(str::to_owned));
-        if let Some(target) = &link_state {
-            if current.len() <= 1
-                && self.records_of_items(link, &current).await?.last() == target.as_ref()
-            {
-                return Ok(Done::new(
-                    Action::Unchanged,
-                    Some(plan),
-                    Some(record_id),
-                    format!("links of `{column}` are the ones crmmap wrote (echo or no change)"),
-                )
-                .remembering(set_values(vec![(
-                    column_key(column),
-                    Value::Labels(current.clone()).to_json(),
-                    Side::Monday,
-                )])));
-            }
+        if let Some(target) = &link_state
+            && current.len() <= 1
+            && self.records_of_items(link, &current).await?.last() == target.as_ref()
+        {
+            return Ok(Done::new(
+                Action::Unchanged,
+                Some(plan),
+                Some(record_id),
+                format!("links of `{column}` are the ones crmmap wrote (echo or no change)"),
+            )
+            .remembering(set_values(vec![(
+                column_key(column),
+                Value::Labels(current.clone()).to_json(),
+                Side::Monday,
+            )])));
         }
         let added_records = self.records_of_items(link, &added).await?;
         // Removed items may be gone already: their records come from the store only.

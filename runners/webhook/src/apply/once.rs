@@ -49,10 +49,10 @@ impl Webhook {
             .store
             .record_create_intent(board, item, &plan.sobject_name(), &fresh, ctx.now())
             .await?;
-        if intent.status == IntentStatus::Completed {
-            if let Some(id) = intent.record_id {
-                return Ok(id);
-            }
+        if intent.status == IntentStatus::Completed
+            && let Some(id) = intent.record_id
+        {
+            return Ok(id);
         }
         let id = if let Some(ext) = &self.opts().external_id_field {
             // Upsert by the intent's key: a retry finds the record the crashed attempt made.

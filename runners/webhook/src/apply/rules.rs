@@ -46,13 +46,13 @@ impl Webhook {
                 .and_then(|v| v.value.get(PENDING_SINCE))
                 .and_then(Json::as_str)
                 .and_then(|t| crmmap_engine::value::parse_datetime(t).ok());
-            if pending.is_none() {
-                if let Some(id) = synced_value(synced, &key) {
-                    let mut r = Record::new();
-                    r.insert("Id".into(), Json::String(id.display()));
-                    aliases.insert(create.alias.clone(), r);
-                    continue;
-                }
+            if pending.is_none()
+                && let Some(id) = synced_value(synced, &key)
+            {
+                let mut r = Record::new();
+                r.insert("Id".into(), Json::String(id.display()));
+                aliases.insert(create.alias.clone(), r);
+                continue;
             }
             let fields = rule.create_fields(plan, i, &record, &aliases, ctx.now())?;
             let id = match &self.opts().external_id_field {

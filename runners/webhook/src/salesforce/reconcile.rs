@@ -89,11 +89,11 @@ impl Webhook {
         if let Some(since) = since {
             // The migrator's watermark keys: the object's name, and its deletions'.
             for key in [plan.object.clone(), format!("{}#deleted", plan.object)] {
-                if let Some(w) = ctx.store.watermark(&key).await? {
-                    if w.modstamp > since {
-                        let back = Watermark::new(since, "");
-                        ctx.store.set_watermark(&key, &back, ctx.now()).await?;
-                    }
+                if let Some(w) = ctx.store.watermark(&key).await?
+                    && w.modstamp > since
+                {
+                    let back = Watermark::new(since, "");
+                    ctx.store.set_watermark(&key, &back, ctx.now()).await?;
                 }
             }
         }

@@ -268,7 +268,7 @@ async fn duplicate_deliveries(
             if !d.acknowledged() || !seen.insert(d.trigger_uuid.clone()) {
                 continue;
             }
-            if seen.len() % 10 != 0 {
+            if !seen.len().is_multiple_of(10) {
                 continue;
             }
             let mut answer = None;
@@ -516,10 +516,10 @@ async fn soak(backend: Backend, scale: &Scale) {
     // process).
     let mut applied: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &log {
-        if matches!(r.entry.action.as_str(), "created" | "updated") {
-            if let Some(t) = r.entry.trigger_uuid.as_deref() {
-                *applied.entry(t).or_default() += 1;
-            }
+        if matches!(r.entry.action.as_str(), "created" | "updated")
+            && let Some(t) = r.entry.trigger_uuid.as_deref()
+        {
+            *applied.entry(t).or_default() += 1;
         }
     }
     let twice: Vec<_> = applied.iter().filter(|(_, n)| **n > 1).collect();
