@@ -111,7 +111,7 @@ impl Migrator<'_> {
             .iter()
             .zip(pending.iter())
             .flat_map(|(m, p)| p.links.iter().flat_map(move |c| link_targets(m, c)))
-            .filter(|t| !self.created_items.contains(t))
+            .filter(|t| ItemId::parse(t).map_or(true, |i| !self.created_items.contains(&i)))
             .collect();
         if targets.is_empty() {
             return Ok(());

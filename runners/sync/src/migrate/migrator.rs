@@ -30,7 +30,7 @@ pub(super) struct Migrator<'a> {
     pub(super) failures: FailureSink,
     /// Items this run created (or matched by their Salesforce-id column): live by construction,
     /// so a link to one of them needs no read to check it is not archived or deleted.
-    pub(super) created_items: std::collections::HashSet<String>,
+    pub(super) created_items: std::collections::HashSet<ItemId>,
 }
 
 /// Where a migrator sends per-record failures.

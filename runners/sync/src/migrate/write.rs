@@ -109,7 +109,7 @@ impl Migrator<'_> {
                         now,
                     )
                     .await?;
-                self.created_items.insert(returned_item.to_string());
+                self.created_items.insert(returned_item);
                 (returned_item, Action::Created)
             }
         };
