@@ -369,12 +369,14 @@ pub fn render_github(diags: &[Diagnostic], map: &SourceMap) -> String {
     out
 }
 
-fn escape_data(s: &str) -> String {
+/// Escapes the message of a GitHub Actions workflow command (`::error …::MESSAGE`).
+pub fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
-fn escape_property(s: &str) -> String {
+/// Escapes a property of a GitHub Actions workflow command (`file=`, `title=`).
+pub fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }

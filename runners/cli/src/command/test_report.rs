@@ -9,6 +9,7 @@ use std::fmt;
 use std::ops::Range;
 
 use crmmap_dsl::ast::{Item, Stmt};
+use crmmap_dsl::diag::{escape_data, escape_property};
 use crmmap_dsl::{SourceFile, SourceMap};
 use crmmap_engine::cases::{Blame, Case, FileRun, Mismatch, Outcome, line_col};
 use miette::{LabeledSpan, NamedSource, SourceSpan};
@@ -493,14 +494,4 @@ pub fn github(runs: &[FileRun], map: &SourceMap) -> String {
         }
     }
     out
-}
-
-fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }

@@ -143,22 +143,14 @@ impl Webhook {
             records: Vec::new(),
         };
         let plans: Vec<_> = self.plans().plans_for_sobject(&ev.entity).collect();
-        if plans.is_empty() {
-            let reason = format!("`{}` is not mapped", ev.entity);
-            self.sf_log(
-                LogEntry::new(self.inner.ctx.now(), RunnerKind::Webhook, Action::Skipped)
-                    .object(ev.entity.clone())
-                    .reason(reason.clone()),
-            )
-            .await;
-            report.records.push((
-                String::new(),
-                Outcome::Done(Done::new(Action::Skipped, None, None, reason)),
-            ));
-            return Ok(report);
-        }
-        if let ChangeType::Other(t) = &ev.change_type {
-            let reason = format!("change type `{t}` is not handled");
+        let skipped = if plans.is_empty() {
+            Some(format!("`{}` is not mapped", ev.entity))
+        } else if let ChangeType::Other(t) = &ev.change_type {
+            Some(format!("change type `{t}` is not handled"))
+        } else {
+            None
+        };
+        if let Some(reason) = skipped {
             self.sf_log(
                 LogEntry::new(self.inner.ctx.now(), RunnerKind::Webhook, Action::Skipped)
                     .object(ev.entity.clone())
