@@ -3,8 +3,9 @@
 use crate::root;
 use assert_cmd::Command;
 
-/// Runs `crmmap` from the workspace root with colours off.
-fn crmmap(args: &[&str]) -> String {
+/// Runs `crmmap` from the workspace root with colours off: exit code, stdout and stderr as one
+/// text, for snapshots.
+pub(crate) fn crmmap(args: &[&str]) -> String {
     let out = Command::cargo_bin("crmmap")
         .unwrap()
         .current_dir(root())

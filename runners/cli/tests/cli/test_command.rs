@@ -1,26 +1,7 @@
 //! `crmmap test`: the shipped mapping tests pass; failures, unreadable test files and mappings
 //! that do not check give exit codes 1 and 2, in each output format.
 
-use crate::root;
-use assert_cmd::Command;
-
-/// Runs `crmmap` from the workspace root with colours off.
-fn crmmap(args: &[&str]) -> String {
-    let out = Command::cargo_bin("crmmap")
-        .unwrap()
-        .current_dir(root())
-        .env("NO_COLOR", "1")
-        .env_remove("CLICOLOR_FORCE")
-        .args(args)
-        .output()
-        .unwrap();
-    format!(
-        "exit: {}\n--- stdout ---\n{}--- stderr ---\n{}",
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
+use crate::commands::crmmap;
 
 const FAILING: &str = "tests/fixtures/cli/mapping-tests/failing.toml";
 
