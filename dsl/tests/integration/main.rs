@@ -2,6 +2,7 @@
 
 mod codes;
 mod diagnostics;
+mod editor_grammar;
 mod fmt;
 mod props;
 
