@@ -10,6 +10,8 @@ import {
   TransportKind,
 } from "vscode-languageclient/node";
 
+import { serverCommand } from "./server";
+
 let client: LanguageClient | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -29,26 +31,16 @@ export function deactivate(): Thenable<void> | undefined {
   return stop();
 }
 
-/** The executable named by `crmmap.path` (default `crmmap`, looked up on PATH). */
-function serverPath(): string {
-  const configured = vscode.workspace.getConfiguration("crmmap").get<string>("path");
-  return configured !== undefined && configured.trim() !== "" ? configured.trim() : "crmmap";
-}
-
 async function start(): Promise<void> {
-  const command = serverPath();
-  const serverOptions: ServerOptions = {
-    command,
-    args: ["lsp"],
-    transport: TransportKind.stdio,
-  };
+  const { command, args } = serverCommand(vscode.workspace.getConfiguration("crmmap").get("path"));
+  const serverOptions: ServerOptions = { command, args, transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [
       { scheme: "file", language: "crmmap" },
       { scheme: "untitled", language: "crmmap" },
     ],
     synchronize: {
-      // The server re-reads `crmmap.toml` (which may name a schema snapshot) when it changes.
+      // Changes to `crmmap.toml` (which may name a schema snapshot) and to mappings on disk.
       fileEvents: vscode.workspace.createFileSystemWatcher("**/{crmmap.toml,*.crmmap}"),
     },
   };
