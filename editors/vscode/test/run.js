@@ -6,8 +6,9 @@
 //    vscode-tmgrammar-snap keeps a snapshot beside its file, so the files and their snapshots
 //    are staged in a temporary directory. A file without a snapshot, or a snapshot without a
 //    file, fails the run. `--update` rewrites the snapshots (review the diff before committing).
-// 2. Coverage: no word or symbol of a fixture is left with no scope but `source.crmmap`, and no
-//    file in `VALID` gets an `invalid.*` scope.
+// 2. Coverage: no word or symbol of a fixture is left with no scope but `source.crmmap`; outside
+//    strings and comments, keywords, numbers, strings and comments get their scopes; no file in
+//    `VALID` gets an `invalid.*` scope.
 // 3. Assertions: the hand-written cases in test/cases/ (vscode-tmgrammar-test).
 "use strict";
 
@@ -55,6 +56,28 @@ function run(script, args) {
   return result.status === 0;
 }
 
+/** The words of the grammar's `keywords` patterns (`\b(?:a|b)\b`; a dsl test ties them to the pest grammar). */
+const grammar = JSON.parse(fs.readFileSync(path.join(extension, "syntaxes", "crmmap.tmLanguage.json"), "utf8"));
+const keywords = new Set(
+  grammar.repository.keywords.patterns.flatMap((p) => /\(\?:([a-z|]+)\)/.exec(p.match)[1].split("|")),
+);
+// A keyword's roles: a keyword, or in context a side (`prefer salesforce`), the item's name in an
+// expression, or the `translate` transform.
+const KEYWORD_ROLE = /^(keyword|storage|constant\.language|variable\.language\.name|support\.function)\./;
+
+/** What a token's scopes must say, from its text; null when the text alone says nothing. */
+function expectedRole(text, scopes) {
+  const inner = scopes.slice(1);
+  if (inner.some((s) => s.startsWith("string.") || s.startsWith("comment."))) return null;
+  if (keywords.has(text) && !inner.some((s) => KEYWORD_ROLE.test(s))) return "a keyword scope";
+  if (/^[0-9]+(\.[0-9]+)?$/.test(text) && !inner.some((s) => s.startsWith("constant.numeric."))) {
+    return "constant.numeric";
+  }
+  if (text.startsWith('"')) return "string.quoted.double";
+  if (text.startsWith("//")) return "comment.line.double-slash";
+  return null;
+}
+
 /** The problems a snapshot shows: unscoped text, and `invalid` scopes where none may be. */
 function coverageProblems(file, snap) {
   const problems = [];
@@ -74,6 +97,8 @@ function coverageProblems(file, snap) {
     if (scopes.length === 1 && text.trim() !== "") {
       problems.push(`${file}:${lineNo}:${start + 1}: \`${text}\` has no scope`);
     }
+    const role = expectedRole(text.trim(), scopes);
+    if (role !== null) problems.push(`${file}:${lineNo}:${start + 1}: \`${text}\` is scoped ${m[3]}, not ${role}`);
     if (VALID(file) && scopes.some((s) => s.startsWith("invalid."))) {
       problems.push(`${file}:${lineNo}:${start + 1}: \`${text}\` is scoped ${m[3]}`);
     }
