@@ -31,6 +31,7 @@
 pub mod ast;
 pub mod diag;
 pub mod fmt;
+pub mod ide;
 pub mod init;
 pub mod model;
 pub mod schema;

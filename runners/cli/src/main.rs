@@ -44,6 +44,8 @@ enum Command {
     Test(command::test::TestArgs),
     /// Write a first mapping for a board and an sObject from a schema snapshot.
     Init(command::init::InitArgs),
+    /// The language server for editors, over stdio.
+    Lsp(command::lsp::LspArgs),
 }
 
 fn main() -> CrmmapExit {
@@ -64,5 +66,6 @@ fn main() -> CrmmapExit {
         Command::Schema(cmd) => command::schema::schema(&cmd),
         Command::Test(args) => command::test::test(&args),
         Command::Init(args) => command::init::init(&args),
+        Command::Lsp(args) => command::lsp::lsp(&args),
     }
 }

@@ -75,6 +75,19 @@ pub struct FileConfig {
     /// The retry queue's policy.
     #[serde(default)]
     pub retry: RetrySection,
+    /// `crmmap check` and the language server.
+    #[serde(default)]
+    pub check: CheckSection,
+}
+
+/// `[check]`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckSection {
+    /// A schema snapshot directory (`crmmap schema pull`), relative to the configuration file:
+    /// `crmmap check` and `crmmap fmt` use it when `--schema` is not given, the language server
+    /// always.
+    pub schema: Option<PathBuf>,
 }
 
 fn default_mappings() -> PathBuf {
@@ -353,6 +366,8 @@ pub struct Settings {
     pub mappings: PathBuf,
     /// The store URL (`DATABASE_URL` wins over the file).
     pub store_url: String,
+    /// `[check] schema`, resolved against the configuration file's directory.
+    pub check_schema: Option<PathBuf>,
 }
 
 impl Settings {
@@ -387,16 +402,21 @@ impl Settings {
         base: &Path,
         env: impl Fn(&str) -> Option<String>,
     ) -> Settings {
-        let mappings = if file.mappings.is_absolute() {
-            file.mappings.clone()
-        } else {
-            base.join(&file.mappings)
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            }
         };
+        let mappings = resolve(&file.mappings);
+        let check_schema = file.check.schema.as_deref().map(resolve);
         let store_url = env("DATABASE_URL").unwrap_or_else(|| file.store.url.clone());
         Settings {
             file,
             mappings,
             store_url,
+            check_schema,
         }
     }
 
@@ -504,6 +524,33 @@ mod tests {
             .map(|(a, b)| (a.to_string(), b.to_string()))
             .collect();
         move |k| pairs.iter().find(|(a, _)| a == k).map(|(_, b)| b.clone())
+    }
+
+    #[test]
+    fn check_schema_is_resolved_against_the_configuration_files_directory() {
+        let parse = |text: &str| {
+            Settings::parse(
+                text,
+                Path::new("cfg/crmmap.toml"),
+                Path::new("cfg"),
+                env(&[]),
+            )
+            .unwrap()
+        };
+        assert_eq!(parse("").check_schema, None);
+        let s = parse("[check]\nschema = \"schema\"\n");
+        assert_eq!(s.check_schema, Some(PathBuf::from("cfg/schema")));
+        let s = parse("[check]\nschema = \"/abs/schema\"\n");
+        assert_eq!(s.check_schema, Some(PathBuf::from("/abs/schema")));
+        assert!(
+            Settings::parse(
+                "[check]\nschemas = 1\n",
+                Path::new("c"),
+                Path::new("."),
+                env(&[])
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -16,7 +16,8 @@ pub struct CheckArgs {
     /// How to print diagnostics.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Also check against a schema snapshot written by `crmmap schema pull`.
+    /// Also check against a schema snapshot written by `crmmap schema pull` (default: the
+    /// `[check] schema` of `./crmmap.toml`, when it names one).
     #[arg(long, value_name = "DIR")]
     pub schema: Option<PathBuf>,
 }
@@ -38,12 +39,9 @@ pub fn check(args: &CheckArgs) -> CrmmapExit {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };
-    let snapshot = match &args.schema {
-        Some(dir) => match crmmap_sync::schema::read_dir(dir) {
-            Ok(s) => Some(s),
-            Err(e) => return super::fail(&e.to_string()),
-        },
-        None => None,
+    let snapshot = match super::read_schema(args.schema.as_deref(), true) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return super::fail(&e),
     };
     let checked = crmmap_dsl::check_sources_with_schema(&map, snapshot.as_ref());
     let diags = &checked.diagnostics;

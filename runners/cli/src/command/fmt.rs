@@ -28,12 +28,9 @@ pub fn fmt(args: &FmtArgs) -> CrmmapExit {
         Ok(map) => map,
         Err(e) => return super::fail(&e),
     };
-    let snapshot = match &args.schema {
-        Some(dir) => match crmmap_sync::schema::read_dir(dir) {
-            Ok(s) => Some(s),
-            Err(e) => return super::fail(&e.to_string()),
-        },
-        None => None,
+    let snapshot = match super::read_schema(args.schema.as_deref(), false) {
+        Ok(snapshot) => snapshot,
+        Err(e) => return super::fail(&e),
     };
     let mut exit = CrmmapExit::Clean;
     for file in map.files() {

@@ -6,6 +6,7 @@ pub mod explain;
 pub mod fmt;
 pub mod init;
 pub mod log;
+pub mod lsp;
 pub mod migrate;
 pub mod prune;
 pub mod retry;
@@ -17,9 +18,10 @@ pub mod test;
 pub mod test_report;
 pub mod watch;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crmmap_dsl::SourceMap;
+use crmmap_dsl::schema::SchemaSnapshot;
 
 /// The directory read when no path is given.
 pub const DEFAULT_MAPPINGS: &str = "mappings";
@@ -39,4 +41,31 @@ pub fn read_mappings(paths: &[PathBuf]) -> Result<SourceMap, String> {
         paths
     };
     crmmap_sync::mappings::read(paths).map_err(|e| e.to_string())
+}
+
+/// The schema snapshot of `check` and `fmt`: the `--schema` directory when given; else, with
+/// `from_config` (`check`, not `fmt`, which would write types in), the `[check] schema` of
+/// `./crmmap.toml` when that file exists and names one; else none.
+pub fn read_schema(
+    flag: Option<&Path>,
+    from_config: bool,
+) -> Result<Option<SchemaSnapshot>, String> {
+    let dir = match flag {
+        Some(dir) => dir.to_owned(),
+        None if !from_config => return Ok(None),
+        None => {
+            let config = Path::new(crmmap_sync::config::DEFAULT_CONFIG);
+            if !config.exists() {
+                return Ok(None);
+            }
+            let settings = crmmap_sync::Settings::load(Some(config)).map_err(|e| e.to_string())?;
+            match settings.check_schema {
+                Some(dir) => dir,
+                None => return Ok(None),
+            }
+        }
+    };
+    crmmap_sync::schema::read_dir(&dir)
+        .map(Some)
+        .map_err(|e| e.to_string())
 }

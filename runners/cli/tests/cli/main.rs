@@ -4,6 +4,7 @@ mod busy;
 mod commands;
 mod init;
 mod limits;
+mod lsp;
 mod picklist_org;
 mod retry;
 mod schema;
