@@ -20,6 +20,9 @@ crmmap_testkit::backend_tests!(
     salesforce_pubsub;
     a_persons_edit_reaches_monday_through_the_subscriber,
     a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate,
+    a_replay_id_past_retention_resubscribes_latest_and_reconciles,
+    a_permanent_failure_stops_its_channel_and_shows_in_health,
+    an_endpoint_outage_reconnects_and_loses_nothing,
 );
 
 struct Rig {
@@ -27,8 +30,21 @@ struct Rig {
     pubsub: RunningPubSub,
 }
 
+async fn start_pubsub(w: &World, port: u16) -> RunningPubSub {
+    w.sf.state()
+        .start_pubsub(PubSubOptions {
+            port,
+            keepalive: Duration::from_millis(100),
+        })
+        .await
+        .expect("pub/sub endpoint")
+}
+
 async fn rig(backend: Backend) -> Option<Rig> {
-    let mut s = Setup::new(backend);
+    rig_with(Setup::new(backend)).await
+}
+
+async fn rig_with(mut s: Setup) -> Option<Rig> {
     s.deliver = false;
     let w = World::start(s).await?;
     let options = crmmap_sync::migrate::MigrateOptions {
@@ -115,6 +131,18 @@ impl Rig {
         .await;
     }
 
+    async fn health(&self) -> (u16, serde_json::Value) {
+        let r = self
+            .w
+            .http
+            .get(format!("{}/health", self.w.base))
+            .send()
+            .await
+            .expect("health");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or_default())
+    }
+
     fn mutations(&self) -> u64 {
         self.w.monday.state().counters().mutations
     }
@@ -185,6 +213,129 @@ pub async fn a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate(bac
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Exactly one request per event: the event before the stop was not replayed.
     assert_eq!(r.mutations() - before, 3);
+    subscribers.stop().await;
+    r.stop().await;
+}
+
+pub async fn a_replay_id_past_retention_resubscribes_latest_and_reconciles(backend: Backend) {
+    let Some(r) = rig(backend).await else {
+        return;
+    };
+    let a = &r.unconverted_leads().await.remove(0);
+    let subscribers = r.subscribe().await;
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "Before Gap" }))
+    );
+    r.city_reaches(a, "Before Gap").await;
+    subscribers.stop().await;
+    // Edited while stopped, then the emulator's clock passes the 72-hour retention: the edit's
+    // event and the checkpointed replay id are purged.
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "During Gap" }))
+    );
+    r.w.sf
+        .state()
+        .change_log()
+        .advance_clock(Duration::from_secs(73 * 3600));
+    let subscribers = r.subscribe().await;
+    // The reconcile (an incremental migration from the checkpoint's time) carries the edit.
+    r.city_reaches(a, "During Gap").await;
+    eventually("the reconcile is logged", || async {
+        r.w.log_reasons().await.iter().any(|x| {
+            x.contains("salesforce pubsub gap /data/LeadChangeEvent overflow: reconciled Lead")
+        })
+    })
+    .await;
+    // The subscription goes on from LATEST: a new edit arrives as an event.
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "After Gap" }))
+    );
+    r.city_reaches(a, "After Gap").await;
+    subscribers.stop().await;
+    r.stop().await;
+}
+
+pub async fn a_permanent_failure_stops_its_channel_and_shows_in_health(backend: Backend) {
+    // An object the org has no change events for (not selected for CDC): its topic is
+    // unknown, a permanent failure.
+    let mut setup = Setup::new(backend);
+    let mut ghost = setup.plans.plans[0].clone();
+    ghost.object = "Ghost".into();
+    ghost.sobject = "Ghost__c".into();
+    setup.plans.plans.push(ghost);
+    let Some(r) = rig_with(setup).await else {
+        return;
+    };
+    let subscribers = r.subscribe().await;
+    assert!(
+        subscribers
+            .topics()
+            .iter()
+            .any(|t| t == "/data/Ghost__ChangeEvent")
+    );
+    eventually("/health reports the stopped channel", || async {
+        let (status, body) = r.health().await;
+        status == 503 && body["pubsub"]["/data/Ghost__ChangeEvent"]["state"] == "stopped"
+    })
+    .await;
+    let (_, body) = r.health().await;
+    assert_eq!(body["status"], "unhealthy");
+    assert_eq!(body["pubsub"][LEAD_TOPIC]["state"], "running");
+    let error = body["pubsub"]["/data/Ghost__ChangeEvent"]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(error.contains("NotFound"), "{error}");
+    // The other channels go on.
+    let a = &r.unconverted_leads().await.remove(0);
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "Still Streaming" }))
+    );
+    r.city_reaches(a, "Still Streaming").await;
+    subscribers.stop().await;
+    r.stop().await;
+}
+
+pub async fn an_endpoint_outage_reconnects_and_loses_nothing(backend: Backend) {
+    let Some(mut r) = rig(backend).await else {
+        return;
+    };
+    let a = &r.unconverted_leads().await.remove(0);
+    let subscribers = r.subscribe().await;
+    let (status, _) = r.health().await;
+    assert_eq!(status, 200);
+    let before = r.mutations();
+    // The endpoint goes away (open streams end with UNAVAILABLE) and its port stays closed.
+    let port = r.pubsub.addr().port();
+    let elsewhere = start_pubsub(&r.w, 0).await;
+    std::mem::replace(&mut r.pubsub, elsewhere).shutdown().await;
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "During Outage" }))
+    );
+    eventually("/health reports the channel down", || async {
+        let (status, body) = r.health().await;
+        status == 503 && body["pubsub"][LEAD_TOPIC]["state"] == "restarting"
+    })
+    .await;
+    // Back on the same port: the subscription reconnects from its checkpoint.
+    let back = start_pubsub(&r.w, port).await;
+    std::mem::replace(&mut r.pubsub, back).shutdown().await;
+    r.city_reaches(a, "During Outage").await;
+    eventually("/health is ok again", || async {
+        r.health().await.0 == 200
+    })
+    .await;
+    assert_eq!(r.mutations() - before, 1);
     subscribers.stop().await;
     r.stop().await;
 }
