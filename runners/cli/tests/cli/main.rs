@@ -8,6 +8,7 @@ mod picklist_org;
 mod retry;
 mod schema;
 mod serve;
+mod serve_pubsub;
 mod test_command;
 mod watch;
 
