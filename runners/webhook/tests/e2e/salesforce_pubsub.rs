@@ -21,6 +21,7 @@ crmmap_testkit::backend_tests!(
     a_persons_edit_reaches_monday_through_the_subscriber,
     a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate,
     a_replay_id_past_retention_resubscribes_latest_and_reconciles,
+    a_checkpoint_older_than_retention_starts_latest_and_reconciles,
     a_permanent_failure_stops_its_channel_and_shows_in_health,
     an_endpoint_outage_reconnects_and_loses_nothing,
 );
@@ -336,6 +337,50 @@ pub async fn an_endpoint_outage_reconnects_and_loses_nothing(backend: Backend) {
     })
     .await;
     assert_eq!(r.mutations() - before, 1);
+    subscribers.stop().await;
+    r.stop().await;
+}
+
+pub async fn a_checkpoint_older_than_retention_starts_latest_and_reconciles(backend: Backend) {
+    let Some(r) = rig(backend).await else {
+        return;
+    };
+    let a = &r.unconverted_leads().await.remove(0);
+    // A checkpoint saved 71 hours ago (by the runner's clock), and an edit since.
+    let saved = r.w.webhook.context().now() - time::Duration::hours(71);
+    let old = r.w.sf.state().change_log().latest_replay_id();
+    r.w.store
+        .save_replay_checkpoint(LEAD_TOPIC, &old.to_be_bytes(), saved)
+        .await
+        .unwrap();
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "Long Ago" }))
+    );
+    let subscribers = r.w.webhook.start_subscribers(fast(&r.pubsub.endpoint()));
+    r.city_reaches(a, "Long Ago").await;
+    eventually("the reconcile is logged", || async {
+        r.w.log_reasons().await.iter().any(|x| {
+            x.contains("salesforce pubsub gap /data/LeadChangeEvent overflow: reconciled Lead")
+        })
+    })
+    .await;
+    // Subscribed LATEST: the checkpoint moves on, newer than the old one's time.
+    eventually("a new checkpoint is saved", || async {
+        r.w.store
+            .replay_checkpoint_at(LEAD_TOPIC)
+            .await
+            .unwrap()
+            .is_some_and(|cp| cp.saved_at > saved + time::Duration::hours(1))
+    })
+    .await;
+    assert!(
+        r.w.sf
+            .state()
+            .update_record(&a.record_id, json!({ "City": "Right Now" }))
+    );
+    r.city_reaches(a, "Right Now").await;
     subscribers.stop().await;
     r.stop().await;
 }
