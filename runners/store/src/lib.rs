@@ -62,6 +62,7 @@ mod lock;
 mod log;
 mod parked;
 mod queued;
+mod replay_checkpoint;
 mod retry;
 mod runs;
 mod salesforce_events;
@@ -88,6 +89,7 @@ pub use lock::{ItemGuard, record_lock_item};
 pub use log::{Action, LogEntry, LogFilter, LogRow, RunnerKind};
 pub use parked::{NewParkedLink, ParkedLink};
 pub use queued::QueuedEdit;
+pub use replay_checkpoint::ReplayCheckpoint;
 pub use retry::{
     ClaimedRetry, FailOutcome, Failure, FailureClass, RequeueFilter, RetryCounts, RetryItem,
     RetryPolicy, RetryStatus,

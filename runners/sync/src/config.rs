@@ -187,6 +187,14 @@ pub struct SalesforceSection {
     /// (`CANNOT_UPDATE_CONVERTED_LEAD`), and crmmap logs such a change as skipped.
     #[serde(default)]
     pub update_converted_leads: bool,
+    /// Where `crmmap serve` takes change events from: `off` (default), `http` (alias
+    /// `relay`: pushed to `POST /events/salesforce` or the Lambda), `pubsub` (it subscribes).
+    #[serde(default)]
+    pub change_events: crate::change_events::ChangeEvents,
+    /// The Pub/Sub API endpoint, `host:port` (default `api.pubsub.salesforce.com:7443`), or
+    /// an emulator's `http://127.0.0.1:PORT`.
+    #[serde(default = "default_pubsub_endpoint")]
+    pub pubsub_endpoint: String,
 }
 
 impl Default for SalesforceSection {
@@ -198,8 +206,14 @@ impl Default for SalesforceSection {
             audience: None,
             api_headroom_percent: default_api_headroom_percent(),
             update_converted_leads: false,
+            change_events: crate::change_events::ChangeEvents::default(),
+            pubsub_endpoint: default_pubsub_endpoint(),
         }
     }
+}
+
+fn default_pubsub_endpoint() -> String {
+    crate::change_events::DEFAULT_PUBSUB_ENDPOINT.into()
 }
 
 fn default_api_headroom_percent() -> u8 {

@@ -6,6 +6,7 @@
 //!                                                     └─ webhook: monday events → Salesforce writes
 //! ```
 
+pub mod change_events;
 pub mod config;
 pub mod context;
 pub mod failure;

@@ -55,6 +55,31 @@ impl Emulators {
         )
     }
 
+    /// The Salesforce emulator's Pub/Sub endpoint on a free port, over its change log, with
+    /// a keepalive every `keepalive` (Salesforce's is up to 270 s; tests want it short).
+    pub async fn start_pubsub(
+        &self,
+        keepalive: std::time::Duration,
+    ) -> crmmap_emu_salesforce::pubsub::RunningPubSub {
+        self.salesforce
+            .state()
+            .start_pubsub(crmmap_emu_salesforce::pubsub::PubSubOptions { port: 0, keepalive })
+            .await
+            .expect("pub/sub endpoint")
+    }
+
+    /// [`Emulators::config_toml`] with `crmmap serve` subscribing to change events at
+    /// `pubsub_endpoint` (`[salesforce] change_events = "pubsub"`).
+    pub fn pubsub_config_toml(&self, store_url: Option<&str>, pubsub_endpoint: &str) -> String {
+        self.config_toml(store_url).replacen(
+            "[salesforce]\n",
+            &format!(
+                "[salesforce]\nchange_events = \"pubsub\"\npubsub_endpoint = \"{pubsub_endpoint}\"\n"
+            ),
+            1,
+        )
+    }
+
     /// Writes `dir/crmmap.toml` for these emulators and an SQLite store `dir/state.db`; returns
     /// the config's path and the store's URL.
     pub fn write_config(&self, dir: &Path) -> (PathBuf, String) {

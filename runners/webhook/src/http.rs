@@ -165,11 +165,22 @@ async fn receive(w: Webhook, headers: HeaderMap, token: Option<String>, body: Bo
     }
 }
 
-/// `GET /health`: the store answers, and (when this process drains the retry queue) the
-/// drain made progress recently. 503 otherwise, with what is wrong.
+/// `GET /health`: the store answers, every Pub/Sub subscription (when this process runs
+/// them) receives, and (when this process drains the retry queue) the drain made progress
+/// recently. 503 otherwise, with what is wrong.
 async fn health(State(w): State<Webhook>) -> Response {
     if w.inner.ctx.store.ping().await.is_err() {
         return error_reply(StatusCode::SERVICE_UNAVAILABLE, "state store unavailable");
+    }
+    if let Some((false, pubsub)) = w.inner.subscribers.report() {
+        return reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "status": "unhealthy",
+                "error": "a pub/sub subscription is stopped, restarting or stalled",
+                "pubsub": pubsub,
+            }),
+        );
     }
     let every = w.inner.drain_every.lock().ok().and_then(|e| *e);
     let Some(every) = every else {

@@ -13,7 +13,8 @@
 //!        or the dead letter when the item itself is refused (200 to monday); a panic while
 //!        applying is such a failure. The queue is drained by [`drain`] (`crmmap serve`'s
 //!        supervised task, `crmmap retry`, the schedule)
-//! GET /health ─► store ping; the drain's last progress (503 when it stalled)
+//! GET /health ─► store ping; the Pub/Sub subscriptions; the drain's last progress (503 when
+//!     one stopped or stalled)
 //! ```
 //!
 //! One [`Webhook`] per process holds the [`RunContext`] (plans, clients with their token
@@ -72,6 +73,8 @@ struct Inner {
     drain_beat: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// The interval of the drain [`Webhook::serve`] runs, if it runs one.
     drain_every: std::sync::Mutex<Option<Duration>>,
+    /// The Pub/Sub subscriptions' states (empty when none runs).
+    subscribers: salesforce::subscriber::Health,
 }
 
 impl std::fmt::Debug for Webhook {
@@ -107,6 +110,7 @@ impl Webhook {
                 alerter,
                 drain_beat: std::sync::Mutex::new(None),
                 drain_every: std::sync::Mutex::new(None),
+                subscribers: salesforce::subscriber::Health::default(),
             }),
         }
     }

@@ -1,4 +1,5 @@
-//! `crmmap sandbox`: both emulators with sample data on loopback until Ctrl-C.
+//! `crmmap sandbox`: both emulators with sample data on loopback until Ctrl-C, and the
+//! Salesforce emulator's Pub/Sub endpoint (change events over gRPC).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -9,8 +10,8 @@ use crate::exit::CrmmapExit;
 /// Arguments of `crmmap sandbox`.
 #[derive(Args)]
 pub struct SandboxArgs {
-    /// Address of the Salesforce emulator (loopback only); monday listens on the next port.
-    /// Port 0 picks free ports.
+    /// Address of the Salesforce emulator (loopback only); monday listens on the next port,
+    /// the Pub/Sub endpoint on the one after. Port 0 picks free ports.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
     /// Extra generated records per object (Salesforce) and items per board (monday).
@@ -29,6 +30,10 @@ pub fn sandbox(args: &SandboxArgs) -> CrmmapExit {
     };
     runtime.block_on(async {
         let (sf_port, md_port) = ports(args.listen);
+        let pubsub_port = match sf_port {
+            0 => 0,
+            p => p + 2,
+        };
         let sf_options = crmmap_emu_salesforce::EmulatorOptions {
             port: sf_port,
             generated_records_per_object: args.generated,
@@ -55,12 +60,30 @@ pub fn sandbox(args: &SandboxArgs) -> CrmmapExit {
                 ));
             }
         };
+        let pubsub_options = crmmap_emu_salesforce::pubsub::PubSubOptions {
+            port: pubsub_port,
+            ..Default::default()
+        };
+        let pubsub = match salesforce.state().start_pubsub(pubsub_options).await {
+            Ok(p) => p,
+            Err(e) => {
+                return super::fail(&format!(
+                    "cannot start the pub/sub endpoint on port {pubsub_port}: {e}"
+                ));
+            }
+        };
         print!(
             "{}",
-            instructions(&salesforce.base_url(), &monday.base_url(), &token)
+            instructions(
+                &salesforce.base_url(),
+                &monday.base_url(),
+                &pubsub.endpoint(),
+                &token
+            )
         );
         super::shutdown::requested().await;
         eprintln!("stopping the emulators");
+        pubsub.shutdown().await;
         salesforce.shutdown().await;
         monday.shutdown().await;
         CrmmapExit::Clean
@@ -75,8 +98,11 @@ fn check_listen(addr: SocketAddr) -> Result<(), String> {
             addr.ip()
         ));
     }
-    if addr.port() == u16::MAX {
-        return Err("port 65535 leaves no port for the monday emulator".into());
+    if addr.port() >= u16::MAX - 1 {
+        return Err(format!(
+            "port {} leaves no ports for the monday emulator and the pub/sub endpoint",
+            addr.port()
+        ));
     }
     Ok(())
 }
@@ -90,12 +116,13 @@ fn ports(addr: SocketAddr) -> (u16, u16) {
 }
 
 /// What to print: URLs, accepted credentials, a `crmmap.toml` and the environment.
-fn instructions(salesforce: &str, monday: &str, monday_token: &str) -> String {
+fn instructions(salesforce: &str, monday: &str, pubsub: &str, monday_token: &str) -> String {
     let c = crmmap_emu_salesforce::Credentials::default();
     format!(
         "\
 Salesforce emulator: {salesforce}  (login URL and instance URL)
 monday emulator:     {monday}
+Pub/Sub endpoint:    {pubsub}  (change events over gRPC, for crmmap serve)
 Sample data: 4 sample objects (Lead, Account, Contact, Opportunity) and their boards.
 
 Credentials the emulators accept:
@@ -112,6 +139,8 @@ crmmap.toml:
   [salesforce]
   login_url = \"{salesforce}\"
   auth = \"password\"
+  change_events = \"pubsub\"
+  pubsub_endpoint = \"{pubsub}\"
 
   [monday]
   api_url = \"{monday}\"
@@ -124,6 +153,7 @@ Environment:
   export MONDAY_TOKEN={monday_token}
 
 Then: crmmap migrate --dry-run; crmmap migrate; crmmap log
+      crmmap serve (applies Salesforce edits to monday as their change events arrive)
 Running until Ctrl-C.
 ",
         client_id = c.client_id,
@@ -150,7 +180,12 @@ mod tests {
 
     #[test]
     fn printed_configuration_parses_and_points_at_the_emulators() {
-        let text = instructions("http://127.0.0.1:7000", "http://127.0.0.1:7001/v2", "tok");
+        let text = instructions(
+            "http://127.0.0.1:7000",
+            "http://127.0.0.1:7001/v2",
+            "http://127.0.0.1:7002",
+            "tok",
+        );
         let toml: String = text
             .split("crmmap.toml:\n")
             .nth(1)
@@ -181,5 +216,9 @@ mod tests {
         assert_eq!(sf.login_url, "http://127.0.0.1:7000");
         let md = settings.monday(env).unwrap();
         assert_eq!(md.api_url.as_str(), "http://127.0.0.1:7001/v2");
+        let subscriber =
+            crmmap_webhook::salesforce::subscriber::SubscriberOptions::from_settings(&settings)
+                .expect("the printed crmmap.toml subscribes");
+        assert_eq!(subscriber.endpoint, "http://127.0.0.1:7002");
     }
 }

@@ -49,6 +49,14 @@ pub async fn build(config: &std::path::Path) -> Result<Webhook, String> {
     Ok(Webhook::new(ctx, options))
 }
 
+/// The Pub/Sub subscriber `[salesforce] change_events = "pubsub"` asks for.
+fn subscriber_options(
+    config: &std::path::Path,
+) -> Result<Option<crmmap_webhook::salesforce::subscriber::SubscriberOptions>, String> {
+    let settings = Settings::load(Some(config)).map_err(|e| e.to_string())?;
+    Ok(crmmap_webhook::salesforce::subscriber::SubscriberOptions::from_settings(&settings))
+}
+
 /// The store lease of the one process that applies monday item events to an SQLite store.
 pub const SQLITE_EVENTS_LEASE: &str = "item-events";
 
@@ -162,9 +170,23 @@ pub fn serve(args: &ServeArgs) -> CrmmapExit {
         // Tests and scripts read this line to find the port.
         eprintln!("crmmap: listening on http://{addr} (POST /webhooks/monday, GET /health)");
         let every = (args.retry_every > 0).then(|| Duration::from_secs(args.retry_every));
+        let subscribers = match subscriber_options(&args.config) {
+            Ok(Some(options)) => {
+                eprintln!(
+                    "crmmap: subscribing to change events at {}",
+                    options.endpoint
+                );
+                Some(webhook.start_subscribers(options))
+            }
+            Ok(None) => None,
+            Err(e) => return super::fail(&e),
+        };
         let served = webhook
             .serve(listener, every, super::shutdown::requested())
             .await;
+        if let Some(s) = subscribers {
+            s.stop().await;
+        }
         events.release().await;
         match served {
             Ok(()) => CrmmapExit::Clean,

@@ -9,6 +9,7 @@ mod picklist_org;
 mod retry;
 mod schema;
 mod serve;
+mod serve_pubsub;
 mod test_command;
 mod watch;
 

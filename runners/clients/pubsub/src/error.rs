@@ -1,7 +1,8 @@
 //! What went wrong with a Pub/Sub call, classified once: the class decides what the
 //! subscriber does (realtime-and-limits.md §1d, §1e, §3).
 
-use tonic::{Code, Status};
+pub use tonic::Code;
+use tonic::Status;
 
 /// The trailer Salesforce puts its own error code in (`error-code`, read by Salesforce's Java
 /// example `genericpubsub/Subscribe.java` in `forcedotcom/pub-sub-api`).

@@ -22,6 +22,8 @@ pub(crate) struct Token {
     pub(crate) instance_url: String,
     /// The user the token acts as (18 characters), from the response's identity URL.
     pub(crate) user_id: Option<String>,
+    /// The org the token belongs to (18 characters), from the identity URL.
+    pub(crate) org_id: Option<String>,
 }
 
 impl fmt::Debug for Token {
@@ -30,6 +32,7 @@ impl fmt::Debug for Token {
             .field("access_token", &self.access_token)
             .field("instance_url", &self.instance_url)
             .field("user_id", &self.user_id)
+            .field("org_id", &self.org_id)
             .finish()
     }
 }
@@ -238,6 +241,7 @@ impl TokenManager {
                 access_token: t.access_token,
                 instance_url: t.instance_url.trim_end_matches('/').to_string(),
                 user_id: t.id.as_deref().and_then(crate::ids::user_of_identity_url),
+                org_id: t.id.as_deref().and_then(crate::ids::org_of_identity_url),
             });
         }
         let (error, mut description) = match serde_json::from_slice::<OAuthErrorBody>(&body) {

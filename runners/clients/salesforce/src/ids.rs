@@ -19,6 +19,22 @@ pub fn to_18(id: &str) -> Option<String> {
     }
 }
 
+/// The org id (18 characters, `00D…`) in an OAuth identity URL
+/// (`https://login.salesforce.com/id/<org>/<user>`): the Pub/Sub API's `tenantid`.
+///
+/// ```
+/// let url = "https://login.salesforce.com/id/00D5g000004Emu1EAC/0055g00000EmUsR";
+/// assert_eq!(crmmap_salesforce::ids::org_of_identity_url(url).as_deref(), Some("00D5g000004Emu1EAC"));
+/// assert_eq!(crmmap_salesforce::ids::org_of_identity_url("https://x/id/005/00D"), None);
+/// ```
+pub fn org_of_identity_url(url: &str) -> Option<String> {
+    let mut segments = url.trim_end_matches('/').rsplit('/');
+    let _user = segments.next()?;
+    let org = segments.next()?;
+    (segments.next()? == "id").then_some(())?;
+    to_18(org).filter(|o| o.starts_with("00D"))
+}
+
 /// The user id at the end of an identity URL (`https://login.salesforce.com/id/<org>/<user>`,
 /// the `id` of a token response), in its 18-character form.
 ///

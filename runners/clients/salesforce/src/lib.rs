@@ -26,7 +26,7 @@ pub mod ids;
 pub mod soql;
 pub mod types;
 
-pub use client::{COLLECTION_BATCH, SalesforceClient, http_date};
+pub use client::{COLLECTION_BATCH, SalesforceClient, Session, http_date};
 pub use config::{AuthFlow, Config, DEFAULT_API_HEADROOM_PERCENT, RetryPolicy, jwt_audience_for};
 pub use crmmap_secret::Secret;
 pub use error::{ApiError, Error, ErrorDetail, Result};

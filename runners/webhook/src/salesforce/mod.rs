@@ -23,6 +23,7 @@ pub mod event;
 mod apply;
 mod reconcile;
 mod route;
+pub mod subscriber;
 
 use crmmap_store::{
     Action, Completion, EventOutcome, FailureClass, ItemEvent, LogEntry, RetryRequest, RunnerKind,

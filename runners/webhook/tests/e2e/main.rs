@@ -11,6 +11,7 @@ mod faults;
 mod harness;
 mod queued_edits;
 mod salesforce_events;
+mod salesforce_pubsub;
 mod salesforce_relay;
 mod soak;
 mod suite;

@@ -9,6 +9,7 @@ mod limits;
 mod query;
 mod request;
 mod rows;
+mod session;
 mod transport;
 
 use std::fmt;
@@ -21,6 +22,7 @@ use crate::soql::validate_identifier;
 
 pub use collections::COLLECTION_BATCH;
 pub use request::http_date;
+pub use session::Session;
 
 use limits::Usage;
 
