@@ -178,5 +178,8 @@ fn demo_runs_the_main_job_and_changes_reach_each_side() {
         stdout.contains("City → Cedar Park on monday: 1 monday write, 0 Salesforce reads"),
         "{stdout}"
     );
-    assert!(stdout.contains("ms from the commit to the monday write"), "{stdout}");
+    assert!(
+        stdout.contains("ms from the commit to the monday write"),
+        "{stdout}"
+    );
 }
