@@ -1,5 +1,9 @@
 //! `crmmap demo`: both emulators with sample data, a full migration into SQLite, a few
-//! Salesforce changes, an incremental migration, and what happened. No credentials, no config.
+//! Salesforce changes, an incremental migration, a monday change reaching Salesforce, a
+//! Salesforce change reaching monday in real time, and what happened. No credentials, no
+//! config.
+
+mod realtime;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -170,6 +174,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
                 path_token: Some(crmmap_webhook::SecretString::new(DEMO_PATH_TOKEN)),
                 ..Default::default()
             },
+            events_token: Some(crmmap_webhook::SecretString::new(realtime::EVENTS_TOKEN)),
             ..Default::default()
         },
     );
@@ -356,6 +361,17 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
             started.elapsed().as_millis()
         );
     }
+    println!();
+    let realtime = realtime::step(
+        &salesforce,
+        &monday,
+        &store,
+        format!(
+            "http://{hook_addr}{}",
+            crmmap_webhook::salesforce::EVENTS_PATH
+        ),
+    )
+    .await?;
     server.abort();
 
     println!();
@@ -368,7 +384,14 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
     if !reached {
         println!("The monday change did not reach Salesforce: the demo failed.");
     }
-    let failed = !reached || first.has_failures() || second.has_failures() || third.has_failures();
+    if !realtime {
+        println!("The Salesforce change did not reach monday: the demo failed.");
+    }
+    let failed = !reached
+        || !realtime
+        || first.has_failures()
+        || second.has_failures()
+        || third.has_failures();
     Ok(if failed {
         CrmmapExit::Problems
     } else {

@@ -155,10 +155,11 @@ fn prune_forgets_what_is_past_its_retention() {
     insta::assert_snapshot!(crmmap(&["prune", "--config", config]));
 }
 
-/// The README's first command: the whole job on the emulators and SQLite, and a monday change
-/// that reaches Salesforce through the webhook runner.
+/// The README's first command: the whole job on the emulators and SQLite, a monday change
+/// that reaches Salesforce through the webhook runner, and a person's Salesforce edit that
+/// reaches monday through the relay's change event.
 #[test]
-fn demo_runs_the_main_job_and_a_monday_change_reaches_salesforce() {
+fn demo_runs_the_main_job_and_changes_reach_each_side() {
     let out = Command::cargo_bin("crmmap")
         .unwrap()
         .arg("demo")
@@ -173,4 +174,12 @@ fn demo_runs_the_main_job_and_a_monday_change_reaches_salesforce() {
     );
     assert!(stdout.contains("0 written back to Salesforce"), "{stdout}");
     assert!(stdout.contains("→ Pflugerville in Salesforce"), "{stdout}");
+    assert!(
+        stdout.contains("City → Cedar Park on monday: 1 monday write, 0 Salesforce reads"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ms from the commit to the monday write"),
+        "{stdout}"
+    );
 }

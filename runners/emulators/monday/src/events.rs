@@ -79,6 +79,17 @@ pub enum Event {
 }
 
 impl Event {
+    /// Item of the event.
+    pub fn item_id(&self) -> u64 {
+        match self {
+            Self::CreatePulse { item_id, .. }
+            | Self::UpdateColumnValue { item_id, .. }
+            | Self::UpdateName { item_id, .. }
+            | Self::DeletePulse { item_id, .. }
+            | Self::ArchivePulse { item_id, .. } => *item_id,
+        }
+    }
+
     /// Board of the event.
     pub fn board_id(&self) -> u64 {
         match self {

@@ -26,6 +26,7 @@ pub mod cost;
 pub mod events;
 pub mod exec;
 pub mod limits;
+mod receipts;
 pub mod sample;
 pub mod state;
 pub mod values;
@@ -52,6 +53,7 @@ use tokio::time::Instant;
 pub use crate::cost::CostModel;
 pub use crate::events::{Delivery, Event, WebhookSender};
 pub use crate::limits::{LimitKind, LimitUsage, Limits, Plan, Refusal};
+pub use crate::receipts::MutationReceipt;
 pub use crate::state::{Account, ColumnKind, Counters, Fault, ItemState, NameInColumnValues};
 
 /// The API version served when the request names none.
@@ -128,6 +130,7 @@ pub struct EmulatorState {
     limits: Mutex<limits::LimitState>,
     /// Open (`true`) unless requests are held ([`EmulatorState::hold_requests`]).
     gate: tokio::sync::watch::Sender<bool>,
+    receipts: receipts::Receipts,
 }
 
 /// Fault knobs that can change while the emulator runs.
@@ -190,6 +193,7 @@ impl EmulatorState {
             knobs,
             limits,
             gate: tokio::sync::watch::Sender::new(true),
+            receipts: receipts::Receipts::default(),
         }
     }
 
@@ -410,6 +414,12 @@ impl EmulatorState {
         });
     }
 
+    /// Every mutation document that ran, oldest first (the newest 100,000): when its request
+    /// arrived, when it was applied, the items it touched.
+    pub fn mutation_receipts(&self) -> Vec<MutationReceipt> {
+        self.receipts.all()
+    }
+
     /// The webhook sender and its delivery log.
     pub fn webhooks(&self) -> &Arc<WebhookSender> {
         &self.webhooks
@@ -605,6 +615,7 @@ async fn graphql(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let received = std::time::Instant::now();
     let in_flight = InFlight::enter(&state);
     let request_id = uuid::Uuid::new_v4().to_string();
     let version = headers
@@ -632,8 +643,16 @@ async fn graphql(
     // The sender lives as long as the state this handler holds.
     let _ = gate.wait_for(|open| *open).await;
     let mut dropped = false;
-    let (status, body, retry_after) =
-        handle(&state, &headers, &body, &version, &request_id, &mut dropped).await;
+    let (status, body, retry_after) = handle(
+        &state,
+        &headers,
+        &body,
+        &version,
+        &request_id,
+        received,
+        &mut dropped,
+    )
+    .await;
     if admitted && status == StatusCode::TOO_MANY_REQUESTS {
         lock(&state.limits).count_as_tenth_of_a_call();
     }
@@ -719,6 +738,7 @@ async fn handle(
     body: &[u8],
     version: &str,
     request_id: &str,
+    received: std::time::Instant,
     dropped: &mut bool,
 ) -> (StatusCode, Value, Option<u64>) {
     let options = &state.options;
@@ -999,6 +1019,11 @@ async fn handle(
         let (s, b) = internal_error(request_id);
         return (s, b, Some(1));
     };
+    if operation.operation_type == OperationType::Mutation {
+        state
+            .receipts
+            .record(received, std::time::Instant::now(), &output.events);
+    }
     for (url, subscription_id, event) in deliveries {
         tokio::spawn(state.webhooks.clone().deliver(url, subscription_id, event));
     }

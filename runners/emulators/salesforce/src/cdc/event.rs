@@ -138,6 +138,10 @@ pub struct LoggedEvent {
     /// Strictly increasing from 1, in commit order.
     pub replay_id: u64,
     pub event: ChangeEvent,
+    /// When the log received the event: the moment its transaction committed (the org's
+    /// lock was released), on the process's monotonic clock (benchmarks and `crmmap demo`
+    /// measure from it; `commitTimestamp` is the log's wall clock, in whole milliseconds).
+    pub committed_at: std::time::Instant,
 }
 
 #[cfg(test)]

@@ -177,6 +177,16 @@ impl ChangeLog {
             .collect())
     }
 
+    /// When the retained event `replay_id` was committed (see [`LoggedEvent::committed_at`]).
+    pub fn committed_at(&self, replay_id: u64) -> Option<std::time::Instant> {
+        let s = self.lock();
+        s.events
+            .binary_search_by_key(&replay_id, |e| e.replay_id)
+            .ok()
+            .and_then(|i| s.events.get(i))
+            .map(|e| e.committed_at)
+    }
+
     /// Every retained event.
     pub fn events(&self) -> Vec<LoggedEvent> {
         self.lock().events.iter().cloned().collect()
@@ -306,6 +316,7 @@ impl ChangeLog {
     /// Appends events, in order, giving each the next replay id; an event of an entity not
     /// selected is dropped. Returns the replay ids given.
     pub fn append(&self, events: impl IntoIterator<Item = ChangeEvent>) -> Vec<u64> {
+        let committed_at = std::time::Instant::now();
         let mut s = self.lock();
         let mut ids = Vec::new();
         for event in events {
@@ -317,7 +328,11 @@ impl ChangeLog {
             }
             let replay_id = s.next_replay_id;
             s.next_replay_id += 1;
-            s.events.push_back(LoggedEvent { replay_id, event });
+            s.events.push_back(LoggedEvent {
+                replay_id,
+                event,
+                committed_at,
+            });
             ids.push(replay_id);
         }
         let now = wall_ms() + s.clock_offset_ms;
