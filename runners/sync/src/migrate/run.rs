@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::migrator::{FailureSink, Migrator};
 use super::query::{SOQL_IDS_PER_QUERY, records_query};
+use crmmap_ids::RecordId;
 use super::{
     Counts, DEFAULT_CHUNK, LEASE, LEASE_TTL, MigrateError, MigrateOptions, MigrateReport, Progress,
     RUN_KIND, RecordsSynced,
@@ -173,7 +174,7 @@ async fn start_or_resume(
 pub async fn sync_records(
     ctx: &RunContext,
     object: &str,
-    record_ids: &[String],
+    record_ids: &[RecordId],
     progress: &mut dyn Progress,
 ) -> Result<RecordsSynced, MigrateError> {
     let plan = ctx
