@@ -127,10 +127,7 @@ impl Migrator<'_> {
     ) -> Result<RecordItems, MigrateError> {
         let mut by_object: BTreeMap<&str, Vec<RecordId>> = BTreeMap::new();
         for (object, record_id) in records {
-            by_object
-                .entry(object)
-                .or_default()
-                .push(record_id.clone());
+            by_object.entry(object).or_default().push(record_id.clone());
         }
         let mut out = RecordItems::default();
         for (object, mut ids) in by_object {

@@ -137,7 +137,10 @@ impl Migrator<'_> {
             None if self.options.full => None,
             None => {
                 let object = plan.object_name();
-                self.ctx.store.watermark(WatermarkKey::Records(&object)).await?
+                self.ctx
+                    .store
+                    .watermark(WatermarkKey::Records(&object))
+                    .await?
             }
         };
         let soql = object_query(plan, start.as_ref())?;
@@ -185,7 +188,12 @@ impl Migrator<'_> {
         }
         if let (Some(store), Some(run)) = (self.store(), &self.run_id) {
             store
-                .mark_object_done(run, &plan.object_name(), &counts_json(&counts), self.ctx.now())
+                .mark_object_done(
+                    run,
+                    &plan.object_name(),
+                    &counts_json(&counts),
+                    self.ctx.now(),
+                )
                 .await?;
         }
         let object_report = ObjectReport {
@@ -267,7 +275,8 @@ impl Migrator<'_> {
             }
             reason.push(']');
         }
-        self.progress.failed(&plan.object, record_id.as_str(), &reason);
+        self.progress
+            .failed(&plan.object, record_id.as_str(), &reason);
         if self.store().is_none() {
             return Ok(());
         }

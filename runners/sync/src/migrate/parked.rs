@@ -25,7 +25,11 @@ impl Migrator<'_> {
     /// Completes parked links whose source and target both have items now.
     pub(super) async fn parked_links(&mut self, plans: &[&Plan]) -> Result<(), MigrateError> {
         for plan in plans {
-            let parked = self.ctx.store.parked_for_object(&plan.object_name()).await?;
+            let parked = self
+                .ctx
+                .store
+                .parked_for_object(&plan.object_name())
+                .await?;
             if parked.is_empty() {
                 continue;
             }
@@ -122,7 +126,8 @@ impl Migrator<'_> {
                 }
                 continue;
             }
-            let Some(target) = items.get(p.link.target_object.as_str(), &p.link.target_record_id) else {
+            let Some(target) = items.get(p.link.target_object.as_str(), &p.link.target_record_id)
+            else {
                 continue;
             };
             mutations.push(ItemMutation::ChangeColumnValues {

@@ -8,12 +8,12 @@ use serde_json::json;
 
 use super::migrator::{FailureSink, Migrator};
 use super::query::{SOQL_IDS_PER_QUERY, records_query};
-use crmmap_ids::RecordId;
 use super::{
     Counts, DEFAULT_CHUNK, LEASE, LEASE_TTL, MigrateError, MigrateOptions, MigrateReport, Progress,
     RUN_KIND, RecordsSynced,
 };
 use crate::context::RunContext;
+use crmmap_ids::RecordId;
 
 /// Runs a migration (or plans one, with `dry_run`). Resumes the most recent unfinished run
 /// with the same options. Per-record failures are in the report; an `Err` means the run could
