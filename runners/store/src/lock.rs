@@ -273,13 +273,14 @@ mod tests {
     #[test]
     fn a_record_without_an_item_locks_a_stable_id_no_monday_item_has() {
         let lead = SObjectName::new("Lead");
-        let a = record_lock_item(&lead, "00Q5f00000AbCdEFGH");
-        assert_eq!(a, record_lock_item(&lead, "00Q5f00000AbCdEFGH"));
+        let id = |s: &str| RecordId::parse(s).unwrap();
+        let a = record_lock_item(&lead, &id("00Q5f00000AbCdE"));
+        assert_eq!(a, record_lock_item(&lead, &id("00Q5f00000AbCdE")));
         assert!(a.get() >= 1 << 63, "{a}");
-        assert_ne!(a, record_lock_item(&lead, "00Q5f00000AbCdEFGI"));
+        assert_ne!(a, record_lock_item(&lead, &id("00Q5f00000AbCdF")));
         assert_ne!(
             a,
-            record_lock_item(&SObjectName::new("Contact"), "00Q5f00000AbCdEFGH")
+            record_lock_item(&SObjectName::new("Contact"), &id("00Q5f00000AbCdE"))
         );
     }
 }
