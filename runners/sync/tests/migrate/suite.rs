@@ -103,7 +103,10 @@ pub(crate) async fn assert_boards_match(w: &World) {
             let id = record["Id"].as_str().unwrap();
             let link = ctx
                 .store
-                .link_by_record(&SObjectName::new(plan.sobject.as_str()), id)
+                .link_by_record(
+                    &SObjectName::new(plan.sobject.as_str()),
+                    &RecordId::parse(id).unwrap(),
+                )
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
@@ -149,7 +152,10 @@ pub(crate) async fn assert_boards_match(w: &World) {
                 };
                 let target_item = ctx
                     .store
-                    .link_by_record(&SObjectName::new(l.target_sobject.as_str()), target)
+                    .link_by_record(
+                        &SObjectName::new(l.target_sobject.as_str()),
+                        &RecordId::parse(target).unwrap(),
+                    )
                     .await
                     .unwrap()
                     .map(|t| t.item_id);
@@ -348,7 +354,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
         let id = id.to_owned();
         async move {
             store
-                .link_by_record(&SObjectName::new("Lead"), &id)
+                .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&id).unwrap())
                 .await
                 .unwrap()
                 .unwrap()
@@ -552,7 +558,7 @@ pub async fn existing_items_are_linked_not_duplicated(backend: Backend) {
     assert_eq!(c.created, c.read - 1);
     let link = w
         .store()
-        .link_by_record(&SObjectName::new("Lead"), &id)
+        .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&id).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -912,7 +918,7 @@ pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
     );
     let item = w
         .store()
-        .link_by_record(&SObjectName::new("Lead"), &later)
+        .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&later).unwrap())
         .await
         .unwrap()
         .unwrap()
@@ -1115,7 +1121,7 @@ pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
         let store = w.store().clone();
         async move {
             store
-                .link_by_record(&SObjectName::new("Lead"), &id)
+                .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&id).unwrap())
                 .await
                 .unwrap()
         }
