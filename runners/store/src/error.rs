@@ -1,6 +1,6 @@
 //! The store's error type.
 
-use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_ids::{BoardId, ItemId, RecordId, SObjectName};
 
 /// Everything that can go wrong in the store.
 ///
@@ -44,7 +44,7 @@ pub enum StoreError {
         /// The sObject.
         object: SObjectName,
         /// The record id that is linked elsewhere.
-        record_id: String,
+        record_id: RecordId,
     },
     /// A retry item was completed or failed by a worker whose claim had expired or
     /// was taken over by another worker.
@@ -82,7 +82,7 @@ pub enum StoreError {
         /// The item.
         item_id: ItemId,
         /// The record it was completed with.
-        record_id: String,
+        record_id: RecordId,
     },
     /// A Salesforce datetime that cannot be parsed.
     #[error("invalid salesforce datetime `{0}`")]

@@ -10,7 +10,7 @@
 //! 4. create the record carrying the key, then [`Store::complete_create_intent`],
 //!    which writes the link in the same transaction.
 
-use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_ids::{BoardId, ItemId, RecordId, SObjectName};
 use time::OffsetDateTime;
 
 use crate::db::{DbTime, Dialect, is_unique_violation, with_pool};
@@ -41,7 +41,7 @@ pub struct CreateIntent {
     /// Pending or completed.
     pub status: IntentStatus,
     /// The created record, once completed.
-    pub record_id: Option<String>,
+    pub record_id: Option<RecordId>,
     /// When the intent was first recorded.
     pub created_at: OffsetDateTime,
     /// When it was completed.
@@ -73,7 +73,10 @@ impl TryFrom<IntentRow> for CreateIntent {
             item_id: parse_id("create_intents.item_id", &r.item_id)?,
             object: SObjectName::new(r.object),
             idempotency_key: r.idempotency_key,
-            record_id: r.record_id,
+            record_id: r
+                .record_id
+                .map(|id| parse_id("create_intents.record_id", &id))
+                .transpose()?,
             created_at: r.created_at.0,
             completed_at: r.completed_at.map(|t| t.0),
         })
@@ -145,7 +148,7 @@ impl Store {
         &self,
         board_id: BoardId,
         item_id: ItemId,
-        record_id: &str,
+        record_id: &RecordId,
         now: OffsetDateTime,
     ) -> Result<Link> {
         let now_db = DbTime::from(now);
@@ -163,7 +166,7 @@ impl Store {
                 let Some((object, existing)) = found else {
                     return Ok(Completion::NoIntent);
                 };
-                if let Some(existing) = existing.filter(|e| e != record_id) {
+                if let Some(existing) = existing.filter(|e| e != record_id.as_str()) {
                     return Ok(Completion::OtherRecord(existing));
                 }
                 sqlx::query(
@@ -172,11 +175,11 @@ impl Store {
                 )
                 .bind(&board)
                 .bind(&item)
-                .bind(record_id)
+                .bind(record_id.as_str())
                 .bind(now_db)
                 .execute(&mut *tx)
                 .await?;
-                upsert_link_stmts!(tx, &board, &item, object.as_str(), record_id, now_db).await?;
+                upsert_link_stmts!(tx, &board, &item, object.as_str(), record_id.as_str(), now_db).await?;
                 tx.commit().await?;
                 Ok::<_, sqlx::Error>(Completion::Done)
             }
@@ -186,7 +189,7 @@ impl Store {
             Ok(Completion::OtherRecord(existing)) => Err(StoreError::IntentCompleted {
                 board_id,
                 item_id,
-                record_id: existing,
+                record_id: parse_id("create_intents.record_id", &existing)?,
             }),
             Ok(Completion::Done) => self
                 .link_by_item(board_id, item_id)
@@ -202,7 +205,7 @@ impl Store {
                     board_id,
                     item_id,
                     object,
-                    record_id: record_id.to_owned(),
+                    record_id: record_id.clone(),
                 })
             }
             Err(e) => Err(e.into()),

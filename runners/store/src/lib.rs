@@ -38,15 +38,16 @@
 //!
 //! let store = Store::connect("sqlite::memory:").await?;
 //! let now = datetime!(2026-01-01 12:00 UTC);
-//! use crmmap_ids::{BoardId, ItemId, SObjectName};
+//! use crmmap_ids::{BoardId, ItemId, RecordId, SObjectName};
 //! let lead = SObjectName::new("Lead");
-//! store.upsert_link(BoardId::new(9378000505), ItemId::new(123), &lead, "00Q000000000001AAA", now).await?;
-//! assert_eq!(store.link_by_record(&lead, "00Q000000000001AAA").await?.unwrap().item_id, ItemId::new(123));
+//! let record = RecordId::parse("00Q000000000001")?;
+//! store.upsert_link(BoardId::new(9378000505), ItemId::new(123), &lead, &record, now).await?;
+//! assert_eq!(store.link_by_record(&lead, &record).await?.unwrap().item_id, ItemId::new(123));
 //!
 //! assert_eq!(store.begin_event("b95777fd072aab62280dfb409b81232b", now).await?, EventStart::Started);
 //! store.finish_event("b95777fd072aab62280dfb409b81232b", EventOutcome::Applied, None, now).await?;
 //! assert_eq!(store.begin_event("b95777fd072aab62280dfb409b81232b", now).await?, EventStart::AlreadyApplied);
-//! # Ok::<(), crmmap_store::StoreError>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
 
@@ -101,7 +102,7 @@ pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};
 pub use url::{
     Backend, DATABASE_URL_ENV, DEFAULT_URL, PGSSLMODE_ENV, effective_url, redact_url, tls_warning,
 };
-pub use watermark::Watermark;
+pub use watermark::{Watermark, WatermarkKey};
 
 use db::Pool;
 

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_ids::{BoardId, ItemId, RecordId, SObjectName};
 use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -58,7 +58,7 @@ pub struct Link {
     /// Salesforce sObject name (`Lead`, `Grant__c`).
     pub object: SObjectName,
     /// Salesforce record id.
-    pub record_id: String,
+    pub record_id: RecordId,
     /// When the link was first made.
     pub created_at: OffsetDateTime,
     /// When the link was last written.
@@ -83,7 +83,7 @@ impl TryFrom<LinkRow> for Link {
             board_id: parse_id("links.board_id", &r.board_id)?,
             item_id: parse_id("links.item_id", &r.item_id)?,
             object: SObjectName::new(r.object),
-            record_id: r.record_id,
+            record_id: parse_id("links.record_id", &r.record_id)?,
             created_at: r.created_at.0,
             updated_at: r.updated_at.0,
         })
@@ -187,7 +187,7 @@ impl Store {
         board_id: BoardId,
         item_id: ItemId,
         object: &SObjectName,
-        record_id: &str,
+        record_id: &RecordId,
         now: OffsetDateTime,
     ) -> Result<Link> {
         let now = DbTime::from(now);
@@ -195,7 +195,7 @@ impl Store {
         let result = with_pool!(self.pool(), pool => {
             async {
                 let mut tx = pool.begin_write().await?;
-                upsert_link_stmts!(tx, &board, &item, object.as_str(), record_id, now).await?;
+                upsert_link_stmts!(tx, &board, &item, object.as_str(), record_id.as_str(), now).await?;
                 let row: LinkRow = sqlx::query_as(&format!(
                     "SELECT {LINK_COLUMNS} FROM links WHERE board_id = $1 AND item_id = $2"
                 ))
@@ -214,7 +214,7 @@ impl Store {
                 board_id,
                 item_id,
                 object: object.clone(),
-                record_id: record_id.to_owned(),
+                record_id: record_id.clone(),
             }),
             Err(e) => Err(e.into()),
         }
@@ -239,14 +239,14 @@ impl Store {
     pub async fn link_by_record(
         &self,
         object: &SObjectName,
-        record_id: &str,
+        record_id: &RecordId,
     ) -> Result<Option<Link>> {
         let row: Option<LinkRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {LINK_COLUMNS} FROM links WHERE object = $1 AND record_id = $2"
             ))
             .bind(object.as_str())
-            .bind(record_id)
+            .bind(record_id.as_str())
             .fetch_optional(pool)
             .await?
         });
@@ -258,9 +258,10 @@ impl Store {
     pub async fn links_by_records(
         &self,
         object: &SObjectName,
-        record_ids: &[String],
+        record_ids: &[RecordId],
     ) -> Result<Vec<Link>> {
-        self.links_by_many("object", object.as_str(), "record_id", record_ids)
+        let records: Vec<String> = record_ids.iter().map(RecordId::to_string).collect();
+        self.links_by_many("object", object.as_str(), "record_id", &records)
             .await
     }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_ids::{BoardId, ItemId, RecordId, SObjectName};
 use sqlx::Postgres;
 use sqlx::pool::PoolConnection;
 use tokio::sync::OwnedMutexGuard;
@@ -65,7 +65,7 @@ pub(crate) fn item_key(board_id: BoardId, item_id: ItemId) -> String {
 /// above it (a stable FNV-1a hash of the sObject and record id with the top bit set), so they
 /// never name a real item: two records that share one only wait for each other, and the
 /// last-synced values an event's scope writes for it are dropped (no link has that item).
-pub fn record_lock_item(sobject: &SObjectName, record_id: &str) -> ItemId {
+pub fn record_lock_item(sobject: &SObjectName, record_id: &RecordId) -> ItemId {
     const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
     const FNV_PRIME: u64 = 0x0100_0000_01b3;
     let text = format!("{sobject}:{record_id}");
@@ -273,13 +273,14 @@ mod tests {
     #[test]
     fn a_record_without_an_item_locks_a_stable_id_no_monday_item_has() {
         let lead = SObjectName::new("Lead");
-        let a = record_lock_item(&lead, "00Q5f00000AbCdEFGH");
-        assert_eq!(a, record_lock_item(&lead, "00Q5f00000AbCdEFGH"));
+        let id = |s: &str| RecordId::parse(s).unwrap();
+        let a = record_lock_item(&lead, &id("00Q5f00000AbCdE"));
+        assert_eq!(a, record_lock_item(&lead, &id("00Q5f00000AbCdE")));
         assert!(a.get() >= 1 << 63, "{a}");
-        assert_ne!(a, record_lock_item(&lead, "00Q5f00000AbCdEFGI"));
+        assert_ne!(a, record_lock_item(&lead, &id("00Q5f00000AbCdF")));
         assert_ne!(
             a,
-            record_lock_item(&SObjectName::new("Contact"), "00Q5f00000AbCdEFGH")
+            record_lock_item(&SObjectName::new("Contact"), &id("00Q5f00000AbCdE"))
         );
     }
 }

@@ -1,25 +1,26 @@
 //! Parked links: a link whose target record has no item yet waits here until a
 //! later run has created the target's item.
 
+use crmmap_ids::{ObjectName, RecordId};
 use time::OffsetDateTime;
 
-use crate::Store;
 use crate::db::{DbTime, with_pool};
-use crate::error::Result;
+use crate::error::{Result, StoreError};
+use crate::{Store, parse_id};
 
 /// A link to park.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewParkedLink {
-    /// The sObject of the record that holds the reference.
-    pub object: String,
+    /// The mapping's object of the record that holds the reference.
+    pub object: ObjectName,
     /// The record that holds the reference.
-    pub record_id: String,
+    pub record_id: RecordId,
     /// The monday board-relation column to fill.
     pub column_id: String,
-    /// The referenced sObject.
-    pub target_object: String,
+    /// The mapping's object of the referenced record.
+    pub target_object: ObjectName,
     /// The referenced record, which has no item yet.
-    pub target_record_id: String,
+    pub target_record_id: RecordId,
     /// Why it was parked.
     pub reason: String,
 }
@@ -47,20 +48,22 @@ struct ParkedRow {
     parked_at: DbTime,
 }
 
-impl From<ParkedRow> for ParkedLink {
-    fn from(r: ParkedRow) -> ParkedLink {
-        ParkedLink {
+impl TryFrom<ParkedRow> for ParkedLink {
+    type Error = StoreError;
+
+    fn try_from(r: ParkedRow) -> Result<ParkedLink> {
+        Ok(ParkedLink {
             id: r.id,
             link: NewParkedLink {
-                object: r.object,
-                record_id: r.record_id,
+                object: ObjectName::new(r.object),
+                record_id: parse_id("parked_links.record_id", &r.record_id)?,
                 column_id: r.column_id,
-                target_object: r.target_object,
-                target_record_id: r.target_record_id,
+                target_object: ObjectName::new(r.target_object),
+                target_record_id: parse_id("parked_links.target_record_id", &r.target_record_id)?,
                 reason: r.reason,
             },
             parked_at: r.parked_at.0,
-        }
+        })
     }
 }
 
@@ -82,11 +85,11 @@ impl Store {
                      target_object = excluded.target_object \
                  RETURNING id",
             )
-            .bind(&link.object)
-            .bind(&link.record_id)
+            .bind(link.object.as_str())
+            .bind(link.record_id.as_str())
             .bind(&link.column_id)
-            .bind(&link.target_object)
-            .bind(&link.target_record_id)
+            .bind(link.target_object.as_str())
+            .bind(link.target_record_id.as_str())
             .bind(&link.reason)
             .bind(now)
             .fetch_one(pool)
@@ -98,33 +101,33 @@ impl Store {
     /// Links waiting for a target record (call when the target's item was created).
     pub async fn parked_for_target(
         &self,
-        target_object: &str,
-        target_record_id: &str,
+        target_object: &ObjectName,
+        target_record_id: &RecordId,
     ) -> Result<Vec<ParkedLink>> {
         let rows: Vec<ParkedRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {PARKED_COLUMNS} FROM parked_links \
                  WHERE target_object = $1 AND target_record_id = $2 ORDER BY id"
             ))
-            .bind(target_object)
-            .bind(target_record_id)
+            .bind(target_object.as_str())
+            .bind(target_record_id.as_str())
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(ParkedLink::from).collect())
+        rows.into_iter().map(ParkedLink::try_from).collect()
     }
 
-    /// Links parked by records of an sObject, oldest first.
-    pub async fn parked_for_object(&self, object: &str) -> Result<Vec<ParkedLink>> {
+    /// Links parked by records of an object, oldest first.
+    pub async fn parked_for_object(&self, object: &ObjectName) -> Result<Vec<ParkedLink>> {
         let rows: Vec<ParkedRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(&format!(
                 "SELECT {PARKED_COLUMNS} FROM parked_links WHERE object = $1 ORDER BY id"
             ))
-            .bind(object)
+            .bind(object.as_str())
             .fetch_all(pool)
             .await?
         });
-        Ok(rows.into_iter().map(ParkedLink::from).collect())
+        rows.into_iter().map(ParkedLink::try_from).collect()
     }
 
     /// Deletes a parked link once it was completed. Returns whether it existed.

@@ -8,6 +8,7 @@
 //! safe to redo because writes go through links (an item already linked is updated,
 //! not created again).
 
+use crmmap_ids::ObjectName;
 use serde_json::Value;
 use sqlx::types::Json;
 use time::OffsetDateTime;
@@ -47,7 +48,7 @@ impl RunStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectProgress {
     /// The object.
-    pub object: String,
+    pub object: ObjectName,
     /// The runner's phase name (`items`, `links`, ...).
     pub phase: String,
     /// The last processed position (an Id or cursor), if any.
@@ -81,8 +82,8 @@ pub struct Run {
 
 impl Run {
     /// The progress of one object, if it has any.
-    pub fn object(&self, object: &str) -> Option<&ObjectProgress> {
-        self.objects.iter().find(|o| o.object == object)
+    pub fn object(&self, object: &ObjectName) -> Option<&ObjectProgress> {
+        self.objects.iter().find(|o| &o.object == object)
     }
 }
 
@@ -136,7 +137,7 @@ impl Store {
     pub async fn save_progress(
         &self,
         run_id: &str,
-        object: &str,
+        object: &ObjectName,
         phase: &str,
         position: Option<&str>,
         counts: &Value,
@@ -150,7 +151,7 @@ impl Store {
     pub async fn mark_object_done(
         &self,
         run_id: &str,
-        object: &str,
+        object: &ObjectName,
         counts: &Value,
         now: OffsetDateTime,
     ) -> Result<()> {
@@ -165,7 +166,7 @@ impl Store {
     async fn write_progress(
         &self,
         run_id: &str,
-        object: &str,
+        object: &ObjectName,
         phase: &str,
         position: Option<&str>,
         counts: &Value,
@@ -188,7 +189,7 @@ impl Store {
                      updated_at = excluded.updated_at",
                 )
                 .bind(run_id)
-                .bind(object)
+                .bind(object.as_str())
                 .bind(phase)
                 .bind(position)
                 .bind(Json(counts))
@@ -280,7 +281,7 @@ impl Store {
             objects: rows
                 .into_iter()
                 .map(|p| ObjectProgress {
-                    object: p.object,
+                    object: ObjectName::new(p.object),
                     phase: p.phase,
                     position: p.position,
                     counts: p.counts.0,

@@ -5,6 +5,7 @@
 //! positions are read and written one record at a time; deduplication of the events
 //! themselves is the webhook events' (`processed_events`, keyed by the event's identity).
 
+use crmmap_ids::{RecordId, SObjectName};
 use time::OffsetDateTime;
 
 use crate::Store;
@@ -39,16 +40,16 @@ impl Store {
     /// The newest change applied to a record, if any was recorded.
     pub async fn record_position(
         &self,
-        object: &str,
-        record_id: &str,
+        object: &SObjectName,
+        record_id: &RecordId,
     ) -> Result<Option<RecordPosition>> {
         let row: Option<PositionRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as(
                 "SELECT commit_ms, transaction_key, sequence FROM salesforce_record_positions \
                  WHERE object = $1 AND record_id = $2",
             )
-            .bind(object)
-            .bind(record_id)
+            .bind(object.as_str())
+            .bind(record_id.as_str())
             .fetch_optional(pool)
             .await?
         });
@@ -63,8 +64,8 @@ impl Store {
     /// and has compared the positions; this only writes.
     pub async fn set_record_position(
         &self,
-        object: &str,
-        record_id: &str,
+        object: &SObjectName,
+        record_id: &RecordId,
         at: &RecordPosition,
         now: OffsetDateTime,
     ) -> Result<()> {
@@ -78,8 +79,8 @@ impl Store {
                  SET commit_ms = excluded.commit_ms, transaction_key = excluded.transaction_key, \
                      sequence = excluded.sequence, updated_at = excluded.updated_at",
             )
-            .bind(object)
-            .bind(record_id)
+            .bind(object.as_str())
+            .bind(record_id.as_str())
             .bind(at.commit_ms)
             .bind(&at.transaction_key)
             .bind(at.sequence)

@@ -1,4 +1,4 @@
-//! Incremental-sync watermarks: per sObject, the last `SystemModstamp` processed and
+//! Incremental-sync watermarks: per object (and per object for its deletions), the last `SystemModstamp` processed and
 //! the last Id processed at that exact timestamp.
 //!
 //! Many records can share one `SystemModstamp` (a bulk update), and a page may end
@@ -7,6 +7,7 @@
 //! migrator ask for `SystemModstamp > ts OR (SystemModstamp = ts AND Id > last_id)`
 //! ordered by `SystemModstamp, Id`, which neither skips nor repeats.
 
+use crmmap_ids::ObjectName;
 use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, UtcOffset};
@@ -14,6 +15,25 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::Store;
 use crate::db::{DbTime, with_pool};
 use crate::error::{Result, StoreError};
+
+/// What a watermark follows: an object's records, or the deletions of its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WatermarkKey<'a> {
+    /// The object's records, by `SystemModstamp`.
+    Records(&'a ObjectName),
+    /// The object's deleted records.
+    Deletions(&'a ObjectName),
+}
+
+impl WatermarkKey<'_> {
+    /// The key stored in `watermarks.object`: the object's name, with `#deleted` for deletions.
+    pub fn encode(self) -> String {
+        match self {
+            WatermarkKey::Records(object) => object.as_str().to_owned(),
+            WatermarkKey::Deletions(object) => format!("{object}#deleted"),
+        }
+    }
+}
 
 /// How far an sObject has been synced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,11 +109,11 @@ struct WatermarkRow {
 }
 
 impl Store {
-    /// The watermark of an sObject, if any was saved.
-    pub async fn watermark(&self, object: &str) -> Result<Option<Watermark>> {
+    /// The watermark of a key, if any was saved.
+    pub async fn watermark(&self, key: WatermarkKey<'_>) -> Result<Option<Watermark>> {
         let row: Option<WatermarkRow> = with_pool!(self.pool(), pool => {
             sqlx::query_as("SELECT modstamp, last_id FROM watermarks WHERE object = $1")
-                .bind(object)
+                .bind(key.encode())
                 .fetch_optional(pool)
                 .await?
         });
@@ -103,14 +123,14 @@ impl Store {
         }))
     }
 
-    /// Moves the watermark of an sObject forward to `to`, never backward.
+    /// Moves the watermark of a key forward to `to`, never backward.
     ///
     /// One atomic statement: the watermark changes only when `(modstamp, last_id)`
     /// is after the stored one, so out-of-order or concurrent saves cannot move it
     /// back. Returns whether it moved.
     pub async fn advance_watermark(
         &self,
-        object: &str,
+        key: WatermarkKey<'_>,
         to: &Watermark,
         now: OffsetDateTime,
     ) -> Result<bool> {
@@ -123,7 +143,7 @@ impl Store {
                  WHERE watermarks.modstamp < excluded.modstamp \
                     OR (watermarks.modstamp = excluded.modstamp AND watermarks.last_id < excluded.last_id)",
             )
-            .bind(object)
+            .bind(key.encode())
             .bind(modstamp)
             .bind(&to.last_id)
             .bind(now)
@@ -134,10 +154,10 @@ impl Store {
         Ok(moved > 0)
     }
 
-    /// Sets the watermark of an sObject, forward or backward (an operator's reset).
+    /// Sets the watermark of a key, forward or backward (an operator's reset).
     pub async fn set_watermark(
         &self,
-        object: &str,
+        key: WatermarkKey<'_>,
         to: &Watermark,
         now: OffsetDateTime,
     ) -> Result<()> {
@@ -148,7 +168,7 @@ impl Store {
                  ON CONFLICT (object) DO UPDATE \
                  SET modstamp = excluded.modstamp, last_id = excluded.last_id, updated_at = excluded.updated_at",
             )
-            .bind(object)
+            .bind(key.encode())
             .bind(modstamp)
             .bind(&to.last_id)
             .bind(now)
@@ -158,11 +178,11 @@ impl Store {
         Ok(())
     }
 
-    /// Forgets the watermark of an sObject (`migrate --full`). Returns whether one existed.
-    pub async fn clear_watermark(&self, object: &str) -> Result<bool> {
+    /// Forgets the watermark of a key (`migrate --full`). Returns whether one existed.
+    pub async fn clear_watermark(&self, key: WatermarkKey<'_>) -> Result<bool> {
         let n = with_pool!(self.pool(), pool => {
             sqlx::query("DELETE FROM watermarks WHERE object = $1")
-                .bind(object)
+                .bind(key.encode())
                 .execute(pool)
                 .await?
                 .rows_affected()

@@ -180,7 +180,7 @@ async fn compare(n: usize, seed_n: usize) {
                 _ => "Description",
             };
             e.salesforce.update_record(
-                &link.record_id,
+                link.record_id.as_str(),
                 json!({ field: format!("Changed {changed}") }),
             );
             changed += 1;

@@ -12,11 +12,13 @@
 //! - [`shipped_plans`] and [`shipped_plans_snapshot`]: the shipped mappings compiled, and the
 //!   one snapshot of their plans (kept with the engine's tests) for other crates to compare
 //!   with.
+//! - [`record_id`]: a valid Salesforce record id from a short test name (`"00Q1"`).
 //! - [`eventually`]: waits for another task's effect.
 
 mod context;
 mod database;
 mod emulators;
+mod ids;
 mod macros;
 
 pub use context::{
@@ -26,6 +28,7 @@ pub use context::{
 pub use crmmap_store::Backend;
 pub use database::{Database, POSTGRES_URL_ENV, TestStore};
 pub use emulators::{Emulators, cli_env};
+pub use ids::record_id;
 
 /// Polls `probe` until it holds; panics naming `what` after 30 seconds. For waiting on a state
 /// another task reaches (a lock waiter queued, an event handled), not for timing anything.

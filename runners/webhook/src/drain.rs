@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
+use crmmap_ids::RecordId;
 use crmmap_store::{
     Action, BreakerChange, ClaimedRetry, EventOutcome, FailOutcome, Failure, FailureClass,
     ItemEvent, OpenBreaker, RetryItem, RunnerKind, StoreError,
@@ -350,10 +351,16 @@ impl Webhook {
                 "queued record has no object or record_id",
             ));
         };
+        let Ok(record) = RecordId::parse(record) else {
+            return Err(ItemFailure::local(
+                FailureClass::Permanent,
+                "queued record_id is no salesforce record id",
+            ));
+        };
         let synced = crmmap_sync::migrate::sync_records(
             &self.inner.ctx,
             object,
-            &[record.to_owned()],
+            std::slice::from_ref(&record),
             &mut crmmap_sync::migrate::NoProgress,
         )
         .await

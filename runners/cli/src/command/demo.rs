@@ -229,9 +229,9 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
         .into_iter()
         .next();
     if let Some(link) = account {
-        salesforce.update_record(&link.record_id, json!({"Phone": "(555) 010-9999"}));
+        salesforce.update_record(link.record_id.as_str(), json!({"Phone": "(555) 010-9999"}));
         let name = salesforce
-            .record(&link.record_id)
+            .record(link.record_id.as_str())
             .and_then(|r| r.get("Name").and_then(|n| n.as_str()).map(str::to_owned))
             .unwrap_or_default();
         println!("   Account {name:<25} Phone → (555) 010-9999");
@@ -315,13 +315,13 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
         .into_iter()
         .find(|l| {
             salesforce
-                .record(&l.record_id)
+                .record(l.record_id.as_str())
                 .is_some_and(|r| r.get("IsConverted") != Some(&json!(true)))
         });
     let mut reached = false;
     if let Some(link) = lead {
         let before = salesforce
-            .record(&link.record_id)
+            .record(link.record_id.as_str())
             .and_then(|r| r.get("City").and_then(|c| c.as_str()).map(str::to_owned))
             .unwrap_or_default();
         let started = std::time::Instant::now();
@@ -339,7 +339,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
         let mut after = before.clone();
         while started.elapsed() < Duration::from_secs(10) {
             after = salesforce
-                .record(&link.record_id)
+                .record(link.record_id.as_str())
                 .and_then(|r| r.get("City").and_then(|c| c.as_str()).map(str::to_owned))
                 .unwrap_or_default();
             if after == "Pflugerville" {

@@ -2,6 +2,7 @@
 
 use crmmap_ids::{BoardId, ItemId, SObjectName};
 use crmmap_store::{SetValue, Side, SyncedKey, column_key};
+use crmmap_testkit::record_id as rid;
 use serde_json::json;
 use time::macros::datetime;
 
@@ -28,7 +29,7 @@ pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
                 BOARD,
                 ItemId::new(item),
                 &SObjectName::new("Lead"),
-                record,
+                &rid(record),
                 now,
             )
             .await
@@ -39,7 +40,7 @@ pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
             BoardId::new(6001),
             ItemId::new(1),
             &SObjectName::new("Account"),
-            "0011",
+            &rid("0011"),
             now,
         )
         .await

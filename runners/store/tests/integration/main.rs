@@ -13,6 +13,7 @@ crmmap_testkit::backend_tests!(
     suite with crate::harness::TestDb;
     migrations_apply_again_on_reconnect,
     links_upsert_and_lookup_both_ways,
+    unparsable_stored_record_ids_read_as_corrupt,
     link_conflicts_and_repointing,
     synced_values_set_many_and_read_back,
     synced_values_round_trip_exactly,

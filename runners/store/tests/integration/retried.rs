@@ -2,6 +2,7 @@
 //! completion commit together, or not at all.
 
 use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_testkit::record_id as rid;
 use std::time::Duration;
 
 use crmmap_store::{
@@ -35,7 +36,7 @@ async fn queued(store: &Store, key: &str, check_dedup: bool, now: OffsetDateTime
             BOARD,
             ItemId::new(1),
             &SObjectName::new("Lead"),
-            "00Q000000000001AAA",
+            &rid("00Q1"),
             T0,
         )
         .await

@@ -1,6 +1,8 @@
 //! Salesforce change events: record positions and replay checkpoints.
 
+use crmmap_ids::SObjectName;
 use crmmap_store::RecordPosition;
+use crmmap_testkit::record_id as rid;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -16,34 +18,64 @@ crmmap_testkit::backend_tests!(
 
 pub async fn record_positions_are_kept_per_record(db: &TestDb) {
     let store = db.store();
-    assert_eq!(store.record_position("Lead", "00Q1").await.unwrap(), None);
+    assert_eq!(
+        store
+            .record_position(&SObjectName::new("Lead"), &rid("00Q1"))
+            .await
+            .unwrap(),
+        None
+    );
     let at = |ms: i64, tx: &str, seq: i64| RecordPosition {
         commit_ms: ms,
         transaction_key: tx.to_owned(),
         sequence: seq,
     };
     store
-        .set_record_position("Lead", "00Q1", &at(1_712_693_965_000, "tx-a", 3), T0)
+        .set_record_position(
+            &SObjectName::new("Lead"),
+            &rid("00Q1"),
+            &at(1_712_693_965_000, "tx-a", 3),
+            T0,
+        )
         .await
         .unwrap();
     store
-        .set_record_position("Lead", "00Q2", &at(5, "tx-b", 1), T0)
+        .set_record_position(
+            &SObjectName::new("Lead"),
+            &rid("00Q2"),
+            &at(5, "tx-b", 1),
+            T0,
+        )
         .await
         .unwrap();
     store
-        .set_record_position("Lead", "00Q1", &at(1_712_693_965_001, "tx-c", 1), T0)
+        .set_record_position(
+            &SObjectName::new("Lead"),
+            &rid("00Q1"),
+            &at(1_712_693_965_001, "tx-c", 1),
+            T0,
+        )
         .await
         .unwrap();
     assert_eq!(
-        store.record_position("Lead", "00Q1").await.unwrap(),
+        store
+            .record_position(&SObjectName::new("Lead"), &rid("00Q1"))
+            .await
+            .unwrap(),
         Some(at(1_712_693_965_001, "tx-c", 1))
     );
     assert_eq!(
-        store.record_position("Lead", "00Q2").await.unwrap(),
+        store
+            .record_position(&SObjectName::new("Lead"), &rid("00Q2"))
+            .await
+            .unwrap(),
         Some(at(5, "tx-b", 1))
     );
     assert_eq!(
-        store.record_position("Contact", "00Q1").await.unwrap(),
+        store
+            .record_position(&SObjectName::new("Contact"), &rid("00Q1"))
+            .await
+            .unwrap(),
         None
     );
 }

@@ -1,6 +1,7 @@
 //! The store behaviours, written once and run on every backend.
 
-use crmmap_ids::{BoardId, ItemId, SObjectName};
+use crmmap_ids::{BoardId, ItemId, ObjectName, SObjectName};
+use crmmap_testkit::record_id as rid;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,8 +10,8 @@ use crmmap_store::{
     Action, Backend, BreakerChange, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart,
     FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter, NAME_KEY,
     NewParkedLink, RequeueFilter, RetryCounts, RetryPolicy, RetryRequest, RetryStatus, RunStatus,
-    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, SyncedKey, Watermark, column_key,
-    field_key,
+    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, SyncedKey, Watermark,
+    WatermarkKey, column_key, field_key,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -34,7 +35,7 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
             BOARD,
             ItemId::new(1),
             &SObjectName::new("Lead"),
-            "00Q000000000001AAA",
+            &rid("00Q1"),
             T0,
         )
         .await
@@ -48,7 +49,8 @@ pub async fn migrations_apply_again_on_reconnect(db: &TestDb) {
             .await
             .unwrap()
             .expect("data kept across reconnect");
-        assert_eq!(link.record_id, "00Q000000000001AAA");
+        // Stored and read back as the 18-character form.
+        assert_eq!(link.record_id.as_str(), "00Q000000000001EAA");
     }
     if db.backend() == Backend::Sqlite {
         let path = db.url().trim_start_matches("sqlite://");
@@ -72,7 +74,7 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
             BOARD,
             ItemId::new(101),
             &SObjectName::new("Lead"),
-            "00Q1",
+            &rid("00Q1"),
             at(0),
         )
         .await
@@ -83,7 +85,7 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
             BOARD,
             ItemId::new(102),
             &SObjectName::new("Lead"),
-            "00Q2",
+            &rid("00Q2"),
             at(0),
         )
         .await
@@ -93,7 +95,7 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
             BoardId::new(999),
             ItemId::new(201),
             &SObjectName::new("Account"),
-            "0011",
+            &rid("0011"),
             at(0),
         )
         .await
@@ -105,11 +107,11 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (by_item.object.as_str(), by_item.record_id.as_str()),
-        ("Lead", "00Q1")
+        (by_item.object.as_str(), &by_item.record_id),
+        ("Lead", &rid("00Q1"))
     );
     let by_record = store
-        .link_by_record(&SObjectName::new("Lead"), "00Q2")
+        .link_by_record(&SObjectName::new("Lead"), &rid("00Q2"))
         .await
         .unwrap()
         .unwrap();
@@ -119,7 +121,7 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
     );
     assert!(
         store
-            .link_by_record(&SObjectName::new("Account"), "00Q2")
+            .link_by_record(&SObjectName::new("Account"), &rid("00Q2"))
             .await
             .unwrap()
             .is_none()
@@ -138,7 +140,7 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
             BOARD,
             ItemId::new(101),
             &SObjectName::new("Lead"),
-            "00Q1",
+            &rid("00Q1"),
             at(5),
         )
         .await
@@ -155,7 +157,7 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
     assert_eq!(leads, [ItemId::new(101), ItemId::new(102)]);
 
     // Batch lookups for a page of records or items; unlinked ones are absent.
-    let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let ids = |v: &[&str]| v.iter().map(|s| rid(s)).collect::<Vec<_>>();
     let mut page = store
         .links_by_records(&SObjectName::new("Lead"), &ids(&["00Q2", "00Q404", "00Q1"]))
         .await
@@ -163,8 +165,8 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
     page.sort_by(|a, b| a.record_id.cmp(&b.record_id));
     let page_items: Vec<u64> = page.iter().map(|l| l.item_id.get()).collect();
     assert_eq!(page_items, [101, 102]);
-    let many: Vec<String> = (0..1_200)
-        .map(|i| format!("00Qx{i}"))
+    let many: Vec<_> = (0..1_200)
+        .map(|i| rid(&format!("00Qx{i}")))
         .chain(ids(&["00Q1"]))
         .collect();
     let found = store
@@ -176,15 +178,15 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
         .links_by_items(BOARD, &[ItemId::new(102), ItemId::new(999)])
         .await
         .unwrap();
-    let records: Vec<&str> = items.iter().map(|l| l.record_id.as_str()).collect();
-    assert_eq!(records, ["00Q2"]);
+    let records: Vec<_> = items.iter().map(|l| l.record_id.clone()).collect();
+    assert_eq!(records, [rid("00Q2")]);
     assert!(store.links_by_items(BOARD, &[]).await.unwrap().is_empty());
 
     assert!(store.delete_link(BOARD, ItemId::new(102)).await.unwrap());
     assert!(!store.delete_link(BOARD, ItemId::new(102)).await.unwrap());
     assert!(
         store
-            .link_by_record(&SObjectName::new("Lead"), "00Q2")
+            .link_by_record(&SObjectName::new("Lead"), &rid("00Q2"))
             .await
             .unwrap()
             .is_none()
@@ -194,11 +196,23 @@ pub async fn links_upsert_and_lookup_both_ways(db: &TestDb) {
 pub async fn link_conflicts_and_repointing(db: &TestDb) {
     let store = db.store();
     store
-        .upsert_link(BOARD, ItemId::new(1), &SObjectName::new("Lead"), "00QA", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(1),
+            &SObjectName::new("Lead"),
+            &rid("00QA"),
+            T0,
+        )
         .await
         .unwrap();
     store
-        .upsert_link(BOARD, ItemId::new(2), &SObjectName::new("Lead"), "00QB", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(2),
+            &SObjectName::new("Lead"),
+            &rid("00QB"),
+            T0,
+        )
         .await
         .unwrap();
     let value = |key: &str| SetValue {
@@ -217,7 +231,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
             BOARD,
             ItemId::new(2),
             &SObjectName::new("Lead"),
-            "00QA",
+            &rid("00QA"),
             at(1),
         )
         .await
@@ -230,7 +244,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
             .unwrap()
             .unwrap()
             .record_id,
-        "00QB"
+        rid("00QB")
     );
 
     // Same pairing again keeps the synced values; a new pairing drops them.
@@ -239,7 +253,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
             BOARD,
             ItemId::new(1),
             &SObjectName::new("Lead"),
-            "00QA",
+            &rid("00QA"),
             at(2),
         )
         .await
@@ -257,7 +271,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
             BOARD,
             ItemId::new(1),
             &SObjectName::new("Lead"),
-            "00QC",
+            &rid("00QC"),
             at(3),
         )
         .await
@@ -271,7 +285,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
     );
     assert!(
         store
-            .link_by_record(&SObjectName::new("Lead"), "00QA")
+            .link_by_record(&SObjectName::new("Lead"), &rid("00QA"))
             .await
             .unwrap()
             .is_none()
@@ -288,7 +302,7 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
             BOARD,
             ItemId::new(1),
             &SObjectName::new("Lead"),
-            "00QC",
+            &rid("00QC"),
             at(5),
         )
         .await
@@ -305,7 +319,13 @@ pub async fn link_conflicts_and_repointing(db: &TestDb) {
 pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
     let store = db.store();
     store
-        .upsert_link(BOARD, ItemId::new(7), &SObjectName::new("Lead"), "00Q7", T0)
+        .upsert_link(
+            BOARD,
+            ItemId::new(7),
+            &SObjectName::new("Lead"),
+            &rid("00Q7"),
+            T0,
+        )
         .await
         .unwrap();
     let status = column_key("color_mksj2adq");
@@ -385,7 +405,7 @@ pub async fn synced_values_round_trip_exactly(db: &TestDb) {
             BOARD,
             ItemId::new(77),
             &SObjectName::new("Lead"),
-            "00Qrt",
+            &rid("00Qrt"),
             T0,
         )
         .await
@@ -519,7 +539,7 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        (intent.status, intent.record_id.as_deref()),
+        (intent.status, intent.record_id),
         (IntentStatus::Pending, None)
     );
 
@@ -553,12 +573,12 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
 
     // Reconciled: the record found by key is linked, the intent completed.
     let link = store
-        .complete_create_intent(BOARD, ItemId::new(55), "00Q55", at(2))
+        .complete_create_intent(BOARD, ItemId::new(55), &rid("00Q55"), at(2))
         .await
         .unwrap();
     assert_eq!(
-        (link.object.as_str(), link.record_id.as_str()),
-        ("Lead", "00Q55")
+        (link.object.as_str(), &link.record_id),
+        ("Lead", &rid("00Q55"))
     );
     assert!(
         store
@@ -573,13 +593,13 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(
-        (done.status, done.record_id.as_deref()),
-        (IntentStatus::Completed, Some("00Q55"))
+        (done.status, done.record_id),
+        (IntentStatus::Completed, Some(rid("00Q55")))
     );
     assert_eq!(done.completed_at, Some(at(2)));
     // Completing twice is harmless.
     store
-        .complete_create_intent(BOARD, ItemId::new(55), "00Q55", at(3))
+        .complete_create_intent(BOARD, ItemId::new(55), &rid("00Q55"), at(3))
         .await
         .unwrap();
     let again = store
@@ -595,11 +615,11 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
     assert_eq!(again.status, IntentStatus::Completed);
 
     let err = store
-        .complete_create_intent(BOARD, ItemId::new(55), "00Q99", at(3))
+        .complete_create_intent(BOARD, ItemId::new(55), &rid("00Q99"), at(3))
         .await
         .unwrap_err();
     assert!(
-        matches!(err, StoreError::IntentCompleted { ref record_id, .. } if record_id == "00Q55"),
+        matches!(err, StoreError::IntentCompleted { ref record_id, .. } if *record_id == rid("00Q55")),
         "{err}"
     );
     assert_eq!(
@@ -609,11 +629,11 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
             .unwrap()
             .unwrap()
             .record_id,
-        "00Q55"
+        rid("00Q55")
     );
 
     let err = store
-        .complete_create_intent(BOARD, ItemId::new(56), "00Q56", at(2))
+        .complete_create_intent(BOARD, ItemId::new(56), &rid("00Q56"), at(2))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownIntent { .. }), "{err}");
@@ -629,7 +649,7 @@ pub async fn create_intent_survives_a_crash(db: &TestDb) {
         .await
         .unwrap();
     let err = store
-        .complete_create_intent(BOARD, ItemId::new(57), "00Q55", at(3))
+        .complete_create_intent(BOARD, ItemId::new(57), &rid("00Q55"), at(3))
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::LinkConflict { .. }), "{err}");
@@ -954,13 +974,28 @@ pub async fn sync_log_scrubs_secrets(db: &TestDb) {
 
 pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
     let store = db.store();
-    assert!(store.watermark("Lead").await.unwrap().is_none());
+    assert!(
+        store
+            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+            .await
+            .unwrap()
+            .is_none()
+    );
     let ts = "2026-02-01T10:00:00.000+0000";
     let w1 = Watermark::from_salesforce(ts, "00Q000000000003AAA").unwrap();
-    assert!(store.advance_watermark("Lead", &w1, T0).await.unwrap());
+    assert!(
+        store
+            .advance_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w1, T0)
+            .await
+            .unwrap()
+    );
 
     // A page ended in the middle of records sharing the timestamp: the Id is kept.
-    let stored = store.watermark("Lead").await.unwrap().unwrap();
+    let stored = store
+        .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored, w1);
     assert!(stored.covers(w1.modstamp, "00Q000000000002AAA"));
     assert!(
@@ -970,35 +1005,68 @@ pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
 
     // Forward within the tie, never back.
     let w2 = Watermark::from_salesforce(ts, "00Q000000000005AAA").unwrap();
-    assert!(store.advance_watermark("Lead", &w2, at(1)).await.unwrap());
-    assert!(!store.advance_watermark("Lead", &w1, at(2)).await.unwrap());
-    let earlier = Watermark::from_salesforce("2026-02-01T09:59:59.999+0000", "00Q9").unwrap();
     assert!(
-        !store
-            .advance_watermark("Lead", &earlier, at(2))
+        store
+            .advance_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w2, at(1))
             .await
             .unwrap()
     );
-    assert_eq!(store.watermark("Lead").await.unwrap().unwrap(), w2);
+    assert!(
+        !store
+            .advance_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w1, at(2))
+            .await
+            .unwrap()
+    );
+    let earlier = Watermark::from_salesforce("2026-02-01T09:59:59.999+0000", "00Q9").unwrap();
+    assert!(
+        !store
+            .advance_watermark(
+                WatermarkKey::Records(&ObjectName::new("Lead")),
+                &earlier,
+                at(2)
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store
+            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+            .await
+            .unwrap()
+            .unwrap(),
+        w2
+    );
 
     // Ids compare byte-wise (case-sensitive), the same in Rust and in the database.
     let upper = Watermark::new(w2.modstamp, "00Q000000000005AAZ");
     let lower = Watermark::new(w2.modstamp, "00Q000000000005AAa");
     assert!(
         store
-            .advance_watermark("Lead", &upper, at(3))
+            .advance_watermark(
+                WatermarkKey::Records(&ObjectName::new("Lead")),
+                &upper,
+                at(3)
+            )
             .await
             .unwrap()
     );
     assert!(
         store
-            .advance_watermark("Lead", &lower, at(3))
+            .advance_watermark(
+                WatermarkKey::Records(&ObjectName::new("Lead")),
+                &lower,
+                at(3)
+            )
             .await
             .unwrap()
     );
     assert!(
         !store
-            .advance_watermark("Lead", &upper, at(3))
+            .advance_watermark(
+                WatermarkKey::Records(&ObjectName::new("Lead")),
+                &upper,
+                at(3)
+            )
             .await
             .unwrap()
     );
@@ -1007,21 +1075,57 @@ pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
     let later = Watermark::from_salesforce("2026-02-01T10:00:00.001+0000", "00Q0").unwrap();
     assert!(
         store
-            .advance_watermark("Lead", &later, at(4))
+            .advance_watermark(
+                WatermarkKey::Records(&ObjectName::new("Lead")),
+                &later,
+                at(4)
+            )
             .await
             .unwrap()
     );
     assert_eq!(
-        store.watermark("Lead").await.unwrap().unwrap().modstamp,
+        store
+            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+            .await
+            .unwrap()
+            .unwrap()
+            .modstamp,
         datetime!(2026-02-01 10:00:00.001 UTC)
     );
 
     // An operator may reset it; objects are independent.
-    store.set_watermark("Lead", &w1, at(5)).await.unwrap();
-    assert_eq!(store.watermark("Lead").await.unwrap().unwrap(), w1);
-    assert!(store.watermark("Account").await.unwrap().is_none());
-    assert!(store.clear_watermark("Lead").await.unwrap());
-    assert!(store.watermark("Lead").await.unwrap().is_none());
+    store
+        .set_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w1, at(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+            .await
+            .unwrap()
+            .unwrap(),
+        w1
+    );
+    assert!(
+        store
+            .watermark(WatermarkKey::Records(&ObjectName::new("Account")))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .clear_watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
@@ -1049,13 +1153,18 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
     );
 
     store
-        .mark_object_done("run-1", "Account", &json!({"created": 2}), at(3))
+        .mark_object_done(
+            "run-1",
+            &ObjectName::new("Account"),
+            &json!({"created": 2}),
+            at(3),
+        )
         .await
         .unwrap();
     store
         .save_progress(
             "run-1",
-            "Lead",
+            &ObjectName::new("Lead"),
             "items",
             Some("00Q000000000100AAA"),
             &json!({"created": 100}),
@@ -1066,7 +1175,7 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
     store
         .save_progress(
             "run-1",
-            "Lead",
+            &ObjectName::new("Lead"),
             "items",
             Some("00Q000000000200AAA"),
             &json!({"created": 200}),
@@ -1084,10 +1193,10 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
         .unwrap()
         .expect("run to resume");
     assert_eq!((resumed.id.as_str(), &resumed.options), ("run-1", &options));
-    let account = resumed.object("Account").unwrap();
+    let account = resumed.object(&ObjectName::new("Account")).unwrap();
     assert!(account.done);
     assert_eq!(account.counts, json!({"created": 2}));
-    let lead = resumed.object("Lead").unwrap();
+    let lead = resumed.object(&ObjectName::new("Lead")).unwrap();
     assert!(!lead.done);
     assert_eq!(
         (lead.phase.as_str(), lead.position.as_deref()),
@@ -1117,7 +1226,14 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
     );
 
     let err = store
-        .save_progress("nope", "Lead", "items", None, &json!({}), at(7))
+        .save_progress(
+            "nope",
+            &ObjectName::new("Lead"),
+            "items",
+            None,
+            &json!({}),
+            at(7),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::UnknownRun(_)), "{err}");
@@ -1127,11 +1243,11 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
 pub async fn parked_links_wait_for_their_target(db: &TestDb) {
     let store = db.store();
     let link = |record: &str, target: &str| NewParkedLink {
-        object: "Contact".into(),
-        record_id: record.into(),
+        object: ObjectName::new("Contact"),
+        record_id: rid(record),
         column_id: "board_relation_mks9cjfs".into(),
-        target_object: "Account".into(),
-        target_record_id: target.into(),
+        target_object: ObjectName::new("Account"),
+        target_record_id: rid(target),
         reason: "account has no item yet".into(),
     };
     let a = store.park_link(&link("003A", "001X"), T0).await.unwrap();
@@ -1142,16 +1258,26 @@ pub async fn parked_links_wait_for_their_target(db: &TestDb) {
     again.reason = "still no item".into();
     assert_eq!(store.park_link(&again, at(1)).await.unwrap(), a);
 
-    let waiting = store.parked_for_target("Account", "001X").await.unwrap();
+    let waiting = store
+        .parked_for_target(&ObjectName::new("Account"), &rid("001X"))
+        .await
+        .unwrap();
     assert_eq!(waiting.iter().map(|p| p.id).collect::<Vec<_>>(), [a, b]);
     assert_eq!(
         (waiting[0].link.reason.as_str(), waiting[0].parked_at),
         ("still no item", at(1))
     );
-    assert_eq!(store.parked_for_object("Contact").await.unwrap().len(), 3);
+    assert_eq!(
+        store
+            .parked_for_object(&ObjectName::new("Contact"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     assert!(
         store
-            .parked_for_target("Account", "001Z")
+            .parked_for_target(&ObjectName::new("Account"), &rid("001Z"))
             .await
             .unwrap()
             .is_empty()
@@ -1162,7 +1288,10 @@ pub async fn parked_links_wait_for_their_target(db: &TestDb) {
         assert!(store.delete_parked(p.id).await.unwrap());
     }
     assert!(!store.delete_parked(a).await.unwrap());
-    let left = store.parked_for_object("Contact").await.unwrap();
+    let left = store
+        .parked_for_object(&ObjectName::new("Contact"))
+        .await
+        .unwrap();
     assert_eq!(left.iter().map(|p| p.id).collect::<Vec<_>>(), [c]);
 }
 
@@ -1647,7 +1776,7 @@ async fn link(store: &Store, item: u64) {
             BOARD,
             ItemId::new(item),
             &SObjectName::new("Lead"),
-            "00Q000000000001AAA",
+            &rid("00Q1"),
             T0,
         )
         .await
@@ -2004,4 +2133,39 @@ pub async fn sqlite_log_is_checkpointed_in_the_background(db: &TestDb) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(grown, "the database file stayed at {} bytes", size());
+}
+
+/// A stored record id that is no Salesforce id (written by something else than the store)
+/// reads as `Corrupt`, never as a panic or a silently wrong id.
+pub async fn unparsable_stored_record_ids_read_as_corrupt(db: &TestDb) {
+    use sqlx::Connection as _;
+    let store = db.store();
+    let lead = SObjectName::new("Lead");
+    store
+        .upsert_link(BOARD, ItemId::new(7), &lead, &rid("00Q7"), T0)
+        .await
+        .unwrap();
+    let sql = "UPDATE links SET record_id = 'not-an-id!' WHERE item_id = '7'";
+    match db.backend() {
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(db.url()).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        }
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(db.url()).await.unwrap();
+            sqlx::query(sql).execute(&mut c).await.unwrap();
+            c.close().await.unwrap();
+        }
+    }
+    let err = store.link_by_item(BOARD, ItemId::new(7)).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt { column: "links.record_id", ref value } if value == "not-an-id!"
+        ),
+        "{err}"
+    );
+    let err = store.links_for_object(&lead).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
 }

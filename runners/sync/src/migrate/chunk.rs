@@ -3,7 +3,7 @@
 
 use crmmap_engine::eval::{self, Change, ItemUpdate, Prior, Record, Writes};
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ItemId;
+use crmmap_ids::{ItemId, RecordId};
 use crmmap_monday::ItemMutation;
 use crmmap_store::Action;
 use serde_json::{Map, Value as Json};
@@ -14,13 +14,14 @@ use crate::PlanIds;
 use super::desired::{self, Desired, prior_from_synced};
 use super::lookup::Items;
 use super::migrator::Migrator;
+use super::query::id_of;
 use super::queued::keep_queued;
 use super::report::planned_change;
 use super::{Counts, MigrateError};
 
 /// The writes a record needs, ready to send.
 pub(super) struct Pending {
-    pub(super) record_id: String,
+    pub(super) record_id: RecordId,
     pub(super) item_id: Option<ItemId>,
     pub(super) desired: Desired,
     /// Columns written (for the store), links written.
@@ -55,10 +56,7 @@ impl Migrator<'_> {
         records: &[Record],
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
-        let ids: Vec<String> = records
-            .iter()
-            .filter_map(|r| r.get("Id").and_then(Json::as_str).map(str::to_owned))
-            .collect();
+        let ids: Vec<RecordId> = records.iter().filter_map(id_of).collect();
         counts.read += records.len() as u64;
         let mut items = self.items(plan, records, &ids).await?;
         let mut batch = Batch::default();
@@ -81,9 +79,10 @@ impl Migrator<'_> {
         batch: &mut Batch,
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
-        let Some(record_id) = record.get("Id").and_then(Json::as_str) else {
+        let Some(record_id) = id_of(record) else {
             return Ok(());
         };
+        let record_id = &record_id;
         let Partner {
             item_id,
             prior,
@@ -143,7 +142,7 @@ impl Migrator<'_> {
         if self.options.dry_run {
             let change = planned_change(
                 plan,
-                record_id,
+                record_id.as_str(),
                 &item_id,
                 prior.as_ref(),
                 &values,
@@ -162,7 +161,7 @@ impl Migrator<'_> {
             .mutations
             .push(mutation(plan, record_id, item_id, &writes, column_values));
         batch.pending.push(Pending {
-            record_id: record_id.to_owned(),
+            record_id: record_id.clone(),
             item_id,
             desired: Desired::new(plan, record, values),
             columns,
@@ -178,7 +177,7 @@ impl Migrator<'_> {
     async fn partner(
         &mut self,
         plan: &Plan,
-        record_id: &str,
+        record_id: &RecordId,
         now: OffsetDateTime,
         items: &mut Items,
     ) -> Result<Partner, MigrateError> {
@@ -208,7 +207,7 @@ impl Migrator<'_> {
             store
                 .upsert_link(board, item, &plan.sobject_name(), record_id, now)
                 .await?;
-            items.linked.insert(record_id.to_owned(), item);
+            items.linked.insert(record_id.clone(), item);
             items.targets.insert(&plan.object, record_id, item);
             self.log(
                 self.entry(Action::Linked, plan, record_id)
@@ -228,7 +227,7 @@ impl Migrator<'_> {
     async fn left_to_queue(
         &mut self,
         plan: &Plan,
-        record_id: &str,
+        record_id: &RecordId,
         item: ItemId,
         kept: &[String],
     ) -> Result<(), MigrateError> {
@@ -252,7 +251,7 @@ impl Migrator<'_> {
 /// record's Id), or the changed columns (and name) of its item.
 fn mutation(
     plan: &Plan,
-    record_id: &str,
+    record_id: &RecordId,
     item_id: Option<ItemId>,
     writes: &eval::ItemWrites,
     mut column_values: Map<String, Json>,
@@ -261,7 +260,7 @@ fn mutation(
     match item_id {
         None => ItemMutation::CreateItem {
             board_id,
-            item_name: writes.name.clone().unwrap_or_else(|| record_id.to_owned()),
+            item_name: writes.name.clone().unwrap_or_else(|| record_id.to_string()),
             column_values,
             group_id: None,
             create_labels_if_missing: writes.create_labels,

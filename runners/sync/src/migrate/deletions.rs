@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use crmmap_dsl::model::ItemDeletePolicy;
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
+use crmmap_ids::RecordId;
 use crmmap_monday::MondayError;
-use crmmap_store::{Action, Link, Watermark};
+use crmmap_store::{Action, Link, Watermark, WatermarkKey};
 use futures::StreamExt as _;
 use serde_json::Value as Json;
 
 use super::migrator::Migrator;
-use super::query::{PlanKey as _, deleted_query};
+use super::query::{PlanKey as _, deleted_query, id_of};
 use super::{Counts, MigrateError};
 use crate::PlanIds;
 
@@ -27,8 +28,9 @@ impl Migrator<'_> {
         plan: &Plan,
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
-        let key = format!("{}#deleted", plan.sobject_key());
-        let since = self.ctx.store.watermark(&key).await?;
+        let object = plan.object_name();
+        let key = WatermarkKey::Deletions(&object);
+        let since = self.ctx.store.watermark(key).await?;
         let soql = deleted_query(plan, since.as_ref())?;
         let mut pages = self.ctx.salesforce.query_all_pages::<Record>(soql);
         let mut last: Option<Watermark> = None;
@@ -36,11 +38,8 @@ impl Migrator<'_> {
             self.report.salesforce_calls += 1;
             let rows = page?.records;
             // The links of the page's records, in one query.
-            let ids: Vec<String> = rows
-                .iter()
-                .filter_map(|r| r.get("Id").and_then(Json::as_str).map(str::to_owned))
-                .collect();
-            let links: HashMap<String, Link> = self
+            let ids: Vec<RecordId> = rows.iter().filter_map(id_of).collect();
+            let links: HashMap<RecordId, Link> = self
                 .ctx
                 .store
                 .links_by_records(&plan.sobject_name(), &ids)
@@ -50,22 +49,22 @@ impl Migrator<'_> {
                 .collect();
             for row in rows {
                 let (Some(id), Some(stamp)) = (
-                    row.get("Id").and_then(Json::as_str),
+                    id_of(&row),
                     row.get("SystemModstamp").and_then(Json::as_str),
                 ) else {
                     continue;
                 };
-                if let Some(link) = links.get(id) {
-                    self.deleted_record(plan, id, link, counts).await?;
+                if let Some(link) = links.get(&id) {
+                    self.deleted_record(plan, &id, link, counts).await?;
                 }
-                if let Ok(w) = Watermark::from_salesforce(stamp, id) {
+                if let Ok(w) = Watermark::from_salesforce(stamp, id.as_str()) {
                     last = Some(w);
                 }
             }
         }
         if let (Some(store), Some(w)) = (self.store(), last) {
             store
-                .advance_watermark(&key, &self.capped(w), self.ctx.now())
+                .advance_watermark(key, &self.capped(w), self.ctx.now())
                 .await?;
         }
         Ok(())
@@ -75,7 +74,7 @@ impl Migrator<'_> {
     pub(super) async fn deleted_record(
         &mut self,
         plan: &Plan,
-        id: &str,
+        id: &RecordId,
         link: &Link,
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {

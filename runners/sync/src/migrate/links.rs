@@ -3,7 +3,7 @@
 
 use crmmap_engine::eval::LinkWrite;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ItemId;
+use crmmap_ids::{ItemId, ObjectName, RecordId};
 use crmmap_monday::ItemMutation;
 use crmmap_monday::client::cost;
 use crmmap_store::{Action, NewParkedLink};
@@ -23,7 +23,7 @@ impl Migrator<'_> {
     pub(super) async fn link_values(
         &mut self,
         plan: &Plan,
-        record_id: &str,
+        record_id: &RecordId,
         writes: &[LinkWrite],
         items: &Items,
         now: OffsetDateTime,
@@ -31,11 +31,20 @@ impl Migrator<'_> {
     ) -> Result<Vec<(String, Json)>, MigrateError> {
         let mut links = Vec::new();
         for l in writes {
-            let Some(target_record) = &l.record_id else {
+            let Some(target_text) = &l.record_id else {
                 links.push((l.column.clone(), json!({ "item_ids": [] })));
                 continue;
             };
-            if let Some(target) = items.targets.get(&l.target, target_record) {
+            let Ok(target_record) = RecordId::parse(target_text) else {
+                let reason = format!(
+                    "column {}: `{target_text}` is no salesforce id, not linked",
+                    l.column
+                );
+                self.log(self.entry(Action::Skipped, plan, record_id).reason(reason))
+                    .await?;
+                continue;
+            };
+            if let Some(target) = items.targets.get(&l.target, &target_record) {
                 links.push((
                     l.column.clone(),
                     json!({ "item_ids": [item_id_json(*target)] }),
@@ -47,10 +56,10 @@ impl Migrator<'_> {
                 continue;
             };
             let parked = NewParkedLink {
-                object: plan.object.clone(),
-                record_id: record_id.to_owned(),
+                object: ObjectName::new(plan.object.as_str()),
+                record_id: record_id.clone(),
                 column_id: l.column.clone(),
-                target_object: l.target.clone(),
+                target_object: ObjectName::new(l.target.as_str()),
                 target_record_id: target_record.clone(),
                 reason: format!("{} {target_record} has no item yet", l.target),
             };

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ItemId, SObjectName};
+use crmmap_ids::{ItemId, RecordId, SObjectName};
 use crmmap_monday::PageRequest;
 use crmmap_monday::client::{MAX_PAGE_SIZE, cost};
 use crmmap_store::SyncedValue;
@@ -21,10 +21,10 @@ use super::{MigrateError, WEBHOOK_RETRY_KIND};
 pub(super) struct Items {
     /// Record id → item id, for records the store links (and those linked while the chunk
     /// runs).
-    pub(super) linked: HashMap<String, ItemId>,
+    pub(super) linked: HashMap<RecordId, ItemId>,
     /// Record id → a live item monday holds with the record's Id in its Salesforce-id column
     /// that the store does not know, with its id.
-    pub(super) found: HashMap<String, (ItemId, crmmap_monday::Item)>,
+    pub(super) found: HashMap<RecordId, (ItemId, crmmap_monday::Item)>,
     /// Item id → its monday edits waiting in the retry queue, as queued.
     pub(super) queued: HashMap<ItemId, Vec<Json>>,
     /// Linked item id → its last-synced values.
@@ -36,18 +36,18 @@ pub(super) struct Items {
 
 /// (object, record id) → item id, for records that have an item.
 #[derive(Default)]
-pub(super) struct RecordItems(HashMap<(String, String), ItemId>);
+pub(super) struct RecordItems(HashMap<(String, RecordId), ItemId>);
 
 impl RecordItems {
     /// The item of a record of `object`.
-    pub(super) fn get(&self, object: &str, record_id: &str) -> Option<&ItemId> {
-        self.0.get(&(object.to_owned(), record_id.to_owned()))
+    pub(super) fn get(&self, object: &str, record_id: &RecordId) -> Option<&ItemId> {
+        self.0.get(&(object.to_owned(), record_id.clone()))
     }
 
     /// Records that a record of `object` now has an item.
-    pub(super) fn insert(&mut self, object: &str, record_id: &str, item_id: ItemId) {
+    pub(super) fn insert(&mut self, object: &str, record_id: &RecordId, item_id: ItemId) {
         self.0
-            .insert((object.to_owned(), record_id.to_owned()), item_id);
+            .insert((object.to_owned(), record_id.clone()), item_id);
     }
 }
 
@@ -59,10 +59,10 @@ impl Migrator<'_> {
         &mut self,
         plan: &Plan,
         records: &[Record],
-        ids: &[String],
+        ids: &[RecordId],
     ) -> Result<Items, MigrateError> {
         let board = plan.board_id();
-        let linked: HashMap<String, ItemId> = self
+        let linked: HashMap<RecordId, ItemId> = self
             .ctx
             .store
             .links_by_records(&plan.sobject_name(), ids)
@@ -74,7 +74,7 @@ impl Migrator<'_> {
         let unlinked: Vec<String> = ids
             .iter()
             .filter(|id| !linked.contains_key(*id))
-            .cloned()
+            .map(RecordId::to_string)
             .collect();
         let found = self.find_on_monday(plan, &unlinked).await?;
         let known: Vec<ItemId> = linked
@@ -97,14 +97,15 @@ impl Migrator<'_> {
             .store
             .synced_values_by_items(board, &linked_items)
             .await?;
-        let wanted: Vec<(&str, &str)> = plan
+        // Lookup fields hold Salesforce ids; one that does not parse names no record.
+        let wanted: Vec<(&str, RecordId)> = plan
             .links
             .iter()
             .filter(|l| l.direction.to_monday())
             .flat_map(|l| {
                 records.iter().filter_map(|r| {
                     let id = r.get(&l.via).and_then(Json::as_str)?;
-                    (!id.is_empty()).then_some((l.target.as_str(), id))
+                    Some((l.target.as_str(), RecordId::parse(id).ok()?))
                 })
             })
             .collect();
@@ -122,14 +123,11 @@ impl Migrator<'_> {
     /// per object. The store keys links by sObject, as the webhook does.
     pub(super) async fn items_of_records(
         &self,
-        records: &[(&str, &str)],
+        records: &[(&str, RecordId)],
     ) -> Result<RecordItems, MigrateError> {
-        let mut by_object: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-        for &(object, record_id) in records {
-            by_object
-                .entry(object)
-                .or_default()
-                .push(record_id.to_owned());
+        let mut by_object: BTreeMap<&str, Vec<RecordId>> = BTreeMap::new();
+        for (object, record_id) in records {
+            by_object.entry(object).or_default().push(record_id.clone());
         }
         let mut out = RecordItems::default();
         for (object, mut ids) in by_object {
@@ -154,8 +152,8 @@ impl Migrator<'_> {
         &mut self,
         plan: &Plan,
         unlinked: &[String],
-    ) -> Result<HashMap<String, (ItemId, crmmap_monday::Item)>, MigrateError> {
-        let mut found: HashMap<String, (ItemId, crmmap_monday::Item)> = HashMap::new();
+    ) -> Result<HashMap<RecordId, (ItemId, crmmap_monday::Item)>, MigrateError> {
+        let mut found: HashMap<RecordId, (ItemId, crmmap_monday::Item)> = HashMap::new();
         if unlinked.is_empty() {
             return Ok(found);
         }
@@ -187,10 +185,11 @@ impl Migrator<'_> {
             if item.inactive().is_some() {
                 continue;
             }
+            // A key column that holds no Salesforce id names no record.
             let Some(rid) = item
                 .column(&plan.key_column)
-                .and_then(|c| c.text.clone())
-                .filter(|t| !t.is_empty())
+                .and_then(|c| c.text.as_deref())
+                .and_then(|t| RecordId::parse(t).ok())
             else {
                 continue;
             };

@@ -3,12 +3,12 @@
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ItemId;
-use crmmap_store::{Action, LogEntry, Run, RunnerKind, Store, Watermark};
+use crmmap_ids::{ItemId, RecordId};
+use crmmap_store::{Action, LogEntry, Run, RunnerKind, Store, Watermark, WatermarkKey};
 use futures::StreamExt as _;
 use serde_json::{Value as Json, json};
 
-use super::query::{PlanKey as _, object_query, parse_position, position_of};
+use super::query::{PlanKey as _, id_of, object_query, parse_position, position_of};
 use super::report::counts_json;
 use super::{
     Counts, FIRST_RETRY_DELAY, MigrateError, MigrateOptions, MigrateReport, ObjectReport,
@@ -73,7 +73,7 @@ impl Migrator<'_> {
         resumed: Option<&Run>,
     ) -> Result<(), MigrateError> {
         for plan in plans {
-            let saved = resumed.and_then(|r| r.object(&plan.object));
+            let saved = resumed.and_then(|r| r.object(&plan.object_name()));
             if let Some(p) = saved.filter(|p| p.done) {
                 let counts: Counts = serde_json::from_value(p.counts.clone()).unwrap_or_default();
                 let object_report = ObjectReport {
@@ -115,10 +115,10 @@ impl Migrator<'_> {
         Ok(())
     }
 
-    pub(super) fn entry(&self, action: Action, plan: &Plan, record_id: &str) -> LogEntry {
+    pub(super) fn entry(&self, action: Action, plan: &Plan, record_id: &RecordId) -> LogEntry {
         let mut e = LogEntry::new(self.ctx.now(), RunnerKind::Migrate, action)
             .object(plan.object.clone())
-            .record(record_id);
+            .record(record_id.as_str());
         if let Some(id) = &self.run_id {
             e = e.trigger(id.clone());
         }
@@ -135,7 +135,13 @@ impl Migrator<'_> {
         let start = match resume_at {
             Some(w) => Some(w),
             None if self.options.full => None,
-            None => self.ctx.store.watermark(&plan.sobject_key()).await?,
+            None => {
+                let object = plan.object_name();
+                self.ctx
+                    .store
+                    .watermark(WatermarkKey::Records(&object))
+                    .await?
+            }
         };
         let soql = object_query(plan, start.as_ref())?;
         let mut pages = self.ctx.salesforce.query_pages::<Record>(soql);
@@ -182,7 +188,12 @@ impl Migrator<'_> {
         }
         if let (Some(store), Some(run)) = (self.store(), &self.run_id) {
             store
-                .mark_object_done(run, &plan.object, &counts_json(&counts), self.ctx.now())
+                .mark_object_done(
+                    run,
+                    &plan.object_name(),
+                    &counts_json(&counts),
+                    self.ctx.now(),
+                )
                 .await?;
         }
         let object_report = ObjectReport {
@@ -215,20 +226,25 @@ impl Migrator<'_> {
         };
         let (Some(stamp), Some(id)) = (
             last.get("SystemModstamp").and_then(Json::as_str),
-            last.get("Id").and_then(Json::as_str),
+            id_of(last),
         ) else {
             return Ok(());
         };
-        let Ok(w) = Watermark::from_salesforce(stamp, id) else {
+        let Ok(w) = Watermark::from_salesforce(stamp, id.as_str()) else {
             return Ok(());
         };
+        let object = plan.object_name();
         store
-            .advance_watermark(&plan.sobject_key(), &self.capped(w.clone()), self.ctx.now())
+            .advance_watermark(
+                WatermarkKey::Records(&object),
+                &self.capped(w.clone()),
+                self.ctx.now(),
+            )
             .await?;
         store
             .save_progress(
                 run,
-                &plan.object,
+                &object,
                 PHASE_RECORDS,
                 Some(&position_of(&w)),
                 &counts_json(counts),
@@ -242,7 +258,7 @@ impl Migrator<'_> {
     pub(super) async fn fail(
         &mut self,
         plan: &Plan,
-        record_id: &str,
+        record_id: &RecordId,
         item_id: Option<ItemId>,
         column: Option<&str>,
         failure: (crate::failure::FailureClass, &str),
@@ -259,7 +275,8 @@ impl Migrator<'_> {
             }
             reason.push(']');
         }
-        self.progress.failed(&plan.object, record_id, &reason);
+        self.progress
+            .failed(&plan.object, record_id.as_str(), &reason);
         if self.store().is_none() {
             return Ok(());
         }
@@ -272,7 +289,7 @@ impl Migrator<'_> {
         self.log(e).await?;
         if let FailureSink::Collect(failures) = &mut self.failures {
             failures.push(RecordFailure {
-                record_id: record_id.to_owned(),
+                record_id: record_id.to_string(),
                 class,
                 reason,
             });

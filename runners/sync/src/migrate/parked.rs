@@ -2,7 +2,7 @@
 //! source and the target both have live items.
 
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ItemId;
+use crmmap_ids::{ItemId, RecordId};
 use crmmap_monday::{ItemMutation, MondayError};
 use crmmap_store::{Action, ParkedLink, SetValue, Side};
 use serde_json::{Map, Value as Json, json};
@@ -11,6 +11,7 @@ use super::desired::link_key;
 use super::error::stops_the_run;
 use super::links::{item_id_json, link_targets};
 use super::migrator::Migrator;
+use super::query::PlanKey as _;
 use super::{Counts, MigrateError, ObjectReport};
 use crate::PlanIds;
 
@@ -24,7 +25,11 @@ impl Migrator<'_> {
     /// Completes parked links whose source and target both have items now.
     pub(super) async fn parked_links(&mut self, plans: &[&Plan]) -> Result<(), MigrateError> {
         for plan in plans {
-            let parked = self.ctx.store.parked_for_object(&plan.object).await?;
+            let parked = self
+                .ctx
+                .store
+                .parked_for_object(&plan.object_name())
+                .await?;
             if parked.is_empty() {
                 continue;
             }
@@ -86,14 +91,14 @@ impl Migrator<'_> {
     ) -> Result<(Vec<ItemMutation>, Vec<Completion>), MigrateError> {
         let store = &self.ctx.store;
         let board = plan.board_id();
-        let wanted: Vec<(&str, &str)> = parked
+        let wanted: Vec<(&str, RecordId)> = parked
             .iter()
             .flat_map(|p| {
                 [
-                    (plan.object.as_str(), p.link.record_id.as_str()),
+                    (plan.object.as_str(), p.link.record_id.clone()),
                     (
                         p.link.target_object.as_str(),
-                        p.link.target_record_id.as_str(),
+                        p.link.target_record_id.clone(),
                     ),
                 ]
             })
@@ -121,7 +126,8 @@ impl Migrator<'_> {
                 }
                 continue;
             }
-            let Some(target) = items.get(&p.link.target_object, &p.link.target_record_id) else {
+            let Some(target) = items.get(p.link.target_object.as_str(), &p.link.target_record_id)
+            else {
                 continue;
             };
             mutations.push(ItemMutation::ChangeColumnValues {
@@ -173,7 +179,7 @@ impl Migrator<'_> {
                     let now = self.ctx.now();
                     let value = SetValue {
                         key: link_key(&p.link.column_id),
-                        value: Json::String(p.link.target_record_id.clone()),
+                        value: Json::String(p.link.target_record_id.to_string()),
                         source: Side::Monday,
                     };
                     store.set_synced_values(board, *item, &[value], now).await?;

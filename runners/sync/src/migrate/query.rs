@@ -2,6 +2,7 @@
 //! checkpoint positions that resume them.
 
 use crmmap_engine::plan::Plan;
+use crmmap_ids::{ObjectName, RecordId};
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::Watermark;
 
@@ -49,12 +50,12 @@ pub fn object_query(plan: &Plan, start: Option<&Watermark>) -> Result<String, Mi
 }
 
 /// The SOQL of the given records of one object that the mapping's selection matches.
-pub(super) fn records_query(plan: &Plan, ids: &[String]) -> Result<String, MigrateError> {
+pub(super) fn records_query(plan: &Plan, ids: &[RecordId]) -> Result<String, MigrateError> {
     let mut q = Soql::select(select_fields(plan))
         .from(plan.sobject.clone())
         .where_(Condition::in_list(
             "Id",
-            ids.iter().map(|i| Literal::String(i.clone())),
+            ids.iter().map(|i| Literal::String(i.to_string())),
         ));
     if let Some(w) = plan.select.where_clause() {
         q = q.and_where(Condition::trusted(w));
@@ -101,15 +102,24 @@ fn build(plan: &Plan, q: Soql) -> Result<String, MigrateError> {
 }
 
 pub(super) trait PlanKey {
-    /// The watermark key: the object's mapping name (two mappings of one sObject with
-    /// different selections keep separate watermarks).
-    fn sobject_key(&self) -> String;
+    /// The object's mapping name: what watermarks, run checkpoints and parked links are kept
+    /// by (two mappings of one sObject with different selections keep separate watermarks).
+    fn object_name(&self) -> ObjectName;
 }
 
 impl PlanKey for Plan {
-    fn sobject_key(&self) -> String {
-        self.object.clone()
+    fn object_name(&self) -> ObjectName {
+        ObjectName::new(self.object.as_str())
     }
+}
+
+/// A record's `Id`, parsed once as it comes from Salesforce; `None` when it has none or it is
+/// no Salesforce id (such a record is skipped, as one without an `Id`).
+pub(super) fn id_of(record: &crmmap_engine::eval::Record) -> Option<RecordId> {
+    record
+        .get("Id")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|id| RecordId::parse(id).ok())
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ use super::{
     RUN_KIND, RecordsSynced,
 };
 use crate::context::RunContext;
+use crmmap_ids::RecordId;
 
 /// Runs a migration (or plans one, with `dry_run`). Resumes the most recent unfinished run
 /// with the same options. Per-record failures are in the report; an `Err` means the run could
@@ -173,7 +174,7 @@ async fn start_or_resume(
 pub async fn sync_records(
     ctx: &RunContext,
     object: &str,
-    record_ids: &[String],
+    record_ids: &[RecordId],
     progress: &mut dyn Progress,
 ) -> Result<RecordsSynced, MigrateError> {
     let plan = ctx

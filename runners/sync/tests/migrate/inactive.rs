@@ -1,6 +1,6 @@
 //! Archived and deleted items are no partners: the migrator links records to live items only.
 
-use crmmap_ids::SObjectName;
+use crmmap_ids::{ObjectName, SObjectName};
 use crmmap_sync::migrate::{self, MigrateOptions, MigrateReport, NoProgress};
 
 use crate::harness::{Backend, World};
@@ -27,10 +27,14 @@ pub async fn a_link_to_a_deleted_item_stays_parked(backend: Backend) {
     };
     // Leads first: their links to accounts wait for the accounts' items.
     run(&w, &["Lead"]).await;
-    let parked = w.store().parked_for_object("Lead").await.unwrap();
+    let parked = w
+        .store()
+        .parked_for_object(&ObjectName::new("Lead"))
+        .await
+        .unwrap();
     let waiting = parked
         .iter()
-        .find(|p| p.link.target_object == "Account")
+        .find(|p| p.link.target_object.as_str() == "Account")
         .expect("a lead link to an account is parked")
         .clone();
     run(&w, &["Account"]).await;
@@ -54,7 +58,7 @@ pub async fn a_link_to_a_deleted_item_stays_parked(backend: Backend) {
     assert_eq!(lead.counts.failed, 0, "{report:#?}");
     let still: Vec<_> = w
         .store()
-        .parked_for_object("Lead")
+        .parked_for_object(&ObjectName::new("Lead"))
         .await
         .unwrap()
         .into_iter()

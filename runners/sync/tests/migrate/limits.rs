@@ -156,7 +156,7 @@ pub async fn a_missing_board_stops_the_run_and_unlinks_nothing(backend: Backend)
         .await
         .unwrap();
     assert_eq!(links_after.len(), links_before, "no lead was unlinked");
-    assert!(links_after.iter().any(|l| l.record_id == record));
+    assert!(links_after.iter().any(|l| l.record_id.as_str() == record));
     let later = time::OffsetDateTime::now_utc() + time::Duration::days(1);
     let queue = w.store().retry_counts(later).await.unwrap();
     assert_eq!(

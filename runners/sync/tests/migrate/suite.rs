@@ -1,13 +1,13 @@
 //! The migrator's behaviour, backend-independent. Every check reads monday over HTTP through
 //! the real client (or the emulator's own state for counts), never the migrator's memory.
 
-use crmmap_ids::SObjectName;
+use crmmap_ids::{ObjectName, RecordId, SObjectName};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::plan::{Plan, PlanSet};
-use crmmap_store::{Action, LogFilter};
+use crmmap_store::{Action, LogFilter, WatermarkKey};
 use crmmap_sync::migrate::{
     self, Counts, MigrateOptions, MigrateReport, NoProgress, ObjectReport, PlannedAction,
     PlannedChange, Progress, StopSignal,
@@ -103,7 +103,10 @@ pub(crate) async fn assert_boards_match(w: &World) {
             let id = record["Id"].as_str().unwrap();
             let link = ctx
                 .store
-                .link_by_record(&SObjectName::new(plan.sobject.as_str()), id)
+                .link_by_record(
+                    &SObjectName::new(plan.sobject.as_str()),
+                    &RecordId::parse(id).unwrap(),
+                )
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
@@ -149,7 +152,10 @@ pub(crate) async fn assert_boards_match(w: &World) {
                 };
                 let target_item = ctx
                     .store
-                    .link_by_record(&SObjectName::new(l.target_sobject.as_str()), target)
+                    .link_by_record(
+                        &SObjectName::new(l.target_sobject.as_str()),
+                        &RecordId::parse(target).unwrap(),
+                    )
                     .await
                     .unwrap()
                     .map(|t| t.item_id);
@@ -348,7 +354,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
         let id = id.to_owned();
         async move {
             store
-                .link_by_record(&SObjectName::new("Lead"), &id)
+                .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&id).unwrap())
                 .await
                 .unwrap()
                 .unwrap()
@@ -552,7 +558,7 @@ pub async fn existing_items_are_linked_not_duplicated(backend: Backend) {
     assert_eq!(c.created, c.read - 1);
     let link = w
         .store()
-        .link_by_record(&SObjectName::new("Lead"), &id)
+        .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&id).unwrap())
         .await
         .unwrap()
         .unwrap();
@@ -575,7 +581,11 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
     assert!(c.parked > 0, "{report:#?}");
     assert_eq!(c.failed, 0, "a missing target is not a failure");
     assert_eq!(report.objects.len(), 1);
-    let parked = w.store().parked_for_object("Lead").await.unwrap();
+    let parked = w
+        .store()
+        .parked_for_object(&ObjectName::new("Lead"))
+        .await
+        .unwrap();
     assert_eq!(parked.len() as u64, c.parked);
     let source = parked[0].link.record_id.clone();
     let column = parked[0].link.column_id.clone();
@@ -596,7 +606,7 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
     assert_eq!(object(&report, "Lead").links, c.parked, "{report:#?}");
     assert!(
         w.store()
-            .parked_for_object("Lead")
+            .parked_for_object(&ObjectName::new("Lead"))
             .await
             .unwrap()
             .is_empty()
@@ -670,9 +680,14 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
 
     // Retried before anything changed, the record fails the same way: the failure comes
     // back classified (the value is refused: permanent) instead of being queued again.
-    let again = migrate::sync_records(&w.ctx, "Lead", std::slice::from_ref(&bad), &mut NoProgress)
-        .await
-        .unwrap();
+    let again = migrate::sync_records(
+        &w.ctx,
+        "Lead",
+        &[RecordId::parse(&bad).unwrap()],
+        &mut NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!(again.failures.len(), 1, "{again:#?}");
     assert_eq!(
         (
@@ -689,10 +704,14 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
         w.salesforce
             .update_record(&bad, json!({"Industry": "Education"}))
     );
-    let retried =
-        migrate::sync_records(&w.ctx, "Lead", std::slice::from_ref(&bad), &mut NoProgress)
-            .await
-            .unwrap();
+    let retried = migrate::sync_records(
+        &w.ctx,
+        "Lead",
+        &[RecordId::parse(&bad).unwrap()],
+        &mut NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (
             retried.counts.read,
@@ -761,10 +780,16 @@ pub async fn dry_run_writes_nothing(backend: Backend) {
                 .unwrap()
                 .is_empty()
         );
-        assert!(w.store().watermark(&p.object).await.unwrap().is_none());
         assert!(
             w.store()
-                .parked_for_object(&p.object)
+                .watermark(WatermarkKey::Records(&ObjectName::new(p.object.as_str())))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            w.store()
+                .parked_for_object(&ObjectName::new(p.object.as_str()))
                 .await
                 .unwrap()
                 .is_empty()
@@ -875,7 +900,12 @@ pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
         time::OffsetDateTime::now_utc() + time::Duration::days(1)
     ));
     migrate(&w.ctx, &MigrateOptions::default()).await;
-    let watermark = w.store().watermark("Lead").await.unwrap().unwrap();
+    let watermark = w
+        .store()
+        .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(watermark.modstamp <= time::OffsetDateTime::now_utc());
 
     assert!(w.salesforce.update_record(&later, json!({"City": "Salem"})));
@@ -888,7 +918,7 @@ pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
     );
     let item = w
         .store()
-        .link_by_record(&SObjectName::new("Lead"), &later)
+        .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&later).unwrap())
         .await
         .unwrap()
         .unwrap()
@@ -1045,7 +1075,7 @@ pub async fn an_object_named_apart_from_its_sobject_keeps_one_item_per_record(ba
     let id = records[0]["Id"].as_str().unwrap().to_owned();
     let link = w
         .store()
-        .link_by_record(&SObjectName::new("Account"), &id)
+        .link_by_record(&SObjectName::new("Account"), &RecordId::parse(&id).unwrap())
         .await
         .unwrap();
     let item = link.expect("linked under its sObject").item_id;
@@ -1059,7 +1089,7 @@ pub async fn an_object_named_apart_from_its_sobject_keeps_one_item_per_record(ba
     assert_eq!(state.api_name(), "archived");
     assert!(
         w.store()
-            .link_by_record(&SObjectName::new("Account"), &id)
+            .link_by_record(&SObjectName::new("Account"), &RecordId::parse(&id).unwrap())
             .await
             .unwrap()
             .is_none()
@@ -1091,7 +1121,7 @@ pub async fn records_deleted_in_salesforce_follow_the_policy(backend: Backend) {
         let store = w.store().clone();
         async move {
             store
-                .link_by_record(&SObjectName::new("Lead"), &id)
+                .link_by_record(&SObjectName::new("Lead"), &RecordId::parse(&id).unwrap())
                 .await
                 .unwrap()
         }

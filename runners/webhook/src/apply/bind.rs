@@ -2,7 +2,7 @@
 //! mapping's selection that no other item holds.
 
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{BoardId, ItemId};
+use crmmap_ids::{BoardId, ItemId, RecordId};
 use crmmap_salesforce::soql::{Condition, Literal, Soql};
 use crmmap_store::StoreError;
 
@@ -23,7 +23,7 @@ pub(crate) fn unselected_reason(plan: &Plan, id: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Binding {
     /// A record of the mapping's selection, now linked to the item (its 18-character Id).
-    Bound(String),
+    Bound(RecordId),
     /// Not a record the mapping syncs (another sObject, outside `select where`, deleted,
     /// or not an Id at all).
     NotSelected,
@@ -46,7 +46,8 @@ impl Webhook {
         id: &str,
     ) -> Result<Binding, ApplyError> {
         let ctx = &self.inner.ctx;
-        let Some(id18) = crmmap_salesforce::ids::to_18(id) else {
+        // The key column is text a person can edit: parsed here, where it enters.
+        let Ok(id18) = RecordId::parse(id) else {
             return Ok(Binding::NotSelected);
         };
         let held_by_other = |link: Option<crmmap_store::Link>| {
@@ -89,14 +90,11 @@ impl Webhook {
     pub(crate) async fn selected(
         &self,
         plan: &Plan,
-        id: &str,
-    ) -> Result<Option<String>, ApplyError> {
-        if crmmap_salesforce::ids::to_18(id).is_none() {
-            return Ok(None);
-        }
+        id: &RecordId,
+    ) -> Result<Option<RecordId>, ApplyError> {
         let mut q = Soql::select(["Id"])
             .from(plan.sobject.clone())
-            .where_(Condition::eq("Id", Literal::String(id.to_owned())));
+            .where_(Condition::eq("Id", Literal::String(id.to_string())));
         if let Some(w) = plan.select.where_clause() {
             q = q.and_where(Condition::trusted(w));
         }
@@ -105,6 +103,9 @@ impl Webhook {
             .build()
             .map_err(|e| ApplyError::Other(e.to_string()))?;
         let found = self.inner.ctx.salesforce.query_collect(soql).await?;
-        Ok(found.first().and_then(|r| r.id()).map(str::to_owned))
+        Ok(found
+            .first()
+            .and_then(|r| r.id())
+            .and_then(|id| RecordId::parse(id).ok()))
     }
 }

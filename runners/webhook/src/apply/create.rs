@@ -1,6 +1,7 @@
 //! A new item: its record created from the item's values and links, the record id written
 //! back into the key column, and the last-synced values of both sides recorded.
 
+use crmmap_ids::RecordId;
 use std::collections::BTreeMap;
 
 use crmmap_engine::EvalError;
@@ -130,7 +131,7 @@ impl Webhook {
         let record_id = self.create_record(at, &fields).await?;
         // The id goes back into the key column; done again (harmlessly) if a retry comes here.
         let mut key = Map::new();
-        key.insert(plan.key_column.clone(), Json::String(record_id.clone()));
+        key.insert(plan.key_column.clone(), Json::String(record_id.to_string()));
         ctx.monday
             .change_column_values(&board.to_string(), &item.to_string(), key, false)
             .await?;
@@ -142,7 +143,7 @@ impl Webhook {
             },
             SetValue {
                 key: column_key(&plan.key_column),
-                value: Value::text(&record_id).to_json(),
+                value: Value::text(record_id.as_str()).to_json(),
                 source: Side::Monday,
             },
             SetValue {
@@ -187,11 +188,11 @@ impl Webhook {
     pub(crate) async fn write_back(
         &self,
         at: &Applying<'_>,
-        record_id: &str,
+        record_id: &RecordId,
     ) -> Result<(), ApplyError> {
         let (plan, board, item) = (at.plan, at.board, at.item);
         let mut key = Map::new();
-        key.insert(plan.key_column.clone(), Json::String(record_id.to_owned()));
+        key.insert(plan.key_column.clone(), Json::String(record_id.to_string()));
         self.inner
             .ctx
             .monday

@@ -30,7 +30,11 @@ impl Webhook {
                 ),
             )),
             DeleteAction::Delete => {
-                match ctx.salesforce.delete(&plan.sobject, &link.record_id).await {
+                match ctx
+                    .salesforce
+                    .delete(&plan.sobject, link.record_id.as_str())
+                    .await
+                {
                     Ok(()) | Err(crmmap_salesforce::Error::NotFound { .. }) => {}
                     Err(e) => return Err(e.into()),
                 }

@@ -5,7 +5,7 @@ use crmmap_dsl::model::ColumnType;
 use crmmap_engine::eval::{self};
 use crmmap_engine::plan::{LinkPlan, Plan};
 use crmmap_engine::value::{Value, monday};
-use crmmap_ids::{BoardId, ItemId};
+use crmmap_ids::{BoardId, ItemId, RecordId};
 use crmmap_monday::ColumnValue;
 use crmmap_store::{Action, Side, column_key};
 use serde_json::{Value as Json, json};
@@ -74,7 +74,7 @@ impl Webhook {
                 )));
             };
             if let Some(l) = store.link_by_item(board, item).await? {
-                out.push(l.record_id);
+                out.push(l.record_id.to_string());
                 continue;
             }
             let target = self.target_plan(link)?;
@@ -85,7 +85,7 @@ impl Webhook {
                 )));
             };
             match self.bind(target, board, item, &id).await? {
-                Binding::Bound(id) => out.push(id),
+                Binding::Bound(id) => out.push(id.to_string()),
                 Binding::NotSelected => {
                     tracing::info!(
                         item = %i.id,
@@ -107,7 +107,7 @@ impl Webhook {
     pub(crate) async fn links_changed(
         &self,
         at: &Applying<'_>,
-        record_id: &str,
+        record_id: &RecordId,
         link: &LinkPlan,
         cv: &ColumnValue,
         previous: &Json,
@@ -171,7 +171,7 @@ impl Webhook {
                 Err(_) => None,
             };
             if let Some(l) = linked {
-                removed_records.push(l.record_id);
+                removed_records.push(l.record_id.to_string());
             } else {
                 removed_records.push(r.clone());
             }

@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
-use crmmap_ids::{BoardId, ItemId};
+use crmmap_ids::{BoardId, ItemId, RecordId};
 use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
@@ -83,7 +83,7 @@ pub struct Done {
     /// The sObject, when the board is mapped.
     pub object: Option<String>,
     /// The Salesforce record, when known.
-    pub record_id: Option<String>,
+    pub record_id: Option<RecordId>,
     /// Why (short, lowercase, secret-free).
     pub reason: String,
     /// Last-synced values the outcome implies, written together with it (one commit).
@@ -94,13 +94,13 @@ impl Done {
     pub(crate) fn new(
         action: Action,
         plan: Option<&Plan>,
-        record: Option<&str>,
+        record: Option<&RecordId>,
         reason: impl Into<String>,
     ) -> Done {
         Done {
             action,
             object: plan.map(|p| p.sobject.clone()),
-            record_id: record.map(str::to_owned),
+            record_id: record.cloned(),
             reason: reason.into(),
             remember: Vec::new(),
         }
@@ -248,7 +248,7 @@ impl Webhook {
         &self,
         at: &Applying<'_>,
         columns: Vec<String>,
-    ) -> Result<Result<(crmmap_monday::Item, String, Synced), Done>, ApplyError> {
+    ) -> Result<Result<(crmmap_monday::Item, RecordId, Synced), Done>, ApplyError> {
         let (plan, board, item) = (at.plan, at.board, at.item);
         let store = &self.inner.ctx.store;
         let (read, linked) = tokio::join!(

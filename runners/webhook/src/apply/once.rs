@@ -4,6 +4,7 @@
 
 use crmmap_engine::eval::SfWrites;
 use crmmap_engine::plan::Plan;
+use crmmap_ids::RecordId;
 use crmmap_salesforce::soql::{Condition, Direction, Soql};
 use crmmap_store::IntentStatus;
 use serde_json::Value as Json;
@@ -41,7 +42,7 @@ impl Webhook {
         &self,
         at: &Applying<'_>,
         fields: &SfWrites,
-    ) -> Result<String, ApplyError> {
+    ) -> Result<RecordId, ApplyError> {
         let (plan, board, item) = (at.plan, at.board, at.item);
         let ctx = &self.inner.ctx;
         let fresh = uuid::Uuid::new_v4().simple().to_string();
@@ -73,6 +74,13 @@ impl Webhook {
                 }
             }
         };
+        // Salesforce's answer, parsed where it enters. An answer that is no id leaves the
+        // intent pending: the retry reconciles it by its key instead of creating again.
+        let id = RecordId::parse(&id).map_err(|e| {
+            ApplyError::Other(format!(
+                "salesforce created a record with the id `{id}`: {e}"
+            ))
+        })?;
         if self.opts().crash_after_create {
             // Test hook: die between the create and the write-back.
             std::process::abort();

@@ -3,6 +3,7 @@
 
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::Value;
+use crmmap_ids::RecordId;
 use crmmap_store::{Action, CONVERTED_KEY, SetValue, Side, SyncedKey, field_key};
 use serde_json::Value as Json;
 
@@ -16,7 +17,7 @@ impl Webhook {
     pub(crate) fn update_done(
         &self,
         plan: &Plan,
-        record_id: &str,
+        record_id: &RecordId,
         updated: &Updated,
         what: &str,
         mut notes: Vec<String>,

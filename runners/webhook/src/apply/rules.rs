@@ -4,6 +4,7 @@
 use crmmap_engine::eval::{Aliases, Record, SfWrites};
 use crmmap_engine::plan::RulePlan;
 use crmmap_engine::value::Value;
+use crmmap_ids::RecordId;
 use crmmap_store::Side;
 use serde_json::{Map, Value as Json, json};
 
@@ -20,7 +21,7 @@ impl Webhook {
         &self,
         at: &Applying<'_>,
         rule: &RulePlan,
-        record_id: &str,
+        record_id: &RecordId,
         writes: &SfWrites,
         synced: &Synced,
     ) -> Result<SfWrites, ApplyError> {
@@ -34,7 +35,7 @@ impl Webhook {
             .collect();
         let record: Map<String, Json> = ctx
             .salesforce
-            .get(&plan.sobject, record_id, Some(&select))
+            .get(&plan.sobject, record_id.as_str(), Some(&select))
             .await?;
         let record = writes.apply_to(&record);
         let mut aliases = Aliases::new();

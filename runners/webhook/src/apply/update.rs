@@ -8,6 +8,7 @@ use crmmap_engine::conflict::{self, FieldUpdate, UpdateDecision};
 use crmmap_engine::eval::SfWrites;
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::Value;
+use crmmap_ids::RecordId;
 use crmmap_salesforce::ConditionalUpdate;
 use crmmap_store::{CONVERTED_KEY, Side, SyncedKey, field_key, sent_key};
 use serde_json::{Map, Value as Json, json};
@@ -70,7 +71,7 @@ impl Webhook {
     pub(crate) async fn update_record(
         &self,
         at: &Applying<'_>,
-        record_id: &str,
+        record_id: &RecordId,
         writes: &SfWrites,
         synced: &Synced,
     ) -> Result<Updated, ApplyError> {
@@ -107,7 +108,12 @@ impl Webhook {
                     sent = true;
                 }
                 match sf
-                    .update_if_unmodified(&plan.sobject, record_id, &out.written.to_json(), t)
+                    .update_if_unmodified(
+                        &plan.sobject,
+                        record_id.as_str(),
+                        &out.written.to_json(),
+                        t,
+                    )
                     .await
                 {
                     Ok(ConditionalUpdate::Applied { date }) => {
@@ -136,8 +142,9 @@ impl Webhook {
             if guarded {
                 fields.push("IsConverted");
             }
-            let current: Map<String, Json> =
-                sf.get(&plan.sobject, record_id, Some(&fields)).await?;
+            let current: Map<String, Json> = sf
+                .get(&plan.sobject, record_id.as_str(), Some(&fields))
+                .await?;
             if guarded && current.get("IsConverted") == Some(&Json::Bool(true)) {
                 out.written = SfWrites::default();
                 out.converted = true;

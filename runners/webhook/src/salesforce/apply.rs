@@ -4,8 +4,10 @@
 use crmmap_engine::change_event::{Apply, Order, order, plan_change};
 use crmmap_engine::eval;
 use crmmap_engine::plan::Plan;
+use crmmap_ids::RecordId;
 use crmmap_monday::MondayError;
 use crmmap_store::{Action, Link, RecordPosition};
+use crmmap_sync::PlanIds as _;
 use crmmap_sync::failure::Classified;
 use crmmap_sync::migrate::{Desired, NoProgress, prior_from_synced, sync_records};
 use serde_json::{Map, Value as Json};
@@ -21,13 +23,13 @@ impl Webhook {
         &self,
         plan: &Plan,
         ev: &ChangeEvent,
-        id: &str,
+        id: &RecordId,
         link: Option<Link>,
     ) -> Result<Done, Failed> {
         let store = &self.inner.ctx.store;
         let position = ev.position();
         if let Some(at) = &position {
-            let last = store.record_position(&plan.sobject, id).await?;
+            let last = store.record_position(&plan.sobject_name(), id).await?;
             let seen = last.map(|l| crmmap_engine::change_event::Position {
                 commit_ms: l.commit_ms,
                 transaction: l.transaction_key,
@@ -78,7 +80,7 @@ impl Webhook {
                 sequence: at.sequence,
             };
             store
-                .set_record_position(&plan.sobject, id, &at, self.inner.ctx.now())
+                .set_record_position(&plan.sobject_name(), id, &at, self.inner.ctx.now())
                 .await?;
         }
         Ok(done)
@@ -90,14 +92,14 @@ impl Webhook {
         &self,
         plan: &Plan,
         ev: &ChangeEvent,
-        id: &str,
+        id: &RecordId,
         link: Option<Link>,
     ) -> Result<Done, Failed> {
         if ev.changes_unknown {
             let why = "the event does not name its changed fields: read the record";
             return self.sf_read(plan, id, link, why).await;
         }
-        let (record, with_name) = match plan_change(plan, id, &ev.changed, &ev.values) {
+        let (record, with_name) = match plan_change(plan, id.as_str(), &ev.changed, &ev.values) {
             Apply::Nothing => {
                 return Ok(Done::new(
                     Action::Skipped,
@@ -188,14 +190,14 @@ impl Webhook {
     pub(super) async fn sf_read(
         &self,
         plan: &Plan,
-        id: &str,
+        id: &RecordId,
         link: Option<Link>,
         why: &str,
     ) -> Result<Done, Failed> {
         let synced = sync_records(
             &self.inner.ctx,
             &plan.object,
-            &[id.to_owned()],
+            std::slice::from_ref(id),
             &mut NoProgress,
         )
         .await?;
@@ -239,7 +241,7 @@ impl Webhook {
     pub(super) async fn sf_delete(
         &self,
         plan: &Plan,
-        id: &str,
+        id: &RecordId,
         link: Option<Link>,
         why: &str,
     ) -> Result<Done, Failed> {

@@ -25,6 +25,7 @@ mod reconcile;
 mod route;
 pub mod subscriber;
 
+use crmmap_ids::RecordId;
 use crmmap_store::{
     Action, Completion, EventOutcome, FailureClass, ItemEvent, LogEntry, RetryRequest, RunnerKind,
     StoreError, record_lock_item,
@@ -171,30 +172,47 @@ impl Webhook {
             }
             return Ok(report);
         }
+        // Record ids are parsed here, where they enter. One that is no record id (the wildcard
+        // `001*` of a field-type conversion) names no record: the object is reconciled, as
+        // after an overflow.
+        let mut ids = Vec::with_capacity(ev.record_ids.len());
+        let mut unnamed = false;
+        for id in &ev.record_ids {
+            match RecordId::parse(id) {
+                Ok(id) => ids.push(id),
+                Err(_) => unnamed = true,
+            }
+        }
+        if unnamed {
+            for plan in &plans {
+                let outcome = self.overflow(plan, envelope).await?;
+                report.records.push((plan.object.clone(), outcome));
+            }
+        }
         let echo = match (&ev.commit_user, self.inner.ctx.salesforce.user_id().await) {
             (Some(by), Ok(Some(own))) => same_user(by, &own),
             (Some(_), Err(e)) => {
                 // Unknown whether it is an echo: queued, read again later.
-                for id in &ev.record_ids {
+                for id in &ids {
                     for plan in &plans {
                         let outcome = self
                             .sf_queue(plan, envelope, id, &format!("salesforce identity: {e}"))
                             .await?;
-                        report.records.push((id.clone(), outcome));
+                        report.records.push((id.to_string(), outcome));
                     }
                 }
                 return Ok(report);
             }
             _ => false,
         };
-        for id in &ev.record_ids {
+        for id in &ids {
             for plan in &plans {
                 let outcome = if echo {
                     self.sf_echo(plan, envelope, id).await?
                 } else {
                     self.sf_record(plan, envelope, id).await?
                 };
-                report.records.push((id.clone(), outcome));
+                report.records.push((id.to_string(), outcome));
             }
         }
         Ok(report)
@@ -227,14 +245,14 @@ impl Webhook {
         &self,
         plan: &crmmap_engine::plan::Plan,
         envelope: &Envelope,
-        id: &str,
+        id: &RecordId,
     ) -> Result<Outcome, StoreError> {
         let ev = &envelope.event;
         let reason = "echo: the change was made by crmmap's own salesforce user";
-        let Some(key) = event_key(envelope, id) else {
+        let Some(key) = event_key(envelope, id.as_str()) else {
             // Nothing to deduplicate on; an echo writes nothing anyway.
             let entry = self
-                .sf_entry(plan, ev, id, Action::Skipped, "")
+                .sf_entry(plan, ev, id.as_str(), Action::Skipped, "")
                 .reason(reason);
             self.sf_log(entry).await;
             return Ok(Outcome::Done(Done::new(
@@ -245,7 +263,7 @@ impl Webhook {
             )));
         };
         let entry = self
-            .sf_entry(plan, ev, id, Action::Skipped, &key)
+            .sf_entry(plan, ev, id.as_str(), Action::Skipped, &key)
             .reason(reason);
         let fresh = self
             .inner
@@ -266,10 +284,10 @@ impl Webhook {
         &self,
         plan: &crmmap_engine::plan::Plan,
         envelope: &Envelope,
-        id: &str,
+        id: &RecordId,
     ) -> Result<Outcome, StoreError> {
         let ev = &envelope.event;
-        let Some(key) = event_key(envelope, id) else {
+        let Some(key) = event_key(envelope, id.as_str()) else {
             // Nothing to deduplicate on: read the record (safe to repeat) rather than drop it.
             return self
                 .sf_queue(plan, envelope, id, "the event has no identity: read again")
@@ -299,7 +317,7 @@ impl Webhook {
                 ItemEvent::Started(scope) => scope,
                 ItemEvent::AlreadyApplied => {
                     let entry = self
-                        .sf_entry(plan, ev, id, Action::Skipped, &key)
+                        .sf_entry(plan, ev, id.as_str(), Action::Skipped, &key)
                         .reason("duplicate delivery");
                     self.sf_log(entry).await;
                     return Ok(Outcome::Duplicate);
@@ -334,7 +352,7 @@ impl Webhook {
             Ok(mut done) => {
                 let values = std::mem::take(&mut done.remember);
                 let entry = self
-                    .sf_entry(plan, ev, id, done.action, &key)
+                    .sf_entry(plan, ev, id.as_str(), done.action, &key)
                     .reason(done.reason.clone());
                 scope
                     .finish(Completion {
@@ -355,7 +373,7 @@ impl Webhook {
                     _ => "queued for retry",
                 };
                 let entry = self
-                    .sf_entry(plan, ev, id, Action::Failed, &key)
+                    .sf_entry(plan, ev, id.as_str(), Action::Failed, &key)
                     .reason(format!("{note}: {}", f.error));
                 let payload = retry_payload(plan, ev, Some(id));
                 scope
@@ -388,12 +406,12 @@ impl Webhook {
         &self,
         plan: &crmmap_engine::plan::Plan,
         envelope: &Envelope,
-        id: &str,
+        id: &RecordId,
         error: &str,
     ) -> Result<Outcome, StoreError> {
         let ev = &envelope.event;
-        let key =
-            event_key(envelope, id).unwrap_or_else(|| format!("sf:{}:read:{id}", plan.object));
+        let key = event_key(envelope, id.as_str())
+            .unwrap_or_else(|| format!("sf:{}:read:{id}", plan.object));
         let payload = retry_payload(plan, ev, Some(id));
         let now = self.inner.ctx.now();
         self.inner
@@ -409,7 +427,7 @@ impl Webhook {
             )
             .await?;
         let entry = self
-            .sf_entry(plan, ev, id, Action::Failed, &key)
+            .sf_entry(plan, ev, id.as_str(), Action::Failed, &key)
             .reason(format!("queued for retry: {error}"));
         self.sf_log(entry).await;
         Ok(Outcome::Queued(error.to_owned()))
@@ -417,7 +435,11 @@ impl Webhook {
 }
 
 /// What the retry of a record's change needs.
-fn retry_payload(plan: &crmmap_engine::plan::Plan, ev: &ChangeEvent, id: Option<&str>) -> Json {
+fn retry_payload(
+    plan: &crmmap_engine::plan::Plan,
+    ev: &ChangeEvent,
+    id: Option<&RecordId>,
+) -> Json {
     json!({
         "object": plan.object,
         "record_id": id,

@@ -4,7 +4,8 @@
 //! and the migrator runs for that object (under its lease, like any migration).
 
 use crmmap_engine::plan::Plan;
-use crmmap_store::{Action, EventOutcome, EventStart, StoreError, Watermark};
+use crmmap_ids::ObjectName;
+use crmmap_store::{Action, EventOutcome, EventStart, StoreError, Watermark, WatermarkKey};
 use crmmap_sync::migrate::{MigrateOptions, NoProgress};
 use time::OffsetDateTime;
 
@@ -88,12 +89,16 @@ impl Webhook {
         });
         if let Some(since) = since {
             // The migrator's watermark keys: the object's name, and its deletions'.
-            for key in [plan.object.clone(), format!("{}#deleted", plan.object)] {
-                if let Some(w) = ctx.store.watermark(&key).await?
+            let object = ObjectName::new(plan.object.as_str());
+            for key in [
+                WatermarkKey::Records(&object),
+                WatermarkKey::Deletions(&object),
+            ] {
+                if let Some(w) = ctx.store.watermark(key).await?
                     && w.modstamp > since
                 {
                     let back = Watermark::new(since, "");
-                    ctx.store.set_watermark(&key, &back, ctx.now()).await?;
+                    ctx.store.set_watermark(key, &back, ctx.now()).await?;
                 }
             }
         }

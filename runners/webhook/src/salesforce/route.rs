@@ -6,6 +6,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use crmmap_ids::RecordId;
 use crmmap_store::{Action, FailureClass, RetryItem, record_lock_item};
 use crmmap_sync::PlanIds;
 use crmmap_sync::failure::Classified;
@@ -119,6 +120,8 @@ impl Webhook {
             self.sf_retry_log(plan, "", &done.reason, done.action).await;
             return Ok(());
         };
+        let id = &RecordId::parse(id)
+            .map_err(|e| permanent(&format!("queued change names no record id: {e}")))?;
         let store = &self.inner.ctx.store;
         let sobject = plan.sobject_name();
         let link = store.link_by_record(&sobject, id).await?;
@@ -138,7 +141,8 @@ impl Webhook {
         let released = guard.release().await;
         let done = done?;
         released?;
-        self.sf_retry_log(plan, id, &done.reason, done.action).await;
+        self.sf_retry_log(plan, id.as_str(), &done.reason, done.action)
+            .await;
         Ok(())
     }
 

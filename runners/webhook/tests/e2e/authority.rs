@@ -372,8 +372,8 @@ pub async fn a_duplicated_item_gets_its_own_record(backend: Backend) {
         .await
         .unwrap()
         .expect("the copy is linked to a record of its own");
-    assert_ne!(link.record_id, original);
-    let created = w.record(&link.record_id);
+    assert_ne!(link.record_id.as_str(), original);
+    let created = w.record(link.record_id.as_str());
     assert_eq!(created["Name"], "Original Deal (copy)");
     assert_eq!(w.records("Opportunity").len(), count + 1);
     // Its key column now holds its own record id.
@@ -385,7 +385,10 @@ pub async fn a_duplicated_item_gets_its_own_record(backend: Backend) {
     // Later edits of the copy go to its own record.
     w.set(OPPORTUNITY, &copy, "numeric_mksjdntv", json!("750"))
         .await;
-    assert_eq!(w.record(&link.record_id)["Amount"].as_f64(), Some(750.0));
+    assert_eq!(
+        w.record(link.record_id.as_str())["Amount"].as_f64(),
+        Some(750.0)
+    );
     assert_eq!(
         w.record(&original),
         before,
@@ -393,7 +396,10 @@ pub async fn a_duplicated_item_gets_its_own_record(backend: Backend) {
     );
     let original_link = w
         .store
-        .link_by_record(&SObjectName::new("Opportunity"), &original)
+        .link_by_record(
+            &SObjectName::new("Opportunity"),
+            &crmmap_ids::RecordId::parse(&original).unwrap(),
+        )
         .await
         .unwrap()
         .expect("original still linked");

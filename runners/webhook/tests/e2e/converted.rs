@@ -124,7 +124,7 @@ pub async fn a_lead_the_migrator_read_as_converted_gets_no_call(backend: Backend
         json!("Never Sent"),
     )
     .await;
-    assert_ne!(w.record(&link.record_id)["FirstName"], "Never Sent");
+    assert_ne!(w.record(link.record_id.as_str())["FirstName"], "Never Sent");
     assert_eq!(w.sf.state().counters().api_calls, before.api_calls);
     assert_eq!(skipped(&w.log_reasons().await), 1);
     w.stop().await;

@@ -104,7 +104,7 @@ pub async fn faults_over_a_thousand_events(backend: Backend) {
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("item {i} linked"));
-        let r = w.record(&link.record_id);
+        let r = w.record(link.record_id.as_str());
         for (c, (_, field)) in COLUMNS.iter().enumerate() {
             if let Some(v) = last.get(&(i, c)) {
                 assert_eq!(r[*field], json!(v), "item {i} {field}");
@@ -112,7 +112,7 @@ pub async fn faults_over_a_thousand_events(backend: Backend) {
         }
         let stored = w.monday.state().item(item.parse().unwrap()).unwrap();
         assert!(
-            format!("{:?}", stored.values.get("text_mkryhch5")).contains(&link.record_id),
+            format!("{:?}", stored.values.get("text_mkryhch5")).contains(link.record_id.as_str()),
             "item {i} written back"
         );
     }

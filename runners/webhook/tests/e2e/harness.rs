@@ -276,7 +276,7 @@ impl World {
             .await
             .unwrap()
             .expect("item linked");
-        (item, link.record_id)
+        (item, link.record_id.to_string())
     }
 
     pub async fn change(&self, board: u64, item: &str, columns: Value) {
@@ -301,7 +301,9 @@ impl World {
             .await
             .unwrap()
             .into_iter()
-            .find(|l| (self.record(&l.record_id)["IsConverted"] == json!(true)) == converted)
+            .find(|l| {
+                (self.record(l.record_id.as_str())["IsConverted"] == json!(true)) == converted
+            })
             .unwrap_or_else(|| panic!("the sample data has a linked Lead (converted: {converted})"))
     }
 

@@ -96,7 +96,7 @@ pub async fn a_queued_monday_edit_meets_the_migrator_by_its_conflict_policy(back
         assert!(first.total().created > 0, "{first:?}");
         settled(&w).await;
         let link = w.linked_lead(false).await;
-        let (item, record) = (link.item_id.to_string(), link.record_id.clone());
+        let (item, record) = (link.item_id.to_string(), link.record_id.to_string());
 
         let salesforce_edit = || {
             w.sf.state()

@@ -152,9 +152,13 @@ pub async fn an_update_writes_only_the_changed_columns_in_one_request(backend: B
     let lead = w.linked_lead(false).await;
     let before = w.monday.state().item(lead.item_id.get()).unwrap().values;
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Lyon" }));
+        .update_record(lead.record_id.as_str(), json!({ "City": "Lyon" }));
     let (m0, sf0) = (monday_requests(&w), w.sf.state().counters().api_calls);
-    let body = send(&w, &city_update(&lead.record_id, "Lyon", T1, "tx-1")).await;
+    let body = send(
+        &w,
+        &city_update(lead.record_id.as_str(), "Lyon", T1, "tx-1"),
+    )
+    .await;
     assert_eq!(outcome(&body), "updated", "{body}");
     assert_eq!(monday_requests(&w) - m0, 1, "one monday request");
     assert_eq!(
@@ -173,7 +177,7 @@ pub async fn an_update_writes_only_the_changed_columns_in_one_request(backend: B
     // A change of no mapped field writes nothing.
     let m1 = monday_requests(&w);
     let unmapped = lead_event(
-        &[&lead.record_id],
+        &[lead.record_id.as_str()],
         "UPDATE",
         T1 + 1,
         "tx-2",
@@ -194,8 +198,8 @@ pub async fn a_duplicate_delivery_writes_nothing_more(backend: Backend) {
     };
     let lead = w.linked_lead(false).await;
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Nantes" }));
-    let event = city_update(&lead.record_id, "Nantes", T1, "tx-dup");
+        .update_record(lead.record_id.as_str(), json!({ "City": "Nantes" }));
+    let event = city_update(lead.record_id.as_str(), "Nantes", T1, "tx-dup");
     assert_eq!(outcome(&send(&w, &event).await), "updated");
     let m0 = monday_requests(&w);
     let body = send(&w, &event).await;
@@ -211,9 +215,9 @@ pub async fn out_of_order_events_end_at_the_newest_value(backend: Backend) {
     let lead = w.linked_lead(false).await;
     // Salesforce holds the newest value; the older event arrives last.
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Newest" }));
-    let newer = city_update(&lead.record_id, "Newest", T1 + 5_000, "tx-new");
-    let older = city_update(&lead.record_id, "Oldest", T1, "tx-old");
+        .update_record(lead.record_id.as_str(), json!({ "City": "Newest" }));
+    let newer = city_update(lead.record_id.as_str(), "Newest", T1 + 5_000, "tx-new");
+    let older = city_update(lead.record_id.as_str(), "Oldest", T1, "tx-old");
     assert_eq!(outcome(&send(&w, &newer).await), "updated");
     let body = send(&w, &older).await;
     assert!(
@@ -246,7 +250,7 @@ pub async fn crmmaps_own_change_comes_back_and_writes_nothing(backend: Backend) 
         .expect("the token names crmmap's user");
     let m0 = monday_requests(&w);
     let echo = lead_event(
-        &[&lead.record_id],
+        &[lead.record_id.as_str()],
         "UPDATE",
         T1,
         "tx-echo",
@@ -273,7 +277,7 @@ pub async fn unauthorized_or_malformed_requests_write_nothing(backend: Backend) 
         return;
     };
     let lead = w.linked_lead(false).await;
-    let event = city_update(&lead.record_id, "Intruder", T1, "tx-401").to_string();
+    let event = city_update(lead.record_id.as_str(), "Intruder", T1, "tx-401").to_string();
     let m0 = monday_requests(&w);
     assert_eq!(post(&w, None, &event).await.0, 401);
     assert_eq!(
@@ -338,7 +342,10 @@ pub async fn a_create_makes_an_item_only_when_selected(backend: Backend) {
     }
     let store = &w.store;
     let link = store
-        .link_by_record(&SObjectName::new("Lead"), &partner)
+        .link_by_record(
+            &SObjectName::new("Lead"),
+            &crmmap_ids::RecordId::parse(&partner).unwrap(),
+        )
         .await
         .unwrap()
         .expect("the selected record has an item");
@@ -347,7 +354,10 @@ pub async fn a_create_makes_an_item_only_when_selected(backend: Backend) {
     assert_eq!(item.board_id, LEAD);
     assert!(
         store
-            .link_by_record(&SObjectName::new("Lead"), &donor)
+            .link_by_record(
+                &SObjectName::new("Lead"),
+                &crmmap_ids::RecordId::parse(&donor).unwrap()
+            )
             .await
             .unwrap()
             .is_none()
@@ -368,9 +378,9 @@ pub async fn a_delete_follows_the_objects_policy(backend: Backend) {
         return;
     };
     let lead = w.linked_lead(false).await;
-    w.sf.state().delete_record(&lead.record_id);
+    w.sf.state().delete_record(lead.record_id.as_str());
     let delete = lead_event(
-        &[&lead.record_id],
+        &[lead.record_id.as_str()],
         "DELETE",
         T1,
         "tx-del",
@@ -399,11 +409,11 @@ pub async fn a_gap_event_reads_the_record(backend: Backend) {
     };
     let lead = w.linked_lead(false).await;
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Gapville" }));
+        .update_record(lead.record_id.as_str(), json!({ "City": "Gapville" }));
     let q0 = w.sf.state().counters().queries();
     // §1c: header and record ids, every body field null.
     let gap = lead_event(
-        &[&lead.record_id],
+        &[lead.record_id.as_str()],
         "GAP_UPDATE",
         T1,
         "tx-gap",
@@ -429,15 +439,18 @@ pub async fn an_overflow_reconciles_the_object_from_its_commit_time(backend: Bac
     let lead = w.linked_lead(false).await;
     let mark = w
         .store
-        .watermark("Lead")
+        .watermark(crmmap_store::WatermarkKey::Records(
+            &crmmap_ids::ObjectName::new("Lead"),
+        ))
         .await
         .unwrap()
         .expect("the migration left a watermark");
     // A change stamped before the watermark: an incremental migration alone misses it.
     let stamped = mark.modstamp - time::Duration::days(1);
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Overflowed" }));
-    w.sf.state().set_last_modified(&lead.record_id, stamped);
+        .update_record(lead.record_id.as_str(), json!({ "City": "Overflowed" }));
+    w.sf.state()
+        .set_last_modified(lead.record_id.as_str(), stamped);
     let commit = stamped - time::Duration::hours(1);
     let commit_ms = i64::try_from(commit.unix_timestamp_nanos() / 1_000_000).unwrap();
     let overflow = lead_event(
@@ -465,13 +478,21 @@ pub async fn a_monday_outage_queues_the_change_until_it_is_written(backend: Back
     };
     let lead = w.linked_lead(false).await;
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Outage" }));
+        .update_record(lead.record_id.as_str(), json!({ "City": "Outage" }));
     w.monday.state().set_error_rate(1.0);
-    let body = send(&w, &city_update(&lead.record_id, "Outage", T1, "tx-out")).await;
+    let body = send(
+        &w,
+        &city_update(lead.record_id.as_str(), "Outage", T1, "tx-out"),
+    )
+    .await;
     assert_eq!(outcome(&body), "queued", "{body}");
     assert!(!column(&w, &lead, CITY).contains("Outage"));
     // The same delivery again while it waits: it is not applied twice.
-    let body = send(&w, &city_update(&lead.record_id, "Outage", T1, "tx-out")).await;
+    let body = send(
+        &w,
+        &city_update(lead.record_id.as_str(), "Outage", T1, "tx-out"),
+    )
+    .await;
     assert_eq!(outcome(&body), "duplicate", "{body}");
     w.monday.state().set_error_rate(0.0);
     for _ in 0..50 {

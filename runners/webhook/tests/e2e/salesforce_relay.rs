@@ -77,7 +77,7 @@ pub async fn a_persons_salesforce_edit_reaches_monday_through_the_relay(backend:
     let lead = w.linked_lead(false).await;
     // A person's edit (the control surface commits it as a person, not crmmap's user).
     w.sf.state()
-        .update_record(&lead.record_id, json!({ "City": "Relayville" }));
+        .update_record(lead.record_id.as_str(), json!({ "City": "Relayville" }));
     let item: u64 = lead.item_id.get();
     eventually("the edit reaches monday", || async {
         w.monday
@@ -93,7 +93,7 @@ pub async fn a_persons_salesforce_edit_reaches_monday_through_the_relay(backend:
     .await;
     // The log row is committed right after the monday write.
     eventually("the change is logged as written from the event", || async {
-        salesforce_event_rows(&w, &lead.record_id)
+        salesforce_event_rows(&w, lead.record_id.as_str())
             .await
             .iter()
             .any(|r| r.starts_with("updated wrote"))
@@ -113,16 +113,16 @@ pub async fn the_webhook_runners_own_salesforce_writes_come_back_and_write_nothi
     // user; Salesforce's change event comes back through the relay.
     w.set(LEAD, &lead.item_id.to_string(), CITY, json!("Echoville"))
         .await;
-    assert_eq!(w.record(&lead.record_id)["City"], "Echoville");
+    assert_eq!(w.record(lead.record_id.as_str())["City"], "Echoville");
     eventually("the change event came back", || async {
-        salesforce_event_rows(&w, &lead.record_id)
+        salesforce_event_rows(&w, lead.record_id.as_str())
             .await
             .iter()
             .any(|r| r.contains("echo: the change was made by crmmap's own salesforce user"))
     })
     .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let rows = salesforce_event_rows(&w, &lead.record_id).await;
+    let rows = salesforce_event_rows(&w, lead.record_id.as_str()).await;
     assert!(
         rows.iter().all(|r| r.starts_with("skipped echo")),
         "an echo writes nothing: {rows:#?}"

@@ -586,7 +586,7 @@ async fn soak(backend: Backend, scale: &Scale) {
             records.insert(link.record_id.clone()),
             "one item per record"
         );
-        let r = w.record(&link.record_id);
+        let r = w.record(link.record_id.as_str());
         let stored = w.monday.state().item(item.parse().unwrap()).unwrap();
         for (c, (column, field)) in COLUMNS.iter().enumerate() {
             let v = &last[&(i, c)];
@@ -634,7 +634,7 @@ async fn soak(backend: Backend, scale: &Scale) {
             }
         }
         assert!(
-            format!("{:?}", stored.values.get("text_mkryhch5")).contains(&link.record_id),
+            format!("{:?}", stored.values.get("text_mkryhch5")).contains(link.record_id.as_str()),
             "item {i} written back"
         );
     }

@@ -1170,7 +1170,7 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
         .await
         .unwrap()
         .into_iter()
-        .map(|l| l.record_id)
+        .map(|l| l.record_id.to_string())
         .collect();
     assert!(!leads.is_empty());
     for (i, id) in leads.iter().enumerate() {
@@ -1227,7 +1227,10 @@ pub async fn a_running_migration_causes_no_echo_writes(backend: Backend) {
     assert_eq!((r.claimed, r.applied), (1, 1), "{r:?}");
     let link = ctx
         .store
-        .link_by_record(&SObjectName::new("Lead"), id)
+        .link_by_record(
+            &SObjectName::new("Lead"),
+            &crmmap_ids::RecordId::parse(id).unwrap(),
+        )
         .await
         .unwrap()
         .unwrap();
