@@ -54,14 +54,14 @@ async fn serve_subscribes_and_a_salesforce_edit_reaches_monday() {
         .find(|l| {
             emu.salesforce
                 .state()
-                .record(&l.record_id)
+                .record(l.record_id.as_str())
                 .is_some_and(|r| r["IsConverted"] != json!(true))
         })
         .expect("an unconverted linked lead");
     assert!(
         emu.salesforce
             .state()
-            .update_record(&link.record_id, json!({ "City": "Servedville" }))
+            .update_record(link.record_id.as_str(), json!({ "City": "Servedville" }))
     );
     let item = link.item_id.get();
     eventually("the edit reaches monday", || async {

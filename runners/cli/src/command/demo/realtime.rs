@@ -56,7 +56,7 @@ pub(super) async fn step(
         .map_err(|e| e.to_string())?
         .into_iter()
         .find(|l| {
-            emu.record(&l.record_id)
+            emu.record(l.record_id.as_str())
                 .is_some_and(|r| r.get("IsConverted") != Some(&json!(true)))
         });
     let Some(link) = lead else {
@@ -65,7 +65,7 @@ pub(super) async fn step(
     };
     let item = link.item_id.get();
     let before = emu
-        .record(&link.record_id)
+        .record(link.record_id.as_str())
         .and_then(|r| r.get("City").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_default();
     let relay = emu.start_event_relay(RelayOptions::new(
