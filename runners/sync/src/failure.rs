@@ -138,6 +138,8 @@ pub fn monday(e: &MondayError) -> FailureClass {
             }
         }
         MondayError::Shape(_) => FailureClass::Transient,
+        // An answer holding an id that is not one: the item's own trouble, not passing.
+        MondayError::InvalidId { .. } => FailureClass::Permanent,
     }
 }
 
