@@ -323,7 +323,7 @@ mod tests {
             (api("rateLimitExceeded"), Outage),
             (
                 MondayError::InvalidBoardId {
-                    board_id: Some("1".into()),
+                    board_id: Some(crmmap_ids::BoardId::new(1)),
                     message: "no such board".into(),
                 },
                 Permanent,

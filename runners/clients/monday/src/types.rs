@@ -103,6 +103,31 @@ pub struct ColumnValue {
     pub url: Option<String>,
 }
 
+impl Default for ColumnValue {
+    /// An empty value of no column (an empty id), as for a column the answer did not hold.
+    fn default() -> Self {
+        Self {
+            id: ColumnId::new(""),
+            column_type: String::new(),
+            text: None,
+            value: None,
+            linked_item_ids: Vec::new(),
+            display_value: None,
+            label: None,
+            index: None,
+            labels: Vec::new(),
+            label_ids: Vec::new(),
+            date: None,
+            time: None,
+            checked: None,
+            number: None,
+            email: None,
+            phone: None,
+            url: None,
+        }
+    }
+}
+
 /// The lifecycle state of an item (`Item.state`, reference §3 and the schema's `State`).
 ///
 /// `items(ids:)` returns archived and deleted items too, each with its state, unless
