@@ -217,7 +217,7 @@ impl MondayClient {
         }
         for items in found.values_mut() {
             // Newest first: ids grow with time, so `pop` takes the oldest.
-            items.sort_by(|a, b| b.id.cmp(&a.id));
+            items.sort_by_key(|item| std::cmp::Reverse(item.id));
         }
         // Each found item answers one create with its key; the rest are created again.
         let mut matched = 0usize;

@@ -79,7 +79,7 @@ async fn a_create_batch_cut_by_a_500_at_its_second_alias_ends_with_one_item_per_
     let mutations: Vec<_> = keys
         .iter()
         .map(|k| crmmap_monday::ItemMutation::CreateItem {
-            board_id: LEAD.into(),
+            board_id: LEAD,
             item_name: format!("Lead {k}"),
             column_values: values(&[(KEY, json!(k))]),
             group_id: None,

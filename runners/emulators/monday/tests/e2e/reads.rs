@@ -98,7 +98,7 @@ async fn paging_walks_three_pages_with_next_items_page() {
     );
     assert!(pages[2].cursor.is_none());
     let items: Vec<_> = client.items(LEAD, request).try_collect().await.unwrap();
-    let unique: BTreeSet<_> = items.iter().map(|i| i.id.clone()).collect();
+    let unique: BTreeSet<_> = items.iter().map(|i| i.id).collect();
     assert_eq!(unique.len(), 60);
     assert!(
         items
@@ -137,7 +137,7 @@ async fn items_page_filters_with_query_params() {
     };
     let page = client.items_page(LEAD, &request).await.unwrap();
     assert_eq!(
-        page.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
         [target.id]
     );
 }
@@ -230,7 +230,7 @@ async fn board_relations_are_read_from_linked_item_ids() {
         .unwrap();
     let item = client.item(lead.item_id, None).await.unwrap().unwrap();
     let to_account = item.column("board_relation_mks9cjfs").unwrap();
-    assert_eq!(to_account.linked_item_ids, vec![account.item_id.clone()]);
+    assert_eq!(to_account.linked_item_ids, vec![account.item_id]);
     assert_eq!(
         to_account.value, None,
         "value is null for board relations since 2025-04"
@@ -240,7 +240,7 @@ async fn board_relations_are_read_from_linked_item_ids() {
         item.column("board_relation_mks95q")
             .unwrap()
             .linked_item_ids,
-        vec![contact.item_id.clone()]
+        vec![contact.item_id]
     );
 
     // Linking an item of a board the column is not connected to fails.

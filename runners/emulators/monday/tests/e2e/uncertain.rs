@@ -28,7 +28,7 @@ async fn an_item_is_renamed_whatever_change_multiple_column_values_does_with_nam
         let results = client
             .execute(&[ItemMutation::ChangeColumnValues {
                 board_id: OPPORTUNITY.to_owned(),
-                item_id: created.item_id.clone(),
+                item_id: created.item_id,
                 column_values: values(&[
                     ("name", json!("Bigger deal")),
                     ("color_mksj6ap4", json!({ "label": "Closed Won" })),
@@ -126,7 +126,7 @@ async fn a_change_refused_for_another_column_is_not_renamed() {
     let results = client
         .execute(&[ItemMutation::ChangeColumnValues {
             board_id: OPPORTUNITY.to_owned(),
-            item_id: created.item_id.clone(),
+            item_id: created.item_id,
             column_values: values(&[
                 ("name", json!("Bigger deal")),
                 ("no_such_column", json!("x")),

@@ -14,7 +14,7 @@ const CITY: &str = "text_mkrym6fa";
 
 fn create(key: &str) -> ItemMutation {
     ItemMutation::CreateItem {
-        board_id: LEAD.into(),
+        board_id: LEAD,
         item_name: format!("Lead {key}"),
         column_values: values(&[(KEY, json!(key))]),
         group_id: None,
@@ -150,7 +150,7 @@ async fn a_create_without_its_key_is_not_resent() {
     let client = client(&emu);
     emu.state().push_fault(Fault::ServerErrorAfterApply);
     let keyless = ItemMutation::CreateItem {
-        board_id: LEAD.into(),
+        board_id: LEAD,
         item_name: "No key".into(),
         column_values: values(&[(CITY, json!("Salem"))]),
         group_id: None,

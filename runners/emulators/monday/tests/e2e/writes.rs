@@ -171,15 +171,15 @@ async fn a_bad_label_fails_only_its_own_alias_in_a_batch() {
     let results = client
         .execute(&[
             ItemMutation::CreateItem {
-                board_id: LEAD.into(),
+                board_id: LEAD,
                 item_name: "First".into(),
                 column_values: values(&[("color_mksj2adq", json!({ "label": "Open" }))]),
                 group_id: None,
                 create_labels_if_missing: false,
             },
             ItemMutation::ChangeColumnValues {
-                board_id: LEAD.into(),
-                item_id: existing.item_id.clone(),
+                board_id: LEAD,
+                item_id: existing.item_id,
                 column_values: values(&[
                     ("color_mksj2adq", json!({ "label": "Not a status" })),
                     ("text_mkry13cw", json!("Ada")),
@@ -187,7 +187,7 @@ async fn a_bad_label_fails_only_its_own_alias_in_a_batch() {
                 create_labels_if_missing: false,
             },
             ItemMutation::CreateItem {
-                board_id: LEAD.into(),
+                board_id: LEAD,
                 item_name: "Third".into(),
                 column_values: Default::default(),
                 group_id: None,
@@ -348,7 +348,7 @@ async fn batches_are_split_by_count_and_keep_their_order() {
     let client = MondayClient::new(config).unwrap();
     let mutations: Vec<ItemMutation> = (0..7)
         .map(|i| ItemMutation::CreateItem {
-            board_id: CONTACT.into(),
+            board_id: CONTACT,
             item_name: format!("Contact {i}"),
             column_values: Default::default(),
             group_id: None,
