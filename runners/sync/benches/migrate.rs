@@ -233,10 +233,10 @@ async fn seed_way(ctx: &RunContext) -> u64 {
     let now = ctx.now();
     let mut records = 0;
     for plan in ctx.plans.in_order() {
-        let board = plan.board.to_string();
+        let board = crmmap_ids::BoardId::new(plan.board);
         let mut by_id = std::collections::HashMap::new();
         let mut pages = std::pin::pin!(ctx.monday.items_pages(
-            &board,
+            board,
             PageRequest {
                 limit: 100,
                 column_ids: None,
@@ -263,15 +263,20 @@ async fn seed_way(ctx: &RunContext) -> u64 {
                     ..Default::default()
                 };
                 for (col, cv) in &i.column_values {
-                    if *col == plan.key_column {
+                    if col.as_str() == plan.key_column {
                         if let Some(t) = cv.text.clone() {
-                            p.columns.insert(col.clone(), crmmap_engine::Value::text(t));
+                            p.columns
+                                .insert(col.to_string(), crmmap_engine::Value::text(t));
                         }
-                    } else if let Some(f) = plan.field_for_column(col) {
+                    } else if let Some(f) = plan.field_for_column(col.as_str()) {
                         let read = crmmap_engine::value::monday::ColumnRead {
                             text: cv.text.clone(),
                             value: cv.value.clone(),
-                            linked_item_ids: cv.linked_item_ids.clone(),
+                            linked_item_ids: cv
+                                .linked_item_ids
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect(),
                             labels: cv
                                 .label
                                 .clone()
@@ -281,7 +286,7 @@ async fn seed_way(ctx: &RunContext) -> u64 {
                         if let Ok(v) =
                             crmmap_engine::value::monday::read(f.column_type, &read, None)
                         {
-                            p.columns.insert(col.clone(), v);
+                            p.columns.insert(col.to_string(), v);
                         }
                     }
                 }
@@ -296,15 +301,15 @@ async fn seed_way(ctx: &RunContext) -> u64 {
             let column_values = writes.column_values.into_iter().collect();
             let mutation = match item {
                 None => ItemMutation::CreateItem {
-                    board_id: board.clone(),
+                    board_id: board,
                     item_name: writes.name.unwrap_or(id),
                     column_values,
                     group_id: None,
                     create_labels_if_missing: false,
                 },
                 Some(i) => ItemMutation::ChangeColumnValues {
-                    board_id: board.clone(),
-                    item_id: i.id.clone(),
+                    board_id: board,
+                    item_id: i.id,
                     column_values,
                     create_labels_if_missing: false,
                 },

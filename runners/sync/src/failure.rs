@@ -138,6 +138,8 @@ pub fn monday(e: &MondayError) -> FailureClass {
             }
         }
         MondayError::Shape(_) => FailureClass::Transient,
+        // An answer holding an id that is not one: the item's own trouble, not passing.
+        MondayError::InvalidId { .. } => FailureClass::Permanent,
     }
 }
 
@@ -321,7 +323,7 @@ mod tests {
             (api("rateLimitExceeded"), Outage),
             (
                 MondayError::InvalidBoardId {
-                    board_id: Some("1".into()),
+                    board_id: Some(crmmap_ids::BoardId::new(1)),
                     message: "no such board".into(),
                 },
                 Permanent,

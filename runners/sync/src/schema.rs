@@ -11,7 +11,7 @@ use crmmap_dsl::schema::{
     BoardSchema, ColumnSchema, FieldSchema, SCHEMA_FORMAT_VERSION, SObjectSchema, SchemaSnapshot,
 };
 use crmmap_engine::PlanSet;
-use crmmap_monday::MondayClient;
+use crmmap_monday::{BoardId, MondayClient};
 use crmmap_salesforce::SalesforceClient;
 
 /// Why a snapshot could not be taken, written or read.
@@ -46,24 +46,19 @@ pub async fn pull_with(
     board_ids.extend(more_boards);
     board_ids.sort_unstable();
     board_ids.dedup();
-    let board_ids: Vec<String> = board_ids.iter().map(u64::to_string).collect();
+    let board_ids: Vec<BoardId> = board_ids.into_iter().map(BoardId::new).collect();
     let boards = monday
         .boards(&board_ids, None)
         .await
         .map_err(|e| SchemaError::Api(format!("cannot read the boards: {e}")))?;
     let mut snapshot = SchemaSnapshot::default();
     for b in boards {
-        let id = b.id.parse().map_err(|_| {
-            SchemaError::Api(format!(
-                "monday returned a board id that is not a number: `{}`",
-                b.id
-            ))
-        })?;
+        let id = b.id.get();
         let mut columns: Vec<ColumnSchema> = b
             .columns
             .iter()
             .map(|c| ColumnSchema {
-                id: c.id.clone(),
+                id: c.id.to_string(),
                 title: c.title.clone(),
                 column_type: c.column_type.clone(),
                 labels: c.labels.values().cloned().collect(),

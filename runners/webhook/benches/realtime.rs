@@ -104,8 +104,8 @@ async fn leads(w: &World) -> Vec<(String, u64)> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|l| w.record(&l.record_id)["IsConverted"] != json!(true))
-        .map(|l| (l.record_id, l.item_id.get()))
+        .filter(|l| w.record(l.record_id.as_str())["IsConverted"] != json!(true))
+        .map(|l| (l.record_id.to_string(), l.item_id.get()))
         .collect()
 }
 

@@ -237,9 +237,9 @@ async fn versus_seed() {
             query_params: None,
             column_ids: None,
         };
-        let mut page = monday.items_page(&LEAD.to_string(), &req).await.unwrap();
+        let mut page = monday.items_page(LEAD.into(), &req).await.unwrap();
         let found = loop {
-            if let Some(it) = page.items.iter().find(|it| it.id == item.to_string()) {
+            if let Some(it) = page.items.iter().find(|it| it.id.get() == item) {
                 break it.clone();
             }
             let cursor = page.cursor.clone().expect("item on the board");

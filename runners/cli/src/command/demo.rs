@@ -328,12 +328,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
         let mut values = serde_json::Map::new();
         values.insert("text_mkrym6fa".into(), json!("Pflugerville"));
         ctx.monday
-            .change_column_values(
-                &link.board_id.to_string(),
-                &link.item_id.to_string(),
-                values,
-                false,
-            )
+            .change_column_values(link.board_id, link.item_id, values, false)
             .await
             .map_err(|e| e.to_string())?;
         let mut after = before.clone();

@@ -2,6 +2,7 @@
 //! builder for (batched, aliased) item mutations. A test validates all of them against the
 //! monday schema.
 
+use crmmap_ids::{BoardId, ItemId};
 use serde_json::{Map, Value, json};
 
 /// Selection that asks for the cost of the request and the budget left; every document
@@ -148,7 +149,7 @@ pub enum ItemMutation {
     /// `create_item`.
     CreateItem {
         /// Board to create the item on.
-        board_id: String,
+        board_id: BoardId,
         /// Item name (1 to 255 characters).
         item_name: String,
         /// Column values keyed by column id, in the write formats of the API.
@@ -161,9 +162,9 @@ pub enum ItemMutation {
     /// `change_multiple_column_values`; the key `name` renames the item.
     ChangeColumnValues {
         /// Board of the item.
-        board_id: String,
+        board_id: BoardId,
         /// Item to change.
-        item_id: String,
+        item_id: ItemId,
         /// Column values keyed by column id.
         column_values: Map<String, Value>,
         /// Create missing status/dropdown labels instead of failing.
@@ -172,12 +173,12 @@ pub enum ItemMutation {
     /// `delete_item`.
     DeleteItem {
         /// Item to delete.
-        item_id: String,
+        item_id: ItemId,
     },
     /// `archive_item`.
     ArchiveItem {
         /// Item to archive.
-        item_id: String,
+        item_id: ItemId,
     },
 }
 
@@ -195,16 +196,12 @@ pub const RENAME_ITEM_SIMPLE: &str = "mutation RenameItem($board_id: ID!, $item_
 }";
 
 /// Builds a `change_multiple_column_values` that renames an item.
-pub fn rename_item(
-    board_id: impl Into<String>,
-    item_id: impl Into<String>,
-    name: impl Into<String>,
-) -> ItemMutation {
+pub fn rename_item(board_id: BoardId, item_id: ItemId, name: impl Into<String>) -> ItemMutation {
     let mut column_values = Map::new();
     column_values.insert(ITEM_NAME_COLUMN.to_owned(), Value::String(name.into()));
     ItemMutation::ChangeColumnValues {
-        board_id: board_id.into(),
-        item_id: item_id.into(),
+        board_id,
+        item_id,
         column_values,
         create_labels_if_missing: false,
     }
@@ -344,24 +341,24 @@ mod tests {
     fn batch_with_every_mutation_kind_validates_and_is_aliased_in_order() {
         let batch = build_batch(&[
             ItemMutation::CreateItem {
-                board_id: "9378000505".into(),
+                board_id: BoardId::new(9_378_000_505),
                 item_name: "Ada \"Lovelace\"".into(),
                 column_values: sample_values(),
                 group_id: None,
                 create_labels_if_missing: true,
             },
             ItemMutation::ChangeColumnValues {
-                board_id: "9378000505".into(),
-                item_id: "1".into(),
+                board_id: BoardId::new(9_378_000_505),
+                item_id: ItemId::new(1),
                 column_values: sample_values(),
                 create_labels_if_missing: false,
             },
-            rename_item("9378000505", "1", "New"),
+            rename_item(BoardId::new(9_378_000_505), ItemId::new(1), "New"),
             ItemMutation::DeleteItem {
-                item_id: "2".into(),
+                item_id: ItemId::new(2),
             },
             ItemMutation::ArchiveItem {
-                item_id: "3".into(),
+                item_id: ItemId::new(3),
             },
         ]);
         if let Err(err) = validate_document(&batch.query) {

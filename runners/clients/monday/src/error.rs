@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crmmap_ids::BoardId;
+use serde::Deserialize as _;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -123,10 +125,10 @@ pub enum MondayError {
     },
     /// The board does not exist (or was deleted), or the token cannot see it: a configuration
     /// error, never a reason to forget items.
-    #[error("{}", board_not_found(board_id.as_deref(), message))]
+    #[error("{}", board_not_found(*board_id, message))]
     InvalidBoardId {
         /// The board, when known.
-        board_id: Option<String>,
+        board_id: Option<BoardId>,
         /// monday's message.
         message: String,
     },
@@ -218,9 +220,16 @@ pub enum MondayError {
     /// The response did not have the expected shape.
     #[error(transparent)]
     Shape(#[from] ShapeError),
+    /// An answer holds a board or item id that is not a monday id (or lacks one it must
+    /// hold): read with the ids' serde, it fails the item or answer it is in.
+    #[error("monday answered with an invalid id: {message}")]
+    InvalidId {
+        /// Which id, and why it is not one.
+        message: String,
+    },
 }
 
-fn board_not_found(board_id: Option<&str>, message: &str) -> String {
+fn board_not_found(board_id: Option<BoardId>, message: &str) -> String {
     match board_id {
         Some(id) => format!("monday board {id} does not exist or is not accessible ({message})"),
         None => format!("unknown board: {message}"),
@@ -524,10 +533,13 @@ pub fn classify(error: &GraphQlError) -> MondayError {
     match missing(code, &message, error.error_data.as_ref()) {
         Some(Missing::Item | Missing::Unsure) => return MondayError::ItemGone { message },
         Some(Missing::Board) => {
-            return MondayError::InvalidBoardId {
-                board_id: data_str("board_id"),
-                message,
-            };
+            // A board id in `error_data` that is not one is left out: the error stays the board's.
+            let board_id = error
+                .error_data
+                .as_ref()
+                .and_then(|d| d.get("board_id"))
+                .and_then(|v| BoardId::deserialize(v).ok());
+            return MondayError::InvalidBoardId { board_id, message };
         }
         Some(Missing::Group) => return MondayError::GroupNotFound { message },
         None => {}
@@ -760,7 +772,7 @@ mod tests {
         assert_eq!(
             board,
             MondayError::InvalidBoardId {
-                board_id: Some("9".into()),
+                board_id: Some(crmmap_ids::BoardId::new(9)),
                 message: "Resource not found".into()
             }
         );

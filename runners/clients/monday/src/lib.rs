@@ -22,7 +22,9 @@
 //! use crmmap_monday::documents::{ItemMutation, build_batch};
 //! use crmmap_monday::schema::validate_document;
 //!
-//! let batch = build_batch(&[ItemMutation::DeleteItem { item_id: "1".into() }]);
+//! use crmmap_monday::ItemId;
+//!
+//! let batch = build_batch(&[ItemMutation::DeleteItem { item_id: ItemId::new(1) }]);
 //! assert!(validate_document(&batch.query).is_ok());
 //! ```
 
@@ -37,6 +39,7 @@ pub mod write;
 
 pub use client::{GraphQlResponse, MondayClient, MutationResult, PageRequest};
 pub use config::MondayConfig;
+pub use crmmap_ids::{BoardId, ColumnId, ItemId};
 pub use crmmap_secret::Secret;
 pub use documents::ItemMutation;
 pub use error::{MondayError, is_item_gone};

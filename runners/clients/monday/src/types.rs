@@ -2,8 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::{BoardId, ColumnId, ItemId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::error::MondayError;
 
 /// The `complexity` object returned with every request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,7 +25,7 @@ pub struct Complexity {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
     /// Column id, e.g. `text_mkry13cw`.
-    pub id: String,
+    pub id: ColumnId,
     /// Title shown in the board.
     pub title: String,
     /// API column type, e.g. `status`, `dropdown`, `board_relation`.
@@ -46,7 +49,7 @@ impl Column {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Board {
     /// Board id.
-    pub id: String,
+    pub id: BoardId,
     /// Board name.
     pub name: String,
     /// Columns in board order.
@@ -56,15 +59,15 @@ pub struct Board {
 impl Board {
     /// The column with this id.
     pub fn column(&self, id: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.id == id)
+        self.columns.iter().find(|c| c.id.as_str() == id)
     }
 }
 
 /// One column value of an item.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ColumnValue {
-    /// Column id.
-    pub id: String,
+    /// Column id (empty when the answer selected none).
+    pub id: ColumnId,
     /// API column type.
     pub column_type: String,
     /// Rendered text (`""` when empty; empty for board relations, see `display_value`).
@@ -73,7 +76,7 @@ pub struct ColumnValue {
     /// always for board relations (API 2025-04+).
     pub value: Option<Value>,
     /// Linked items of a board-relation column.
-    pub linked_item_ids: Vec<String>,
+    pub linked_item_ids: Vec<ItemId>,
     /// Names of the linked items of a board-relation column.
     pub display_value: Option<String>,
     /// Status label.
@@ -98,6 +101,31 @@ pub struct ColumnValue {
     pub phone: Option<String>,
     /// URL of a link column.
     pub url: Option<String>,
+}
+
+impl Default for ColumnValue {
+    /// An empty value of no column (an empty id), as for a column the answer did not hold.
+    fn default() -> Self {
+        Self {
+            id: ColumnId::new(""),
+            column_type: String::new(),
+            text: None,
+            value: None,
+            linked_item_ids: Vec::new(),
+            display_value: None,
+            label: None,
+            index: None,
+            labels: Vec::new(),
+            label_ids: Vec::new(),
+            date: None,
+            time: None,
+            checked: None,
+            number: None,
+            email: None,
+            phone: None,
+            url: None,
+        }
+    }
 }
 
 /// The lifecycle state of an item (`Item.state`, reference §3 and the schema's `State`).
@@ -145,14 +173,14 @@ impl std::fmt::Display for ItemState {
 }
 
 /// An item with the column values that were asked for.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     /// Item id.
-    pub id: String,
+    pub id: ItemId,
     /// Item name.
     pub name: String,
     /// Board of the item, when asked for.
-    pub board_id: Option<String>,
+    pub board_id: Option<BoardId>,
     /// Group of the item.
     pub group_id: Option<String>,
     /// Its lifecycle state; `None` when the response had none (or one this client does not
@@ -163,7 +191,7 @@ pub struct Item {
     /// Last update time as the API renders it.
     pub updated_at: Option<String>,
     /// Column values by column id.
-    pub column_values: BTreeMap<String, ColumnValue>,
+    pub column_values: BTreeMap<ColumnId, ColumnValue>,
 }
 
 impl Item {
@@ -194,7 +222,7 @@ pub struct Webhook {
     /// Webhook id.
     pub id: String,
     /// Board id.
-    pub board_id: Option<String>,
+    pub board_id: Option<BoardId>,
     /// Event name.
     pub event: Option<String>,
     /// Config JSON, if any.
@@ -217,6 +245,32 @@ pub(crate) fn id_string(value: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// A board or item id of an answer, read with the id's serde (digits, as a string or a
+/// number): `None` when absent or null, [`MondayError::InvalidId`] when malformed.
+pub(crate) fn monday_id<T: serde::de::DeserializeOwned>(
+    value: Option<&Value>,
+    what: &str,
+) -> Result<Option<T>, MondayError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(raw) => T::deserialize(raw)
+            .map(Some)
+            .map_err(|e| MondayError::InvalidId {
+                message: format!("{what} {raw}: {e}"),
+            }),
+    }
+}
+
+/// [`monday_id`] of an id the answer must hold.
+pub(crate) fn required_id<T: serde::de::DeserializeOwned>(
+    value: Option<&Value>,
+    what: &str,
+) -> Result<T, MondayError> {
+    monday_id(value, what)?.ok_or_else(|| MondayError::InvalidId {
+        message: format!("{what} missing"),
+    })
 }
 
 fn opt_str(value: &Value, key: &str) -> Option<String> {
@@ -260,10 +314,11 @@ pub fn parse_labels(settings: &Value) -> BTreeMap<i64, String> {
 }
 
 /// Parses one column from the wire JSON.
-pub fn parse_column(raw: &Value) -> Result<Column, ShapeError> {
+pub fn parse_column(raw: &Value) -> Result<Column, MondayError> {
     let id = raw
         .get("id")
         .and_then(id_string)
+        .map(ColumnId::new)
         .ok_or_else(|| shape("column without id"))?;
     let settings = match raw.get("settings") {
         Some(Value::String(s)) => serde_json::from_str(s).ok(),
@@ -284,11 +339,8 @@ pub fn parse_column(raw: &Value) -> Result<Column, ShapeError> {
 }
 
 /// Parses one board from the wire JSON.
-pub fn parse_board(raw: &Value) -> Result<Board, ShapeError> {
-    let id = raw
-        .get("id")
-        .and_then(id_string)
-        .ok_or_else(|| shape("board without id"))?;
+pub fn parse_board(raw: &Value) -> Result<Board, MondayError> {
+    let id = required_id(raw.get("id"), "board id")?;
     let columns = match raw.get("columns") {
         Some(Value::Array(list)) => list.iter().map(parse_column).collect::<Result<_, _>>()?,
         _ => Vec::new(),
@@ -301,9 +353,9 @@ pub fn parse_board(raw: &Value) -> Result<Board, ShapeError> {
 }
 
 /// Parses one column value from the wire JSON.
-pub fn parse_column_value(raw: &Value) -> Result<ColumnValue, ShapeError> {
+pub fn parse_column_value(raw: &Value) -> Result<ColumnValue, MondayError> {
     // Some recorded responses select no `id`; tolerate it.
-    let id = raw.get("id").and_then(id_string).unwrap_or_default();
+    let id = ColumnId::new(raw.get("id").and_then(id_string).unwrap_or_default());
     // `value` is a JSON string that holds JSON; tolerate an already-decoded value.
     let value = match raw.get("value") {
         None | Some(Value::Null) => None,
@@ -311,8 +363,11 @@ pub fn parse_column_value(raw: &Value) -> Result<ColumnValue, ShapeError> {
         Some(other) => Some(other.clone()),
     };
     let linked_item_ids = match raw.get("linked_item_ids") {
-        Some(Value::Array(ids)) => ids.iter().filter_map(id_string).collect(),
-        _ => legacy_linked_ids(value.as_ref()),
+        Some(Value::Array(ids)) => ids
+            .iter()
+            .map(|id| required_id(Some(id), "linked item id"))
+            .collect::<Result<_, _>>()?,
+        _ => legacy_linked_ids(value.as_ref())?,
     };
     let (labels, label_ids) = match raw.get("values") {
         Some(Value::Array(options)) => (
@@ -349,20 +404,18 @@ pub fn parse_column_value(raw: &Value) -> Result<ColumnValue, ShapeError> {
 }
 
 /// Linked ids from a pre-2025-04 board-relation `value` (`{"linkedPulseIds":[{"linkedPulseId":1}]}`).
-fn legacy_linked_ids(value: Option<&Value>) -> Vec<String> {
+fn legacy_linked_ids(value: Option<&Value>) -> Result<Vec<ItemId>, MondayError> {
     value
         .and_then(|v| v.get("linkedPulseIds"))
         .and_then(Value::as_array)
-        .map(|ids| {
-            ids.iter()
-                .filter_map(|entry| entry.get("linkedPulseId").and_then(id_string))
-                .collect()
-        })
-        .unwrap_or_default()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| monday_id(entry.get("linkedPulseId"), "linked item id").transpose())
+        .collect()
 }
 
 /// Parses one item from the wire JSON.
-pub fn parse_item(raw: &Value) -> Result<Item, ShapeError> {
+pub fn parse_item(raw: &Value) -> Result<Item, MondayError> {
     let mut column_values = BTreeMap::new();
     if let Some(Value::Array(values)) = raw.get("column_values") {
         for value in values {
@@ -371,12 +424,9 @@ pub fn parse_item(raw: &Value) -> Result<Item, ShapeError> {
         }
     }
     Ok(Item {
-        id: raw.get("id").and_then(id_string).unwrap_or_default(),
+        id: required_id(raw.get("id"), "item id")?,
         name: opt_str(raw, "name").unwrap_or_default(),
-        board_id: raw
-            .get("board")
-            .and_then(|b| b.get("id"))
-            .and_then(id_string),
+        board_id: monday_id(raw.get("board").and_then(|b| b.get("id")), "board id")?,
         group_id: raw
             .get("group")
             .and_then(|g| g.get("id"))
@@ -392,10 +442,10 @@ pub fn parse_item(raw: &Value) -> Result<Item, ShapeError> {
 }
 
 /// Parses an `ItemsResponse` (`{cursor, items}`).
-pub fn parse_items_page(raw: &Value) -> Result<ItemsPage, ShapeError> {
+pub fn parse_items_page(raw: &Value) -> Result<ItemsPage, MondayError> {
     let items = match raw.get("items") {
         Some(Value::Array(items)) => items.iter().map(parse_item).collect::<Result<_, _>>()?,
-        _ => return Err(shape("items page without items")),
+        _ => return Err(shape("items page without items").into()),
     };
     Ok(ItemsPage {
         cursor: opt_str(raw, "cursor"),
@@ -404,7 +454,7 @@ pub fn parse_items_page(raw: &Value) -> Result<ItemsPage, ShapeError> {
 }
 
 /// Parses a webhook.
-pub fn parse_webhook(raw: &Value) -> Result<Webhook, ShapeError> {
+pub fn parse_webhook(raw: &Value) -> Result<Webhook, MondayError> {
     let config = match raw.get("config") {
         Some(Value::String(s)) => serde_json::from_str(s)
             .ok()
@@ -417,7 +467,7 @@ pub fn parse_webhook(raw: &Value) -> Result<Webhook, ShapeError> {
             .get("id")
             .and_then(id_string)
             .ok_or_else(|| shape("webhook without id"))?,
-        board_id: raw.get("board_id").and_then(id_string),
+        board_id: monday_id(raw.get("board_id"), "board id")?,
         event: opt_str(raw, "event"),
         config,
     })
@@ -447,6 +497,33 @@ mod tests {
         assert_eq!(cv.value, Some(json!({"index": 1, "post_id": null})));
         assert_eq!(cv.label.as_deref(), Some("Done"));
         assert_eq!(cv.index, Some(1));
+    }
+
+    #[test]
+    fn ids_of_an_answer_are_typed_and_a_malformed_one_is_an_invalid_id() {
+        let item = parse_item(&json!({
+            "id": "42", "name": "A", "board": {"id": 9_378_000_505_u64},
+            "column_values": [{"id": "link", "type": "board_relation", "linked_item_ids": ["7", 8]}]
+        }))
+        .unwrap();
+        assert_eq!(item.id, ItemId::new(42));
+        assert_eq!(item.board_id, Some(BoardId::new(9_378_000_505)));
+        let link = item.column("link").unwrap();
+        assert_eq!(link.linked_item_ids, [ItemId::new(7), ItemId::new(8)]);
+        let invalid = |raw: Value| matches!(parse_item(&raw), Err(MondayError::InvalidId { .. }));
+        assert!(invalid(json!({"id": "item-1", "name": "A"})));
+        assert!(invalid(json!({"name": "A"})));
+        assert!(invalid(json!({"id": "1", "board": {"id": "-3"}})));
+        assert!(invalid(
+            json!({"id": "1", "column_values": [{"id": "l", "linked_item_ids": ["x"]}]})
+        ));
+        assert!(invalid(json!({"id": "1", "column_values": [
+            {"id": "l", "value": "{\"linkedPulseIds\":[{\"linkedPulseId\":\"007\"}]}"}
+        ]})));
+        assert!(matches!(
+            parse_board(&json!({"id": "b1", "name": "B"})),
+            Err(MondayError::InvalidId { .. })
+        ));
     }
 
     #[test]

@@ -15,12 +15,13 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::{BoardId, ColumnId, ItemId};
 use serde_json::Value;
 
 use crate::client::{MAX_PAGE_SIZE, MondayClient, MutationResult, PageRequest, Resend};
 use crate::documents::{self, BatchDocument, ItemMutation};
 use crate::error::MondayError;
-use crate::types::{Item, id_string};
+use crate::types::{Item, monday_id, required_id};
 
 /// What to do with the creates of a batch whose outcome is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +34,7 @@ pub enum CreateRecovery<'a> {
     /// returned as the create's result (also one that held the key before the batch), and only
     /// creates without an item are sent again. A create that writes no key into the column is
     /// not sent again.
-    ByKeyColumn(&'a str),
+    ByKeyColumn(&'a ColumnId),
 }
 
 /// One mutation of a batch and its result, once known.
@@ -182,44 +183,41 @@ impl MondayClient {
             return Ok(());
         };
         // The keys of the pending creates, by board.
-        let mut wanted: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        let mut wanted: BTreeMap<BoardId, Vec<String>> = BTreeMap::new();
         for slot in slots.iter_mut().filter(|s| s.pending()) {
             let ItemMutation::CreateItem { board_id, .. } = slot.mutation else {
                 continue;
             };
             match create_key(slot.mutation, column) {
-                Some(key) => wanted.entry(board_id.as_str()).or_default().push(key),
+                Some(key) => wanted.entry(*board_id).or_default().push(key),
                 None => slot.result = unknown(),
             }
         }
         // The items that hold them, oldest first per key.
-        let mut found: BTreeMap<(String, String), Vec<Item>> = BTreeMap::new();
+        let mut found: BTreeMap<(BoardId, String), Vec<Item>> = BTreeMap::new();
         let request = PageRequest {
             limit: MAX_PAGE_SIZE,
-            column_ids: Some(vec![column.to_owned()]),
+            column_ids: Some(vec![column.clone()]),
             query_params: None,
         };
         for (board, keys) in &wanted {
             let items = self
-                .items_by_column_values(board, column, keys, &request)
+                .items_by_column_values(*board, column, keys, &request)
                 .await?;
             for item in items {
                 let Some(key) = item
-                    .column(column)
+                    .column(column.as_str())
                     .and_then(|c| c.text.clone())
                     .filter(|k| !k.is_empty())
                 else {
                     continue;
                 };
-                found
-                    .entry(((*board).to_owned(), key))
-                    .or_default()
-                    .push(item);
+                found.entry((*board, key)).or_default().push(item);
             }
         }
         for items in found.values_mut() {
             // Newest first: ids grow with time, so `pop` takes the oldest.
-            items.sort_by(|a, b| (b.id.len(), &b.id).cmp(&(a.id.len(), &a.id)));
+            items.sort_by_key(|item| std::cmp::Reverse(item.id));
         }
         // Each found item answers one create with its key; the rest are created again.
         let mut matched = 0usize;
@@ -230,18 +228,18 @@ impl MondayClient {
             let Some(key) = create_key(slot.mutation, column) else {
                 continue;
             };
-            if let Some(item) = found.get_mut(&(board_id.clone(), key)).and_then(Vec::pop) {
+            if let Some(item) = found.get_mut(&(*board_id, key)).and_then(Vec::pop) {
                 matched += 1;
                 slot.result = Some(Ok(MutationResult {
                     item_id: item.id,
                     name: Some(item.name),
-                    board_id: item.board_id.or_else(|| Some(board_id.clone())),
+                    board_id: item.board_id.or(Some(*board_id)),
                 }));
             }
         }
         tracing::info!(
             matched,
-            column,
+            column = column.as_str(),
             "creates of a batch with an unknown outcome looked up by key column"
         );
         Ok(())
@@ -287,16 +285,16 @@ impl MondayClient {
                 Ok(kept) => {
                     let old = kept.name.clone();
                     tracing::info!(
-                        item_id,
+                        item_id = item_id.get(),
                         "monday kept the old item name after change_multiple_column_values; renaming through change_simple_column_value"
                     );
                     *result = self
-                        .rename_simple(board_id, item_id, name, old.as_deref())
+                        .rename_simple(*board_id, *item_id, name, old.as_deref())
                         .await;
                 }
                 Err(e) if refuses_name(e) => {
                     tracing::info!(
-                        item_id,
+                        item_id = item_id.get(),
                         error = %e,
                         "monday refused the item name among column values; sending them without it and renaming through change_simple_column_value"
                     );
@@ -304,8 +302,8 @@ impl MondayClient {
                     rest.remove(documents::ITEM_NAME_COLUMN);
                     if !rest.is_empty() {
                         let without = ItemMutation::ChangeColumnValues {
-                            board_id: board_id.clone(),
-                            item_id: item_id.clone(),
+                            board_id: *board_id,
+                            item_id: *item_id,
                             column_values: rest,
                             create_labels_if_missing: *create_labels_if_missing,
                         };
@@ -327,7 +325,7 @@ impl MondayClient {
                             }
                         }
                     }
-                    *result = self.rename_simple(board_id, item_id, name, None).await;
+                    *result = self.rename_simple(*board_id, *item_id, name, None).await;
                 }
                 Err(_) => {}
             }
@@ -339,8 +337,8 @@ impl MondayClient {
     /// logged.
     async fn rename_simple(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         name: &str,
         old: Option<&str>,
     ) -> Result<MutationResult, MondayError> {
@@ -364,21 +362,15 @@ impl MondayClient {
                 message: "no result for change_simple_column_value".into(),
             })?;
         let renamed = MutationResult {
-            item_id: item
-                .get("id")
-                .and_then(id_string)
-                .unwrap_or_else(|| item_id.to_owned()),
+            item_id: monday_id(item.get("id"), "item id")?.unwrap_or(item_id),
             name: item.get("name").and_then(Value::as_str).map(str::to_owned),
-            board_id: item
-                .get("board")
-                .and_then(|b| b.get("id"))
-                .and_then(id_string),
+            board_id: monday_id(item.get("board").and_then(|b| b.get("id")), "board id")?,
         };
         if old.is_some() && renamed.name.as_deref() == old {
             // Not expected under either reading; the answer is returned as it is, so the
             // caller keeps the name monday holds, and the next change tries again.
             tracing::warn!(
-                item_id,
+                item_id = item_id.get(),
                 "monday kept the item name after change_simple_column_value"
             );
         }
@@ -402,10 +394,10 @@ fn is_create(mutation: &ItemMutation) -> bool {
 }
 
 /// The key a create writes into `column` (a text column's value is a plain string).
-fn create_key(mutation: &ItemMutation, column: &str) -> Option<String> {
+fn create_key(mutation: &ItemMutation, column: &ColumnId) -> Option<String> {
     match mutation {
         ItemMutation::CreateItem { column_values, .. } => column_values
-            .get(column)
+            .get(column.as_str())
             .and_then(Value::as_str)
             .filter(|k| !k.is_empty())
             .map(str::to_owned),
@@ -424,7 +416,7 @@ impl MondayClient {
         mutations: &[ItemMutation],
         response: &crate::client::GraphQlResponse,
     ) -> Result<Vec<Result<MutationResult, MondayError>>, MondayError> {
-        let mut boards: BTreeMap<String, Result<bool, MondayError>> = BTreeMap::new();
+        let mut boards: BTreeMap<BoardId, Result<bool, MondayError>> = BTreeMap::new();
         if let Some(error) = response.errors.iter().find(|e| e.root_field().is_none()) {
             let board = mutations.iter().find_map(board_of);
             return Err(self.typed(error, board, &mut boards).await);
@@ -441,14 +433,7 @@ impl MondayClient {
                 continue;
             }
             results.push(match response.data.get(alias) {
-                Some(item) if !item.is_null() => Ok(MutationResult {
-                    item_id: item.get("id").and_then(id_string).unwrap_or_default(),
-                    name: item.get("name").and_then(Value::as_str).map(str::to_owned),
-                    board_id: item
-                        .get("board")
-                        .and_then(|b| b.get("id"))
-                        .and_then(id_string),
-                }),
+                Some(item) if !item.is_null() => mutation_result(item),
                 _ => Err(MondayError::Api {
                     code: None,
                     message: format!("no result for mutation `{alias}`"),
@@ -459,11 +444,21 @@ impl MondayClient {
     }
 }
 
+/// The result of one answered mutation: a malformed or missing item id fails that mutation
+/// alone ([`MondayError::InvalidId`]).
+fn mutation_result(item: &Value) -> Result<MutationResult, MondayError> {
+    Ok(MutationResult {
+        item_id: required_id(item.get("id"), "item id")?,
+        name: item.get("name").and_then(Value::as_str).map(str::to_owned),
+        board_id: monday_id(item.get("board").and_then(|b| b.get("id")), "board id")?,
+    })
+}
+
 /// The board a mutation names, if it names one.
-fn board_of(mutation: &ItemMutation) -> Option<&str> {
+fn board_of(mutation: &ItemMutation) -> Option<BoardId> {
     match mutation {
         ItemMutation::CreateItem { board_id, .. }
-        | ItemMutation::ChangeColumnValues { board_id, .. } => Some(board_id),
+        | ItemMutation::ChangeColumnValues { board_id, .. } => Some(*board_id),
         ItemMutation::DeleteItem { .. } | ItemMutation::ArchiveItem { .. } => None,
     }
 }

@@ -11,7 +11,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use crmmap_monday::{ItemMutation, MondayClient, MondayConfig, MondayError};
+use crmmap_monday::{
+    BoardId, ColumnId, ItemId, ItemMutation, MondayClient, MondayConfig, MondayError,
+};
 use serde_json::{Map, Value, json};
 use tokio::sync::Notify;
 
@@ -144,9 +146,12 @@ async fn a_rate_limit_past_the_cap_fails_at_once_as_an_outage_without_sleeping()
     .await;
     let client = stub.client(Duration::from_secs(60));
     // A guard against a hang only: a client that slept 120 s would also send a second request.
-    let result = tokio::time::timeout(Duration::from_secs(30), client.board_exists("1"))
-        .await
-        .expect("the call returns without waiting two minutes");
+    let result = tokio::time::timeout(
+        Duration::from_secs(30),
+        client.board_exists(BoardId::new(1)),
+    )
+    .await
+    .expect("the call returns without waiting two minutes");
     match result {
         Err(MondayError::RateLimited {
             retry_in, message, ..
@@ -181,7 +186,7 @@ async fn the_longest_announced_wait_counts_the_rate_limit_headers_t_included() {
     )
     .await;
     let client = stub.client(Duration::from_secs(60));
-    let err = client.board_exists("1").await.unwrap_err();
+    let err = client.board_exists(BoardId::new(1)).await.unwrap_err();
     assert!(
         matches!(err, MondayError::RateLimited { retry_in: Some(d), .. } if d == Duration::from_secs(90)),
         "{err:?}"
@@ -211,7 +216,7 @@ async fn a_rate_limit_within_the_cap_is_waited_out() {
     )
     .await;
     let client = stub.client(Duration::from_secs(60));
-    assert!(client.board_exists("1").await.unwrap());
+    assert!(client.board_exists(BoardId::new(1)).await.unwrap());
     assert_eq!(stub.requests(), 3);
 }
 
@@ -224,7 +229,7 @@ async fn waits_add_up_per_call_against_the_cap() {
     )
     .await;
     let client = stub.client(Duration::from_millis(2_500));
-    let err = client.board_exists("1").await.unwrap_err();
+    let err = client.board_exists(BoardId::new(1)).await.unwrap_err();
     match err {
         MondayError::RateLimited { waited, .. } => assert!(waited >= Duration::from_secs(2)),
         other => panic!("{other:?}"),
@@ -247,7 +252,7 @@ async fn the_daily_limit_is_never_waited_for() {
     )
     .await;
     let client = stub.client(Duration::from_secs(60));
-    let err = client.board_exists("1").await.unwrap_err();
+    let err = client.board_exists(BoardId::new(1)).await.unwrap_err();
     match &err {
         MondayError::DailyLimit { message, .. } => {
             assert!(message.contains("DAILY_LIMIT_EXCEEDED"), "{message}")
@@ -267,7 +272,7 @@ async fn no_more_requests_are_in_flight_than_max_concurrency() {
     let calls: Vec<_> = (0..12)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.board_exists("1").await })
+            tokio::spawn(async move { client.board_exists(BoardId::new(1)).await })
         })
         .collect();
     for call in calls {
@@ -279,10 +284,10 @@ async fn no_more_requests_are_in_flight_than_max_concurrency() {
     assert_eq!(stub.stub.in_flight.lock().unwrap().1, 3);
 }
 
-fn change(board: &str, item: &str) -> ItemMutation {
+fn change(board: u64, item: u64) -> ItemMutation {
     ItemMutation::ChangeColumnValues {
-        board_id: board.into(),
-        item_id: item.into(),
+        board_id: BoardId::new(board),
+        item_id: ItemId::new(item),
         column_values: Map::new(),
         create_labels_if_missing: false,
     }
@@ -310,10 +315,10 @@ fn not_found_then(boards: &'static [&'static str]) -> Script {
 async fn a_not_found_answer_on_a_missing_board_is_a_missing_board_not_a_missing_item() {
     let stub = serve(not_found_then(&[]), None).await;
     let client = stub.client(Duration::from_secs(60));
-    let results = client.execute(&[change("77", "5")]).await.unwrap();
+    let results = client.execute(&[change(77, 5)]).await.unwrap();
     match &results[0] {
         Err(MondayError::InvalidBoardId { board_id, .. }) => {
-            assert_eq!(board_id.as_deref(), Some("77"))
+            assert_eq!(*board_id, Some(BoardId::new(77)))
         }
         other => panic!("{other:?}"),
     }
@@ -326,7 +331,7 @@ async fn a_not_found_answer_on_an_existing_board_is_the_item_gone() {
     let stub = serve(not_found_then(&["77"]), None).await;
     let client = stub.client(Duration::from_secs(60));
     let results = client
-        .execute(&[change("77", "5"), change("77", "6")])
+        .execute(&[change(77, 5), change(77, 6)])
         .await
         .unwrap();
     assert!(
@@ -356,14 +361,14 @@ async fn a_batch_that_ran_in_part_before_a_limit_is_not_sent_again() {
     .await;
     let client = stub.client(Duration::from_secs(60));
     let create = |name: &str| ItemMutation::CreateItem {
-        board_id: "77".into(),
+        board_id: BoardId::new(77),
         item_name: name.into(),
         column_values: Map::new(),
         group_id: None,
         create_labels_if_missing: false,
     };
     let results = client.execute(&[create("a"), create("b")]).await.unwrap();
-    assert_eq!(results[0].as_ref().unwrap().item_id, "11");
+    assert_eq!(results[0].as_ref().unwrap().item_id, ItemId::new(11));
     assert!(
         matches!(results[1], Err(MondayError::RateLimited { .. })),
         "{results:?}"
@@ -388,7 +393,7 @@ async fn the_daily_limit_answered_with_http_200_is_the_daily_limit_too() {
     )
     .await;
     let client = stub.client(Duration::from_secs(60));
-    let err = client.board_exists("1").await.unwrap_err();
+    let err = client.board_exists(BoardId::new(1)).await.unwrap_err();
     assert!(matches!(err, MondayError::DailyLimit { .. }), "{err:?}");
     assert_eq!(stub.requests(), 1);
 }
@@ -415,11 +420,16 @@ async fn a_read_on_a_missing_board_answered_not_found_is_a_missing_board() {
     .await;
     let client = stub.client(Duration::from_secs(60));
     let err = client
-        .items_by_column_values("77", "text_sfid", &["00Q1".into()], &Default::default())
+        .items_by_column_values(
+            BoardId::new(77),
+            &ColumnId::new("text_sfid"),
+            &["00Q1".into()],
+            &Default::default(),
+        )
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, MondayError::InvalidBoardId { board_id: Some(b), .. } if b == "77"),
+        matches!(&err, MondayError::InvalidBoardId { board_id: Some(b), .. } if *b == BoardId::new(77)),
         "{err:?}"
     );
     assert_eq!(stub.requests(), 2, "the read, then the board lookup");

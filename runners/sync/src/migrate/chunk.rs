@@ -256,7 +256,7 @@ fn mutation(
     writes: &eval::ItemWrites,
     mut column_values: Map<String, Json>,
 ) -> ItemMutation {
-    let board_id = plan.board.to_string();
+    let board_id = plan.board_id();
     match item_id {
         None => ItemMutation::CreateItem {
             board_id,
@@ -274,7 +274,7 @@ fn mutation(
             }
             ItemMutation::ChangeColumnValues {
                 board_id,
-                item_id: item.to_string(),
+                item_id: item,
                 column_values,
                 create_labels_if_missing: writes.create_labels,
             }

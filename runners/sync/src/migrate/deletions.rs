@@ -98,15 +98,8 @@ impl Migrator<'_> {
             return Ok(());
         }
         let result = match policy {
-            ItemDeletePolicy::Delete => {
-                self.ctx.monday.delete_item(&link.item_id.to_string()).await
-            }
-            _ => {
-                self.ctx
-                    .monday
-                    .archive_item(&link.item_id.to_string())
-                    .await
-            }
+            ItemDeletePolicy::Delete => self.ctx.monday.delete_item(link.item_id).await,
+            _ => self.ctx.monday.archive_item(link.item_id).await,
         };
         self.report.monday_write_requests += 1;
         match result {

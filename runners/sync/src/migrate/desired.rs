@@ -109,16 +109,17 @@ pub fn prior_from_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Prior,
         ..Prior::default()
     };
     for (id, cv) in &item.column_values {
-        let column_type = if *id == plan.key_column {
+        let column_type = if id.as_str() == plan.key_column {
             ColumnType::Text
-        } else if let Some(f) = plan.field_for_column(id) {
+        } else if let Some(f) = plan.field_for_column(id.as_str()) {
             f.column_type
         } else {
             continue;
         };
         let read = column_read(cv);
-        let value = monday::read(column_type, &read, None).map_err(|e| e.with_column(id))?;
-        prior.columns.insert(id.clone(), value);
+        let value =
+            monday::read(column_type, &read, None).map_err(|e| e.with_column(id.as_str()))?;
+        prior.columns.insert(id.to_string(), value);
     }
     Ok(prior)
 }
@@ -133,7 +134,7 @@ pub fn column_read(cv: &crmmap_monday::ColumnValue) -> monday::ColumnRead {
     monday::ColumnRead {
         text: cv.text.clone(),
         value: cv.value.clone(),
-        linked_item_ids: cv.linked_item_ids.clone(),
+        linked_item_ids: cv.linked_item_ids.iter().map(ToString::to_string).collect(),
         labels,
     }
 }

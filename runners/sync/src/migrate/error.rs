@@ -80,7 +80,7 @@ impl MigrateError {
         };
         MigrateError::BoardMissing {
             object: plan.object.clone(),
-            board: board.unwrap_or_else(|| plan.board.to_string()),
+            board: board.map_or_else(|| plan.board.to_string(), |b| b.to_string()),
             message,
         }
     }

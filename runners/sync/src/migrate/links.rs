@@ -3,7 +3,7 @@
 
 use crmmap_engine::eval::LinkWrite;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ItemId, ObjectName, RecordId};
+use crmmap_ids::{ColumnId, ItemId, ObjectName, RecordId};
 use crmmap_monday::ItemMutation;
 use crmmap_monday::client::cost;
 use crmmap_store::{Action, NewParkedLink};
@@ -78,17 +78,18 @@ impl Migrator<'_> {
         plan: &Plan,
         ids: &[String],
     ) -> Result<std::collections::HashSet<String>, MigrateError> {
-        let mut ids = ids.to_vec();
-        ids.sort();
+        // A target that is not a monday id names no item: it is not live.
+        let mut ids: Vec<ItemId> = ids.iter().filter_map(|t| ItemId::parse(t).ok()).collect();
+        ids.sort_unstable();
         ids.dedup();
         if ids.is_empty() {
             return Ok(std::collections::HashSet::new());
         }
-        let mut columns: Vec<String> = plan
+        let mut columns: Vec<ColumnId> = plan
             .links
             .iter()
             .filter_map(|l| self.ctx.plans.plan(&l.target))
-            .map(|t| t.key_column.clone())
+            .map(|t| ColumnId::new(t.key_column.as_str()))
             .collect();
         columns.sort();
         columns.dedup();
@@ -100,7 +101,7 @@ impl Migrator<'_> {
         self.report.monday_reads +=
             ids.len().div_ceil(crmmap_monday::client::MAX_ITEMS_BY_ID) as u64;
         self.report.monday_complexity += cost::read(ids.len() as u64, Some(columns.len()));
-        Ok(live.into_iter().map(|i| i.id).collect())
+        Ok(live.into_iter().map(|i| i.id.to_string()).collect())
     }
 
     /// Leaves out of the batch the links to archived or deleted items: a board relation is

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ItemId, RecordId, SObjectName};
+use crmmap_ids::{ColumnId, ItemId, RecordId, SObjectName};
 use crmmap_monday::PageRequest;
 use crmmap_monday::client::{MAX_PAGE_SIZE, cost};
 use crmmap_store::SyncedValue;
@@ -157,8 +157,12 @@ impl Migrator<'_> {
         if unlinked.is_empty() {
             return Ok(found);
         }
-        let mut columns = vec![plan.key_column.clone()];
-        columns.extend(plan.fields_to_monday().map(|f| f.column.clone()));
+        let key_column = ColumnId::new(plan.key_column.as_str());
+        let mut columns = vec![key_column.clone()];
+        columns.extend(
+            plan.fields_to_monday()
+                .map(|f| ColumnId::new(f.column.as_str())),
+        );
         let request = PageRequest {
             limit: MAX_PAGE_SIZE,
             column_ids: Some(columns.clone()),
@@ -167,21 +171,13 @@ impl Migrator<'_> {
         let items = self
             .ctx
             .monday
-            .items_by_column_values(
-                &plan.board.to_string(),
-                &plan.key_column,
-                unlinked,
-                &request,
-            )
+            .items_by_column_values(plan.board_id(), &key_column, unlinked, &request)
             .await?;
         self.report.monday_reads += 1;
         self.report.monday_complexity += cost::read(MAX_PAGE_SIZE.into(), Some(columns.len()));
         for item in items {
-            // Archived and deleted items are no partners: a record keeps to live items. An id
-            // that is not a monday id names no item crmmap can write.
-            let Ok(id) = ItemId::parse(&item.id) else {
-                continue;
-            };
+            // Archived and deleted items are no partners: a record keeps to live items.
+            let id = item.id;
             if item.inactive().is_some() {
                 continue;
             }

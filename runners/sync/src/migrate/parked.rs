@@ -131,8 +131,8 @@ impl Migrator<'_> {
                 continue;
             };
             mutations.push(ItemMutation::ChangeColumnValues {
-                board_id: board.to_string(),
-                item_id: source.to_string(),
+                board_id: board,
+                item_id: *source,
                 column_values: Map::from_iter([(
                     p.link.column_id.clone(),
                     json!({ "item_ids": [item_id_json(*target)] }),

@@ -2,9 +2,8 @@
 //! sync log, failures.
 
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ItemId;
-use crmmap_monday::types::ShapeError;
-use crmmap_monday::{CreateRecovery, ItemMutation, MondayError, MutationResult};
+use crmmap_ids::{ColumnId, ItemId};
+use crmmap_monday::{CreateRecovery, ItemMutation, MondayError};
 use crmmap_store::Action;
 
 use super::chunk::{Batch, Pending};
@@ -47,14 +46,17 @@ impl Migrator<'_> {
         let results = self
             .ctx
             .monday
-            .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(&plan.key_column))
+            .execute_recovering(
+                &mutations,
+                CreateRecovery::ByKeyColumn(&ColumnId::new(plan.key_column.as_str())),
+            )
             .await?;
         // The daily limit or a missing board stops the run after the results that came
         // back are stored; this chunk's checkpoint is not saved, so the next run reads it
         // again (its written records are linked by then, and write nothing).
         let mut stop: Option<MondayError> = None;
         for (p, result) in pending.iter().zip(results) {
-            match result.and_then(returned_item) {
+            match result.map(|done| done.item_id) {
                 Ok(item) => self.written(plan, p, item, counts).await?,
                 Err(e) if stops_the_run(&e) => {
                     stop.get_or_insert(e);
@@ -140,12 +142,4 @@ impl Migrator<'_> {
         counts.links += p.links.len() as u64;
         Ok(())
     }
-}
-
-/// The item a mutation answered with, parsed where it enters: an id that is not a monday id is
-/// an answer of the wrong shape, a failure of that record.
-fn returned_item(done: MutationResult) -> Result<ItemId, MondayError> {
-    ItemId::parse(&done.item_id).map_err(|e| {
-        ShapeError(format!("the item id `{}` of the answer: {e}", done.item_id)).into()
-    })
 }

@@ -44,10 +44,9 @@ pub async fn a_link_to_a_deleted_item_stays_parked(backend: Backend) {
         .await
         .unwrap()
         .expect("the account has an item")
-        .item_id
-        .to_string();
+        .item_id;
     // The account's item is deleted on monday; the store still links it.
-    w.ctx.monday.delete_item(&target).await.unwrap();
+    w.ctx.monday.delete_item(target).await.unwrap();
 
     let report = run(&w, &["Lead"]).await;
     let lead = report
@@ -71,9 +70,8 @@ pub async fn a_link_to_a_deleted_item_stays_parked(backend: Backend) {
         .await
         .unwrap()
         .expect("the lead has an item")
-        .item_id
-        .to_string();
-    let item = w.ctx.monday.item(&source, None).await.unwrap().unwrap();
+        .item_id;
+    let item = w.ctx.monday.item(source, None).await.unwrap().unwrap();
     assert!(
         item.column(&waiting.link.column_id)
             .is_none_or(|c| !c.linked_item_ids.contains(&target)),

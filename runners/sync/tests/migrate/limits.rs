@@ -221,7 +221,11 @@ pub async fn the_clients_concurrency_stays_within_the_plans_limit(backend: Backe
     let calls: Vec<_> = (0..12)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.board_exists(&LEAD_BOARD.to_string()).await })
+            tokio::spawn(async move {
+                client
+                    .board_exists(crmmap_ids::BoardId::new(LEAD_BOARD))
+                    .await
+            })
         })
         .collect();
     let full = tokio::time::timeout(Duration::from_secs(20), async {

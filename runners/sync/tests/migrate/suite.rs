@@ -112,7 +112,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
                 .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
             let item = ctx
                 .monday
-                .item(&link.item_id.to_string(), None)
+                .item(link.item_id, None)
                 .await
                 .unwrap()
                 .expect("item exists");
@@ -165,7 +165,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
                     .unwrap_or_default();
                 match target_item {
                     Some(t) => assert!(
-                        linked.contains(&t.to_string()),
+                        linked.contains(&t),
                         "{} {id}: {} links {linked:?}, expected {t}",
                         plan.object,
                         l.column
@@ -238,7 +238,7 @@ pub async fn first_run_writes_every_mapped_field(backend: Backend) {
     let item = w
         .ctx
         .monday
-        .item(&ana.id.to_string(), None)
+        .item(crmmap_ids::ItemId::new(ana.id), None)
         .await
         .unwrap()
         .unwrap();
@@ -364,7 +364,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
     let item = w
         .ctx
         .monday
-        .item(&item_of(&a).await.to_string(), None)
+        .item(item_of(&a).await, None)
         .await
         .unwrap()
         .unwrap();
@@ -379,7 +379,7 @@ pub async fn incremental_run_writes_only_changed_records(backend: Backend) {
     let item = w
         .ctx
         .monday
-        .item(&item_of(&b).await.to_string(), None)
+        .item(item_of(&b).await, None)
         .await
         .unwrap()
         .unwrap();
@@ -595,9 +595,8 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
         .await
         .unwrap()
         .unwrap()
-        .item_id
-        .to_string();
-    let before = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
+        .item_id;
+    let before = w.ctx.monday.item(item, None).await.unwrap().unwrap();
     assert!(before.column(&column).unwrap().linked_item_ids.is_empty());
 
     // The next run syncs the parents and completes the parked links.
@@ -611,7 +610,7 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
             .unwrap()
             .is_empty()
     );
-    let after = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
+    let after = w.ctx.monday.item(item, None).await.unwrap().unwrap();
     let target = w
         .store()
         .link_by_record(
@@ -621,8 +620,7 @@ pub async fn parked_links_are_completed_by_a_later_run(backend: Backend) {
         .await
         .unwrap()
         .unwrap()
-        .item_id
-        .to_string();
+        .item_id;
     assert_eq!(after.column(&column).unwrap().linked_item_ids, [target]);
     assert_boards_match(&w).await;
 
@@ -922,9 +920,8 @@ pub async fn records_stamped_ahead_do_not_hide_later_changes(backend: Backend) {
         .await
         .unwrap()
         .unwrap()
-        .item_id
-        .to_string();
-    let item = w.ctx.monday.item(&item, None).await.unwrap().unwrap();
+        .item_id;
+    let item = w.ctx.monday.item(item, None).await.unwrap().unwrap();
     assert_eq!(
         item.column("text_mkrym6fa").unwrap().text.as_deref(),
         Some("Salem")

@@ -3,6 +3,7 @@
 
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::value::{Value, monday, salesforce};
+use crmmap_ids::ColumnId;
 use crmmap_store::{Action, Side, column_key, field_key};
 use serde_json::{Map, Value as Json};
 
@@ -31,7 +32,13 @@ impl Webhook {
             ));
         }
         let (read, record_id, synced) = match self
-            .read_linked(at, vec![plan.key_column.clone(), column.to_owned()])
+            .read_linked(
+                at,
+                vec![
+                    ColumnId::new(plan.key_column.as_str()),
+                    ColumnId::new(column),
+                ],
+            )
             .await?
         {
             Ok(found) => found,

@@ -8,6 +8,7 @@ use crmmap_engine::EvalError;
 use crmmap_engine::eval::{self, Item};
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, monday};
+use crmmap_ids::ColumnId;
 use crmmap_store::{Action, NAME_KEY, SetValue, Side, column_key, field_key};
 use serde_json::{Map, Value as Json};
 
@@ -19,16 +20,17 @@ use crate::Webhook;
 
 /// The columns read for a new item: the key, every column flowing to Salesforce, and the
 /// board-relation columns of `->` links.
-pub(crate) fn create_columns(plan: &Plan) -> Vec<String> {
-    let mut cols = vec![plan.key_column.clone()];
-    for f in plan.fields_to_salesforce() {
-        if !cols.contains(&f.column) {
-            cols.push(f.column.clone());
-        }
-    }
-    for l in plan.links.iter().filter(|l| l.direction.to_salesforce()) {
-        if !cols.contains(&l.column) {
-            cols.push(l.column.clone());
+pub(crate) fn create_columns(plan: &Plan) -> Vec<ColumnId> {
+    let mut cols = vec![ColumnId::new(plan.key_column.as_str())];
+    let wanted = plan.fields_to_salesforce().map(|f| &f.column).chain(
+        plan.links
+            .iter()
+            .filter(|l| l.direction.to_salesforce())
+            .map(|l| &l.column),
+    );
+    for column in wanted {
+        if !cols.iter().any(|c| c.as_str() == column) {
+            cols.push(ColumnId::new(column.as_str()));
         }
     }
     cols
@@ -133,7 +135,7 @@ impl Webhook {
         let mut key = Map::new();
         key.insert(plan.key_column.clone(), Json::String(record_id.to_string()));
         ctx.monday
-            .change_column_values(&board.to_string(), &item.to_string(), key, false)
+            .change_column_values(board, item, key, false)
             .await?;
         let mut set = vec![
             SetValue {
@@ -196,7 +198,7 @@ impl Webhook {
         self.inner
             .ctx
             .monday
-            .change_column_values(&board.to_string(), &item.to_string(), key, false)
+            .change_column_values(board, item, key, false)
             .await?;
         Ok(())
     }

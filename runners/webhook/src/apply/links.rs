@@ -5,7 +5,7 @@ use crmmap_dsl::model::ColumnType;
 use crmmap_engine::eval::{self};
 use crmmap_engine::plan::{LinkPlan, Plan};
 use crmmap_engine::value::{Value, monday};
-use crmmap_ids::{BoardId, ItemId, RecordId};
+use crmmap_ids::{BoardId, ColumnId, ItemId, RecordId};
 use crmmap_monday::ColumnValue;
 use crmmap_store::{Action, Side, column_key};
 use serde_json::{Value as Json, json};
@@ -20,7 +20,7 @@ impl Webhook {
     pub(crate) async fn live_linked_items(
         &self,
         link: &LinkPlan,
-        items: &[String],
+        items: &[ItemId],
     ) -> Result<Vec<crmmap_monday::Item>, ApplyError> {
         if items.is_empty() {
             return Ok(Vec::new());
@@ -30,11 +30,11 @@ impl Webhook {
             .inner
             .ctx
             .monday
-            .active_items_by_id(items, Some(std::slice::from_ref(&target.key_column)))
+            .active_items_by_id(items, Some(&[ColumnId::new(target.key_column.as_str())]))
             .await?;
         Ok(items
             .iter()
-            .filter_map(|i| read.iter().find(|r| &r.id == i).cloned())
+            .filter_map(|i| read.iter().find(|r| r.id == *i).cloned())
             .collect())
     }
 
@@ -51,7 +51,7 @@ impl Webhook {
     pub(crate) async fn records_of_items(
         &self,
         link: &LinkPlan,
-        items: &[String],
+        items: &[ItemId],
     ) -> Result<Vec<String>, ApplyError> {
         let live = self.live_linked_items(link, items).await?;
         self.records_of_live(link, &live).await
@@ -67,12 +67,7 @@ impl Webhook {
         let board = BoardId::new(link.target_board);
         let mut out = Vec::new();
         for i in items {
-            let Ok(item) = ItemId::parse(&i.id) else {
-                return Err(ApplyError::Other(format!(
-                    "linked item `{}` has no monday item id",
-                    i.id
-                )));
-            };
+            let item = i.id;
             if let Some(l) = store.link_by_item(board, item).await? {
                 out.push(l.record_id.to_string());
                 continue;
@@ -115,7 +110,8 @@ impl Webhook {
     ) -> Result<Done, ApplyError> {
         let plan = at.plan;
         let column = &link.column;
-        let current = cv.linked_item_ids.clone();
+        let current_items = &cv.linked_item_ids;
+        let current: Vec<String> = current_items.iter().map(ToString::to_string).collect();
         let before: Vec<String> = match synced_value(synced, &column_key(column)) {
             Some(Value::Labels(ids)) => ids,
             Some(_) => Vec::new(),
@@ -124,10 +120,10 @@ impl Webhook {
                 _ => Vec::new(),
             },
         };
-        let added: Vec<String> = current
+        let added: Vec<ItemId> = current_items
             .iter()
-            .filter(|i| !before.contains(i))
-            .cloned()
+            .filter(|i| !before.contains(&i.to_string()))
+            .copied()
             .collect();
         let removed: Vec<String> = before
             .iter()
@@ -141,7 +137,7 @@ impl Webhook {
             .map(|v| v.value.as_str().map(str::to_owned));
         if let Some(target) = &link_state
             && current.len() <= 1
-            && self.records_of_items(link, &current).await?.last() == target.as_ref()
+            && self.records_of_items(link, current_items).await?.last() == target.as_ref()
         {
             return Ok(Done::new(
                 Action::Unchanged,

@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
-use crmmap_ids::{BoardId, ItemId, RecordId};
+use crmmap_ids::{BoardId, ColumnId, ItemId, RecordId};
 use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
@@ -247,7 +247,7 @@ impl Webhook {
     pub(crate) async fn read_linked(
         &self,
         at: &Applying<'_>,
-        columns: Vec<String>,
+        columns: Vec<ColumnId>,
     ) -> Result<Result<(crmmap_monday::Item, RecordId, Synced), Done>, ApplyError> {
         let (plan, board, item) = (at.plan, at.board, at.item);
         let store = &self.inner.ctx.store;
@@ -311,13 +311,8 @@ impl Webhook {
     pub(crate) async fn read_item(
         &self,
         item: ItemId,
-        columns: Vec<String>,
+        columns: Vec<ColumnId>,
     ) -> Result<Option<crmmap_monday::Item>, ApplyError> {
-        Ok(self
-            .inner
-            .ctx
-            .monday
-            .item(&item.to_string(), Some(&columns))
-            .await?)
+        Ok(self.inner.ctx.monday.item(item, Some(&columns)).await?)
     }
 }

@@ -153,12 +153,7 @@ impl Webhook {
             .inner
             .ctx
             .monday
-            .change_column_values(
-                &link.board_id.to_string(),
-                &link.item_id.to_string(),
-                values,
-                writes.create_labels,
-            )
+            .change_column_values(link.board_id, link.item_id, values, writes.create_labels)
             .await;
         match written {
             Ok(_) => {}
@@ -268,8 +263,8 @@ impl Webhook {
         }
         let monday = &self.inner.ctx.monday;
         let result = match policy {
-            ItemDeletePolicy::Delete => monday.delete_item(&link.item_id.to_string()).await,
-            _ => monday.archive_item(&link.item_id.to_string()).await,
+            ItemDeletePolicy::Delete => monday.delete_item(link.item_id).await,
+            _ => monday.archive_item(link.item_id).await,
         };
         match result {
             Ok(_) | Err(MondayError::ItemGone { .. }) => {}

@@ -86,9 +86,9 @@ pub async fn a_late_create_for_a_deleted_item_creates_no_record(backend: Backend
             .create_item(LEAD, &name, json!({"text_mkry13cw": "Ada"}))
             .await;
         if archive {
-            w.human.archive_item(&item).await.unwrap();
+            w.human.archive_item(item.parse().unwrap()).await.unwrap();
         } else {
-            w.human.delete_item(&item).await.unwrap();
+            w.human.delete_item(item.parse().unwrap()).await.unwrap();
         }
         let (status, body) = w
             .post(&event(
@@ -135,7 +135,7 @@ pub async fn a_column_change_on_an_archived_item_writes_nothing(backend: Backend
     let (item, record) = w.create_linked(LEAD, "Archived Org", json!({})).await;
     w.set(LEAD, &item, "text_mkrym6fa", json!("Lyon")).await;
     assert_eq!(w.record(&record)["City"], "Lyon");
-    w.human.archive_item(&item).await.unwrap();
+    w.human.archive_item(item.parse().unwrap()).await.unwrap();
     w.delivered("archive", |e| {
         e["type"] == "archive_pulse" && id_is(&e["itemId"], &item)
     })
@@ -187,8 +187,11 @@ pub async fn a_link_to_a_deleted_item_is_unlinked(backend: Backend) {
         .await;
     let (live, live_record) = w.create_linked(ACCOUNT, "Live Partner", json!({})).await;
     let (lead_item, lead) = w.create_linked(LEAD, "Linking Org", json!({})).await;
-    w.human.delete_item(&deleted).await.unwrap();
-    w.human.archive_item(&archived).await.unwrap();
+    w.human.delete_item(deleted.parse().unwrap()).await.unwrap();
+    w.human
+        .archive_item(archived.parse().unwrap())
+        .await
+        .unwrap();
     for i in [&deleted, &archived] {
         w.delivered("delete or archive", |e| id_is(&e["itemId"], i))
             .await;
@@ -441,7 +444,7 @@ pub async fn deleting_an_item_keyed_by_hand_to_an_unselected_record_deletes_noth
     .await;
     w.set(OPPORTUNITY, &item, "numeric_mksjdntv", json!("99"))
         .await;
-    w.human.delete_item(&item).await.unwrap();
+    w.human.delete_item(item.parse().unwrap()).await.unwrap();
     w.delivered("delete", |e| {
         e["type"] == "delete_pulse" && id_is(&e["itemId"], &item)
     })
@@ -453,7 +456,7 @@ pub async fn deleting_an_item_keyed_by_hand_to_an_unselected_record_deletes_noth
     let (linked, record) = w
         .create_linked(OPPORTUNITY, "Ours To Delete", json!({}))
         .await;
-    w.human.delete_item(&linked).await.unwrap();
+    w.human.delete_item(linked.parse().unwrap()).await.unwrap();
     w.delivered("delete", |e| {
         e["type"] == "delete_pulse" && id_is(&e["itemId"], &linked)
     })

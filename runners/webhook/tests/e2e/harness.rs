@@ -230,10 +230,10 @@ impl World {
         for _ in 0..20 {
             match self
                 .human
-                .create_item(&board.to_string(), name, cols.clone(), false)
+                .create_item(board.into(), name, cols.clone(), false)
                 .await
             {
-                Ok(created) => return created.item_id,
+                Ok(created) => return created.item_id.to_string(),
                 Err(crmmap_monday::MondayError::OutcomeUnknown { .. }) => {
                     let made = self.monday.state().active_items(board);
                     if let Some(item) = made.iter().find(|i| i.name == name) {
@@ -282,7 +282,7 @@ impl World {
     pub async fn change(&self, board: u64, item: &str, columns: Value) {
         let cols: Map<String, Value> = columns.as_object().cloned().unwrap_or_default();
         self.human
-            .change_column_values(&board.to_string(), item, cols, false)
+            .change_column_values(board.into(), item.parse().expect("an item id"), cols, false)
             .await
             .expect("change columns");
     }

@@ -112,7 +112,7 @@ impl Rig {
             .await
             .unwrap()
             .into_iter()
-            .filter(|l| self.w.record(&l.record_id)["IsConverted"] != json!(true))
+            .filter(|l| self.w.record(l.record_id.as_str())["IsConverted"] != json!(true))
             .collect()
     }
 
@@ -164,7 +164,7 @@ pub async fn a_persons_edit_reaches_monday_through_the_subscriber(backend: Backe
     assert!(
         r.w.sf
             .state()
-            .update_record(&lead.record_id, json!({ "City": "Streamville" }))
+            .update_record(lead.record_id.as_str(), json!({ "City": "Streamville" }))
     );
     r.city_reaches(&lead, "Streamville").await;
     // One event, one monday request; the checkpoint moved past the event.
@@ -192,7 +192,7 @@ pub async fn a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate(bac
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "Before Stop" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "Before Stop" }))
     );
     r.city_reaches(a, "Before Stop").await;
     subscribers.stop().await;
@@ -200,12 +200,12 @@ pub async fn a_restart_resumes_from_the_checkpoint_without_loss_or_duplicate(bac
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "While Stopped 1" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "While Stopped 1" }))
     );
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "While Stopped 2" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "While Stopped 2" }))
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(r.mutations() - before, 1, "nothing applied while stopped");
@@ -227,7 +227,7 @@ pub async fn a_replay_id_past_retention_resubscribes_latest_and_reconciles(backe
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "Before Gap" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "Before Gap" }))
     );
     r.city_reaches(a, "Before Gap").await;
     subscribers.stop().await;
@@ -236,7 +236,7 @@ pub async fn a_replay_id_past_retention_resubscribes_latest_and_reconciles(backe
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "During Gap" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "During Gap" }))
     );
     r.w.sf
         .state()
@@ -255,7 +255,7 @@ pub async fn a_replay_id_past_retention_resubscribes_latest_and_reconciles(backe
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "After Gap" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "After Gap" }))
     );
     r.city_reaches(a, "After Gap").await;
     subscribers.stop().await;
@@ -298,7 +298,7 @@ pub async fn a_permanent_failure_stops_its_channel_and_shows_in_health(backend: 
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "Still Streaming" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "Still Streaming" }))
     );
     r.city_reaches(a, "Still Streaming").await;
     subscribers.stop().await;
@@ -321,7 +321,7 @@ pub async fn an_endpoint_outage_reconnects_and_loses_nothing(backend: Backend) {
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "During Outage" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "During Outage" }))
     );
     eventually("/health reports the channel down", || async {
         let (status, body) = r.health().await;
@@ -356,7 +356,7 @@ pub async fn a_checkpoint_older_than_retention_starts_latest_and_reconciles(back
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "Long Ago" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "Long Ago" }))
     );
     let subscribers = r.w.webhook.start_subscribers(fast(&r.pubsub.endpoint()));
     r.city_reaches(a, "Long Ago").await;
@@ -378,7 +378,7 @@ pub async fn a_checkpoint_older_than_retention_starts_latest_and_reconciles(back
     assert!(
         r.w.sf
             .state()
-            .update_record(&a.record_id, json!({ "City": "Right Now" }))
+            .update_record(a.record_id.as_str(), json!({ "City": "Right Now" }))
     );
     r.city_reaches(a, "Right Now").await;
     subscribers.stop().await;

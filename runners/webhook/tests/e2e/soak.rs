@@ -181,7 +181,7 @@ async fn change(w: &World, item: &str, column: &str, text: &str) {
     cols.insert(column.to_owned(), json!(text));
     for _ in 0..20 {
         if w.human
-            .change_column_values(&LEAD.to_string(), item, cols.clone(), false)
+            .change_column_values(LEAD.into(), item.parse().unwrap(), cols.clone(), false)
             .await
             .is_ok()
         {

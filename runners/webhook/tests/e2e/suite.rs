@@ -320,8 +320,8 @@ pub async fn every_event_type_for_every_object(backend: Backend) {
         let before = w.monday.state().webhooks().deliveries().len();
         w.human
             .change_column_values(
-                &board.to_string(),
-                &item,
+                board.into(),
+                item.parse().unwrap(),
                 [("name".to_owned(), json!(renamed))].into_iter().collect(),
                 false,
             )
@@ -339,7 +339,7 @@ pub async fn every_event_type_for_every_object(backend: Backend) {
         }
 
         // Archive (policy `log`): the record stays, the decision is logged.
-        w.human.archive_item(&item).await.unwrap();
+        w.human.archive_item(item.parse().unwrap()).await.unwrap();
         let id = item.clone();
         w.delivered("archive", |e| {
             e["type"] == "archive_pulse" && id_is(&e["itemId"], &id)
@@ -352,7 +352,7 @@ pub async fn every_event_type_for_every_object(backend: Backend) {
         );
         // Delete (policy `log`), on another item of the board.
         let (item, record) = w.create_linked(board, "To Delete", json!({})).await;
-        w.human.delete_item(&item).await.unwrap();
+        w.human.delete_item(item.parse().unwrap()).await.unwrap();
         let id = item.clone();
         w.delivered("delete", |e| {
             e["type"] == "delete_pulse" && id_is(&e["itemId"], &id)
@@ -734,9 +734,18 @@ pub async fn delete_policies(backend: Backend) {
     let (acct_item, acct) = w.create_linked(ACCOUNT, "Gone Inc", json!({})).await;
     let (opp_item, opp) = w.create_linked(OPPORTUNITY, "Lost Deal", json!({})).await;
     let (lead_item, lead) = w.create_linked(LEAD, "Kept Org", json!({})).await;
-    w.human.delete_item(&acct_item).await.unwrap();
-    w.human.archive_item(&opp_item).await.unwrap();
-    w.human.delete_item(&lead_item).await.unwrap();
+    w.human
+        .delete_item(acct_item.parse().unwrap())
+        .await
+        .unwrap();
+    w.human
+        .archive_item(opp_item.parse().unwrap())
+        .await
+        .unwrap();
+    w.human
+        .delete_item(lead_item.parse().unwrap())
+        .await
+        .unwrap();
     for i in [&acct_item, &opp_item, &lead_item] {
         let id = i.to_string();
         w.delivered("delete", |e| id_is(&e["itemId"], &id)).await;

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::{BoardId, ColumnId};
 use serde_json::{Value, json};
 
 use super::{GraphQlResponse, MondayClient};
@@ -13,7 +14,7 @@ use crate::types::{Board, ShapeError, parse_board};
 impl MondayClient {
     /// Whether the board exists and the token sees it: one cheap `boards(ids:)` read (a deleted
     /// or archived board is not returned: `state` defaults to `active`, schema `Query.boards`).
-    pub async fn board_exists(&self, board_id: &str) -> Result<bool, MondayError> {
+    pub async fn board_exists(&self, board_id: BoardId) -> Result<bool, MondayError> {
         let data = self
             .send(
                 documents::BOARD_EXISTS,
@@ -36,8 +37,8 @@ impl MondayClient {
     pub(crate) async fn typed(
         &self,
         error: &GraphQlError,
-        board: Option<&str>,
-        checked: &mut BTreeMap<String, Result<bool, MondayError>>,
+        board: Option<BoardId>,
+        checked: &mut BTreeMap<BoardId, Result<bool, MondayError>>,
     ) -> MondayError {
         let typed = match (classify(error), board) {
             (
@@ -47,7 +48,7 @@ impl MondayClient {
                 },
                 Some(b),
             ) => MondayError::InvalidBoardId {
-                board_id: Some(b.to_owned()),
+                board_id: Some(b),
                 message,
             },
             (other, _) => other,
@@ -55,18 +56,18 @@ impl MondayClient {
         let Some(board) = board.filter(|_| board_unsure(error)) else {
             return typed;
         };
-        let exists = match checked.get(board) {
+        let exists = match checked.get(&board) {
             Some(known) => known.clone(),
             None => {
                 let found = self.board_exists(board).await;
-                checked.insert(board.to_owned(), found.clone());
+                checked.insert(board, found.clone());
                 found
             }
         };
         match exists {
             Ok(true) => typed,
             Ok(false) => MondayError::InvalidBoardId {
-                board_id: Some(board.to_owned()),
+                board_id: Some(board),
                 message: error.message.clone(),
             },
             Err(e) => e,
@@ -77,7 +78,7 @@ impl MondayClient {
     pub(super) async fn data_on_board(
         &self,
         response: GraphQlResponse,
-        board_id: &str,
+        board_id: BoardId,
     ) -> Result<Value, MondayError> {
         match response.errors.first() {
             Some(error) => Err(self
@@ -90,8 +91,8 @@ impl MondayClient {
     /// Boards with their columns (`column_ids` limits the columns).
     pub async fn boards(
         &self,
-        board_ids: &[String],
-        column_ids: Option<&[String]>,
+        board_ids: &[BoardId],
+        column_ids: Option<&[ColumnId]>,
     ) -> Result<Vec<Board>, MondayError> {
         let variables = json!({ "board_ids": board_ids, "column_ids": column_ids });
         let data = self
@@ -106,21 +107,21 @@ impl MondayClient {
             .get("boards")
             .and_then(Value::as_array)
             .ok_or_else(|| ShapeError("no boards in response".into()))?;
-        Ok(boards
+        boards
             .iter()
             .filter(|b| !b.is_null())
             .map(parse_board)
-            .collect::<Result<_, _>>()?)
+            .collect()
     }
 
     /// One board with its columns and their labels.
-    pub async fn board(&self, board_id: &str) -> Result<Board, MondayError> {
-        self.boards(&[board_id.to_owned()], None)
+    pub async fn board(&self, board_id: BoardId) -> Result<Board, MondayError> {
+        self.boards(&[board_id], None)
             .await?
             .into_iter()
             .next()
             .ok_or_else(|| MondayError::InvalidBoardId {
-                board_id: Some(board_id.to_owned()),
+                board_id: Some(board_id),
                 message: "no such board".into(),
             })
     }

@@ -1,5 +1,6 @@
 //! Item mutations: cost estimates, batch planning, and one mutation at a time.
 
+use crmmap_ids::{BoardId, ItemId};
 use serde_json::{Map, Value};
 
 use super::{MondayClient, cost};
@@ -11,11 +12,11 @@ use crate::types::ShapeError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MutationResult {
     /// Id of the created or changed item.
-    pub item_id: String,
+    pub item_id: ItemId,
     /// Its name after the mutation.
     pub name: Option<String>,
     /// Its board, when returned.
-    pub board_id: Option<String>,
+    pub board_id: Option<BoardId>,
 }
 
 impl ItemMutation {
@@ -67,13 +68,13 @@ impl MondayClient {
     /// Creates an item.
     pub async fn create_item(
         &self,
-        board_id: &str,
+        board_id: BoardId,
         item_name: &str,
         column_values: Map<String, Value>,
         create_labels_if_missing: bool,
     ) -> Result<MutationResult, MondayError> {
         self.execute_one(ItemMutation::CreateItem {
-            board_id: board_id.to_owned(),
+            board_id,
             item_name: item_name.to_owned(),
             column_values,
             group_id: None,
@@ -85,14 +86,14 @@ impl MondayClient {
     /// Changes several column values of an item (`name` renames it).
     pub async fn change_column_values(
         &self,
-        board_id: &str,
-        item_id: &str,
+        board_id: BoardId,
+        item_id: ItemId,
         column_values: Map<String, Value>,
         create_labels_if_missing: bool,
     ) -> Result<MutationResult, MondayError> {
         self.execute_one(ItemMutation::ChangeColumnValues {
-            board_id: board_id.to_owned(),
-            item_id: item_id.to_owned(),
+            board_id,
+            item_id,
             column_values,
             create_labels_if_missing,
         })
@@ -100,19 +101,14 @@ impl MondayClient {
     }
 
     /// Deletes an item.
-    pub async fn delete_item(&self, item_id: &str) -> Result<MutationResult, MondayError> {
-        self.execute_one(ItemMutation::DeleteItem {
-            item_id: item_id.to_owned(),
-        })
-        .await
+    pub async fn delete_item(&self, item_id: ItemId) -> Result<MutationResult, MondayError> {
+        self.execute_one(ItemMutation::DeleteItem { item_id }).await
     }
 
     /// Archives an item.
-    pub async fn archive_item(&self, item_id: &str) -> Result<MutationResult, MondayError> {
-        self.execute_one(ItemMutation::ArchiveItem {
-            item_id: item_id.to_owned(),
-        })
-        .await
+    pub async fn archive_item(&self, item_id: ItemId) -> Result<MutationResult, MondayError> {
+        self.execute_one(ItemMutation::ArchiveItem { item_id })
+            .await
     }
 }
 
@@ -123,7 +119,7 @@ mod tests {
 
     fn create(n: usize) -> ItemMutation {
         ItemMutation::CreateItem {
-            board_id: "1".into(),
+            board_id: BoardId::new(1),
             item_name: format!("item {n}"),
             column_values: Map::new(),
             group_id: None,

@@ -1,5 +1,6 @@
 //! Item reads: by id, page by page (`items_page`, `next_items_page`), and by column values.
 
+use crmmap_ids::{BoardId, ColumnId, ItemId};
 use futures::Stream;
 use serde_json::{Value, json};
 
@@ -14,7 +15,7 @@ pub struct PageRequest {
     /// Items per page, 1 to 500 (25 when 0).
     pub limit: u32,
     /// Columns to return; every column when `None`.
-    pub column_ids: Option<Vec<String>>,
+    pub column_ids: Option<Vec<ColumnId>>,
     /// `items_page` `query_params` (an `ItemsQuery` object), e.g.
     /// `{"rules": [{"column_id": "text_x", "compare_value": ["a"], "operator": "any_of"}]}`.
     pub query_params: Option<Value>,
@@ -44,8 +45,8 @@ impl MondayClient {
     /// are absent from the result.
     pub async fn items_by_id(
         &self,
-        ids: &[String],
-        column_ids: Option<&[String]>,
+        ids: &[ItemId],
+        column_ids: Option<&[ColumnId]>,
     ) -> Result<Vec<Item>, MondayError> {
         self.items_by_id_with(ids, column_ids, false).await
     }
@@ -56,8 +57,8 @@ impl MondayClient {
     /// absent. An item answered with another state is dropped as well.
     pub async fn active_items_by_id(
         &self,
-        ids: &[String],
-        column_ids: Option<&[String]>,
+        ids: &[ItemId],
+        column_ids: Option<&[ColumnId]>,
     ) -> Result<Vec<Item>, MondayError> {
         let mut items = self.items_by_id_with(ids, column_ids, true).await?;
         items.retain(|i| i.inactive().is_none());
@@ -66,8 +67,8 @@ impl MondayClient {
 
     async fn items_by_id_with(
         &self,
-        ids: &[String],
-        column_ids: Option<&[String]>,
+        ids: &[ItemId],
+        column_ids: Option<&[ColumnId]>,
         exclude_nonactive: bool,
     ) -> Result<Vec<Item>, MondayError> {
         let mut items = Vec::with_capacity(ids.len());
@@ -80,7 +81,7 @@ impl MondayClient {
                 "exclude_nonactive": exclude,
                 "column_ids": column_ids,
             });
-            let estimate = cost::read(chunk.len() as u64, column_ids.map(<[String]>::len));
+            let estimate = cost::read(chunk.len() as u64, column_ids.map(<[ColumnId]>::len));
             let data = self
                 .send(documents::ITEMS_BY_ID, variables, estimate)
                 .await?
@@ -100,11 +101,11 @@ impl MondayClient {
     /// when it does not exist.
     pub async fn item(
         &self,
-        id: &str,
-        column_ids: Option<&[String]>,
+        id: ItemId,
+        column_ids: Option<&[ColumnId]>,
     ) -> Result<Option<Item>, MondayError> {
         Ok(self
-            .items_by_id(&[id.to_owned()], column_ids)
+            .items_by_id(&[id], column_ids)
             .await?
             .into_iter()
             .next())
@@ -113,7 +114,7 @@ impl MondayClient {
     /// The first page of a board's items.
     pub async fn items_page(
         &self,
-        board_id: &str,
+        board_id: BoardId,
         request: &PageRequest,
     ) -> Result<ItemsPage, MondayError> {
         let variables = json!({
@@ -132,10 +133,10 @@ impl MondayClient {
             .and_then(|b| b.get(0))
             .and_then(|b| b.get("items_page"))
             .ok_or_else(|| MondayError::InvalidBoardId {
-                board_id: Some(board_id.to_owned()),
+                board_id: Some(board_id),
                 message: "no such board".into(),
             })?;
-        Ok(parse_items_page(page)?)
+        parse_items_page(page)
     }
 
     /// The page after `cursor`.
@@ -157,14 +158,14 @@ impl MondayClient {
         let page = data
             .get("next_items_page")
             .ok_or_else(|| ShapeError("no next_items_page in response".into()))?;
-        Ok(parse_items_page(page)?)
+        parse_items_page(page)
     }
 
     /// Every page of a board's items: `items_page` first, then `next_items_page` until the
     /// cursor is null.
     pub fn items_pages<'a>(
         &'a self,
-        board_id: &'a str,
+        board_id: BoardId,
         request: PageRequest,
     ) -> impl Stream<Item = Result<ItemsPage, MondayError>> + 'a {
         enum Next {
@@ -189,7 +190,7 @@ impl MondayClient {
     /// Every item of a board, page by page.
     pub fn items<'a>(
         &'a self,
-        board_id: &'a str,
+        board_id: BoardId,
         request: PageRequest,
     ) -> impl Stream<Item = Result<Item, MondayError>> + 'a {
         use futures::StreamExt as _;
@@ -205,8 +206,8 @@ impl MondayClient {
     /// Items whose column `column_id` holds any of `values` (e.g. a Salesforce id), all pages.
     pub async fn items_by_column_values(
         &self,
-        board_id: &str,
-        column_id: &str,
+        board_id: BoardId,
+        column_id: &ColumnId,
         values: &[String],
         request: &PageRequest,
     ) -> Result<Vec<Item>, MondayError> {

@@ -1,5 +1,6 @@
 //! Board webhooks: create, delete, list.
 
+use crmmap_ids::BoardId;
 use serde_json::{Value, json};
 
 use super::{MondayClient, cost};
@@ -11,7 +12,7 @@ impl MondayClient {
     /// Creates a board webhook for `event` (e.g. `change_column_value`).
     pub async fn create_webhook(
         &self,
-        board_id: &str,
+        board_id: BoardId,
         url: &str,
         event: &str,
         config: Option<Value>,
@@ -26,9 +27,10 @@ impl MondayClient {
             .send(documents::CREATE_WEBHOOK, variables, cost::WEBHOOK)
             .await?
             .into_data()?;
-        Ok(parse_webhook(data.get("create_webhook").ok_or_else(
-            || ShapeError("no create_webhook in response".into()),
-        )?)?)
+        parse_webhook(
+            data.get("create_webhook")
+                .ok_or_else(|| ShapeError("no create_webhook in response".into()))?,
+        )
     }
 
     /// Deletes a webhook.
@@ -44,7 +46,7 @@ impl MondayClient {
     }
 
     /// A board's webhooks.
-    pub async fn webhooks(&self, board_id: &str) -> Result<Vec<Webhook>, MondayError> {
+    pub async fn webhooks(&self, board_id: BoardId) -> Result<Vec<Webhook>, MondayError> {
         let data = self
             .send(
                 documents::LIST_WEBHOOKS,
@@ -57,6 +59,6 @@ impl MondayClient {
             .get("webhooks")
             .and_then(Value::as_array)
             .ok_or_else(|| ShapeError("no webhooks in response".into()))?;
-        Ok(list.iter().map(parse_webhook).collect::<Result<_, _>>()?)
+        list.iter().map(parse_webhook).collect()
     }
 }

@@ -75,7 +75,7 @@ async fn a_deleted_item_is_a_resource_not_found() {
     let emu = emulator(options()).await;
     let id = emu
         .state()
-        .seed_item(LEAD.parse().unwrap(), "Gone soon", &Default::default())
+        .seed_item(LEAD.get(), "Gone soon", &Default::default())
         .unwrap();
     let delete = json!({ "query": format!("mutation {{ delete_item(item_id: {id}) {{ id }} }}") })
         .to_string();
@@ -128,7 +128,7 @@ async fn a_create_costs_the_documented_10000_and_a_change_grows_with_its_columns
 #[tokio::test]
 async fn items_by_id_serve_archived_and_deleted_items_with_their_state_unless_excluded() {
     let emu = emulator(options()).await;
-    let board: u64 = LEAD.parse().unwrap();
+    let board: u64 = LEAD.get();
     let seed = |name: &str| {
         emu.state()
             .seed_item(board, name, &Default::default())

@@ -3,15 +3,15 @@
 use std::time::Duration;
 
 use crmmap_emu_monday::{EmulatorOptions, RunningEmulator, start};
-use crmmap_monday::{MondayClient, MondayConfig, Secret};
+use crmmap_monday::{BoardId, MondayClient, MondayConfig, Secret};
 use serde_json::Value;
 use url::Url;
 
 pub const TOKEN: &str = "test-token-123";
-pub const LEAD: &str = "9378000505";
-pub const ACCOUNT: &str = "9378000326";
-pub const CONTACT: &str = "9429890440";
-pub const OPPORTUNITY: &str = "9378000036";
+pub const LEAD: BoardId = BoardId::new(9_378_000_505);
+pub const ACCOUNT: BoardId = BoardId::new(9_378_000_326);
+pub const CONTACT: BoardId = BoardId::new(9_429_890_440);
+pub const OPPORTUNITY: BoardId = BoardId::new(9_378_000_036);
 
 pub fn options() -> EmulatorOptions {
     EmulatorOptions {

@@ -12,10 +12,21 @@ fn fixture(name: &str) -> Value {
 
 #[test]
 fn recorded_items_page_with_a_board_relation_value_parses() {
-    let body = fixture("items_page-board_relation-value-2025-01.json");
-    let page = parse_items_page(&body["data"]["boards"][0]["items_page"]).unwrap();
+    let mut body = fixture("items_page-board_relation-value-2025-01.json");
+    let page = &mut body["data"]["boards"][0]["items_page"];
+    // The recording selected no item id; every document the client sends does, and an item
+    // without one is refused.
+    assert!(matches!(
+        parse_items_page(page),
+        Err(crmmap_monday::MondayError::InvalidId { .. })
+    ));
+    page["items"][0]["id"] = Value::from("1");
+    let page = parse_items_page(page).unwrap();
     let relation = page.items[0].column("connect_boards").unwrap();
-    assert_eq!(relation.linked_item_ids, ["9876543210"]);
+    assert_eq!(
+        relation.linked_item_ids,
+        [crmmap_monday::ItemId::new(9_876_543_210)]
+    );
     assert_eq!(page.cursor, None);
 }
 

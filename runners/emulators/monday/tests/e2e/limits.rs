@@ -182,7 +182,7 @@ async fn batches_fit_the_budget_the_server_announces() {
     assert_eq!(client.budget().limit(), 30_000);
     let mutations: Vec<_> = (0..5)
         .map(|i| crmmap_monday::ItemMutation::CreateItem {
-            board_id: LEAD.into(),
+            board_id: LEAD,
             item_name: format!("Lead {i}"),
             column_values: Default::default(),
             group_id: None,

@@ -2,7 +2,7 @@
 //! after the other (reference §4.1).
 
 use crmmap_emu_monday::{Fault, RunningEmulator};
-use crmmap_monday::CreateRecovery;
+use crmmap_monday::{ColumnId, CreateRecovery, ItemId};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -16,7 +16,7 @@ const BATCH: &str = "mutation { a: create_item(board_id: 9378000505, item_name: 
 
 fn names_on_board(emu: &RunningEmulator) -> Vec<String> {
     emu.state()
-        .active_items(LEAD.parse().unwrap())
+        .active_items(LEAD.get())
         .into_iter()
         .map(|i| i.name)
         .collect()
@@ -79,7 +79,7 @@ async fn a_create_batch_cut_by_a_500_at_its_second_alias_ends_with_one_item_per_
     let mutations: Vec<_> = keys
         .iter()
         .map(|k| crmmap_monday::ItemMutation::CreateItem {
-            board_id: LEAD.into(),
+            board_id: LEAD,
             item_name: format!("Lead {k}"),
             column_values: values(&[(KEY, json!(k))]),
             group_id: None,
@@ -87,19 +87,19 @@ async fn a_create_batch_cut_by_a_500_at_its_second_alias_ends_with_one_item_per_
         })
         .collect();
     let results = client
-        .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(KEY))
+        .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(&ColumnId::new(KEY)))
         .await
         .unwrap();
     for (key, result) in keys.iter().zip(&results) {
         let on_board: Vec<u64> = emu
             .state()
-            .active_items(LEAD.parse().unwrap())
+            .active_items(LEAD.get())
             .into_iter()
             .filter(|i| i.values.get(KEY) == Some(&Value::String((*key).into())))
             .map(|i| i.id)
             .collect();
         assert_eq!(on_board.len(), 1, "{key}: {on_board:?}");
-        assert_eq!(result.as_ref().unwrap().item_id, on_board[0].to_string());
+        assert_eq!(result.as_ref().unwrap().item_id, ItemId::new(on_board[0]));
     }
     assert_eq!(
         emu.state().counters().root_fields["create_item"],

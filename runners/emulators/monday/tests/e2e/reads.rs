@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crmmap_emu_monday::EmulatorOptions;
-use crmmap_monday::{MondayError, PageRequest};
+use crmmap_monday::{BoardId, ColumnId, ItemId, MondayError, PageRequest};
 use futures::TryStreamExt as _;
 use serde_json::json;
 
@@ -35,7 +35,7 @@ async fn board_columns_come_with_status_and_dropdown_labels() {
         "long_text"
     );
     assert!(matches!(
-        client.board("1").await,
+        client.board(BoardId::new(1)).await,
         Err(MondayError::InvalidBoardId { .. })
     ));
 }
@@ -48,30 +48,30 @@ async fn items_by_id_return_only_the_requested_columns_in_chunks_of_100() {
     })
     .await;
     let client = client(&emu);
-    let ids: Vec<String> = emu.state().with_account(|a| {
+    let ids: Vec<ItemId> = emu.state().with_account(|a| {
         a.items
             .values()
             .filter(|i| i.board_id == 9_378_000_505)
-            .map(|i| i.id.to_string())
+            .map(|i| ItemId::new(i.id))
             .collect()
     });
     assert_eq!(ids.len(), 130);
-    let columns = vec!["text_mkryhch5".to_owned()];
+    let columns = vec![ColumnId::new("text_mkryhch5")];
     let items = client.items_by_id(&ids, Some(&columns)).await.unwrap();
     assert_eq!(items.len(), 130);
     let first = &items[0];
     assert_eq!(
         first.column_values.keys().collect::<Vec<_>>(),
-        ["text_mkryhch5"]
+        [&ColumnId::new("text_mkryhch5")]
     );
     let sf = first.column("text_mkryhch5").unwrap();
     assert_eq!(
         sf.value.as_ref().and_then(|v| v.as_str()),
         sf.text.as_deref()
     );
-    assert_eq!(first.board_id.as_deref(), Some(LEAD));
+    assert_eq!(first.board_id, Some(LEAD));
     assert_eq!(emu.state().counters().root_fields["items"], 2);
-    assert!(client.item("42", None).await.unwrap().is_none());
+    assert!(client.item(ItemId::new(42), None).await.unwrap().is_none());
 }
 
 #[tokio::test]
@@ -84,7 +84,7 @@ async fn paging_walks_three_pages_with_next_items_page() {
     let client = client(&emu);
     let request = PageRequest {
         limit: 25,
-        column_ids: Some(vec!["color_mksj2adq".into()]),
+        column_ids: Some(vec![ColumnId::new("color_mksj2adq")]),
         query_params: None,
     };
     let pages: Vec<_> = client
@@ -98,7 +98,7 @@ async fn paging_walks_three_pages_with_next_items_page() {
     );
     assert!(pages[2].cursor.is_none());
     let items: Vec<_> = client.items(LEAD, request).try_collect().await.unwrap();
-    let unique: BTreeSet<_> = items.iter().map(|i| i.id.clone()).collect();
+    let unique: BTreeSet<_> = items.iter().map(|i| i.id).collect();
     assert_eq!(unique.len(), 60);
     assert!(
         items
@@ -137,7 +137,7 @@ async fn items_page_filters_with_query_params() {
     };
     let page = client.items_page(LEAD, &request).await.unwrap();
     assert_eq!(
-        page.items.iter().map(|i| i.id.clone()).collect::<Vec<_>>(),
+        page.items.iter().map(|i| i.id).collect::<Vec<_>>(),
         [target.id]
     );
 }
@@ -166,7 +166,7 @@ async fn lookup_by_column_value_finds_the_item_with_that_salesforce_id() {
     let found = client
         .items_by_column_values(
             ACCOUNT,
-            "text_mkrykpx4",
+            &ColumnId::new("text_mkrykpx4"),
             &["001000000000001AAA".into()],
             &request,
         )
@@ -176,13 +176,23 @@ async fn lookup_by_column_value_finds_the_item_with_that_salesforce_id() {
     assert_eq!(found[0].id, created.item_id);
     assert_eq!(found[0].name, "Acme");
     let none = client
-        .items_by_column_values(ACCOUNT, "text_mkrykpx4", &["missing".into()], &request)
+        .items_by_column_values(
+            ACCOUNT,
+            &ColumnId::new("text_mkrykpx4"),
+            &["missing".into()],
+            &request,
+        )
         .await
         .unwrap();
     assert!(none.is_empty());
     // Many matches follow the cursor.
     let all_status = client
-        .items_by_column_values(LEAD, "color_mksj2adq", &["Open".into()], &request)
+        .items_by_column_values(
+            LEAD,
+            &ColumnId::new("color_mksj2adq"),
+            &["Open".into()],
+            &request,
+        )
         .await
         .unwrap();
     assert_eq!(all_status.len(), 40);
@@ -207,7 +217,7 @@ async fn board_relations_are_read_from_linked_item_ids() {
             values(&[
                 (
                     "board_relation_mks9cjfs",
-                    json!({ "item_ids": [account.item_id.parse::<u64>().unwrap()] }),
+                    json!({ "item_ids": [account.item_id.get()] }),
                 ),
                 (
                     "board_relation_mks95q",
@@ -218,9 +228,9 @@ async fn board_relations_are_read_from_linked_item_ids() {
         )
         .await
         .unwrap();
-    let item = client.item(&lead.item_id, None).await.unwrap().unwrap();
+    let item = client.item(lead.item_id, None).await.unwrap().unwrap();
     let to_account = item.column("board_relation_mks9cjfs").unwrap();
-    assert_eq!(to_account.linked_item_ids, vec![account.item_id.clone()]);
+    assert_eq!(to_account.linked_item_ids, vec![account.item_id]);
     assert_eq!(
         to_account.value, None,
         "value is null for board relations since 2025-04"
@@ -230,14 +240,14 @@ async fn board_relations_are_read_from_linked_item_ids() {
         item.column("board_relation_mks95q")
             .unwrap()
             .linked_item_ids,
-        vec![contact.item_id.clone()]
+        vec![contact.item_id]
     );
 
     // Linking an item of a board the column is not connected to fails.
     let wrong = client
         .change_column_values(
             LEAD,
-            &lead.item_id,
+            lead.item_id,
             values(&[(
                 "board_relation_mks9cjfs",
                 json!({ "item_ids": [contact.item_id] }),

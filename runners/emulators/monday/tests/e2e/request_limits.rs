@@ -224,7 +224,7 @@ async fn a_client_under_the_minute_limit_completes_its_writes() {
     let counters = emu.state().counters();
     assert!(counters.minute_limited >= 1, "{counters:?}");
     assert_eq!(counters.root_fields["create_item"], 5);
-    assert_eq!(emu.state().active_items(LEAD.parse().unwrap()).len(), 5);
+    assert_eq!(emu.state().active_items(LEAD.get()).len(), 5);
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ async fn an_item_is_renamed_whatever_change_multiple_column_values_does_with_nam
         let results = client
             .execute(&[ItemMutation::ChangeColumnValues {
                 board_id: OPPORTUNITY.to_owned(),
-                item_id: created.item_id.clone(),
+                item_id: created.item_id,
                 column_values: values(&[
                     ("name", json!("Bigger deal")),
                     ("color_mksj6ap4", json!({ "label": "Closed Won" })),
@@ -39,7 +39,7 @@ async fn an_item_is_renamed_whatever_change_multiple_column_values_does_with_nam
             .unwrap();
         let result = results[0].as_ref().unwrap();
         assert_eq!(result.name.as_deref(), Some("Bigger deal"), "{reading:?}");
-        let item = client.item(&created.item_id, None).await.unwrap().unwrap();
+        let item = client.item(created.item_id, None).await.unwrap().unwrap();
         assert_eq!(item.name, "Bigger deal", "{reading:?}");
         assert_eq!(
             item.column("color_mksj6ap4").unwrap().label.as_deref(),
@@ -103,7 +103,7 @@ async fn the_emulator_ignores_or_refuses_name_among_column_values_when_told() {
         body["errors"][0]["extensions"]["code"],
         "InvalidColumnIdException"
     );
-    let item = client.item(&created.item_id, None).await.unwrap().unwrap();
+    let item = client.item(created.item_id, None).await.unwrap().unwrap();
     assert_eq!(item.name, "Small deal");
     assert_eq!(
         item.column("color_mksj6ap4").unwrap().label.as_deref(),
@@ -126,7 +126,7 @@ async fn a_change_refused_for_another_column_is_not_renamed() {
     let results = client
         .execute(&[ItemMutation::ChangeColumnValues {
             board_id: OPPORTUNITY.to_owned(),
-            item_id: created.item_id.clone(),
+            item_id: created.item_id,
             column_values: values(&[
                 ("name", json!("Bigger deal")),
                 ("no_such_column", json!("x")),
@@ -140,6 +140,6 @@ async fn a_change_refused_for_another_column_is_not_renamed() {
         "{:?}",
         results[0]
     );
-    let item = client.item(&created.item_id, None).await.unwrap().unwrap();
+    let item = client.item(created.item_id, None).await.unwrap().unwrap();
     assert_eq!(item.name, "Small deal");
 }

@@ -3,7 +3,7 @@
 //! changes are resent.
 
 use crmmap_emu_monday::{Fault, RunningEmulator};
-use crmmap_monday::{CreateRecovery, ItemMutation, MondayError};
+use crmmap_monday::{ColumnId, CreateRecovery, ItemId, ItemMutation, MondayError};
 use serde_json::{Value, json};
 
 use crate::common::*;
@@ -14,7 +14,7 @@ const CITY: &str = "text_mkrym6fa";
 
 fn create(key: &str) -> ItemMutation {
     ItemMutation::CreateItem {
-        board_id: LEAD.into(),
+        board_id: LEAD,
         item_name: format!("Lead {key}"),
         column_values: values(&[(KEY, json!(key))]),
         group_id: None,
@@ -22,10 +22,10 @@ fn create(key: &str) -> ItemMutation {
     }
 }
 
-fn change(item_id: &str, city: &str) -> ItemMutation {
+fn change(item_id: ItemId, city: &str) -> ItemMutation {
     ItemMutation::ChangeColumnValues {
-        board_id: LEAD.into(),
-        item_id: item_id.into(),
+        board_id: LEAD,
+        item_id,
         column_values: values(&[(CITY, json!(city))]),
         create_labels_if_missing: false,
     }
@@ -34,7 +34,7 @@ fn change(item_id: &str, city: &str) -> ItemMutation {
 /// Active items on the Lead board holding `key` in the key column.
 fn items_with_key(emu: &RunningEmulator, key: &str) -> Vec<u64> {
     emu.state()
-        .active_items(LEAD.parse().unwrap())
+        .active_items(LEAD.get())
         .into_iter()
         .filter(|i| i.values.get(KEY) == Some(&Value::String(key.into())))
         .map(|i| i.id)
@@ -61,7 +61,7 @@ async fn applied_creates_are_found_not_made_again(fault: Fault) {
     ];
     let mutations: Vec<_> = keys.iter().map(|k| create(k)).collect();
     let results = client
-        .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(KEY))
+        .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(&ColumnId::new(KEY)))
         .await
         .unwrap();
     assert_eq!(emu.state().counters().injected_after_apply, 1);
@@ -71,7 +71,7 @@ async fn applied_creates_are_found_not_made_again(fault: Fault) {
         let on_board = items_with_key(&emu, key);
         assert_eq!(on_board.len(), 1, "{key}: {on_board:?}");
         let result = result.as_ref().unwrap();
-        assert_eq!(result.item_id, on_board[0].to_string(), "{key}");
+        assert_eq!(result.item_id, ItemId::new(on_board[0]), "{key}");
         assert_eq!(result.name.as_deref(), Some(format!("Lead {key}").as_str()));
     }
 }
@@ -93,7 +93,7 @@ async fn only_the_creates_without_an_item_are_sent_again() {
     let existing = emu
         .state()
         .seed_item(
-            LEAD.parse().unwrap(),
+            LEAD.get(),
             "Already there",
             &values(&[(KEY, json!("00Q000000000001AAA"))]),
         )
@@ -103,18 +103,18 @@ async fn only_the_creates_without_an_item_are_sent_again() {
     let results = client
         .execute_recovering(
             &[create("00Q000000000001AAA"), create("00Q000000000002AAA")],
-            CreateRecovery::ByKeyColumn(KEY),
+            CreateRecovery::ByKeyColumn(&ColumnId::new(KEY)),
         )
         .await
         .unwrap();
     assert_eq!(
         results[0].as_ref().unwrap().item_id,
-        existing.to_string(),
+        ItemId::new(existing),
         "the item that holds the key is the create's"
     );
     let made = items_with_key(&emu, "00Q000000000002AAA");
     assert_eq!(made.len(), 1);
-    assert_eq!(results[1].as_ref().unwrap().item_id, made[0].to_string());
+    assert_eq!(results[1].as_ref().unwrap().item_id, ItemId::new(made[0]));
     assert_eq!(items_with_key(&emu, "00Q000000000001AAA"), [existing]);
     assert_eq!(
         executions(&emu, "create_item"),
@@ -150,7 +150,7 @@ async fn a_create_without_its_key_is_not_resent() {
     let client = client(&emu);
     emu.state().push_fault(Fault::ServerErrorAfterApply);
     let keyless = ItemMutation::CreateItem {
-        board_id: LEAD.into(),
+        board_id: LEAD,
         item_name: "No key".into(),
         column_values: values(&[(CITY, json!("Salem"))]),
         group_id: None,
@@ -159,7 +159,7 @@ async fn a_create_without_its_key_is_not_resent() {
     let results = client
         .execute_recovering(
             &[keyless, create("00Q000000000004AAA")],
-            CreateRecovery::ByKeyColumn(KEY),
+            CreateRecovery::ByKeyColumn(&ColumnId::new(KEY)),
         )
         .await
         .unwrap();
@@ -171,7 +171,7 @@ async fn a_create_without_its_key_is_not_resent() {
     assert_eq!(executions(&emu, "create_item"), 2, "nothing resent");
     let named = emu
         .state()
-        .active_items(LEAD.parse().unwrap())
+        .active_items(LEAD.get())
         .into_iter()
         .filter(|i| i.name == "No key")
         .count();
@@ -192,7 +192,7 @@ async fn change_batches_are_resent(fault: Fault) {
     emu.state().push_fault(fault);
     let before = executions(&emu, "change_multiple_column_values");
     let results = client
-        .execute(&[change(&a.item_id, "Salem"), change(&b.item_id, "Boston")])
+        .execute(&[change(a.item_id, "Salem"), change(b.item_id, "Boston")])
         .await
         .unwrap();
     assert!(results.iter().all(Result::is_ok), "{results:?}");
@@ -202,7 +202,7 @@ async fn change_batches_are_resent(fault: Fault) {
         "the batch ran twice"
     );
     for (item, city) in [(&a, "Salem"), (&b, "Boston")] {
-        let read = client.item(&item.item_id, None).await.unwrap().unwrap();
+        let read = client.item(item.item_id, None).await.unwrap().unwrap();
         assert_eq!(read.column(CITY).unwrap().text.as_deref(), Some(city));
     }
 }
@@ -228,8 +228,8 @@ async fn in_a_mixed_batch_changes_are_resent_and_creates_found() {
     emu.state().push_fault(Fault::DropAfterApply);
     let results = client
         .execute_recovering(
-            &[change(&a.item_id, "Salem"), create("00Q000000000005AAA")],
-            CreateRecovery::ByKeyColumn(KEY),
+            &[change(a.item_id, "Salem"), create("00Q000000000005AAA")],
+            CreateRecovery::ByKeyColumn(&ColumnId::new(KEY)),
         )
         .await
         .unwrap();
@@ -247,7 +247,10 @@ async fn at_an_after_apply_rate_every_create_is_made_once() {
     let keys: Vec<String> = (0..10).map(|i| format!("00Q00000000010{i}AAA")).collect();
     for key in &keys {
         let results = client
-            .execute_recovering(&[create(key)], CreateRecovery::ByKeyColumn(KEY))
+            .execute_recovering(
+                &[create(key)],
+                CreateRecovery::ByKeyColumn(&ColumnId::new(KEY)),
+            )
             .await
             .unwrap();
         assert!(results[0].is_ok(), "{key}: {results:?}");

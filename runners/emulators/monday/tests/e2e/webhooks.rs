@@ -117,7 +117,7 @@ async fn emitted_payloads_have_the_keys_and_types_of_real_deliveries() {
     client
         .change_column_values(
             LEAD,
-            &item.item_id,
+            item.item_id,
             values(&[("color_mksj2adq", json!({ "label": "Contacted" }))]),
             false,
         )
@@ -132,10 +132,7 @@ async fn emitted_payloads_have_the_keys_and_types_of_real_deliveries() {
         .unwrap()
         .1;
     assert_same_shape(&fixture("webhook-create_pulse.json"), create, "");
-    assert_eq!(
-        create["event"]["pulseId"],
-        json!(item.item_id.parse::<u64>().unwrap())
-    );
+    assert_eq!(create["event"]["pulseId"], json!(item.item_id.get()));
     // The status capture has `previousValue: null`: the column was empty before, as here.
     let update = &events
         .iter()
@@ -170,13 +167,13 @@ async fn rename_archive_and_delete_emit_their_events() {
     client
         .execute(&[crmmap_monday::documents::rename_item(
             CONTACT,
-            &item.item_id,
+            item.item_id,
             "New",
         )])
         .await
         .unwrap();
-    client.archive_item(&item.item_id).await.unwrap();
-    client.delete_item(&item.item_id).await.unwrap();
+    client.archive_item(item.item_id).await.unwrap();
+    client.delete_item(item.item_id).await.unwrap();
     wait(&emu, 4).await;
     let events = receiver.events.lock().unwrap().clone();
     let by_type = |t: &str| {
@@ -196,7 +193,7 @@ async fn rename_archive_and_delete_emit_their_events() {
     );
     for t in ["archive_pulse", "delete_pulse"] {
         let event = by_type(t);
-        assert_eq!(event["itemId"], json!(item.item_id.parse::<u64>().unwrap()));
+        assert_eq!(event["itemId"], json!(item.item_id.get()));
         assert_eq!(event["itemName"], "New");
         assert!(event.get("pulseId").is_none());
     }
@@ -216,7 +213,7 @@ async fn create_webhook_does_the_challenge_handshake() {
         )
         .await
         .unwrap();
-    assert_eq!(hook.board_id.as_deref(), Some(LEAD));
+    assert_eq!(hook.board_id, Some(LEAD));
     assert_eq!(client.webhooks(LEAD).await.unwrap().len(), 1);
     let item = client
         .create_item(LEAD, "x", Default::default(), false)
@@ -225,7 +222,7 @@ async fn create_webhook_does_the_challenge_handshake() {
     client
         .change_column_values(
             LEAD,
-            &item.item_id,
+            item.item_id,
             values(&[("text_mkry1xy1", json!("not watched"))]),
             false,
         )
@@ -234,7 +231,7 @@ async fn create_webhook_does_the_challenge_handshake() {
     client
         .change_column_values(
             LEAD,
-            &item.item_id,
+            item.item_id,
             values(&[("text_mkry13cw", json!("Ada"))]),
             false,
         )
@@ -361,7 +358,7 @@ async fn status_subscriptions_filter_by_column_and_index() {
         client
             .change_column_values(
                 LEAD,
-                &item.item_id,
+                item.item_id,
                 values(&[(column, json!({ "label": label }))]),
                 false,
             )

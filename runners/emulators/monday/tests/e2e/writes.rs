@@ -27,8 +27,8 @@ async fn create_change_rename_archive_delete() {
         )
         .await
         .unwrap();
-    assert_eq!(created.board_id.as_deref(), Some(OPPORTUNITY));
-    let item = client.item(&created.item_id, None).await.unwrap().unwrap();
+    assert_eq!(created.board_id, Some(OPPORTUNITY));
+    let item = client.item(created.item_id, None).await.unwrap().unwrap();
     assert_eq!(item.name, "Big deal");
     let stage = item.column("color_mksj6ap4").unwrap();
     assert_eq!(
@@ -68,7 +68,7 @@ async fn create_change_rename_archive_delete() {
     client
         .change_column_values(
             OPPORTUNITY,
-            &created.item_id,
+            created.item_id,
             values(&[
                 ("color_mksj6ap4", json!({ "label": "Closed Won" })),
                 ("numeric_mksjdntv", json!("")),
@@ -78,14 +78,14 @@ async fn create_change_rename_archive_delete() {
         .await
         .unwrap();
     let results = client
-        .execute(&[rename_item(OPPORTUNITY, &created.item_id, "Bigger deal")])
+        .execute(&[rename_item(OPPORTUNITY, created.item_id, "Bigger deal")])
         .await
         .unwrap();
     assert_eq!(
         results[0].as_ref().unwrap().name.as_deref(),
         Some("Bigger deal")
     );
-    let item = client.item(&created.item_id, None).await.unwrap().unwrap();
+    let item = client.item(created.item_id, None).await.unwrap().unwrap();
     assert_eq!(item.name, "Bigger deal");
     assert_eq!(
         item.column("color_mksj6ap4").unwrap().label.as_deref(),
@@ -96,8 +96,8 @@ async fn create_change_rename_archive_delete() {
         Some("")
     );
 
-    client.archive_item(&created.item_id).await.unwrap();
-    let archived = client.item(&created.item_id, None).await.unwrap().unwrap();
+    client.archive_item(created.item_id).await.unwrap();
+    let archived = client.item(created.item_id, None).await.unwrap().unwrap();
     assert_eq!(
         archived.state,
         Some(crmmap_monday::types::ItemState::Archived)
@@ -113,7 +113,7 @@ async fn create_change_rename_archive_delete() {
     let change = client
         .change_column_values(
             OPPORTUNITY,
-            &created.item_id,
+            created.item_id,
             values(&[("text_mkry20c9", json!("x"))]),
             false,
         )
@@ -123,9 +123,9 @@ async fn create_change_rename_archive_delete() {
         "{change:?}"
     );
 
-    client.delete_item(&created.item_id).await.unwrap();
+    client.delete_item(created.item_id).await.unwrap();
     // Deleted items stay readable by id, with their state (reference §3, §4.1).
-    let deleted = client.item(&created.item_id, None).await.unwrap().unwrap();
+    let deleted = client.item(created.item_id, None).await.unwrap().unwrap();
     assert_eq!(
         deleted.state,
         Some(crmmap_monday::types::ItemState::Deleted)
@@ -140,12 +140,12 @@ async fn create_change_rename_archive_delete() {
     );
     let state = emu
         .state()
-        .with_account(|a| a.items[&created.item_id.parse::<u64>().unwrap()].state);
+        .with_account(|a| a.items[&created.item_id.get()].state);
     assert_eq!(state, ItemState::Deleted);
     let change = client
         .change_column_values(
             OPPORTUNITY,
-            &created.item_id,
+            created.item_id,
             values(&[("text_mkry20c9", json!("x"))]),
             false,
         )
@@ -155,7 +155,7 @@ async fn create_change_rename_archive_delete() {
         "{change:?}"
     );
     assert!(matches!(
-        client.delete_item(&created.item_id).await,
+        client.delete_item(created.item_id).await,
         Err(MondayError::ItemGone { .. })
     ));
 }
@@ -171,15 +171,15 @@ async fn a_bad_label_fails_only_its_own_alias_in_a_batch() {
     let results = client
         .execute(&[
             ItemMutation::CreateItem {
-                board_id: LEAD.into(),
+                board_id: LEAD,
                 item_name: "First".into(),
                 column_values: values(&[("color_mksj2adq", json!({ "label": "Open" }))]),
                 group_id: None,
                 create_labels_if_missing: false,
             },
             ItemMutation::ChangeColumnValues {
-                board_id: LEAD.into(),
-                item_id: existing.item_id.clone(),
+                board_id: LEAD,
+                item_id: existing.item_id,
                 column_values: values(&[
                     ("color_mksj2adq", json!({ "label": "Not a status" })),
                     ("text_mkry13cw", json!("Ada")),
@@ -187,7 +187,7 @@ async fn a_bad_label_fails_only_its_own_alias_in_a_batch() {
                 create_labels_if_missing: false,
             },
             ItemMutation::CreateItem {
-                board_id: LEAD.into(),
+                board_id: LEAD,
                 item_name: "Third".into(),
                 column_values: Default::default(),
                 group_id: None,
@@ -210,13 +210,13 @@ async fn a_bad_label_fails_only_its_own_alias_in_a_batch() {
         other => panic!("expected a column value error, got {other:?}"),
     }
     // The failing mutation changed nothing, not even its valid column.
-    let unchanged = client.item(&existing.item_id, None).await.unwrap().unwrap();
+    let unchanged = client.item(existing.item_id, None).await.unwrap().unwrap();
     assert_eq!(
         unchanged.column("text_mkry13cw").unwrap().text.as_deref(),
         Some("")
     );
     let third = client
-        .item(&results[2].as_ref().unwrap().item_id, None)
+        .item(results[2].as_ref().unwrap().item_id, None)
         .await
         .unwrap()
         .unwrap();
@@ -262,7 +262,7 @@ async fn create_labels_if_missing_adds_the_label_to_the_column() {
             .label_id("Space")
             .is_some()
     );
-    let read = client.item(&item.item_id, None).await.unwrap().unwrap();
+    let read = client.item(item.item_id, None).await.unwrap().unwrap();
     assert_eq!(
         read.column("dropdown_mkt48t9a").unwrap().labels,
         ["Education", "Space"]
@@ -300,7 +300,12 @@ async fn invalid_ids_names_and_limits_have_typed_errors() {
     }
     assert!(matches!(
         client
-            .create_item("123", "x", Default::default(), false)
+            .create_item(
+                crmmap_monday::BoardId::new(123),
+                "x",
+                Default::default(),
+                false
+            )
             .await,
         Err(MondayError::InvalidBoardId { .. })
     ));
@@ -343,7 +348,7 @@ async fn batches_are_split_by_count_and_keep_their_order() {
     let client = MondayClient::new(config).unwrap();
     let mutations: Vec<ItemMutation> = (0..7)
         .map(|i| ItemMutation::CreateItem {
-            board_id: CONTACT.into(),
+            board_id: CONTACT,
             item_name: format!("Contact {i}"),
             column_values: Default::default(),
             group_id: None,
@@ -382,7 +387,11 @@ async fn seeded_items_are_served_like_created_ones() {
             .is_err()
     );
     let client = client(&emu);
-    let item = client.item(&id.to_string(), None).await.unwrap().unwrap();
+    let item = client
+        .item(crmmap_monday::ItemId::new(id), None)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         item.column("color_mksj2adq").unwrap().label.as_deref(),
         Some("MOU")
