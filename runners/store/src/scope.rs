@@ -110,6 +110,26 @@ pub struct Completion<'a> {
     pub now: OffsetDateTime,
 }
 
+impl<'a> Completion<'a> {
+    /// An applied event's outcome: its note, the item's last-synced values and its log row,
+    /// nothing queued.
+    pub fn applied(
+        detail: &'a str,
+        values: &'a [SetValue],
+        log: &'a LogEntry,
+        now: OffsetDateTime,
+    ) -> Self {
+        Completion {
+            outcome: EventOutcome::Applied,
+            detail: Some(detail),
+            values,
+            log,
+            retry: None,
+            now,
+        }
+    }
+}
+
 /// A retry queued together with an event's outcome (see [`Store::enqueue_retry`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RetryRequest<'a> {

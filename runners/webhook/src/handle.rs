@@ -96,14 +96,7 @@ impl Webhook {
         let values = std::mem::take(&mut done.remember);
         let entry = self.log_entry(ev, runner, done.action, Some(done), &done.reason);
         scope
-            .finish(Completion {
-                outcome: EventOutcome::Applied,
-                detail: Some(&done.reason),
-                values: &values,
-                log: &entry,
-                retry: None,
-                now,
-            })
+            .finish(Completion::applied(&done.reason, &values, &entry, now))
             .await
     }
 

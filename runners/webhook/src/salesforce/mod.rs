@@ -249,28 +249,28 @@ impl Webhook {
     ) -> Result<Outcome, StoreError> {
         let ev = &envelope.event;
         let reason = "echo: the change was made by crmmap's own salesforce user";
-        let Some(key) = event_key(envelope, id.as_str()) else {
-            // Nothing to deduplicate on; an echo writes nothing anyway.
-            let entry = self
-                .sf_entry(plan, ev, id.as_str(), Action::Skipped, "")
-                .reason(reason);
-            self.sf_log(entry).await;
-            return Ok(Outcome::Done(Done::new(
-                Action::Skipped,
-                Some(plan),
-                Some(id),
-                reason,
-            )));
-        };
+        let key = event_key(envelope, id.as_str());
         let entry = self
-            .sf_entry(plan, ev, id.as_str(), Action::Skipped, &key)
+            .sf_entry(
+                plan,
+                ev,
+                id.as_str(),
+                Action::Skipped,
+                key.as_deref().unwrap_or(""),
+            )
             .reason(reason);
-        let fresh = self
-            .inner
-            .ctx
-            .store
-            .record_skipped_event(&key, &entry, self.inner.ctx.now())
-            .await?;
+        let fresh = match &key {
+            Some(key) => {
+                let now = self.inner.ctx.now();
+                let store = &self.inner.ctx.store;
+                store.record_skipped_event(key, &entry, now).await?
+            }
+            // Nothing to deduplicate on; an echo writes nothing anyway.
+            None => {
+                self.sf_log(entry).await;
+                true
+            }
+        };
         Ok(if fresh {
             Outcome::Done(Done::new(Action::Skipped, Some(plan), Some(id), reason))
         } else {
@@ -355,14 +355,7 @@ impl Webhook {
                     .sf_entry(plan, ev, id.as_str(), done.action, &key)
                     .reason(done.reason.clone());
                 scope
-                    .finish(Completion {
-                        outcome: EventOutcome::Applied,
-                        detail: Some(&done.reason),
-                        values: &values,
-                        log: &entry,
-                        retry: None,
-                        now,
-                    })
+                    .finish(Completion::applied(&done.reason, &values, &entry, now))
                     .await?;
                 Ok(Outcome::Done(done))
             }
@@ -400,6 +393,22 @@ impl Webhook {
         }
     }
 
+    /// Queues the retry of a Salesforce change (read again when it runs), due after the
+    /// first delay.
+    pub(super) async fn sf_enqueue(
+        &self,
+        key: &str,
+        payload: &Json,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let (store, now) = (&self.inner.ctx.store, self.inner.ctx.now());
+        let due = self.first_retry_due();
+        store
+            .enqueue_retry(RETRY_KIND, key, payload, error, due, now)
+            .await
+            .map(drop)
+    }
+
     /// Queues a record's change without claiming the event (the retry reads the record
     /// again, so a later claim of the same event writes nothing stale).
     async fn sf_queue(
@@ -413,19 +422,7 @@ impl Webhook {
         let key = event_key(envelope, id.as_str())
             .unwrap_or_else(|| format!("sf:{}:read:{id}", plan.object));
         let payload = retry_payload(plan, ev, Some(id));
-        let now = self.inner.ctx.now();
-        self.inner
-            .ctx
-            .store
-            .enqueue_retry(
-                RETRY_KIND,
-                &key,
-                &payload,
-                error,
-                self.first_retry_due(),
-                now,
-            )
-            .await?;
+        self.sf_enqueue(&key, &payload, error).await?;
         let entry = self
             .sf_entry(plan, ev, id.as_str(), Action::Failed, &key)
             .reason(format!("queued for retry: {error}"));

@@ -56,16 +56,7 @@ impl Webhook {
             Err(f) => {
                 let payload = retry_payload(plan, ev, None);
                 let now = self.inner.ctx.now();
-                store
-                    .enqueue_retry(
-                        RETRY_KIND,
-                        &key,
-                        &payload,
-                        &f.error,
-                        self.first_retry_due(),
-                        now,
-                    )
-                    .await?;
+                self.sf_enqueue(&key, &payload, &f.error).await?;
                 self.sf_log(entry(Action::Failed).reason(format!("queued for retry: {}", f.error)))
                     .await;
                 // The queue owns it now.

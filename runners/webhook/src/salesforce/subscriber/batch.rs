@@ -65,7 +65,7 @@ impl Webhook {
             match f().await {
                 Ok(v) => return Ok(v),
                 Err(e) if attempt < options.store_attempts.max(1) => {
-                    let wait = options.reconnect.delay_now(attempt);
+                    let wait = options.retries.reconnect.delay_now(attempt);
                     tracing::warn!(error = %e, ?wait, "store failed while applying change events; trying again");
                     tokio::time::sleep(wait).await;
                 }
@@ -119,16 +119,7 @@ impl Webhook {
                 "undecodable change event {replay} on {}: {error}; reconcile queued",
                 ch.topic
             );
-            store
-                .enqueue_retry(
-                    RETRY_KIND,
-                    &key,
-                    &payload,
-                    &reason,
-                    self.first_retry_due(),
-                    now,
-                )
-                .await?;
+            self.sf_enqueue(&key, &payload, &reason).await?;
             let entry = LogEntry::new(now, RunnerKind::Webhook, Action::Failed)
                 .object(plan.sobject.clone())
                 .trigger(key)
@@ -160,19 +151,7 @@ impl Webhook {
                 Err(f) => {
                     let key = format!("sf:{}:gap:{}", plan.object, since.unwrap_or_default());
                     let payload = json!({ "object": plan.object, "change": "GAP_OVERFLOW", "commit_ms": since });
-                    let now = self.inner.ctx.now();
-                    self.inner
-                        .ctx
-                        .store
-                        .enqueue_retry(
-                            RETRY_KIND,
-                            &key,
-                            &payload,
-                            &f.error,
-                            self.first_retry_due(),
-                            now,
-                        )
-                        .await?;
+                    self.sf_enqueue(&key, &payload, &f.error).await?;
                     self.sf_log(
                         entry(Action::Failed)
                             .reason(format!("reconcile queued for retry: {}", f.error)),
