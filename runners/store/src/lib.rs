@@ -95,7 +95,7 @@ pub use retry::{
     ClaimedRetry, FailOutcome, Failure, FailureClass, RequeueFilter, RetryCounts, RetryItem,
     RetryPolicy, RetryStatus,
 };
-pub use runs::{ObjectProgress, Run, RunStatus};
+pub use runs::{ObjectProgress, ObjectStep, Run, RunStatus};
 pub use salesforce_events::RecordPosition;
 pub use scope::{Completion, EventScope, ItemEvent, RetryRequest};
 pub use scrub::{MAX_SUMMARY_CHARS, scrub_secrets};

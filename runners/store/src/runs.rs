@@ -107,6 +107,18 @@ struct ProgressRow {
     updated_at: DbTime,
 }
 
+/// Where one object of a run stands (see [`Store::save_progress`]).
+#[derive(Clone, Copy, Debug)]
+pub enum ObjectStep<'a> {
+    /// In `phase`, after `position` (the migrator's cursor).
+    At {
+        phase: &'a str,
+        position: Option<&'a str>,
+    },
+    /// Done, with its final counts.
+    Done,
+}
+
 impl Store {
     /// Starts a run. Fails if the id is taken.
     pub async fn start_run(
@@ -133,46 +145,20 @@ impl Store {
             .ok_or_else(|| StoreError::UnknownRun(id.to_owned()))
     }
 
-    /// Saves the progress of one object (overwrites the previous save). Atomic.
+    /// Saves where one object of a run stands, or that it is done, with its counts
+    /// (overwrites the previous save). Atomic.
     pub async fn save_progress(
         &self,
         run_id: &str,
         object: &ObjectName,
-        phase: &str,
-        position: Option<&str>,
+        step: ObjectStep<'_>,
         counts: &Value,
         now: OffsetDateTime,
     ) -> Result<()> {
-        self.write_progress(run_id, object, phase, position, counts, false, now)
-            .await
-    }
-
-    /// Marks one object done in a run, with its final counts. Atomic.
-    pub async fn mark_object_done(
-        &self,
-        run_id: &str,
-        object: &ObjectName,
-        counts: &Value,
-        now: OffsetDateTime,
-    ) -> Result<()> {
-        self.write_progress(run_id, object, "done", None, counts, true, now)
-            .await
-    }
-
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "private helper behind two public methods"
-    )]
-    async fn write_progress(
-        &self,
-        run_id: &str,
-        object: &ObjectName,
-        phase: &str,
-        position: Option<&str>,
-        counts: &Value,
-        done: bool,
-        now: OffsetDateTime,
-    ) -> Result<()> {
+        let (phase, position, done) = match step {
+            ObjectStep::At { phase, position } => (phase, position, false),
+            ObjectStep::Done => ("done", None, true),
+        };
         let now = DbTime::from(now);
         let found = with_pool!(self.pool(), pool => {
             let mut tx = pool.begin_write().await?;

@@ -9,8 +9,8 @@ use std::time::Duration;
 use crmmap_store::{
     Action, Backend, BreakerChange, Completion, EVENT_LEASE, EventOutcome, EventScope, EventStart,
     FailOutcome, Failure, FailureClass, IntentStatus, ItemEvent, LogEntry, LogFilter, NAME_KEY,
-    NewParkedLink, RequeueFilter, RetryCounts, RetryPolicy, RetryRequest, RetryStatus, RunStatus,
-    RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, SyncedKey, Watermark,
+    NewParkedLink, ObjectStep, RequeueFilter, RetryCounts, RetryPolicy, RetryRequest, RetryStatus,
+    RunStatus, RunnerKind, SetValue, Side, Store, StoreError, StoreOptions, SyncedKey, Watermark,
     WatermarkKey, column_key, field_key,
 };
 use rand::SeedableRng;
@@ -1153,9 +1153,10 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
     );
 
     store
-        .mark_object_done(
+        .save_progress(
             "run-1",
             &ObjectName::new("Account"),
+            ObjectStep::Done,
             &json!({"created": 2}),
             at(3),
         )
@@ -1165,8 +1166,10 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
         .save_progress(
             "run-1",
             &ObjectName::new("Lead"),
-            "items",
-            Some("00Q000000000100AAA"),
+            ObjectStep::At {
+                phase: "items",
+                position: Some("00Q000000000100AAA"),
+            },
             &json!({"created": 100}),
             at(4),
         )
@@ -1176,8 +1179,10 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
         .save_progress(
             "run-1",
             &ObjectName::new("Lead"),
-            "items",
-            Some("00Q000000000200AAA"),
+            ObjectStep::At {
+                phase: "items",
+                position: Some("00Q000000000200AAA"),
+            },
             &json!({"created": 200}),
             at(5),
         )
@@ -1229,8 +1234,10 @@ pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {
         .save_progress(
             "nope",
             &ObjectName::new("Lead"),
-            "items",
-            None,
+            ObjectStep::At {
+                phase: "items",
+                position: None,
+            },
             &json!({}),
             at(7),
         )

@@ -4,7 +4,7 @@
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
 use crmmap_ids::{ItemId, RecordId};
-use crmmap_store::{Action, LogEntry, Run, RunnerKind, Store, Watermark, WatermarkKey};
+use crmmap_store::{Action, LogEntry, ObjectStep, Run, RunnerKind, Store, Watermark, WatermarkKey};
 use futures::StreamExt as _;
 use serde_json::{Value as Json, json};
 
@@ -188,9 +188,10 @@ impl Migrator<'_> {
         }
         if let (Some(store), Some(run)) = (self.store(), &self.run_id) {
             store
-                .mark_object_done(
+                .save_progress(
                     run,
                     &plan.object_name(),
+                    ObjectStep::Done,
                     &counts_json(&counts),
                     self.ctx.now(),
                 )
@@ -245,8 +246,10 @@ impl Migrator<'_> {
             .save_progress(
                 run,
                 &object,
-                PHASE_RECORDS,
-                Some(&position_of(&w)),
+                ObjectStep::At {
+                    phase: PHASE_RECORDS,
+                    position: Some(&position_of(&w)),
+                },
                 &counts_json(counts),
                 self.ctx.now(),
             )
