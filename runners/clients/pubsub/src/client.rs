@@ -37,6 +37,13 @@ pub struct PubSubConfig {
     pub tenant_id: String,
     /// Events requested at a time; clamped to 1..=100.
     pub batch_size: i32,
+    /// How failures are ridden out.
+    pub retries: Retries,
+}
+
+/// How a subscription rides out failures before it gives up.
+#[derive(Clone, Copy, Debug)]
+pub struct Retries {
     /// Delay before reconnecting after a transient failure.
     pub reconnect: Backoff,
     /// Transient failures in a row (with no event or keepalive between them) before giving up.
@@ -47,21 +54,11 @@ pub struct PubSubConfig {
     pub max_outage_waits: u32,
 }
 
-impl PubSubConfig {
-    /// Defaults for production: batches of 100, reconnect from 1 s to 1 min (equal jitter,
-    /// 10 attempts), outage waits from 5 min to 30 min (48 waits, about a day).
-    pub fn new(
-        endpoint: impl Into<String>,
-        access_token: Secret,
-        instance_url: impl Into<String>,
-        tenant_id: impl Into<String>,
-    ) -> Self {
-        PubSubConfig {
-            endpoint: endpoint.into(),
-            access_token,
-            instance_url: instance_url.into(),
-            tenant_id: tenant_id.into(),
-            batch_size: MAX_REQUESTED,
+impl Default for Retries {
+    /// Reconnect from 1 s to 1 min (equal jitter, 10 attempts), outage waits from 5 min to
+    /// 30 min (48 waits, about a day).
+    fn default() -> Self {
+        Retries {
             reconnect: Backoff::new(
                 Duration::from_secs(1),
                 Duration::from_secs(60),
@@ -74,6 +71,25 @@ impl PubSubConfig {
                 Backoff::EQUAL_JITTER,
             ),
             max_outage_waits: 48,
+        }
+    }
+}
+
+impl PubSubConfig {
+    /// Defaults for production: batches of 100, [`Retries::default`].
+    pub fn new(
+        endpoint: impl Into<String>,
+        access_token: Secret,
+        instance_url: impl Into<String>,
+        tenant_id: impl Into<String>,
+    ) -> Self {
+        PubSubConfig {
+            endpoint: endpoint.into(),
+            access_token,
+            instance_url: instance_url.into(),
+            tenant_id: tenant_id.into(),
+            batch_size: MAX_REQUESTED,
+            retries: Retries::default(),
         }
     }
 }

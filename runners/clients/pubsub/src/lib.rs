@@ -54,6 +54,6 @@ pub mod proto {
 }
 
 pub use avro_json::{DecodeError, EventSchema};
-pub use client::{Auth, Client, ENDPOINT, MAX_REQUESTED, PubSubConfig};
+pub use client::{Auth, Client, ENDPOINT, MAX_REQUESTED, PubSubConfig, Retries};
 pub use error::{Class, PubSubError};
 pub use subscription::{Batch, DecodeErrorMessage, Delivery, Event, Gap, Start, Subscription};

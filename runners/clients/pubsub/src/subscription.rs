@@ -266,7 +266,7 @@ impl Subscription {
         match err.class() {
             Class::ReplayIdRejected => {
                 self.attempts += 1;
-                if self.attempts > config.max_attempts {
+                if self.attempts > config.retries.max_attempts {
                     return Err(give_up(self.attempts, err));
                 }
                 let refused = std::mem::replace(&mut self.position, Start::Latest);
@@ -280,27 +280,27 @@ impl Subscription {
                         rejected_replay_id: replay_id,
                     }))),
                     _ => {
-                        tokio::time::sleep(config.reconnect.delay_now(self.attempts)).await;
+                        tokio::time::sleep(config.retries.reconnect.delay_now(self.attempts)).await;
                         Ok(None)
                     }
                 }
             }
             Class::Outage => {
                 self.outage_waits += 1;
-                if self.outage_waits > config.max_outage_waits {
+                if self.outage_waits > config.retries.max_outage_waits {
                     return Err(give_up(self.outage_waits, err));
                 }
-                let wait = config.outage_wait.delay_now(self.outage_waits);
+                let wait = config.retries.outage_wait.delay_now(self.outage_waits);
                 tracing::warn!(topic = %self.topic, ?wait, error = %err, "pub/sub outage; waiting");
                 tokio::time::sleep(wait).await;
                 Ok(None)
             }
             Class::Transient => {
                 self.attempts += 1;
-                if self.attempts > config.max_attempts {
+                if self.attempts > config.retries.max_attempts {
                     return Err(give_up(self.attempts, err));
                 }
-                let wait = config.reconnect.delay_now(self.attempts);
+                let wait = config.retries.reconnect.delay_now(self.attempts);
                 tracing::info!(topic = %self.topic, ?wait, error = %err, "pub/sub reconnecting");
                 tokio::time::sleep(wait).await;
                 Ok(None)

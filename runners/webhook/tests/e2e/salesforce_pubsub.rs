@@ -73,11 +73,13 @@ async fn rig_with(mut s: Setup) -> Option<Rig> {
 fn fast(endpoint: &str) -> SubscriberOptions {
     let quick = Backoff::new(Duration::from_millis(20), Duration::from_millis(200), 0.0);
     SubscriberOptions {
-        reconnect: quick,
-        outage_wait: quick,
+        retries: crmmap_pubsub::Retries {
+            reconnect: quick,
+            outage_wait: quick,
+            max_attempts: 5,
+            max_outage_waits: 5,
+        },
         restart: quick,
-        max_attempts: 5,
-        max_outage_waits: 5,
         stall_after: Duration::from_secs(5),
         ..SubscriberOptions::new(endpoint)
     }

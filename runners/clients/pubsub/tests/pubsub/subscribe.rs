@@ -400,7 +400,7 @@ async fn an_endpoint_that_stays_down_is_given_up_after_the_attempts() {
         listener.local_addr().expect("addr").port()
     };
     let mut config = crate::support::fast_config(&format!("http://127.0.0.1:{port}"), "token", 100);
-    config.max_attempts = 3;
+    config.retries.max_attempts = 3;
     let client = crmmap_pubsub::Client::new(config).expect("client");
     let mut sub = client.subscribe("/data/LeadChangeEvent", Start::Latest);
     let err = tokio::time::timeout(Duration::from_secs(10), sub.next())

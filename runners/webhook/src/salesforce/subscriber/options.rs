@@ -24,12 +24,9 @@ pub struct SubscriberOptions {
     pub tenant_id: Option<String>,
     /// Events requested at a time (1..=100).
     pub batch_size: i32,
-    /// The client's reconnect backoff after a transient failure, and its attempts in a row.
-    pub reconnect: Backoff,
-    pub max_attempts: u32,
-    /// The client's wait while the delivery allocation is used up, and its waits in a row.
-    pub outage_wait: Backoff,
-    pub max_outage_waits: u32,
+    /// The client's backoff and attempts after a transient failure or while the delivery
+    /// allocation is used up.
+    pub retries: crmmap_pubsub::Retries,
     /// The wait before a subscription that gave up (or whose store failed) starts again.
     pub restart: Backoff,
     /// Store failures in a row while applying a batch before the subscription restarts from
@@ -48,18 +45,7 @@ impl SubscriberOptions {
             endpoint: pubsub_url(endpoint),
             tenant_id: None,
             batch_size: crmmap_pubsub::MAX_REQUESTED,
-            reconnect: Backoff::new(
-                Duration::from_secs(1),
-                Duration::from_secs(60),
-                Backoff::EQUAL_JITTER,
-            ),
-            max_attempts: 10,
-            outage_wait: Backoff::new(
-                Duration::from_secs(300),
-                Duration::from_secs(1800),
-                Backoff::EQUAL_JITTER,
-            ),
-            max_outage_waits: 48,
+            retries: crmmap_pubsub::Retries::default(),
             restart: Backoff::new(
                 Duration::from_secs(5),
                 Duration::from_secs(300),
@@ -92,10 +78,7 @@ impl SubscriberOptions {
             tenant_id,
         );
         c.batch_size = self.batch_size;
-        c.reconnect = self.reconnect;
-        c.max_attempts = self.max_attempts;
-        c.outage_wait = self.outage_wait;
-        c.max_outage_waits = self.max_outage_waits;
+        c.retries = self.retries;
         c
     }
 }

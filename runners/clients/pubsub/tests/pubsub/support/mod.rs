@@ -205,10 +205,12 @@ pub fn fast_config(endpoint: &str, token: &str, batch: i32) -> PubSubConfig {
         "00D5f000005KcCnEAK",
     );
     config.batch_size = batch;
-    config.reconnect = Backoff::new(Duration::from_millis(20), Duration::from_millis(100), 0.0);
-    config.outage_wait = Backoff::new(Duration::from_millis(50), Duration::from_millis(200), 0.0);
-    config.max_attempts = 20;
-    config.max_outage_waits = 100;
+    config.retries.reconnect =
+        Backoff::new(Duration::from_millis(20), Duration::from_millis(100), 0.0);
+    config.retries.outage_wait =
+        Backoff::new(Duration::from_millis(50), Duration::from_millis(200), 0.0);
+    config.retries.max_attempts = 20;
+    config.retries.max_outage_waits = 100;
     config
 }
 
