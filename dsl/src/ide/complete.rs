@@ -174,31 +174,17 @@ impl Analysis<'_> {
     }
 
     fn table_names(&self) -> Vec<Completion> {
-        let mut names: Vec<&str> = self.tables().map(|t| t.name.node.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        names
-            .into_iter()
-            .map(|n| Completion {
-                label: n.to_owned(),
-                detail: None,
-                kind: CompletionKind::Table,
-            })
-            .collect()
+        names(
+            self.tables().map(|t| t.name.node.as_str()),
+            CompletionKind::Table,
+        )
     }
 
     fn object_names(&self) -> Vec<Completion> {
-        let mut names: Vec<&str> = self.objects().map(|o| o.name.node.as_str()).collect();
-        names.sort_unstable();
-        names.dedup();
-        names
-            .into_iter()
-            .map(|n| Completion {
-                label: n.to_owned(),
-                detail: None,
-                kind: CompletionKind::Object,
-            })
-            .collect()
+        names(
+            self.objects().map(|o| o.name.node.as_str()),
+            CompletionKind::Object,
+        )
     }
 
     /// The board's columns from the snapshot, else the columns the mappings name.
@@ -410,6 +396,21 @@ fn types<'a>(names: impl Iterator<Item = &'a str>) -> Vec<Completion> {
             label: n.to_owned(),
             detail: None,
             kind: CompletionKind::Type,
+        })
+        .collect()
+}
+
+/// Declared names of one kind, sorted, each once.
+fn names<'a>(declared: impl Iterator<Item = &'a str>, kind: CompletionKind) -> Vec<Completion> {
+    let mut names: Vec<&str> = declared.collect();
+    names.sort_unstable();
+    names.dedup();
+    names
+        .into_iter()
+        .map(|n| Completion {
+            label: n.to_owned(),
+            detail: None,
+            kind,
         })
         .collect()
 }

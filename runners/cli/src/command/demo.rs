@@ -306,18 +306,7 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
     println!(
         "   webhook events from the migrations' own writes: {echo_writes} written back to Salesforce"
     );
-    // A Lead Salesforce still accepts updates for: a converted Lead gets none (see the
-    // README's converted Leads).
-    let lead = store
-        .links_for_object(&SObjectName::new("Lead"))
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|l| {
-            salesforce
-                .record(l.record_id.as_str())
-                .is_some_and(|r| r.get("IsConverted") != Some(&json!(true)))
-        });
+    let lead = editable_lead(&store, &salesforce).await?;
     let mut reached = false;
     if let Some(link) = lead {
         let before = salesforce
@@ -398,6 +387,23 @@ async fn run(db: &std::path::Path) -> Result<CrmmapExit, String> {
 const DEMO_PATH_TOKEN: &str = "demo-path-token-0123456789";
 
 /// Salesforce write requests the emulator has served so far.
+/// A Lead on a board that Salesforce still accepts edits for: a converted Lead accepts none
+/// (see the README's converted Leads).
+async fn editable_lead(
+    store: &Store,
+    salesforce: &crmmap_emu_salesforce::RunningEmulator,
+) -> Result<Option<crmmap_store::Link>, String> {
+    let links = store
+        .links_for_object(&SObjectName::new("Lead"))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(links.into_iter().find(|l| {
+        salesforce
+            .record(l.record_id.as_str())
+            .is_some_and(|r| r.get("IsConverted") != Some(&json!(true)))
+    }))
+}
+
 fn salesforce_writes(salesforce: &crmmap_emu_salesforce::RunningEmulator) -> u64 {
     use crmmap_emu_salesforce::EndpointKind::*;
     let c = salesforce.counters();

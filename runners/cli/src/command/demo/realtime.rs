@@ -9,7 +9,6 @@ use std::time::Duration;
 use crmmap_emu_monday::RunningEmulator as Monday;
 use crmmap_emu_salesforce::RunningEmulator as Salesforce;
 use crmmap_emu_salesforce::cdc::RelayOptions;
-use crmmap_ids::SObjectName;
 use crmmap_store::Store;
 use serde_json::{Value, json};
 
@@ -49,17 +48,7 @@ pub(super) async fn step(
         "6. A change in Salesforce reaches monday in real time (change event → EventBridge relay → POST /events/salesforce):"
     );
     let emu = salesforce.state();
-    // A Lead Salesforce still accepts edits for, on the board.
-    let lead = store
-        .links_for_object(&SObjectName::new("Lead"))
-        .await
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .find(|l| {
-            emu.record(l.record_id.as_str())
-                .is_some_and(|r| r.get("IsConverted") != Some(&json!(true)))
-        });
-    let Some(link) = lead else {
+    let Some(link) = super::editable_lead(store, salesforce).await? else {
         println!("   no linked Lead to edit");
         return Ok(false);
     };
