@@ -10,7 +10,7 @@ use crmmap_sync::migrate::{MigrateOptions, NoProgress};
 use time::OffsetDateTime;
 
 use super::event::Envelope;
-use super::{Failed, RETRY_KIND, retry_payload};
+use super::{Failed, retry_payload};
 use crate::{Done, Outcome, Webhook};
 
 /// How long an overflow's migration waits for a running one before it is queued.

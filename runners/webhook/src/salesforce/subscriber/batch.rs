@@ -13,7 +13,6 @@ use serde_json::{Map, Value as Json, json};
 
 use super::{Channel, SubscriberOptions};
 use crate::Webhook;
-use crate::salesforce::RETRY_KIND;
 use crate::salesforce::event::{self, Envelope};
 
 /// A replay id as text (the dedup key's form): lowercase hex of its bytes.
