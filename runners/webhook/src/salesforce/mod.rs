@@ -208,7 +208,8 @@ impl Webhook {
         for id in &ids {
             for plan in &plans {
                 let outcome = if echo {
-                    self.sf_echo(plan, envelope, id).await?
+                    let key = event_key(envelope, id.as_str());
+                    self.sf_echo(plan, &envelope.event, id, key).await?
                 } else {
                     self.sf_record(plan, envelope, id).await?
                 };
@@ -239,17 +240,16 @@ impl Webhook {
             .request(format!("salesforce {}", ev.change_type.as_str()))
     }
 
-    /// crmmap's own change coming back: recorded (deduplicated) with its log row, nothing
-    /// written, no lock taken.
+    /// crmmap's own change coming back: recorded (deduplicated by the event's `key`, when it
+    /// has one) with its log row, nothing written, no lock taken.
     async fn sf_echo(
         &self,
         plan: &crmmap_engine::plan::Plan,
-        envelope: &Envelope,
+        ev: &ChangeEvent,
         id: &RecordId,
+        key: Option<String>,
     ) -> Result<Outcome, StoreError> {
-        let ev = &envelope.event;
         let reason = "echo: the change was made by crmmap's own salesforce user";
-        let key = event_key(envelope, id.as_str());
         let entry = self
             .sf_entry(
                 plan,
