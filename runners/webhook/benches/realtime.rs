@@ -81,17 +81,7 @@ async fn world(backend: Backend, extra_leads: usize) -> Option<World> {
         w.sf.state()
             .insert_record("Lead", selected_lead(&format!("Load{i}")));
     }
-    let options = crmmap_sync::migrate::MigrateOptions {
-        objects: vec!["Lead".into()],
-        ..crmmap_sync::migrate::MigrateOptions::default()
-    };
-    crmmap_sync::migrate::run(
-        w.webhook.context(),
-        &options,
-        &mut crmmap_sync::migrate::NoProgress,
-    )
-    .await
-    .expect("migrate leads");
+    w.migrate_leads().await;
     w.sf.state().set_latency(LATENCY);
     w.monday.state().set_latency(LATENCY);
     Some(w)

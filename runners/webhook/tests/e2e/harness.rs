@@ -106,6 +106,21 @@ pub struct World {
 }
 
 impl World {
+    /// Migrates the Leads (linked to items, last-synced values stored).
+    pub async fn migrate_leads(&self) {
+        let options = crmmap_sync::migrate::MigrateOptions {
+            objects: vec!["Lead".into()],
+            ..crmmap_sync::migrate::MigrateOptions::default()
+        };
+        crmmap_sync::migrate::run(
+            self.webhook.context(),
+            &options,
+            &mut crmmap_sync::migrate::NoProgress,
+        )
+        .await
+        .expect("migrate leads");
+    }
+
     pub async fn start(setup: Setup) -> Option<World> {
         let db = Database::new(setup.backend).await?;
         let store = db.connect().await;

@@ -40,17 +40,7 @@ fn setup(backend: Backend) -> Setup {
 /// A world whose Leads were migrated (linked to items, last-synced values stored).
 async fn migrated(setup: Setup) -> Option<World> {
     let w = World::start(setup).await?;
-    let options = crmmap_sync::migrate::MigrateOptions {
-        objects: vec!["Lead".into()],
-        ..crmmap_sync::migrate::MigrateOptions::default()
-    };
-    crmmap_sync::migrate::run(
-        w.webhook.context(),
-        &options,
-        &mut crmmap_sync::migrate::NoProgress,
-    )
-    .await
-    .expect("migrate leads");
+    w.migrate_leads().await;
     Some(w)
 }
 

@@ -48,17 +48,7 @@ async fn rig(backend: Backend) -> Option<Rig> {
 async fn rig_with(mut s: Setup) -> Option<Rig> {
     s.deliver = false;
     let w = World::start(s).await?;
-    let options = crmmap_sync::migrate::MigrateOptions {
-        objects: vec!["Lead".into()],
-        ..crmmap_sync::migrate::MigrateOptions::default()
-    };
-    crmmap_sync::migrate::run(
-        w.webhook.context(),
-        &options,
-        &mut crmmap_sync::migrate::NoProgress,
-    )
-    .await
-    .expect("migrate leads");
+    w.migrate_leads().await;
     let pubsub =
         w.sf.state()
             .start_pubsub(PubSubOptions {

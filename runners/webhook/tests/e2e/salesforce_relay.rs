@@ -25,17 +25,7 @@ async fn world(backend: Backend, deliver: bool) -> Option<World> {
     s.options.events_token = Some(crmmap_webhook::SecretString::new(EVENTS_TOKEN));
     s.deliver = deliver;
     let w = World::start(s).await?;
-    let options = crmmap_sync::migrate::MigrateOptions {
-        objects: vec!["Lead".into()],
-        ..crmmap_sync::migrate::MigrateOptions::default()
-    };
-    crmmap_sync::migrate::run(
-        w.webhook.context(),
-        &options,
-        &mut crmmap_sync::migrate::NoProgress,
-    )
-    .await
-    .expect("migrate leads");
+    w.migrate_leads().await;
     // From now on every committed change is relayed to the runner.
     w.sf.state().start_event_relay(RelayOptions::new(
         format!("{}/events/salesforce", w.base),
