@@ -24,6 +24,9 @@
     reason = "the benchmark uses part of the test harness"
 )]
 mod harness;
+#[path = "common/stats.rs"]
+mod stats;
+use stats::p50_p99;
 #[path = "common/spans.rs"]
 #[expect(
     dead_code,
@@ -46,16 +49,6 @@ const LATENCY: Duration = Duration::from_millis(20);
 
 fn quick() -> bool {
     std::env::var_os("BENCH_QUICK").is_some()
-}
-
-fn pct(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[i.min(samples.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// Fields of a Lead the Lead mapping selects (`Role__c = 'Partner'`, created after mid-2024).
@@ -190,19 +183,19 @@ fn report(what: &str, n: usize, samples: &[Sample], calls: &Calls) {
     println!("## {what} ({n} changes, SQLite store, 20 ms added latency per API request)\n");
     println!("| from the Salesforce commit to | p50 | p99 |\n|---|---|---|");
     println!(
-        "| the monday emulator's receipt of the write | {} | {} |",
-        ms(pct(&mut receipt, 0.5)),
-        ms(pct(&mut receipt, 0.99))
+        "{}",
+        p50_p99("the monday emulator's receipt of the write", &mut receipt)
     );
     println!(
-        "| the write applied (after monday's 20 ms) | {} | {} |",
-        ms(pct(&mut applied, 0.5)),
-        ms(pct(&mut applied, 0.99))
+        "{}",
+        p50_p99("the write applied (after monday's 20 ms)", &mut applied)
     );
     println!(
-        "| **the receipt, minus the runner's API requests before it** | {} | {} |",
-        ms(pct(&mut beyond, 0.5)),
-        ms(pct(&mut beyond, 0.99))
+        "{}",
+        p50_p99(
+            "**the receipt, minus the runner's API requests before it**",
+            &mut beyond
+        )
     );
     let per = |x: u64| x as f64 / n as f64;
     println!(

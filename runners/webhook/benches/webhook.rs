@@ -30,21 +30,14 @@ use serde_json::{Value, json};
 
 use harness::*;
 
+#[path = "common/stats.rs"]
+mod stats;
+use stats::{ms, p50_p99, pct};
 #[path = "common/spans.rs"]
 mod spans;
 
 fn quick() -> bool {
     std::env::var_os("BENCH_QUICK").is_some()
-}
-
-fn pct(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[i.min(samples.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
 /// Sets a text column in the emulator's state directly (no API call, no webhook).
@@ -137,14 +130,18 @@ async fn per_event(backend: Backend) {
     println!("## Per event (column change, {backend:?} store, emulators without added latency)\n");
     println!("| | p50 | p99 |\n|---|---|---|");
     println!(
-        "| handler (HTTP in → HTTP out, seen by the sender) | {} | {} |",
-        ms(pct(&mut handler, 0.5)),
-        ms(pct(&mut handler, 0.99))
+        "{}",
+        p50_p99(
+            "handler (HTTP in → HTTP out, seen by the sender)",
+            &mut handler
+        )
     );
     println!(
-        "| **overhead beyond the API calls** (handler span − API request spans) | {} | {} |",
-        ms(pct(&mut overhead, 0.5)),
-        ms(pct(&mut overhead, 0.99))
+        "{}",
+        p50_p99(
+            "**overhead beyond the API calls** (handler span − API request spans)",
+            &mut overhead
+        )
     );
     println!(
         "\nAPI calls per event: {:.2} monday, {:.2} Salesforce ({} events)\n",
