@@ -323,7 +323,12 @@ mod tests {
             .insert(p.key_column.clone(), crate::Value::text(LEAD));
         let now = time::macros::datetime!(2026-01-01 00:00 UTC);
         let update = record_part_to_update(&p, &record, Some(&prior), now, with_name).unwrap();
-        let cols: Vec<&String> = update.writes.column_values.keys().collect();
+        let cols: Vec<&str> = update
+            .writes
+            .column_values
+            .keys()
+            .map(|c| c.as_str())
+            .collect();
         assert_eq!(cols, ["text_mkrym6fa", "text_mkryr3pj"]);
         assert_eq!(update.writes.name, None);
     }

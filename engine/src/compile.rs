@@ -12,6 +12,7 @@ use crmmap_dsl::model::{
 };
 
 use crmmap_dsl::transform::Signature;
+use crmmap_ids::{BoardId, ColumnId, ObjectName, SObjectName};
 
 use crate::plan::{
     AssignPlan, CreatePlan, DatePattern, DeletePlan, ExprPlan, Facts, FieldPlan, LinkPlan, Plan,
@@ -54,7 +55,7 @@ fn table(t: &TranslateTable) -> Table {
 
 /// Objects with every link target before the objects linking to it; declaration order otherwise.
 /// Objects in a cycle keep their declaration order.
-fn dependency_order(model: &Model) -> Vec<String> {
+fn dependency_order(model: &Model) -> Vec<ObjectName> {
     let names: Vec<&str> = model.objects.iter().map(|o| o.name.as_str()).collect();
     let parents: Vec<Vec<&str>> = model
         .objects
@@ -67,7 +68,7 @@ fn dependency_order(model: &Model) -> Vec<String> {
                 .collect()
         })
         .collect();
-    let mut done: Vec<String> = Vec::new();
+    let mut done: Vec<ObjectName> = Vec::new();
     let mut placed: HashSet<&str> = HashSet::new();
     while done.len() < names.len() {
         let ready = (0..names.len())
@@ -76,7 +77,7 @@ fn dependency_order(model: &Model) -> Vec<String> {
             .or_else(|| (0..names.len()).find(|&i| !placed.contains(names[i])));
         let Some(i) = ready else { break };
         placed.insert(names[i]);
-        done.push(names[i].to_owned());
+        done.push(ObjectName::new(names[i]));
     }
     done
 }
@@ -94,9 +95,9 @@ struct Cx<'a> {
 /// The translate tables, by name: what steps and expressions need to be resolved.
 struct Tables<'a>(HashMap<&'a str, Arc<Table>>);
 
-fn push_unique(list: &mut Vec<String>, item: &str) {
+fn push_unique<T: PartialEq<str> + for<'s> From<&'s str>>(list: &mut Vec<T>, item: &str) {
     if !list.iter().any(|x| x == item) {
-        list.push(item.to_owned());
+        list.push(T::from(item));
     }
 }
 
@@ -160,7 +161,7 @@ impl Cx<'_> {
             fallible_to_salesforce: fallible_to_salesforce(&kinds, &steps, f.field_type.kind()),
             fallible_to_monday: fallible_to_monday(&kinds, f.field_type.kind()),
             kinds,
-            column: f.column.clone(),
+            column: ColumnId::new(f.column.as_str()),
             column_type: f.column_type,
             direction: f.direction,
             field: f.field.clone(),
@@ -175,11 +176,11 @@ impl Cx<'_> {
     fn link(&self, l: &Link) -> LinkPlan {
         let target = self.model.object(&l.target);
         LinkPlan {
-            column: l.column.clone(),
+            column: ColumnId::new(l.column.as_str()),
             direction: l.direction,
-            target: l.target.clone(),
-            target_sobject: target.map_or_else(|| l.target.clone(), |t| t.sobject.clone()),
-            target_board: target.map_or(0, |t| t.board),
+            target: ObjectName::new(l.target.as_str()),
+            target_sobject: SObjectName::new(target.map_or(&l.target, |t| &t.sobject).as_str()),
+            target_board: BoardId::new(target.map_or(0, |t| t.board)),
             via: l.via.clone(),
             origin: l.origin.clone(),
         }
@@ -194,11 +195,13 @@ impl Cx<'_> {
                 .creates
                 .iter()
                 .map(|c| CreatePlan {
-                    object: c.object.clone(),
-                    sobject: self
-                        .model
-                        .object(&c.object)
-                        .map_or_else(|| c.object.clone(), |o| o.sobject.clone()),
+                    object: ObjectName::new(c.object.as_str()),
+                    sobject: SObjectName::new(
+                        self.model
+                            .object(&c.object)
+                            .map_or(&c.object, |o| &o.sobject)
+                            .as_str(),
+                    ),
                     alias: c.alias.clone(),
                     assignments: c.assignments.iter().map(|a| self.assign(a)).collect(),
                     origin: c.origin.clone(),
@@ -293,23 +296,24 @@ impl Cx<'_> {
         }
 
         // monday columns.
-        let mut monday_read = vec![o.key_column.clone()];
+        let key_column = ColumnId::new(o.key_column.as_str());
+        let mut monday_read = vec![key_column.clone()];
         for f in fields.iter().filter(|f| f.direction.to_salesforce()) {
-            push_unique(&mut monday_read, &f.column);
+            push_unique(&mut monday_read, f.column.as_str());
         }
         for l in links.iter().filter(|l| l.direction.to_salesforce()) {
-            push_unique(&mut monday_read, &l.column);
+            push_unique(&mut monday_read, l.column.as_str());
         }
-        let mut monday_written = vec![o.key_column.clone()];
+        let mut monday_written = vec![key_column.clone()];
         for f in fields.iter().filter(|f| f.direction.to_monday()) {
-            push_unique(&mut monday_written, &f.column);
+            push_unique(&mut monday_written, f.column.as_str());
         }
         for l in links.iter().filter(|l| l.direction.to_monday()) {
-            push_unique(&mut monday_written, &l.column);
+            push_unique(&mut monday_written, l.column.as_str());
         }
         let mut creates = Vec::new();
         for c in rules.iter().flat_map(|r| &r.creates) {
-            push_unique(&mut creates, &c.object);
+            push_unique(&mut creates, c.object.as_str());
         }
         let fallible = fields.iter().any(|f| {
             (f.direction.to_salesforce() && f.fallible_to_salesforce)
@@ -327,10 +331,10 @@ impl Cx<'_> {
             fallible,
         };
         Plan {
-            object: o.name.clone(),
-            sobject: o.sobject.clone(),
-            board: o.board,
-            key_column: o.key_column.clone(),
+            object: ObjectName::new(o.name.as_str()),
+            sobject: SObjectName::new(o.sobject.as_str()),
+            board: BoardId::new(o.board),
+            key_column,
             select: Select {
                 fields: select,
                 conditions: o.selections.clone(),

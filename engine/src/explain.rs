@@ -42,11 +42,15 @@ fn assignments(out: &mut String, indent: usize, label: &str, list: &[AssignPlan]
     }
 }
 
-fn list_or_none(items: &[String]) -> String {
+fn list_or_none<T: AsRef<str>>(items: &[T]) -> String {
     if items.is_empty() {
         "none".to_owned()
     } else {
-        items.join(", ")
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

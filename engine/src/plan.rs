@@ -12,6 +12,7 @@ use crmmap_dsl::model::{
     Assignment, ColumnType, ConflictPolicy, DeletePolicy, Direction, Expr, ItemDeletePolicy, Kind,
     Origin, Propagate, SfType, Stage, Step,
 };
+use crmmap_ids::{BoardId, ColumnId, ObjectName, SObjectName};
 
 use crate::value::Number;
 
@@ -21,26 +22,32 @@ pub struct PlanSet {
     /// One plan per object, in declaration order.
     pub plans: Vec<Plan>,
     /// Object names with parents (link targets) before children.
-    pub order: Vec<String>,
+    pub order: Vec<ObjectName>,
 }
 
 impl PlanSet {
-    /// The plan of the object called `name`.
-    pub fn plan(&self, name: &str) -> Option<&Plan> {
-        self.plans.iter().find(|p| p.object == name)
+    /// The plan of the object called `name` (an [`ObjectName`] or its text; never an sObject).
+    pub fn plan<N: ?Sized>(&self, name: &N) -> Option<&Plan>
+    where
+        ObjectName: PartialEq<N>,
+    {
+        self.plans.iter().find(|p| p.object == *name)
     }
 
     /// The plan of the object mirrored on a monday board.
-    pub fn plan_for_board(&self, board: u64) -> Option<&Plan> {
+    pub fn plan_for_board(&self, board: BoardId) -> Option<&Plan> {
         self.plans.iter().find(|p| p.board == board)
     }
 
     /// The plans of an sObject (usually one).
-    pub fn plans_for_sobject<'a>(
+    pub fn plans_for_sobject<'a, S: ?Sized>(
         &'a self,
-        sobject: &'a str,
-    ) -> impl Iterator<Item = &'a Plan> + 'a {
-        self.plans.iter().filter(move |p| p.sobject == sobject)
+        sobject: &'a S,
+    ) -> impl Iterator<Item = &'a Plan> + 'a
+    where
+        SObjectName: PartialEq<S>,
+    {
+        self.plans.iter().filter(move |p| p.sobject == *sobject)
     }
 
     /// The plans in dependency order (parents first).
@@ -53,13 +60,13 @@ impl PlanSet {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
     /// The mapping's name for the object.
-    pub object: String,
+    pub object: ObjectName,
     /// The sObject API name.
-    pub sobject: String,
+    pub sobject: SObjectName,
     /// The monday board id.
-    pub board: u64,
+    pub board: BoardId,
     /// The column holding the Salesforce record Id.
-    pub key_column: String,
+    pub key_column: ColumnId,
     /// What to read from Salesforce.
     pub select: Select,
     /// Column ↔ field mappings in declaration order.
@@ -100,8 +107,11 @@ impl Plan {
     }
 
     /// The field mapped to a column.
-    pub fn field_for_column(&self, column: &str) -> Option<&FieldPlan> {
-        self.fields.iter().find(|f| f.column == column)
+    pub fn field_for_column<C: ?Sized>(&self, column: &C) -> Option<&FieldPlan>
+    where
+        ColumnId: PartialEq<C>,
+    {
+        self.fields.iter().find(|f| f.column == *column)
     }
 
     /// The field mapped to a Salesforce field.
@@ -110,8 +120,11 @@ impl Plan {
     }
 
     /// The link declared on a board-relation column.
-    pub fn link_for_column(&self, column: &str) -> Option<&LinkPlan> {
-        self.links.iter().find(|l| l.column == column)
+    pub fn link_for_column<C: ?Sized>(&self, column: &C) -> Option<&LinkPlan>
+    where
+        ColumnId: PartialEq<C>,
+    {
+        self.links.iter().find(|l| l.column == *column)
     }
 }
 
@@ -152,7 +165,7 @@ impl Select {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FieldPlan {
     /// monday column id.
-    pub column: String,
+    pub column: ColumnId,
     /// monday column type.
     pub column_type: ColumnType,
     /// Which way data flows.
@@ -322,15 +335,15 @@ impl DatePattern {
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkPlan {
     /// The board-relation column id.
-    pub column: String,
+    pub column: ColumnId,
     /// Which way links flow.
     pub direction: Direction,
     /// The linked object's name.
-    pub target: String,
+    pub target: ObjectName,
     /// The linked object's sObject.
-    pub target_sobject: String,
+    pub target_sobject: SObjectName,
     /// The linked object's board.
-    pub target_board: u64,
+    pub target_board: BoardId,
     /// The reference field holding the linked record's Id.
     pub via: String,
     /// Where the link is declared.
@@ -360,9 +373,9 @@ pub struct RulePlan {
 #[derive(Clone, Debug, PartialEq)]
 pub struct CreatePlan {
     /// The created object's name.
-    pub object: String,
+    pub object: ObjectName,
     /// Its sObject.
-    pub sobject: String,
+    pub sobject: SObjectName,
     /// The alias later expressions use.
     pub alias: String,
     /// Its fields.
@@ -379,15 +392,15 @@ pub struct Facts {
     /// Salesforce fields of this object the plan may write.
     pub salesforce_written: Vec<String>,
     /// monday columns read (so the webhook runner fetches only these).
-    pub monday_read: Vec<String>,
+    pub monday_read: Vec<ColumnId>,
     /// monday columns written.
-    pub monday_written: Vec<String>,
+    pub monday_written: Vec<ColumnId>,
     /// Whether the item name is read (to set fields) and written (from a name rule).
     pub reads_name: bool,
     /// Whether the item name is written.
     pub writes_name: bool,
     /// Other objects that rules create.
-    pub creates: Vec<String>,
+    pub creates: Vec<ObjectName>,
     /// Whether some evaluation can fail on bad input.
     pub fallible: bool,
 }

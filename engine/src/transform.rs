@@ -468,7 +468,7 @@ impl FieldPlan {
 
     /// Names this field's column, Salesforce field and origin in an error.
     pub fn locate(&self, e: EvalError) -> EvalError {
-        e.with_column(&self.column)
+        e.with_column(self.column.as_str())
             .with_field(&self.field)
             .with_origin(&self.origin)
     }

@@ -155,7 +155,7 @@ fn plans_hold_exactly_the_seed_field_pairs() {
         for f in &plan.fields {
             assert_eq!(
                 f.column_type,
-                seed_column_type(&f.column),
+                seed_column_type(f.column.as_str()),
                 "{}.{} column type",
                 plan.object,
                 f.column
@@ -202,8 +202,8 @@ fn plans_hold_exactly_the_seed_field_pairs() {
                     "identity"
                 };
                 actual.insert((
-                    plan.object.clone(),
-                    f.column.clone(),
+                    plan.object.to_string(),
+                    f.column.to_string(),
                     f.field.clone(),
                     "->",
                     kind,
@@ -216,8 +216,8 @@ fn plans_hold_exactly_the_seed_field_pairs() {
                     "identity"
                 };
                 actual.insert((
-                    plan.object.clone(),
-                    f.column.clone(),
+                    plan.object.to_string(),
+                    f.column.to_string(),
                     f.field.clone(),
                     "<-",
                     kind,
@@ -277,9 +277,9 @@ fn plans_hold_exactly_the_seed_links() {
             ] {
                 if flows {
                     actual.insert((
-                        plan.object.clone(),
-                        l.column.clone(),
-                        l.target.clone(),
+                        plan.object.to_string(),
+                        l.column.to_string(),
+                        l.target.to_string(),
                         l.via.clone(),
                         arrow,
                     ));

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 
 use crmmap_dsl::model::{Kind, Origin, SfType, Step};
+use crmmap_ids::{ColumnId, ObjectName};
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
@@ -26,12 +27,12 @@ pub enum Blame {
     /// The object's `name` rule towards monday (`name <- …` or `name <-> Field`).
     NameRule {
         /// The object.
-        object: String,
+        object: ObjectName,
     },
     /// The object's `key` column.
     Key {
         /// The object.
-        object: String,
+        object: ObjectName,
     },
     /// A translate table the value went through; `values` are the texts involved (expected,
     /// actual and given), so that the entries that mention them can be shown.
@@ -212,7 +213,7 @@ impl Cx<'_> {
             .keys()
             .map(|c| {
                 (
-                    c.clone(),
+                    c.to_string(),
                     update.values.columns.get(c).cloned().unwrap_or(Value::Null),
                 )
             })
@@ -234,7 +235,12 @@ impl Cx<'_> {
             .writes
             .links
             .iter()
-            .map(|l| (l.column.clone(), l.record_id.clone().unwrap_or_default()))
+            .map(|l| {
+                (
+                    l.column.to_string(),
+                    l.record_id.clone().unwrap_or_default(),
+                )
+            })
             .collect();
         self.compare(
             &e.links,
@@ -274,7 +280,7 @@ impl Cx<'_> {
         };
         self.writes(
             &Change::ColumnChanged {
-                column,
+                column: &f.column,
                 value: &new,
                 previous: &old,
                 current: None,
@@ -306,7 +312,7 @@ impl Cx<'_> {
                 });
             };
             let value = toml_to_value(&v.value, kind).map_err(|e| self.given_error(e, v))?;
-            item.columns.insert(c.clone(), value);
+            item.columns.insert(ColumnId::from(c.as_str()), value);
         }
         self.writes(&Change::ItemCreated(&item), now)
     }
@@ -383,7 +389,7 @@ impl Cx<'_> {
                 rec.insert("Id".into(), Json::String(created_id(&c.alias)));
                 rec.extend(fields.fields.clone());
                 aliases.insert(c.alias.clone(), rec);
-                created.insert(c.alias.clone(), (c.object.clone(), fields.fields));
+                created.insert(c.alias.clone(), (c.object.to_string(), fields.fields));
             }
             let set = r
                 .set_fields(plan, &new, &aliases, now)

@@ -17,6 +17,8 @@ mod to_salesforce;
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::{ColumnId, ObjectName};
+
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
@@ -43,10 +45,10 @@ pub struct Prior {
     pub name: Option<String>,
     /// Column values (in each column's kind); a column that is absent is unknown and treated
     /// as empty.
-    pub columns: BTreeMap<String, Value>,
+    pub columns: BTreeMap<ColumnId, Value>,
     /// Per board-relation column, the Salesforce Id of the record it links to (`None` when
     /// linked to nothing).
-    pub links: BTreeMap<String, Option<String>>,
+    pub links: BTreeMap<ColumnId, Option<String>>,
 }
 
 /// A monday item: its name and column values (in each column's kind).
@@ -55,7 +57,7 @@ pub struct Item {
     /// The item name.
     pub name: String,
     /// Column values.
-    pub columns: BTreeMap<String, Value>,
+    pub columns: BTreeMap<ColumnId, Value>,
 }
 
 /// What to write to a monday item.
@@ -64,7 +66,7 @@ pub struct ItemWrites {
     /// The new item name, when it changes.
     pub name: Option<String>,
     /// `column_values` for `create_item` / `change_multiple_column_values`.
-    pub column_values: BTreeMap<String, Json>,
+    pub column_values: BTreeMap<ColumnId, Json>,
     /// Board-relation columns to point at the items of these records.
     pub links: Vec<LinkWrite>,
     /// Whether some written status/dropdown column may create missing labels.
@@ -76,6 +78,14 @@ impl ItemWrites {
     pub fn is_empty(&self) -> bool {
         self.name.is_none() && self.column_values.is_empty() && self.links.is_empty()
     }
+
+    /// `column_values` as the JSON object monday's mutations take.
+    pub fn column_values_json(&self) -> serde_json::Map<String, Json> {
+        self.column_values
+            .iter()
+            .map(|(column, value)| (column.to_string(), value.clone()))
+            .collect()
+    }
 }
 
 /// A board-relation column to set: the runner finds the item of `record_id` on the target board
@@ -83,9 +93,9 @@ impl ItemWrites {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkWrite {
     /// The board-relation column.
-    pub column: String,
+    pub column: ColumnId,
     /// The linked object's name.
-    pub target: String,
+    pub target: ObjectName,
     /// The linked record's Id, or `None` to clear.
     pub record_id: Option<String>,
 }
@@ -138,7 +148,7 @@ pub enum Change<'a> {
     /// A monday column changed.
     ColumnChanged {
         /// The column id.
-        column: &'a str,
+        column: &'a ColumnId,
         /// The new value.
         value: &'a Value,
         /// The value before.
@@ -151,7 +161,7 @@ pub enum Change<'a> {
     /// Items were linked or unlinked in a board-relation column (Salesforce Ids of their records).
     LinksChanged {
         /// The board-relation column.
-        column: &'a str,
+        column: &'a ColumnId,
         /// Records linked.
         added: &'a [String],
         /// Records unlinked.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::SObjectName;
 use serde_json::Value as Json;
 
 use time::{Date, OffsetDateTime};
@@ -151,7 +152,7 @@ pub struct PropagateWrite {
     /// skips the write when the rule never fired for it.
     pub alias: String,
     /// The created record's sObject.
-    pub sobject: String,
+    pub sobject: SObjectName,
     /// Its field.
     pub field: String,
     /// The value.
@@ -183,11 +184,15 @@ pub fn propagations(
             for s in &p.steps {
                 v = apply(s, v, Flow::ToSalesforce, &env)?;
             }
-            let sobject = r
+            // The checker makes every alias name a create of the rule.
+            let Some(sobject) = r
                 .creates
                 .iter()
                 .find(|c| c.alias == p.alias)
-                .map_or_else(String::new, |c| c.sobject.clone());
+                .map(|c| c.sobject.clone())
+            else {
+                continue;
+            };
             out.push(PropagateWrite {
                 rule: r.name.clone(),
                 alias: p.alias.clone(),

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::ColumnId;
+
 use crmmap_dsl::model::Kind;
 use serde_json::Value as Json;
 use time::{Date, OffsetDateTime};
@@ -77,10 +79,10 @@ pub struct ItemValues {
     pub name: Option<String>,
     /// Column id → value in the column's kind: the key column and the mapped fields present
     /// in the record.
-    pub columns: BTreeMap<String, Value>,
+    pub columns: BTreeMap<ColumnId, Value>,
     /// Board-relation column → Salesforce Id of the linked record (`None`: linked to nothing),
     /// for the `<-` links whose reference field the record holds.
-    pub links: BTreeMap<String, Option<String>>,
+    pub links: BTreeMap<ColumnId, Option<String>>,
 }
 
 /// A record evaluated against its item: the values the item should hold and the writes that

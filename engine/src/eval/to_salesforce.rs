@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crmmap_ids::ColumnId;
 use serde_json::Value as Json;
 use time::{Date, OffsetDateTime};
 
@@ -131,13 +132,13 @@ pub(super) fn assign_all(
 /// (`current`, the field's current or last-synced JSON).
 pub fn column_change(
     plan: &Plan,
-    column: &str,
+    column: &ColumnId,
     new: &Value,
     old: &Value,
     current: Option<&Json>,
     now: OffsetDateTime,
 ) -> Result<Option<SfWrites>, EvalError> {
-    let Some(f) = plan.fields_to_salesforce().find(|f| f.column == column) else {
+    let Some(f) = plan.fields_to_salesforce().find(|f| f.column == *column) else {
         return Ok(None);
     };
     if new.same_as(old, f.column_kind()) {
@@ -183,14 +184,14 @@ pub fn rename(plan: &Plan, new_name: &str, now: OffsetDateTime) -> Result<SfWrit
 /// changed. `added` and `removed` are the Salesforce Ids of the linked items' records.
 pub fn link_change(
     plan: &Plan,
-    column: &str,
+    column: &ColumnId,
     added: &[String],
     removed: &[String],
 ) -> Option<SfWrites> {
     let link = plan
         .links
         .iter()
-        .find(|l| l.column == column && l.direction.to_salesforce())?;
+        .find(|l| l.column == *column && l.direction.to_salesforce())?;
     let value = match (added.last(), removed.is_empty()) {
         (Some(id), _) => Json::String(id.clone()),
         (None, false) => Json::Null,
@@ -261,7 +262,7 @@ pub fn item_from_api(
         let read = monday::ColumnRead::from_api(cv).map_err(|e| e.with_column(id))?;
         let value =
             monday::read(column_type, &read, labels.get(id)).map_err(|e| e.with_column(id))?;
-        item.columns.insert(id.to_owned(), value);
+        item.columns.insert(ColumnId::from(id), value);
     }
     Ok(item)
 }
@@ -281,14 +282,14 @@ impl Prior {
 /// with the plan's column type (the webhook's legacy `columnType` is not needed).
 pub fn webhook_column_change(
     plan: &Plan,
-    column: &str,
+    column: &ColumnId,
     value: &Json,
     previous: &Json,
     current: Option<&Json>,
     labels: Option<&monday::LabelSettings>,
     now: OffsetDateTime,
 ) -> Result<Option<SfWrites>, EvalError> {
-    let Some(f) = plan.fields_to_salesforce().find(|f| f.column == column) else {
+    let Some(f) = plan.fields_to_salesforce().find(|f| f.column == *column) else {
         return Ok(None);
     };
     let new = monday::read_webhook(f.column_type, value, labels).map_err(|e| f.locate(e))?;

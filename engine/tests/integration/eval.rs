@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use crmmap_engine::eval::{self, DeleteAction, Item, LinkWrite, Prior, Record};
 use crmmap_engine::value::{Number, Value, monday};
 use crmmap_engine::{Code, PlanSet, compile};
+use crmmap_ids::ColumnId;
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
@@ -72,7 +73,7 @@ fn a_new_record_fills_every_non_empty_column() {
     let plan = plans.plan("Lead").unwrap();
     let w = eval::record_to_item(plan, &sample(), None, NOW).unwrap();
     assert_eq!(w.name.as_deref(), Some("Acme Library"));
-    let want: BTreeMap<String, Json> = [
+    let want: BTreeMap<ColumnId, Json> = [
         ("text_mkryhch5", json!("00Q5e00000AbCdEFGH")),
         ("text_mkry1xy1", json!("Lovelace")),
         ("text_mkry13cw", json!("Ada")),
@@ -98,7 +99,7 @@ fn a_new_record_fills_every_non_empty_column() {
         ("checkbox_mkpartner", json!({"checked": "true"})),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), v))
+    .map(|(k, v)| (ColumnId::from(k), v))
     .collect();
     assert_eq!(w.column_values, want);
     // `->` only: never written to monday.
@@ -172,7 +173,7 @@ fn only_changed_fields_are_written() {
     r.insert("ConvertedAccountId".into(), json!("001000000000001AAA"));
     let w = eval::record_to_item(plan, &r, Some(&prior), NOW).unwrap();
     assert_eq!(w.name.as_deref(), Some("Acme Libraries"));
-    let cols: Vec<&str> = w.column_values.keys().map(String::as_str).collect();
+    let cols: Vec<&str> = w.column_values.keys().map(ColumnId::as_str).collect();
     // Trailing whitespace is a change.
     assert_eq!(cols, ["color_mksj2adq", "text_mkry13cw"]);
     assert_eq!(
@@ -193,7 +194,7 @@ fn an_empty_reference_keeps_links_made_on_monday() {
     // ConvertedAccountId leaves it alone.
     let prior = Prior {
         links: [(
-            "board_relation_mks9cjfs".to_owned(),
+            ColumnId::from("board_relation_mks9cjfs"),
             Some("001000000000001AAA".to_owned()),
         )]
         .into(),
@@ -205,7 +206,7 @@ fn an_empty_reference_keeps_links_made_on_monday() {
     let contact = plans.plan("Contact").unwrap();
     let prior = Prior {
         links: [(
-            "board_relation_mks98dnn".to_owned(),
+            ColumnId::from("board_relation_mks98dnn"),
             Some("001000000000001AAA".to_owned()),
         )]
         .into(),
@@ -252,7 +253,7 @@ fn fields_absent_from_the_record_are_left_alone() {
     let plan = plans.plan("Lead").unwrap();
     let r = record(json!({"Id": "00Q5e00000AbCdEFGH", "Status": "Open"}));
     let w = eval::record_to_item(plan, &r, None, NOW).unwrap();
-    let cols: Vec<&str> = w.column_values.keys().map(String::as_str).collect();
+    let cols: Vec<&str> = w.column_values.keys().map(ColumnId::as_str).collect();
     assert_eq!(cols, ["color_mksj2adq", "text_mkryhch5"]);
     assert_eq!(w.name, None);
 }
@@ -296,7 +297,7 @@ fn item() -> Item {
             ("text_mkryzhzt", Value::text("ignored: <- only")),
         ]
         .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
+        .map(|(k, v)| (ColumnId::from(k), v))
         .collect(),
     }
 }
@@ -329,9 +330,16 @@ fn a_column_change_updates_one_field() {
     let plans = plans();
     let plan = plans.plan("Lead").unwrap();
     let change = |col: &str, new: Value, old: Value, current: Option<Json>| {
-        eval::column_change(plan, col, &new, &old, current.as_ref(), NOW)
-            .unwrap()
-            .map(|w| w.to_json())
+        eval::column_change(
+            plan,
+            &ColumnId::from(col),
+            &new,
+            &old,
+            current.as_ref(),
+            NOW,
+        )
+        .unwrap()
+        .map(|w| w.to_json())
     };
     assert_eq!(
         change(
@@ -394,7 +402,7 @@ fn a_column_change_updates_one_field() {
     // Bad input is an error naming the field.
     let e = eval::column_change(
         plan,
-        "numeric_mkbudget",
+        &ColumnId::from("numeric_mkbudget"),
         &Value::text("lots"),
         &Value::Null,
         None,
@@ -417,23 +425,33 @@ fn rename_and_links_and_delete() {
     );
     let added = ["001000000000001AAA".to_owned()];
     assert_eq!(
-        eval::link_change(plan, "board_relation_mks9cjfs", &added, &[])
-            .unwrap()
-            .to_json(),
+        eval::link_change(
+            plan,
+            &ColumnId::from("board_relation_mks9cjfs"),
+            &added,
+            &[]
+        )
+        .unwrap()
+        .to_json(),
         json!({"Linked_Account__c": "001000000000001AAA"})
     );
     assert_eq!(
-        eval::link_change(plan, "board_relation_mks9cjfs", &[], &added)
-            .unwrap()
-            .to_json(),
+        eval::link_change(
+            plan,
+            &ColumnId::from("board_relation_mks9cjfs"),
+            &[],
+            &added
+        )
+        .unwrap()
+        .to_json(),
         json!({"Linked_Account__c": null})
     );
     assert_eq!(
-        eval::link_change(plan, "board_relation_mks9cjfs", &[], &[]),
+        eval::link_change(plan, &ColumnId::from("board_relation_mks9cjfs"), &[], &[]),
         None
     );
     assert_eq!(
-        eval::link_change(plan, "board_relation_other", &added, &[]),
+        eval::link_change(plan, &ColumnId::from("board_relation_other"), &added, &[]),
         None
     );
     let DeleteAction::Update(w) = eval::on_delete(plan, "Acme", NOW).unwrap() else {
@@ -499,7 +517,7 @@ fn a_monday_status_change_can_fire_a_rule() {
     let old = sample();
     let w = eval::column_change(
         plan,
-        "color_mksj2adq",
+        &ColumnId::from("color_mksj2adq"),
         &Value::text("Qualified"),
         &Value::text("Open"),
         None,
@@ -628,16 +646,31 @@ fn webhook_values_update_fields() {
     let plan = plans.plan("Lead").unwrap();
     let value =
         json!({"label": {"index": 2, "text": "Qualified", "is_done": false}, "post_id": null});
-    let w =
-        eval::webhook_column_change(plan, "color_mksj2adq", &value, &Json::Null, None, None, NOW)
-            .unwrap();
+    let w = eval::webhook_column_change(
+        plan,
+        &ColumnId::from("color_mksj2adq"),
+        &value,
+        &Json::Null,
+        None,
+        None,
+        NOW,
+    )
+    .unwrap();
     assert_eq!(w.unwrap().to_json(), json!({"Status": "Qualified"}));
     let chosen = json!({"chosenValues": [{"id": 1, "name": "Curriculum Development"}]});
     let before =
         json!({"chosenValues": [{"id": 1, "name": "Curriculum Development"}], "changed_at": "x"});
     assert_eq!(
-        eval::webhook_column_change(plan, "dropdown_mksfyfqp", &chosen, &before, None, None, NOW)
-            .unwrap(),
+        eval::webhook_column_change(
+            plan,
+            &ColumnId::from("dropdown_mksfyfqp"),
+            &chosen,
+            &before,
+            None,
+            None,
+            NOW
+        )
+        .unwrap(),
         None
     );
 }
@@ -662,7 +695,7 @@ fn evaluate_dispatches_every_change() {
     ));
     let (v, p) = (Value::text("Open"), Value::text("Open"));
     let same = Change::ColumnChanged {
-        column: "color_mksj2adq",
+        column: &ColumnId::from("color_mksj2adq"),
         value: &v,
         previous: &p,
         current: None,
@@ -676,7 +709,7 @@ fn evaluate_dispatches_every_change() {
         })
     );
     let links = Change::LinksChanged {
-        column: "board_relation_mks9cjfs",
+        column: &ColumnId::from("board_relation_mks9cjfs"),
         added: &[],
         removed: &[],
     };

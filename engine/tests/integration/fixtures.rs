@@ -19,6 +19,7 @@ use crmmap_dsl::model::ColumnType;
 use crmmap_engine::eval::{self, Item, ItemWrites, Prior};
 use crmmap_engine::value::monday;
 use crmmap_engine::{EvalError, Plan, compile};
+use crmmap_ids::ColumnId;
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -33,13 +34,13 @@ fn column_type(plan: &Plan, column: &str) -> ColumnType {
         .map_or(ColumnType::Text, |f| f.column_type)
 }
 
-fn columns(plan: &Plan, json: Option<&Json>) -> BTreeMap<String, crmmap_engine::Value> {
+fn columns(plan: &Plan, json: Option<&Json>) -> BTreeMap<ColumnId, crmmap_engine::Value> {
     json.and_then(Json::as_object)
         .map(|cols| {
             cols.iter()
                 .map(|(c, v)| {
                     (
-                        c.clone(),
+                        ColumnId::from(c.as_str()),
                         monday::read_webhook(column_type(plan, c), v, None).unwrap(),
                     )
                 })
@@ -76,7 +77,7 @@ fn run(plan: &Plan, change: &Json, now: OffsetDateTime) -> Result<Json, EvalErro
     if let Some(column) = change.get("column").and_then(Json::as_str) {
         let w = eval::webhook_column_change(
             plan,
-            column,
+            &ColumnId::from(column),
             &change["value"],
             change.get("previous").unwrap_or(&Json::Null),
             change.get("current"),

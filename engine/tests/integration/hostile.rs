@@ -16,6 +16,7 @@ use crmmap_engine::plan::{ExprPlan, StepPlan};
 use crmmap_engine::transform::{EmptyEnv, Flow, apply, evaluate, to_column_kind};
 use crmmap_engine::value::monday::{self, ColumnRead, LabelSettings};
 use crmmap_engine::value::{self, Number, Value, salesforce};
+use crmmap_ids::ColumnId;
 use proptest::prelude::*;
 use serde_json::{Value as Json, json};
 use time::macros::date;
@@ -323,7 +324,7 @@ proptest! {
 static SHIPPED: LazyLock<PlanSet> = LazyLock::new(webhook_change::shipped_plans);
 
 /// Every column of the shipped plans, as `(plan index, column)`.
-fn shipped_columns() -> Vec<(usize, String)> {
+fn shipped_columns() -> Vec<(usize, ColumnId)> {
     SHIPPED
         .plans
         .iter()
@@ -333,7 +334,7 @@ fn shipped_columns() -> Vec<(usize, String)> {
                 .iter()
                 .map(|f| f.column.clone())
                 .chain(p.links.iter().map(|l| l.column.clone()))
-                .chain([p.key_column.clone(), "unmapped".to_owned()])
+                .chain([p.key_column.clone(), ColumnId::from("unmapped")])
                 .map(move |c| (i, c))
         })
         .collect()

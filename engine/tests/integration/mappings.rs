@@ -45,7 +45,7 @@ fn shipped_objects_sync_parents_first() {
             if link.target != plan.object {
                 // The shipped mappings have no link cycles.
                 assert!(
-                    pos(&link.target) < pos(&plan.object),
+                    pos(link.target.as_str()) < pos(plan.object.as_str()),
                     "{} should come after {}",
                     plan.object,
                     link.target

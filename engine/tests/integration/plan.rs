@@ -3,6 +3,7 @@
 use crmmap_dsl::model::ItemDeletePolicy;
 use crmmap_engine::compile;
 use crmmap_engine::plan::DeletePlan;
+use crmmap_ids::ColumnId;
 
 use crate::lead;
 
@@ -98,18 +99,18 @@ fn facts_name_what_is_read_and_written() {
     ] {
         assert!(f.salesforce_written.iter().any(|w| w == x), "{x}");
     }
-    assert!(f.monday_read.contains(&"text_mksfswxm".to_owned()));
+    assert!(f.monday_read.contains(&ColumnId::from("text_mksfswxm")));
     assert!(
         f.monday_read
-            .contains(&"board_relation_mks9cjfs".to_owned())
+            .contains(&ColumnId::from("board_relation_mks9cjfs"))
     );
     assert!(
-        !f.monday_read.contains(&"text_mkryzhzt".to_owned()),
+        !f.monday_read.contains(&ColumnId::from("text_mkryzhzt")),
         "<- columns are not read"
     );
     assert_eq!(f.monday_read[0], "text_mkryhch5");
-    assert!(f.monday_written.contains(&"text_mkryzhzt".to_owned()));
-    assert!(!f.monday_written.contains(&"text_mksfswxm".to_owned()));
+    assert!(f.monday_written.contains(&ColumnId::from("text_mkryzhzt")));
+    assert!(!f.monday_written.contains(&ColumnId::from("text_mksfswxm")));
     assert!(f.reads_name && f.writes_name);
     assert_eq!(f.creates, ["Account", "Opportunity"]);
     // NumberOfEmployees is parsed from a text column.

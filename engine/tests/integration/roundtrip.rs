@@ -13,6 +13,7 @@ use crmmap_engine::eval::{self, Prior};
 use crmmap_engine::plan::FieldPlan;
 use crmmap_engine::transform::EmptyEnv;
 use crmmap_engine::value::{Number, Value, monday, salesforce};
+use crmmap_ids::ColumnId;
 use proptest::prelude::*;
 use time::macros::date;
 use time::{Date, Duration, OffsetDateTime};
@@ -298,7 +299,7 @@ proptest! {
         let held = stored_in_monday(ct, &fp.value_to_monday(v.clone(), &ENV).unwrap());
         let record = serde_json::json!({ "F__c": salesforce::write(ft, &v).unwrap() });
         let single = single_field_plan(fp);
-        let prior = Prior { columns: [("col".to_owned(), held)].into_iter().collect(), ..Prior::default() };
+        let prior = Prior { columns: [(ColumnId::from("col"), held)].into_iter().collect(), ..Prior::default() };
         let w = eval::record_to_item(&single, record.as_object().unwrap(), Some(&prior), OffsetDateTime::UNIX_EPOCH).unwrap();
         prop_assert!(w.column_values.is_empty(), "{w:?}");
     }
@@ -312,12 +313,12 @@ proptest! {
             (Value::Labels(l), true) => Value::Labels(l.iter().rev().cloned().collect()),
             (v, _) => v.clone(),
         };
-        let w = eval::column_change(&single, "col", &other, &m, None, OffsetDateTime::UNIX_EPOCH);
+        let w = eval::column_change(&single, &ColumnId::from("col"), &other, &m, None, OffsetDateTime::UNIX_EPOCH);
         prop_assert!(matches!(w, Ok(None)), "{w:?}");
         // And Salesforce already holding the value suppresses the write.
         if let Ok(v) = fp.value_to_salesforce(m.clone(), &ENV) {
             let current = salesforce::write(ft, &v).unwrap();
-            let w = eval::column_change(&single, "col", &m, &Value::text("\u{1}old"), Some(&current), OffsetDateTime::UNIX_EPOCH);
+            let w = eval::column_change(&single, &ColumnId::from("col"), &m, &Value::text("\u{1}old"), Some(&current), OffsetDateTime::UNIX_EPOCH);
             prop_assert!(matches!(w, Ok(None)), "{ct} {ft}: {m:?} vs {current}: {w:?}");
         }
     }

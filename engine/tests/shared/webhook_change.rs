@@ -11,6 +11,7 @@ use crmmap_engine::eval::{self, Item, Record, Writes};
 use crmmap_engine::plan::{FieldPlan, Plan};
 use crmmap_engine::value::{Value, monday, salesforce};
 use crmmap_engine::{EvalError, PlanSet, compile};
+use crmmap_ids::ColumnId;
 use serde_json::{Value as Json, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -92,7 +93,7 @@ fn to_salesforce(plan: &Plan, f: &FieldPlan, new: &Value, old: &Value, held: Opt
 }
 
 /// An `update_column_value` with webhook-shaped `value` and `previousValue` (any JSON).
-pub fn column_changed(plan: &Plan, column: &str, value: &Json, previous: &Json) {
+pub fn column_changed(plan: &Plan, column: &ColumnId, value: &Json, previous: &Json) {
     // The path the engine offers for a webhook change: both values read with the column type.
     let _ = eval::webhook_column_change(plan, column, value, previous, None, None, NOW);
     let Some(f) = plan.field_for_column(column) else {

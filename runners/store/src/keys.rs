@@ -101,8 +101,8 @@ impl std::str::FromStr for SyncedKey {
 pub const NAME_KEY: SyncedKey = SyncedKey::Name;
 
 /// The key of a monday column in the last-synced values: `column:<id>`.
-pub fn column_key(column_id: &str) -> SyncedKey {
-    SyncedKey::Column(ColumnId::new(column_id))
+pub fn column_key(column_id: impl AsRef<str>) -> SyncedKey {
+    SyncedKey::Column(ColumnId::new(column_id.as_ref()))
 }
 
 /// The key of a Salesforce field in the last-synced values: `field:<name>`.
@@ -121,8 +121,8 @@ pub fn sent_key(field: &str) -> SyncedKey {
 
 /// The key of a board-relation column's last-synced link: `link:<column id>`, holding the
 /// Salesforce Id of the linked record (or `null`).
-pub fn link_key(column: &str) -> SyncedKey {
-    SyncedKey::Link(ColumnId::new(column))
+pub fn link_key(column: impl AsRef<str>) -> SyncedKey {
+    SyncedKey::Link(ColumnId::new(column.as_ref()))
 }
 
 /// The key recording a record a lifecycle rule created for this item: `rule:<rule>:<alias>`.

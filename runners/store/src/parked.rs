@@ -1,7 +1,7 @@
 //! Parked links: a link whose target record has no item yet waits here until a
 //! later run has created the target's item.
 
-use crmmap_ids::{ObjectName, RecordId};
+use crmmap_ids::{ColumnId, ObjectName, RecordId};
 use time::OffsetDateTime;
 
 use crate::db::{DbTime, with_pool};
@@ -16,7 +16,7 @@ pub struct NewParkedLink {
     /// The record that holds the reference.
     pub record_id: RecordId,
     /// The monday board-relation column to fill.
-    pub column_id: String,
+    pub column_id: ColumnId,
     /// The mapping's object of the referenced record.
     pub target_object: ObjectName,
     /// The referenced record, which has no item yet.
@@ -57,7 +57,7 @@ impl TryFrom<ParkedRow> for ParkedLink {
             link: NewParkedLink {
                 object: ObjectName::new(r.object),
                 record_id: parse_id("parked_links.record_id", &r.record_id)?,
-                column_id: r.column_id,
+                column_id: ColumnId::new(r.column_id),
                 target_object: ObjectName::new(r.target_object),
                 target_record_id: parse_id("parked_links.target_record_id", &r.target_record_id)?,
                 reason: r.reason,
@@ -87,7 +87,7 @@ impl Store {
             )
             .bind(link.object.as_str())
             .bind(link.record_id.as_str())
-            .bind(&link.column_id)
+            .bind(link.column_id.as_str())
             .bind(link.target_object.as_str())
             .bind(link.target_record_id.as_str())
             .bind(&link.reason)

@@ -11,7 +11,6 @@
 //!     child process so that only the migrator's memory is measured.
 //! ```
 
-use crmmap_sync::PlanIds;
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
@@ -168,7 +167,7 @@ async fn compare(n: usize, seed_n: usize) {
         let changed_before = changed;
         let links = ctx
             .store
-            .links_for_object(&plan.sobject_name())
+            .links_for_object(&plan.sobject)
             .await
             .expect("links");
         let step = 100;
@@ -233,7 +232,7 @@ async fn seed_way(ctx: &RunContext) -> u64 {
     let now = ctx.now();
     let mut records = 0;
     for plan in ctx.plans.in_order() {
-        let board = crmmap_ids::BoardId::new(plan.board);
+        let board = plan.board;
         let mut by_id = std::collections::HashMap::new();
         let mut pages = std::pin::pin!(ctx.monday.items_pages(
             board,
@@ -263,12 +262,11 @@ async fn seed_way(ctx: &RunContext) -> u64 {
                     ..Default::default()
                 };
                 for (col, cv) in &i.column_values {
-                    if col.as_str() == plan.key_column {
+                    if *col == plan.key_column {
                         if let Some(t) = cv.text.clone() {
-                            p.columns
-                                .insert(col.to_string(), crmmap_engine::Value::text(t));
+                            p.columns.insert(col.clone(), crmmap_engine::Value::text(t));
                         }
-                    } else if let Some(f) = plan.field_for_column(col.as_str()) {
+                    } else if let Some(f) = plan.field_for_column(col) {
                         let read = crmmap_engine::value::monday::ColumnRead {
                             text: cv.text.clone(),
                             value: cv.value.clone(),
@@ -286,7 +284,7 @@ async fn seed_way(ctx: &RunContext) -> u64 {
                         if let Ok(v) =
                             crmmap_engine::value::monday::read(f.column_type, &read, None)
                         {
-                            p.columns.insert(col.to_string(), v);
+                            p.columns.insert(col.clone(), v);
                         }
                     }
                 }
@@ -298,7 +296,7 @@ async fn seed_way(ctx: &RunContext) -> u64 {
             if writes.column_values.is_empty() && writes.name.is_none() {
                 continue;
             }
-            let column_values = writes.column_values.into_iter().collect();
+            let column_values = writes.column_values_json();
             let mutation = match item {
                 None => ItemMutation::CreateItem {
                     board_id: board,

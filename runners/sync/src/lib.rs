@@ -12,10 +12,8 @@ pub mod context;
 pub mod failure;
 pub mod mappings;
 pub mod migrate;
-mod plan_ids;
 pub mod retention;
 pub mod schema;
 
 pub use config::{ConfigError, Settings};
 pub use context::{Clock, RunContext, system_clock};
-pub use plan_ids::PlanIds;

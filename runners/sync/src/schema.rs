@@ -42,11 +42,10 @@ pub async fn pull_with(
     salesforce: &SalesforceClient,
     monday: &MondayClient,
 ) -> Result<SchemaSnapshot, SchemaError> {
-    let mut board_ids: Vec<u64> = plans.plans.iter().map(|p| p.board).collect();
-    board_ids.extend(more_boards);
+    let mut board_ids: Vec<BoardId> = plans.plans.iter().map(|p| p.board).collect();
+    board_ids.extend(more_boards.iter().copied().map(BoardId::new));
     board_ids.sort_unstable();
     board_ids.dedup();
-    let board_ids: Vec<BoardId> = board_ids.into_iter().map(BoardId::new).collect();
     let boards = monday
         .boards(&board_ids, None)
         .await

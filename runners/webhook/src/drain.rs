@@ -582,8 +582,8 @@ impl Webhook {
                         .inner
                         .ctx
                         .plans
-                        .plan_for_board(ev.board_id.get())
-                        .map_or_else(|| "?".to_owned(), |p| p.sobject.clone());
+                        .plan_for_board(ev.board_id)
+                        .map_or_else(|| "?".to_owned(), |p| p.sobject.to_string());
                     let (board, item) = (ev.board_id, ev.item_id);
                     let record = self
                         .inner

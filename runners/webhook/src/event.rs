@@ -1,7 +1,7 @@
 //! monday webhook payloads: the challenge, and `{"event": {...}}` bodies read into a typed
 //! [`Event`] (reference `monday-api.md` §5.2, §5.5).
 
-use crmmap_ids::{BoardId, ItemId};
+use crmmap_ids::{BoardId, ColumnId, ItemId};
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
@@ -49,7 +49,7 @@ pub enum EventKind {
     /// `update_column_value`.
     ColumnChanged {
         /// `columnId`.
-        column: String,
+        column: ColumnId,
         /// `value` (webhook shape).
         value: Json,
         /// `previousValue` (webhook shape; `null` when empty).
@@ -181,7 +181,7 @@ pub fn parse_event(event: &Json) -> Result<Event, BadRequest> {
         "update_column_value" => (
             pulse("pulseId")?,
             EventKind::ColumnChanged {
-                column: text(event, "columnId")?.to_owned(),
+                column: ColumnId::new(text(event, "columnId")?),
                 value: event.get("value").cloned().unwrap_or(Json::Null),
                 previous: event.get("previousValue").cloned().unwrap_or(Json::Null),
             },

@@ -19,7 +19,7 @@ impl Webhook {
     /// The plan an event is applied with, or why it is skipped: decided from the event
     /// alone (unmapped board, unhandled event type, a change made by crmmap's own user).
     pub(crate) fn triage(&self, ev: &Event) -> Result<&Plan, Done> {
-        let Some(plan) = self.plans().plan_for_board(ev.board_id.get()) else {
+        let Some(plan) = self.plans().plan_for_board(ev.board_id) else {
             return Err(Done::new(
                 Action::Skipped,
                 None,
@@ -68,7 +68,7 @@ impl Webhook {
             if let Some(r) = &d.record_id {
                 entry = entry.record(r.clone());
             }
-        } else if let Some(p) = self.inner.ctx.plans.plan_for_board(ev.board_id.get()) {
+        } else if let Some(p) = self.inner.ctx.plans.plan_for_board(ev.board_id) {
             entry = entry.object(p.sobject.clone());
         }
         entry

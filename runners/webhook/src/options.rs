@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crmmap_ids::ColumnId;
 use crmmap_store::RetryPolicy;
 use crmmap_sync::{ConfigError, Settings};
 
@@ -40,7 +41,7 @@ pub struct WebhookOptions {
     pub crash_after_create: bool,
     /// Test hook: panic while applying a change of this column (the panic boundaries' test).
     #[doc(hidden)]
-    pub panic_on_column: Option<String>,
+    pub panic_on_column: Option<ColumnId>,
 }
 
 impl Default for WebhookOptions {

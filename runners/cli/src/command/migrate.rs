@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::Args;
+use crmmap_ids::ObjectName;
 use crmmap_sync::migrate::{
     self, Counts, MigrateError, MigrateOptions, MigrateReport, ObjectReport, PlannedAction,
     PlannedChange, Progress, StopSignal,
@@ -75,7 +76,11 @@ pub fn migrate(args: &MigrateArgs) -> CrmmapExit {
             Err(e) => return super::fail(&e.to_string()),
         };
         let options = MigrateOptions {
-            objects: args.objects.clone(),
+            objects: args
+                .objects
+                .iter()
+                .map(|o| ObjectName::new(o.as_str()))
+                .collect(),
             dry_run: args.dry_run,
             full: args.full,
             lease_wait: args.wait.unwrap_or_default(),
@@ -201,7 +206,7 @@ impl TermProgress {
 }
 
 impl Progress for TermProgress {
-    fn object_started(&mut self, object: &str, total: Option<u64>) {
+    fn object_started(&mut self, object: &ObjectName, total: Option<u64>) {
         self.clear();
         if !self.lines {
             return;
@@ -215,7 +220,7 @@ impl Progress for TermProgress {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("#>-"),
             );
-            bar.set_prefix(object.to_owned());
+            bar.set_prefix(object.to_string());
             // Redraw the elapsed time between chunks (a chunk can wait for the budget).
             bar.enable_steady_tick(std::time::Duration::from_millis(250));
             self.bar = Some(bar);
@@ -227,7 +232,7 @@ impl Progress for TermProgress {
         }
     }
 
-    fn records_done(&mut self, object: &str, done: u64, counts: &Counts) {
+    fn records_done(&mut self, object: &ObjectName, done: u64, counts: &Counts) {
         if !self.lines {
             return;
         }
@@ -269,7 +274,7 @@ impl Progress for TermProgress {
         self.planned.push(change.clone());
     }
 
-    fn failed(&mut self, object: &str, record_id: &str, message: &str) {
+    fn failed(&mut self, object: &ObjectName, record_id: &str, message: &str) {
         self.line(&format!("failed: {object} {record_id}: {message}"));
     }
 
@@ -352,7 +357,7 @@ pub fn print_summary(report: &MigrateReport, elapsed: std::time::Duration) {
         );
     };
     for o in &report.objects {
-        row(&o.object, &o.counts);
+        row(o.object.as_str(), &o.counts);
     }
     row("total", &t);
     if t.deleted > 0 {

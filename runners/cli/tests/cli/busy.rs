@@ -80,7 +80,7 @@ fn items(emu: &Emulators) -> usize {
     let plans = crmmap_sync::mappings::load(&[root().join("mappings")]).unwrap();
     plans
         .in_order()
-        .map(|p| emu.monday.state().active_items(p.board).len())
+        .map(|p| emu.monday.state().active_items(p.board.get()).len())
         .sum()
 }
 

@@ -59,7 +59,8 @@ async fn a_missing_board_exits_78_naming_it() {
         .unwrap()
         .plan("Lead")
         .unwrap()
-        .board;
+        .board
+        .get();
     emu.monday
         .state()
         .with_account(|a| a.boards.remove(&lead))
@@ -91,7 +92,8 @@ async fn serve_queues_an_event_that_meets_a_monday_rate_limit_instead_of_waiting
         .unwrap()
         .plan("Lead")
         .unwrap()
-        .board;
+        .board
+        .get();
     let item = emu.monday.state().active_items(lead)[0].id;
     // monday now refuses every request for the rest of its minute (60 s, reference §2.1).
     emu.monday.state().set_minute_limit(Some(0));

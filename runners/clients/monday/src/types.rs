@@ -196,8 +196,8 @@ pub struct Item {
 
 impl Item {
     /// The value of one column.
-    pub fn column(&self, id: &str) -> Option<&ColumnValue> {
-        self.column_values.get(id)
+    pub fn column(&self, id: &(impl AsRef<str> + ?Sized)) -> Option<&ColumnValue> {
+        self.column_values.get(id.as_ref())
     }
 
     /// Its state when the item is archived or deleted; `None` for an active item (or one

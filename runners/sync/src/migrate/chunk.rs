@@ -3,13 +3,11 @@
 
 use crmmap_engine::eval::{self, Change, ItemUpdate, Prior, Record, Writes};
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ItemId, RecordId};
+use crmmap_ids::{ColumnId, ItemId, RecordId};
 use crmmap_monday::ItemMutation;
 use crmmap_store::Action;
 use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
-
-use crate::PlanIds;
 
 use super::desired::{self, Desired, prior_from_synced};
 use super::lookup::Items;
@@ -25,8 +23,8 @@ pub(super) struct Pending {
     pub(super) item_id: Option<ItemId>,
     pub(super) desired: Desired,
     /// Columns written (for the store), links written.
-    pub(super) columns: Vec<String>,
-    pub(super) links: Vec<String>,
+    pub(super) columns: Vec<ColumnId>,
+    pub(super) links: Vec<ColumnId>,
     pub(super) name_written: bool,
     pub(super) matched: bool,
 }
@@ -123,17 +121,13 @@ impl Migrator<'_> {
         if let (false, Some(item)) = (kept.is_empty(), item_id) {
             self.left_to_queue(plan, record_id, item, &kept).await?;
         }
-        let mut column_values: Map<String, Json> = writes
-            .column_values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let columns: Vec<String> = writes.column_values.keys().cloned().collect();
+        let mut column_values = writes.column_values_json();
+        let columns: Vec<ColumnId> = writes.column_values.keys().cloned().collect();
         let link_values = self
             .link_values(plan, record_id, &writes.links, items, now, counts)
             .await?;
-        let links: Vec<String> = link_values.iter().map(|(c, _)| c.clone()).collect();
-        column_values.extend(link_values);
+        let links: Vec<ColumnId> = link_values.iter().map(|(c, _)| c.clone()).collect();
+        column_values.extend(link_values.into_iter().map(|(c, v)| (String::from(c), v)));
         if column_values.is_empty() && writes.name.is_none() {
             counts.unchanged += 1;
             return Ok(());
@@ -181,7 +175,7 @@ impl Migrator<'_> {
         now: OffsetDateTime,
         items: &mut Items,
     ) -> Result<Partner, MigrateError> {
-        let board = plan.board_id();
+        let board = plan.board;
         if let Some(item) = items.linked.get(record_id) {
             let values = items.synced.get(item).map_or(&[][..], Vec::as_slice);
             return Ok(Partner {
@@ -205,7 +199,7 @@ impl Migrator<'_> {
         });
         if let Some(store) = self.store() {
             store
-                .upsert_link(board, item, &plan.sobject_name(), record_id, now)
+                .upsert_link(board, item, &plan.sobject, record_id, now)
                 .await?;
             items.linked.insert(record_id.clone(), item);
             items.targets.insert(&plan.object, record_id, item);
@@ -240,7 +234,7 @@ impl Migrator<'_> {
             .message(&format!("{} {record_id}: {reason}", plan.object));
         self.log(
             self.entry(Action::Skipped, plan, record_id)
-                .item(plan.board_id(), item)
+                .item(plan.board, item)
                 .reason(reason),
         )
         .await
@@ -256,7 +250,7 @@ fn mutation(
     writes: &eval::ItemWrites,
     mut column_values: Map<String, Json>,
 ) -> ItemMutation {
-    let board_id = plan.board_id();
+    let board_id = plan.board;
     match item_id {
         None => ItemMutation::CreateItem {
             board_id,

@@ -15,7 +15,6 @@ use serde_json::Value as Json;
 use super::migrator::Migrator;
 use super::query::{PlanKey as _, deleted_query, id_of};
 use super::{Counts, MigrateError};
-use crate::PlanIds;
 
 impl Migrator<'_> {
     /// Records deleted in Salesforce since the last look (`queryAll`, after the object's
@@ -42,7 +41,7 @@ impl Migrator<'_> {
             let links: HashMap<RecordId, Link> = self
                 .ctx
                 .store
-                .links_by_records(&plan.sobject_name(), &ids)
+                .links_by_records(&plan.sobject, &ids)
                 .await?
                 .into_iter()
                 .map(|l| (l.record_id.clone(), l))

@@ -8,7 +8,8 @@ use crmmap_engine::EvalError;
 use crmmap_engine::eval::{ItemValues, Prior, Record};
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, monday};
-use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedKey, SyncedValue, column_key};
+use crmmap_ids::ColumnId;
+use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
 pub use crmmap_store::link_key;
@@ -38,8 +39,8 @@ impl Desired {
     pub fn synced_rows<'a>(
         &self,
         name_written: bool,
-        columns: impl IntoIterator<Item = &'a String>,
-        links: impl IntoIterator<Item = &'a String>,
+        columns: impl IntoIterator<Item = &'a ColumnId>,
+        links: impl IntoIterator<Item = &'a ColumnId>,
     ) -> Vec<SetValue> {
         let mut rows = Vec::new();
         if self.converted {
@@ -59,7 +60,7 @@ impl Desired {
         for c in columns {
             if let Some(v) = self.values.columns.get(c) {
                 rows.push(SetValue {
-                    key: column_key(c),
+                    key: SyncedKey::Column(c.clone()),
                     value: v.to_json(),
                     source: Side::Monday,
                 });
@@ -68,7 +69,7 @@ impl Desired {
         for l in links {
             if let Some(target) = self.values.links.get(l) {
                 rows.push(SetValue {
-                    key: link_key(l),
+                    key: SyncedKey::Link(l.clone()),
                     value: target.clone().map_or(Json::Null, Json::String),
                     source: Side::Monday,
                 });
@@ -86,13 +87,13 @@ pub fn prior_from_synced(values: &[SyncedValue]) -> Prior {
             SyncedKey::Name => prior.name = v.value.as_str().map(str::to_owned),
             SyncedKey::Column(column) => {
                 if let Ok(value) = Value::from_json(&v.value) {
-                    prior.columns.insert(column.to_string(), value);
+                    prior.columns.insert(column.clone(), value);
                 }
             }
             SyncedKey::Link(column) => {
                 prior
                     .links
-                    .insert(column.to_string(), v.value.as_str().map(str::to_owned));
+                    .insert(column.clone(), v.value.as_str().map(str::to_owned));
             }
             _ => {}
         }
@@ -109,9 +110,9 @@ pub fn prior_from_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Prior,
         ..Prior::default()
     };
     for (id, cv) in &item.column_values {
-        let column_type = if id.as_str() == plan.key_column {
+        let column_type = if *id == plan.key_column {
             ColumnType::Text
-        } else if let Some(f) = plan.field_for_column(id.as_str()) {
+        } else if let Some(f) = plan.field_for_column(id) {
             f.column_type
         } else {
             continue;
@@ -119,7 +120,7 @@ pub fn prior_from_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Prior,
         let read = column_read(cv);
         let value =
             monday::read(column_type, &read, None).map_err(|e| e.with_column(id.as_str()))?;
-        prior.columns.insert(id.to_string(), value);
+        prior.columns.insert(id.clone(), value);
     }
     Ok(prior)
 }
@@ -169,8 +170,8 @@ mod tests {
         let update = eval::record_to_update(&plan, record, None, now).unwrap();
         let written = update.writes;
         let desired = Desired::new(&plan, record, update.values);
-        let keys: Vec<String> = written.column_values.keys().cloned().collect();
-        let links: Vec<String> = written.links.iter().map(|l| l.column.clone()).collect();
+        let keys: Vec<ColumnId> = written.column_values.keys().cloned().collect();
+        let links: Vec<ColumnId> = written.links.iter().map(|l| l.column.clone()).collect();
         let rows = desired.synced_rows(true, keys.iter(), links.iter());
         let synced: Vec<crmmap_store::SyncedValue> = rows
             .into_iter()

@@ -1,6 +1,7 @@
 //! Why a run stops: the errors that end a run, and which API failures are of that kind.
 
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ObjectName;
 use crmmap_monday::MondayError;
 use crmmap_store::{LeaseHolder, StoreError};
 
@@ -20,7 +21,7 @@ pub enum MigrateError {
     #[error("cannot build the query for `{object}`: {message}")]
     Soql {
         /// The object.
-        object: String,
+        object: ObjectName,
         /// Why.
         message: String,
     },
@@ -42,7 +43,7 @@ pub enum MigrateError {
     )]
     BoardMissing {
         /// The mapping's object.
-        object: String,
+        object: ObjectName,
         /// The board id the mapping names.
         board: String,
         /// monday's answer.

@@ -3,7 +3,7 @@
 
 use crmmap_engine::eval::LinkWrite;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ColumnId, ItemId, ObjectName, RecordId};
+use crmmap_ids::{ColumnId, ItemId, RecordId};
 use crmmap_monday::ItemMutation;
 use crmmap_monday::client::cost;
 use crmmap_store::{Action, NewParkedLink};
@@ -14,7 +14,6 @@ use super::chunk::Pending;
 use super::lookup::Items;
 use super::migrator::Migrator;
 use super::{Counts, MigrateError};
-use crate::PlanIds;
 
 impl Migrator<'_> {
     /// The board-relation values of a record's link writes, by column: a cleared column, or
@@ -28,7 +27,7 @@ impl Migrator<'_> {
         items: &Items,
         now: OffsetDateTime,
         counts: &mut Counts,
-    ) -> Result<Vec<(String, Json)>, MigrateError> {
+    ) -> Result<Vec<(ColumnId, Json)>, MigrateError> {
         let mut links = Vec::new();
         for l in writes {
             let Some(target_text) = &l.record_id else {
@@ -56,10 +55,10 @@ impl Migrator<'_> {
                 continue;
             };
             let parked = NewParkedLink {
-                object: ObjectName::new(plan.object.as_str()),
+                object: plan.object.clone(),
                 record_id: record_id.clone(),
                 column_id: l.column.clone(),
-                target_object: ObjectName::new(l.target.as_str()),
+                target_object: l.target.clone(),
                 target_record_id: target_record.clone(),
                 reason: format!("{} {target_record} has no item yet", l.target),
             };
@@ -129,13 +128,13 @@ impl Migrator<'_> {
         let live = self.live_items(plan, &targets).await?;
         let inactive: std::collections::HashSet<String> =
             targets.into_iter().filter(|t| !live.contains(t)).collect();
-        let board = plan.board_id();
+        let board = plan.board;
         let mut i = 0;
         while i < mutations.len() {
             let (Some(m), Some(p)) = (mutations.get_mut(i), pending.get_mut(i)) else {
                 break;
             };
-            let dead: Vec<(String, String)> = p
+            let dead: Vec<(ColumnId, String)> = p
                 .links
                 .iter()
                 .flat_map(|c| {
@@ -150,7 +149,7 @@ impl Migrator<'_> {
                 if let ItemMutation::CreateItem { column_values, .. }
                 | ItemMutation::ChangeColumnValues { column_values, .. } = m
                 {
-                    column_values.remove(column);
+                    column_values.remove(column.as_str());
                 }
                 let mut entry = self
                     .entry(Action::Skipped, plan, &p.record_id)
@@ -179,14 +178,14 @@ impl Migrator<'_> {
 }
 
 /// The items a mutation links in a board-relation column (`{"item_ids": [...]}`).
-pub(super) fn link_targets(m: &ItemMutation, column: &str) -> Vec<String> {
+pub(super) fn link_targets(m: &ItemMutation, column: &ColumnId) -> Vec<String> {
     let values = match m {
         ItemMutation::CreateItem { column_values, .. }
         | ItemMutation::ChangeColumnValues { column_values, .. } => column_values,
         _ => return Vec::new(),
     };
     values
-        .get(column)
+        .get(column.as_str())
         .and_then(|v| v.get("item_ids"))
         .and_then(Json::as_array)
         .map(|ids| {

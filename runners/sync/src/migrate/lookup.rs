@@ -6,12 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use crmmap_engine::eval::Record;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ColumnId, ItemId, RecordId, SObjectName};
+use crmmap_ids::{ItemId, ObjectName, RecordId, SObjectName};
 use crmmap_monday::PageRequest;
 use crmmap_monday::client::{MAX_PAGE_SIZE, cost};
 use crmmap_store::SyncedValue;
 
-use crate::PlanIds;
 use serde_json::Value as Json;
 
 use super::migrator::Migrator;
@@ -36,18 +35,17 @@ pub(super) struct Items {
 
 /// (object, record id) → item id, for records that have an item.
 #[derive(Default)]
-pub(super) struct RecordItems(HashMap<(String, RecordId), ItemId>);
+pub(super) struct RecordItems(HashMap<(ObjectName, RecordId), ItemId>);
 
 impl RecordItems {
     /// The item of a record of `object`.
-    pub(super) fn get(&self, object: &str, record_id: &RecordId) -> Option<&ItemId> {
-        self.0.get(&(object.to_owned(), record_id.clone()))
+    pub(super) fn get(&self, object: &ObjectName, record_id: &RecordId) -> Option<&ItemId> {
+        self.0.get(&(object.clone(), record_id.clone()))
     }
 
     /// Records that a record of `object` now has an item.
-    pub(super) fn insert(&mut self, object: &str, record_id: &RecordId, item_id: ItemId) {
-        self.0
-            .insert((object.to_owned(), record_id.clone()), item_id);
+    pub(super) fn insert(&mut self, object: &ObjectName, record_id: &RecordId, item_id: ItemId) {
+        self.0.insert((object.clone(), record_id.clone()), item_id);
     }
 }
 
@@ -61,11 +59,11 @@ impl Migrator<'_> {
         records: &[Record],
         ids: &[RecordId],
     ) -> Result<Items, MigrateError> {
-        let board = plan.board_id();
+        let board = plan.board;
         let linked: HashMap<RecordId, ItemId> = self
             .ctx
             .store
-            .links_by_records(&plan.sobject_name(), ids)
+            .links_by_records(&plan.sobject, ids)
             .await?
             .into_iter()
             .filter(|l| l.board_id == board)
@@ -98,14 +96,14 @@ impl Migrator<'_> {
             .synced_values_by_items(board, &linked_items)
             .await?;
         // Lookup fields hold Salesforce ids; one that does not parse names no record.
-        let wanted: Vec<(&str, RecordId)> = plan
+        let wanted: Vec<(&ObjectName, RecordId)> = plan
             .links
             .iter()
             .filter(|l| l.direction.to_monday())
             .flat_map(|l| {
                 records.iter().filter_map(|r| {
                     let id = r.get(&l.via).and_then(Json::as_str)?;
-                    Some((l.target.as_str(), RecordId::parse(id).ok()?))
+                    Some((&l.target, RecordId::parse(id).ok()?))
                 })
             })
             .collect();
@@ -123,9 +121,9 @@ impl Migrator<'_> {
     /// per object. The store keys links by sObject, as the webhook does.
     pub(super) async fn items_of_records(
         &self,
-        records: &[(&str, RecordId)],
+        records: &[(&ObjectName, RecordId)],
     ) -> Result<RecordItems, MigrateError> {
-        let mut by_object: BTreeMap<&str, Vec<RecordId>> = BTreeMap::new();
+        let mut by_object: BTreeMap<&ObjectName, Vec<RecordId>> = BTreeMap::new();
         for (object, record_id) in records {
             by_object.entry(object).or_default().push(record_id.clone());
         }
@@ -137,7 +135,7 @@ impl Migrator<'_> {
                 .ctx
                 .plans
                 .plan(object)
-                .map_or_else(|| SObjectName::new(object), PlanIds::sobject_name);
+                .map_or_else(|| SObjectName::new(object.as_str()), |p| p.sobject.clone());
             for link in self.ctx.store.links_by_records(&sobject, &ids).await? {
                 out.insert(object, &link.record_id, link.item_id);
             }
@@ -157,12 +155,9 @@ impl Migrator<'_> {
         if unlinked.is_empty() {
             return Ok(found);
         }
-        let key_column = ColumnId::new(plan.key_column.as_str());
+        let key_column = plan.key_column.clone();
         let mut columns = vec![key_column.clone()];
-        columns.extend(
-            plan.fields_to_monday()
-                .map(|f| ColumnId::new(f.column.as_str())),
-        );
+        columns.extend(plan.fields_to_monday().map(|f| f.column.clone()));
         let request = PageRequest {
             limit: MAX_PAGE_SIZE,
             column_ids: Some(columns.clone()),
@@ -171,7 +166,7 @@ impl Migrator<'_> {
         let items = self
             .ctx
             .monday
-            .items_by_column_values(plan.board_id(), &key_column, unlinked, &request)
+            .items_by_column_values(plan.board, &key_column, unlinked, &request)
             .await?;
         self.report.monday_reads += 1;
         self.report.monday_complexity += cost::read(MAX_PAGE_SIZE.into(), Some(columns.len()));

@@ -14,7 +14,6 @@ use super::{
     Counts, FIRST_RETRY_DELAY, MigrateError, MigrateOptions, MigrateReport, ObjectReport,
     PHASE_RECORDS, Progress, RETRY_KIND, RecordFailure, WATERMARK_LAG,
 };
-use crate::PlanIds;
 use crate::context::RunContext;
 
 pub(super) struct Migrator<'a> {
@@ -287,7 +286,7 @@ impl Migrator<'_> {
             .entry(Action::Failed, plan, record_id)
             .reason(reason.clone());
         if let Some(item) = item_id {
-            e = e.item(plan.board_id(), item);
+            e = e.item(plan.board, item);
         }
         self.log(e).await?;
         if let FailureSink::Collect(failures) = &mut self.failures {

@@ -3,6 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use crmmap_ids::ObjectName;
+
 use super::DEFAULT_CHUNK;
 
 /// A flag that asks a running migration to stop after the chunk in progress (Ctrl-C, a
@@ -31,7 +33,7 @@ impl StopSignal {
 #[derive(Clone, Debug)]
 pub struct MigrateOptions {
     /// Objects to migrate by mapping name; every object when empty. Always run parents first.
-    pub objects: Vec<String>,
+    pub objects: Vec<ObjectName>,
     /// Compute and report the plan; write nothing anywhere.
     pub dry_run: bool,
     /// Ignore the watermarks and read every selected record.

@@ -2,18 +2,16 @@
 //! source and the target both have live items.
 
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ItemId, RecordId};
+use crmmap_ids::{ItemId, ObjectName, RecordId};
 use crmmap_monday::{ItemMutation, MondayError};
-use crmmap_store::{Action, ParkedLink, SetValue, Side};
+use crmmap_store::{Action, ParkedLink, SetValue, Side, SyncedKey};
 use serde_json::{Map, Value as Json, json};
 
-use super::desired::link_key;
 use super::error::stops_the_run;
 use super::links::{item_id_json, link_targets};
 use super::migrator::Migrator;
 use super::query::PlanKey as _;
 use super::{Counts, MigrateError, ObjectReport};
-use crate::PlanIds;
 
 /// A parked link ready to write, with the item of its source record.
 struct Completion {
@@ -90,16 +88,13 @@ impl Migrator<'_> {
         parked: Vec<ParkedLink>,
     ) -> Result<(Vec<ItemMutation>, Vec<Completion>), MigrateError> {
         let store = &self.ctx.store;
-        let board = plan.board_id();
-        let wanted: Vec<(&str, RecordId)> = parked
+        let board = plan.board;
+        let wanted: Vec<(&ObjectName, RecordId)> = parked
             .iter()
             .flat_map(|p| {
                 [
-                    (plan.object.as_str(), p.link.record_id.clone()),
-                    (
-                        p.link.target_object.as_str(),
-                        p.link.target_record_id.clone(),
-                    ),
+                    (&plan.object, p.link.record_id.clone()),
+                    (&p.link.target_object, p.link.target_record_id.clone()),
                 ]
             })
             .collect();
@@ -116,9 +111,9 @@ impl Migrator<'_> {
                 continue;
             };
             let superseded = synced.get(source).is_some_and(|values| {
-                values
-                    .iter()
-                    .any(|v| v.key == link_key(&p.link.column_id) && v.synced_at >= p.parked_at)
+                values.iter().any(|v| {
+                    v.key == SyncedKey::Link(p.link.column_id.clone()) && v.synced_at >= p.parked_at
+                })
             });
             if superseded {
                 if !self.options.dry_run {
@@ -126,15 +121,14 @@ impl Migrator<'_> {
                 }
                 continue;
             }
-            let Some(target) = items.get(p.link.target_object.as_str(), &p.link.target_record_id)
-            else {
+            let Some(target) = items.get(&p.link.target_object, &p.link.target_record_id) else {
                 continue;
             };
             mutations.push(ItemMutation::ChangeColumnValues {
                 board_id: board,
                 item_id: *source,
                 column_values: Map::from_iter([(
-                    p.link.column_id.clone(),
+                    p.link.column_id.to_string(),
                     json!({ "item_ids": [item_id_json(*target)] }),
                 )]),
                 create_labels_if_missing: false,
@@ -156,7 +150,7 @@ impl Migrator<'_> {
         done: &[Completion],
     ) -> Result<Counts, MigrateError> {
         let store = self.ctx.store.clone();
-        let board = plan.board_id();
+        let board = plan.board;
         let mut counts = Counts::default();
         self.report.monday_write_requests += self.ctx.monday.plan_batches(mutations).len() as u64;
         self.report.monday_complexity += mutations
@@ -178,7 +172,7 @@ impl Migrator<'_> {
                 Ok(_) => {
                     let now = self.ctx.now();
                     let value = SetValue {
-                        key: link_key(&p.link.column_id),
+                        key: SyncedKey::Link(p.link.column_id.clone()),
                         value: Json::String(p.link.target_record_id.to_string()),
                         source: Side::Monday,
                     };
@@ -201,7 +195,7 @@ impl Migrator<'_> {
                         plan,
                         &p.link.record_id,
                         Some(*item),
-                        Some(&p.link.column_id),
+                        Some(p.link.column_id.as_str()),
                         (crate::failure::monday(&e), &e.to_string()),
                     )
                     .await?;

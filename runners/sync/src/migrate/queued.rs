@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crmmap_engine::conflict::{self, Winner};
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::plan::Plan;
+use crmmap_ids::ColumnId;
 use serde_json::Value as Json;
 
 /// Leaves out of `writes` what monday edits still queued for Salesforce (`events`, the item's
@@ -74,17 +75,17 @@ pub fn keep_queued(
         writes.name = None;
         kept.push(NAME.to_owned());
     }
-    let columns: Vec<String> = writes.column_values.keys().cloned().collect();
+    let columns: Vec<ColumnId> = writes.column_values.keys().cloned().collect();
     for c in columns {
-        if monday_wins(&c) {
+        if monday_wins(c.as_str()) {
             writes.column_values.remove(&c);
-            kept.push(c);
+            kept.push(String::from(c));
         }
     }
     writes.links.retain(|l| {
-        let win = monday_wins(&l.column);
+        let win = monday_wins(l.column.as_str());
         if win {
-            kept.push(l.column.clone());
+            kept.push(l.column.to_string());
         }
         !win
     });

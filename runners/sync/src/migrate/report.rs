@@ -1,11 +1,9 @@
 //! How a run reports what it did: counts per object, the run summary, the changes a dry run
 //! plans, the failures handed back to the retry queue, and progress as it goes.
 
-use std::collections::BTreeMap;
-
 use crmmap_engine::eval::{self, Prior};
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ItemId;
+use crmmap_ids::{ColumnId, ItemId, ObjectName};
 use serde_json::Value as Json;
 
 use super::desired;
@@ -52,7 +50,7 @@ impl Counts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObjectReport {
     /// The mapping's object name.
-    pub object: String,
+    pub object: ObjectName,
     /// What happened (or, in a dry run, would happen).
     pub counts: Counts,
     /// Whether the object was already done in the resumed run and skipped.
@@ -134,7 +132,7 @@ pub struct FieldChange {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PlannedChange {
     /// The object.
-    pub object: String,
+    pub object: ObjectName,
     /// The Salesforce record.
     pub record_id: String,
     /// `create` or `update`.
@@ -157,15 +155,15 @@ pub enum PlannedAction {
 /// Where a run reports progress: a progress bar, log lines, nothing.
 pub trait Progress: Send + Sync {
     /// An object starts; `total` is how many records the query selected, when known.
-    fn object_started(&mut self, _object: &str, _total: Option<u64>) {}
+    fn object_started(&mut self, _object: &ObjectName, _total: Option<u64>) {}
     /// More records of the object were processed.
-    fn records_done(&mut self, _object: &str, _done: u64, _counts: &Counts) {}
+    fn records_done(&mut self, _object: &ObjectName, _done: u64, _counts: &Counts) {}
     /// An object is done.
     fn object_finished(&mut self, _report: &ObjectReport) {}
     /// A dry run found a change.
     fn planned(&mut self, _change: &PlannedChange) {}
     /// A record failed (already logged in the store).
-    fn failed(&mut self, _object: &str, _record_id: &str, _message: &str) {}
+    fn failed(&mut self, _object: &ObjectName, _record_id: &str, _message: &str) {}
     /// Anything else worth a line.
     fn message(&mut self, _text: &str) {}
 }
@@ -207,7 +205,7 @@ pub(super) fn planned_change(
     prior: Option<&Prior>,
     desired: &eval::ItemValues,
     writes: &eval::ItemWrites,
-    links: &[String],
+    links: &[ColumnId],
 ) -> PlannedChange {
     let empty = Prior::default();
     let prior = prior.unwrap_or(&empty);
@@ -220,11 +218,7 @@ pub(super) fn planned_change(
             new: name.clone(),
         });
     }
-    let mut columns: BTreeMap<&str, ()> = BTreeMap::new();
     for c in writes.column_values.keys() {
-        columns.insert(c, ());
-    }
-    for c in columns.keys() {
         let field = if *c == plan.key_column {
             "Id".to_owned()
         } else {
@@ -233,21 +227,21 @@ pub(super) fn planned_change(
                 .unwrap_or_default()
         };
         changes.push(FieldChange {
-            column: (*c).to_owned(),
+            column: c.to_string(),
             field,
-            old: desired::show(prior.columns.get(*c)),
-            new: desired::show(desired.columns.get(*c)),
+            old: desired::show(prior.columns.get(c)),
+            new: desired::show(desired.columns.get(c)),
         });
     }
     for l in links {
         let via = plan
             .links
             .iter()
-            .find(|x| &x.column == l && x.direction.to_monday())
+            .find(|x| x.column == *l && x.direction.to_monday())
             .map(|x| x.via.clone())
             .unwrap_or_default();
         changes.push(FieldChange {
-            column: l.clone(),
+            column: l.to_string(),
             field: via,
             old: prior
                 .links

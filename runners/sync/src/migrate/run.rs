@@ -116,7 +116,7 @@ fn selected_plans<'c>(
     }
     for o in &options.objects {
         if ctx.plans.plan(o).is_none() {
-            return Err(MigrateError::UnknownObject(o.clone()));
+            return Err(MigrateError::UnknownObject(o.to_string()));
         }
     }
     Ok(ctx

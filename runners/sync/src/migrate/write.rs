@@ -10,7 +10,6 @@ use super::chunk::{Batch, Pending};
 use super::error::stops_the_run;
 use super::migrator::Migrator;
 use super::{Counts, MigrateError};
-use crate::PlanIds;
 
 impl Migrator<'_> {
     /// Sends a chunk's mutations in batches (a dry run only counts them) and stores each
@@ -25,7 +24,7 @@ impl Migrator<'_> {
             mut mutations,
             mut pending,
         } = batch;
-        let board = plan.board_id();
+        let board = plan.board;
         if !self.options.dry_run {
             self.unlink_inactive_targets(plan, &mut mutations, &mut pending, counts)
                 .await?;
@@ -46,10 +45,7 @@ impl Migrator<'_> {
         let results = self
             .ctx
             .monday
-            .execute_recovering(
-                &mutations,
-                CreateRecovery::ByKeyColumn(&ColumnId::new(plan.key_column.as_str())),
-            )
+            .execute_recovering(&mutations, CreateRecovery::ByKeyColumn(&plan.key_column))
             .await?;
         // The daily limit or a missing board stops the run after the results that came
         // back are stored; this chunk's checkpoint is not saved, so the next run reads it
@@ -97,19 +93,13 @@ impl Migrator<'_> {
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
         let store = &self.ctx.store;
-        let board = plan.board_id();
+        let board = plan.board;
         let now = self.ctx.now();
         let (item, action) = match p.item_id {
             Some(item) => (item, Action::Updated),
             None => {
                 store
-                    .upsert_link(
-                        board,
-                        returned_item,
-                        &plan.sobject_name(),
-                        &p.record_id,
-                        now,
-                    )
+                    .upsert_link(board, returned_item, &plan.sobject, &p.record_id, now)
                     .await?;
                 self.created_items.insert(returned_item);
                 (returned_item, Action::Created)
@@ -119,8 +109,8 @@ impl Migrator<'_> {
             .desired
             .synced_rows(p.name_written, p.columns.iter(), p.links.iter());
         store.set_synced_values(board, item, &rows, now).await?;
-        let mut changed: Vec<&str> = p.columns.iter().map(String::as_str).collect();
-        changed.extend(p.links.iter().map(String::as_str));
+        let mut changed: Vec<&str> = p.columns.iter().map(ColumnId::as_str).collect();
+        changed.extend(p.links.iter().map(ColumnId::as_str));
         if p.name_written {
             changed.push("name");
         }

@@ -13,7 +13,10 @@ crmmap_testkit::backend_tests!(
 
 async fn run(w: &World, objects: &[&str]) -> MigrateReport {
     let options = MigrateOptions {
-        objects: objects.iter().map(|o| (*o).to_owned()).collect(),
+        objects: objects
+            .iter()
+            .map(|o| crmmap_ids::ObjectName::new(*o))
+            .collect(),
         ..MigrateOptions::default()
     };
     migrate::run(&w.ctx, &options, &mut NoProgress)

@@ -21,8 +21,8 @@ crmmap_testkit::backend_tests!(
 fn items_per_id(w: &World) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for plan in w.ctx.plans.in_order() {
-        for item in w.monday.state().active_items(plan.board) {
-            if let Some(Json::String(id)) = item.values.get(&plan.key_column) {
+        for item in w.monday.state().active_items(plan.board.get()) {
+            if let Some(Json::String(id)) = item.values.get(plan.key_column.as_str()) {
                 *out.entry(format!("{}:{id}", plan.object)).or_insert(0) += 1;
             }
         }
@@ -34,7 +34,7 @@ fn item_count(w: &World) -> usize {
     w.ctx
         .plans
         .in_order()
-        .map(|p| w.monday.state().active_items(p.board).len())
+        .map(|p| w.monday.state().active_items(p.board.get()).len())
         .sum()
 }
 

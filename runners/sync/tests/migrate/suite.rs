@@ -8,11 +8,11 @@ use std::sync::Arc;
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::plan::{Plan, PlanSet};
 use crmmap_store::{Action, LogFilter, WatermarkKey};
+use crmmap_sync::RunContext;
 use crmmap_sync::migrate::{
     self, Counts, MigrateOptions, MigrateReport, NoProgress, ObjectReport, PlannedAction,
     PlannedChange, Progress, StopSignal,
 };
-use crmmap_sync::{PlanIds, RunContext};
 use serde_json::{Value as Json, json};
 
 use crate::harness::{Backend, World};
@@ -64,8 +64,8 @@ fn mutations(w: &World) -> u64 {
 /// Salesforce Ids on a board's active items (key column values), with their counts.
 fn ids_on_board(w: &World, plan: &Plan) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
-    for item in w.monday.state().active_items(plan.board) {
-        if let Some(Json::String(id)) = item.values.get(&plan.key_column) {
+    for item in w.monday.state().active_items(plan.board.get()) {
+        if let Some(Json::String(id)) = item.values.get(plan.key_column.as_str()) {
             *out.entry(id.clone()).or_insert(0) += 1;
         }
     }
@@ -103,10 +103,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
             let id = record["Id"].as_str().unwrap();
             let link = ctx
                 .store
-                .link_by_record(
-                    &SObjectName::new(plan.sobject.as_str()),
-                    &RecordId::parse(id).unwrap(),
-                )
+                .link_by_record(&plan.sobject.clone(), &RecordId::parse(id).unwrap())
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("{}: {id} linked in the store", plan.object));
@@ -152,10 +149,7 @@ pub(crate) async fn assert_boards_match(w: &World) {
                 };
                 let target_item = ctx
                     .store
-                    .link_by_record(
-                        &SObjectName::new(l.target_sobject.as_str()),
-                        &RecordId::parse(target).unwrap(),
-                    )
+                    .link_by_record(&l.target_sobject.clone(), &RecordId::parse(target).unwrap())
                     .await
                     .unwrap()
                     .map(|t| t.item_id);
@@ -261,7 +255,7 @@ pub async fn first_run_writes_every_mapped_field(backend: Backend) {
         "multipicklist values translated to the board's labels"
     );
     assert_eq!(text("dropdown_mkstb9d4"), "Oregon");
-    assert_eq!(text(&lead.key_column).len(), 18);
+    assert_eq!(text(lead.key_column.as_str()).len(), 18);
     // Ana's lead was converted: its board relations point at the account and contact items.
     assert_eq!(
         item.column("board_relation_mks9cjfs")
@@ -417,7 +411,7 @@ struct StopAfter {
 }
 
 impl Progress for StopAfter {
-    fn records_done(&mut self, _object: &str, _done: u64, _counts: &Counts) {
+    fn records_done(&mut self, _object: &crmmap_ids::ObjectName, _done: u64, _counts: &Counts) {
         self.chunks += 1;
         if self.chunks >= self.after {
             self.stop.stop();
@@ -510,7 +504,7 @@ pub async fn killed_run_resumes_without_duplicates(backend: Backend) {
     // Kill the run (drop it at an await point) once some items exist: mid-object, possibly
     // between a monday write and the store update.
     for _ in 0..20_000 {
-        if w.monday.state().active_items(account.board).len() >= 12 || task.is_finished() {
+        if w.monday.state().active_items(account.board.get()).len() >= 12 || task.is_finished() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -519,7 +513,7 @@ pub async fn killed_run_resumes_without_duplicates(backend: Backend) {
     let _ = task.await;
     // The process is gone, and its connections (and any open transaction) with it.
     killed.store.close().await;
-    let killed_at = w.monday.state().active_items(account.board).len();
+    let killed_at = w.monday.state().active_items(account.board.get()).len();
     assert!(killed_at >= 12, "the run got going before the kill");
 
     let ctx = w.reconnect().await;
@@ -544,7 +538,7 @@ pub async fn existing_items_are_linked_not_duplicated(backend: Backend) {
     let id = records[0]["Id"].as_str().unwrap().to_owned();
     // The old batch job made this item: right id, stale name, one column out of date.
     let mut values = serde_json::Map::new();
-    values.insert(lead.key_column.clone(), json!(id));
+    values.insert(lead.key_column.to_string(), json!(id));
     values.insert("text_mkrym6fa".into(), json!("Somewhere Else"));
     let existing = w
         .monday
@@ -770,24 +764,24 @@ pub async fn dry_run_writes_nothing(backend: Backend) {
     // Nothing written: no monday writes, no store rows of any kind.
     assert_eq!(mutations(&w), 0);
     for p in w.ctx.plans.plans.iter() {
-        assert!(w.monday.state().active_items(p.board).is_empty());
+        assert!(w.monday.state().active_items(p.board.get()).is_empty());
         assert!(
             w.store()
-                .links_for_object(&p.sobject_name())
+                .links_for_object(&p.sobject)
                 .await
                 .unwrap()
                 .is_empty()
         );
         assert!(
             w.store()
-                .watermark(WatermarkKey::Records(&ObjectName::new(p.object.as_str())))
+                .watermark(WatermarkKey::Records(&p.object.clone()))
                 .await
                 .unwrap()
                 .is_none()
         );
         assert!(
             w.store()
-                .parked_for_object(&ObjectName::new(p.object.as_str()))
+                .parked_for_object(&p.object.clone())
                 .await
                 .unwrap()
                 .is_empty()
@@ -1050,15 +1044,15 @@ pub async fn an_object_named_apart_from_its_sobject_keeps_one_item_per_record(ba
     let mut plans = (*w.ctx.plans).clone();
     for p in &mut plans.plans {
         if p.object == "Account" {
-            p.object = "Organisation".to_owned();
+            p.object = "Organisation".into();
             p.on_salesforce_delete = crmmap_dsl::model::ItemDeletePolicy::Archive;
         }
         for l in p.links.iter_mut().filter(|l| l.target == "Account") {
-            l.target = "Organisation".to_owned();
+            l.target = "Organisation".into();
         }
     }
     for name in plans.order.iter_mut().filter(|n| *n == "Account") {
-        *name = "Organisation".to_owned();
+        *name = "Organisation".into();
     }
     w.ctx.plans = Arc::new(plans);
     let first = migrate(&w.ctx, &MigrateOptions::default()).await;
@@ -1191,7 +1185,7 @@ async fn applied_then_failed_batches_leave_one_item_per_record(
     let Some(w) = World::with(backend, sf, md).await else {
         return;
     };
-    let boards: Vec<u64> = w.ctx.plans.in_order().map(|p| p.board).collect();
+    let boards: Vec<u64> = w.ctx.plans.in_order().map(|p| p.board.get()).collect();
     let items = |w: &World| -> usize {
         boards
             .iter()

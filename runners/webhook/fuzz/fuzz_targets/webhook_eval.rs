@@ -20,7 +20,7 @@ fuzz_target!(|body: &[u8]| {
     };
     // An unmapped board is answered without evaluation; the fuzzer's board ids rarely hit a
     // mapped one, so every plan sees the event.
-    let plans: Vec<_> = match PLANS.plan_for_board(ev.board_id.get()) {
+    let plans: Vec<_> = match PLANS.plan_for_board(ev.board_id) {
         Some(plan) => vec![plan],
         None => PLANS.plans.iter().collect(),
     };

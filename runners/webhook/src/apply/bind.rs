@@ -8,7 +8,6 @@ use crmmap_store::StoreError;
 
 use super::ApplyError;
 use crate::Webhook;
-use crmmap_sync::PlanIds;
 
 /// The sync-log reason of an item whose key column holds an Id the mapping does not select.
 pub(crate) fn unselected_reason(plan: &Plan, id: &str) -> String {
@@ -56,7 +55,7 @@ impl Webhook {
         };
         // A record another item holds makes this one a copy, whatever the selection says
         // (a record created from monday may lie outside it).
-        let sobject = plan.sobject_name();
+        let sobject = plan.sobject.clone();
         if let Some(other) = held_by_other(ctx.store.link_by_record(&sobject, &id18).await?) {
             return Ok(Binding::HeldBy(other));
         }

@@ -14,15 +14,15 @@ impl Webhook {
     pub(crate) async fn column_changed(
         &self,
         at: &Applying<'_>,
-        column: &str,
+        column: &ColumnId,
         previous: &Json,
     ) -> Result<Done, ApplyError> {
         let (plan, _board, _item) = (at.plan, at.board, at.item);
-        let field = plan.fields_to_salesforce().find(|f| f.column == column);
+        let field = plan.fields_to_salesforce().find(|f| f.column == *column);
         let link = plan
             .links
             .iter()
-            .find(|l| l.column == column && l.direction.to_salesforce());
+            .find(|l| l.column == *column && l.direction.to_salesforce());
         if field.is_none() && link.is_none() {
             return Ok(Done::new(
                 Action::Skipped,
@@ -32,13 +32,7 @@ impl Webhook {
             ));
         }
         let (read, record_id, synced) = match self
-            .read_linked(
-                at,
-                vec![
-                    ColumnId::new(plan.key_column.as_str()),
-                    ColumnId::new(column),
-                ],
-            )
+            .read_linked(at, vec![plan.key_column.clone(), column.clone()])
             .await?
         {
             Ok(found) => found,
@@ -54,7 +48,7 @@ impl Webhook {
             unreachable!("checked above")
         };
         let current = monday::read(f.column_type, &column_read(&cv), None)
-            .map_err(|e| e.with_column(column))?;
+            .map_err(|e| e.with_column(column.as_str()))?;
         let old = match synced_value(&synced, &column_key(column)) {
             Some(v) => v,
             None => monday::read_webhook(f.column_type, previous, None).unwrap_or(Value::Null),
@@ -114,7 +108,7 @@ impl Webhook {
             self.inner
                 .ctx
                 .salesforce
-                .update(&p.sobject, &id, &Json::Object(body), None)
+                .update(p.sobject.as_str(), &id, &Json::Object(body), None)
                 .await?;
             notes.push(format!("{}.{} of {id} set", p.sobject, p.field));
         }

@@ -21,7 +21,7 @@ use crate::Webhook;
 /// The columns read for a new item: the key, every column flowing to Salesforce, and the
 /// board-relation columns of `->` links.
 pub(crate) fn create_columns(plan: &Plan) -> Vec<ColumnId> {
-    let mut cols = vec![ColumnId::new(plan.key_column.as_str())];
+    let mut cols = vec![plan.key_column.clone()];
     let wanted = plan.fields_to_salesforce().map(|f| &f.column).chain(
         plan.links
             .iter()
@@ -44,7 +44,7 @@ pub(crate) fn engine_item(plan: &Plan, item: &crmmap_monday::Item) -> Result<Ite
     for f in plan.fields_to_salesforce() {
         if let Some(cv) = item.column(&f.column) {
             let v = monday::read(f.column_type, &column_read(cv), None)
-                .map_err(|e| e.with_column(&f.column))?;
+                .map_err(|e| e.with_column(f.column.as_str()))?;
             out.columns.insert(f.column.clone(), v);
         }
     }
@@ -133,7 +133,10 @@ impl Webhook {
         let record_id = self.create_record(at, &fields).await?;
         // The id goes back into the key column; done again (harmlessly) if a retry comes here.
         let mut key = Map::new();
-        key.insert(plan.key_column.clone(), Json::String(record_id.to_string()));
+        key.insert(
+            plan.key_column.to_string(),
+            Json::String(record_id.to_string()),
+        );
         ctx.monday
             .change_column_values(board, item, key, false)
             .await?;
@@ -194,7 +197,10 @@ impl Webhook {
     ) -> Result<(), ApplyError> {
         let (plan, board, item) = (at.plan, at.board, at.item);
         let mut key = Map::new();
-        key.insert(plan.key_column.clone(), Json::String(record_id.to_string()));
+        key.insert(
+            plan.key_column.to_string(),
+            Json::String(record_id.to_string()),
+        );
         self.inner
             .ctx
             .monday

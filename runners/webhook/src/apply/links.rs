@@ -5,7 +5,7 @@ use crmmap_dsl::model::ColumnType;
 use crmmap_engine::eval::{self};
 use crmmap_engine::plan::{LinkPlan, Plan};
 use crmmap_engine::value::{Value, monday};
-use crmmap_ids::{BoardId, ColumnId, ItemId, RecordId};
+use crmmap_ids::{ColumnId, ItemId, RecordId};
 use crmmap_monday::ColumnValue;
 use crmmap_store::{Action, Side, column_key};
 use serde_json::{Value as Json, json};
@@ -64,7 +64,7 @@ impl Webhook {
         items: &[crmmap_monday::Item],
     ) -> Result<Vec<String>, ApplyError> {
         let store = &self.inner.ctx.store;
-        let board = BoardId::new(link.target_board);
+        let board = link.target_board;
         let mut out = Vec::new();
         for i in items {
             let item = i.id;
@@ -160,7 +160,7 @@ impl Webhook {
                     self.inner
                         .ctx
                         .store
-                        .link_by_item(BoardId::new(link.target_board), item)
+                        .link_by_item(link.target_board, item)
                         .await?
                 }
                 // Not a monday item id: no item of the store.

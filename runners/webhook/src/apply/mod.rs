@@ -36,7 +36,7 @@ use std::collections::BTreeMap;
 use crmmap_engine::plan::Plan;
 use crmmap_engine::value::{Value, salesforce};
 use crmmap_engine::{EvalError, PlanSet};
-use crmmap_ids::{BoardId, ColumnId, ItemId, RecordId};
+use crmmap_ids::{BoardId, ColumnId, ItemId, RecordId, SObjectName};
 use crmmap_store::{Action, NAME_KEY, SetValue, Side, StoreError, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
@@ -81,7 +81,7 @@ pub struct Done {
     /// The sync-log action.
     pub action: Action,
     /// The sObject, when the board is mapped.
-    pub object: Option<String>,
+    pub object: Option<SObjectName>,
     /// The Salesforce record, when known.
     pub record_id: Option<RecordId>,
     /// Why (short, lowercase, secret-free).

@@ -12,7 +12,6 @@ use time::OffsetDateTime;
 
 use super::{ApplyError, Applying};
 use crate::Webhook;
-use crmmap_sync::PlanIds;
 
 /// The fields a created record is looked up by after a crash or a lost answer, when nothing
 /// better identifies it: short text values that are not dates (SOQL compares those unquoted)
@@ -48,7 +47,7 @@ impl Webhook {
         let fresh = uuid::Uuid::new_v4().simple().to_string();
         let intent = ctx
             .store
-            .record_create_intent(board, item, &plan.sobject_name(), &fresh, ctx.now())
+            .record_create_intent(board, item, &plan.sobject, &fresh, ctx.now())
             .await?;
         if intent.status == IntentStatus::Completed
             && let Some(id) = intent.record_id
@@ -57,7 +56,7 @@ impl Webhook {
         }
         let id = if let Some(ext) = &self.opts().external_id_field {
             // Upsert by the intent's key: a retry finds the record the crashed attempt made.
-            self.upsert_by(&plan.sobject, ext, &intent.idempotency_key, fields)
+            self.upsert_by(plan.sobject.as_str(), ext, &intent.idempotency_key, fields)
                 .await?
         } else {
             let earlier = if intent.idempotency_key == fresh {
@@ -69,7 +68,7 @@ impl Webhook {
                 Some(id) => id,
                 None => {
                     ctx.salesforce
-                        .create(&plan.sobject, &fields.to_json())
+                        .create(plan.sobject.as_str(), &fields.to_json())
                         .await?
                 }
             }
@@ -143,7 +142,7 @@ impl Webhook {
         if by.is_empty() {
             by = lookup_fields(fields);
         }
-        self.find_created(&plan.sobject, intent.created_at, &by)
+        self.find_created(plan.sobject.as_str(), intent.created_at, &by)
             .await
     }
 

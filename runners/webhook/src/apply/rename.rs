@@ -2,7 +2,6 @@
 
 use crmmap_engine::conflict::same;
 use crmmap_engine::eval::{self};
-use crmmap_ids::ColumnId;
 use crmmap_store::{Action, NAME_KEY, Side, field_key};
 use serde_json::Value as Json;
 
@@ -20,13 +19,11 @@ impl Webhook {
                 "the item name does not flow to salesforce",
             ));
         }
-        let (read, record_id, synced) = match self
-            .read_linked(at, vec![ColumnId::new(plan.key_column.as_str())])
-            .await?
-        {
-            Ok(found) => found,
-            Err(done) => return Ok(done),
-        };
+        let (read, record_id, synced) =
+            match self.read_linked(at, vec![plan.key_column.clone()]).await? {
+                Ok(found) => found,
+                Err(done) => return Ok(done),
+            };
         if synced_name(&synced).is_some_and(|n| n == read.name) {
             return Ok(Done::new(
                 Action::Unchanged,

@@ -35,7 +35,7 @@ impl Webhook {
             .collect();
         let record: Map<String, Json> = ctx
             .salesforce
-            .get(&plan.sobject, record_id.as_str(), Some(&select))
+            .get(plan.sobject.as_str(), record_id.as_str(), Some(&select))
             .await?;
         let record = writes.apply_to(&record);
         let mut aliases = Aliases::new();
@@ -60,14 +60,18 @@ impl Webhook {
                 Some(ext) => {
                     // A deterministic key: a retry after a crash upserts the same record.
                     let ext_key = format!("{board}:{item}:{}:{}", rule.name, create.alias);
-                    self.upsert_by(&create.sobject, ext, &ext_key, &fields)
+                    self.upsert_by(create.sobject.as_str(), ext, &ext_key, &fields)
                         .await?
                 }
                 None => {
                     let found = match pending {
                         Some(since) => {
-                            self.find_created(&create.sobject, since, &lookup_fields(&fields))
-                                .await?
+                            self.find_created(
+                                create.sobject.as_str(),
+                                since,
+                                &lookup_fields(&fields),
+                            )
+                            .await?
                         }
                         None => None,
                     };
@@ -81,7 +85,7 @@ impl Webhook {
                                 .await?;
                             let id = ctx
                                 .salesforce
-                                .create(&create.sobject, &fields.to_json())
+                                .create(create.sobject.as_str(), &fields.to_json())
                                 .await?;
                             if self.opts().crash_after_create {
                                 std::process::abort();

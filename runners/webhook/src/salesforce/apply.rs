@@ -4,13 +4,12 @@
 use crmmap_engine::change_event::{Apply, Order, order, plan_change};
 use crmmap_engine::eval;
 use crmmap_engine::plan::Plan;
-use crmmap_ids::RecordId;
+use crmmap_ids::{ColumnId, RecordId};
 use crmmap_monday::MondayError;
 use crmmap_store::{Action, Link, RecordPosition};
-use crmmap_sync::PlanIds as _;
 use crmmap_sync::failure::Classified;
 use crmmap_sync::migrate::{Desired, NoProgress, prior_from_synced, sync_records};
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use super::Failed;
 use super::event::{ChangeEvent, ChangeType};
@@ -29,7 +28,7 @@ impl Webhook {
         let store = &self.inner.ctx.store;
         let position = ev.position();
         if let Some(at) = &position {
-            let last = store.record_position(&plan.sobject_name(), id).await?;
+            let last = store.record_position(&plan.sobject, id).await?;
             let seen = last.map(|l| crmmap_engine::change_event::Position {
                 commit_ms: l.commit_ms,
                 transaction: l.transaction_key,
@@ -80,7 +79,7 @@ impl Webhook {
                 sequence: at.sequence,
             };
             store
-                .set_record_position(&plan.sobject_name(), id, &at, self.inner.ctx.now())
+                .set_record_position(&plan.sobject, id, &at, self.inner.ctx.now())
                 .await?;
         }
         Ok(done)
@@ -128,7 +127,7 @@ impl Webhook {
         let update = eval::record_part_to_update(plan, &record, Some(&prior), now, with_name)
             .map_err(ApplyError::from)?;
         let writes = &update.writes;
-        let columns: Vec<String> = writes.column_values.keys().cloned().collect();
+        let columns: Vec<ColumnId> = writes.column_values.keys().cloned().collect();
         if writes.name.is_none() && columns.is_empty() {
             return Ok(Done::new(
                 Action::Unchanged,
@@ -137,11 +136,7 @@ impl Webhook {
                 "monday already holds these values",
             ));
         }
-        let mut values: Map<String, Json> = writes
-            .column_values
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut values = writes.column_values_json();
         if let Some(name) = &writes.name {
             values.insert(
                 crmmap_monday::documents::ITEM_NAME_COLUMN.to_owned(),
@@ -169,9 +164,9 @@ impl Webhook {
         }
         let desired = Desired::new(plan, &record, update.values);
         let mut done = Done::new(Action::Updated, Some(plan), Some(id), {
-            let mut what = columns.clone();
+            let mut what: Vec<&str> = columns.iter().map(ColumnId::as_str).collect();
             if name_written {
-                what.push("name".to_owned());
+                what.push("name");
             }
             format!("wrote {}", what.join(", "))
         });
@@ -191,7 +186,7 @@ impl Webhook {
     ) -> Result<Done, Failed> {
         let synced = sync_records(
             &self.inner.ctx,
-            &plan.object,
+            plan.object.as_str(),
             std::slice::from_ref(id),
             &mut NoProgress,
         )

@@ -30,7 +30,6 @@ use crmmap_store::{
     Action, Completion, EventOutcome, FailureClass, ItemEvent, LogEntry, RetryRequest, RunnerKind,
     StoreError, record_lock_item,
 };
-use crmmap_sync::PlanIds;
 use crmmap_sync::failure::Classified;
 use futures::FutureExt;
 use serde_json::{Value as Json, json};
@@ -168,7 +167,7 @@ impl Webhook {
         if ev.change_type == ChangeType::Overflow {
             for plan in plans {
                 let outcome = self.overflow(plan, envelope).await?;
-                report.records.push((plan.object.clone(), outcome));
+                report.records.push((plan.object.to_string(), outcome));
             }
             return Ok(report);
         }
@@ -186,7 +185,7 @@ impl Webhook {
         if unnamed {
             for plan in &plans {
                 let outcome = self.overflow(plan, envelope).await?;
-                report.records.push((plan.object.clone(), outcome));
+                report.records.push((plan.object.to_string(), outcome));
             }
         }
         let echo = match (&ev.commit_user, self.inner.ctx.salesforce.user_id().await) {
@@ -294,8 +293,8 @@ impl Webhook {
                 .await;
         };
         let store = &self.inner.ctx.store;
-        let board = plan.board_id();
-        let sobject = plan.sobject_name();
+        let board = plan.board;
+        let sobject = plan.sobject.clone();
         let link = store.link_by_record(&sobject, id).await?;
         // A record without an item is locked under its own id until it has one.
         let lock_item = link

@@ -4,7 +4,6 @@
 //! and the migrator runs for that object (under its lease, like any migration).
 
 use crmmap_engine::plan::Plan;
-use crmmap_ids::ObjectName;
 use crmmap_store::{Action, EventOutcome, EventStart, StoreError, Watermark, WatermarkKey};
 use crmmap_sync::migrate::{MigrateOptions, NoProgress};
 use time::OffsetDateTime;
@@ -80,7 +79,7 @@ impl Webhook {
         });
         if let Some(since) = since {
             // The migrator's watermark keys: the object's name, and its deletions'.
-            let object = ObjectName::new(plan.object.as_str());
+            let object = plan.object.clone();
             for key in [
                 WatermarkKey::Records(&object),
                 WatermarkKey::Deletions(&object),

@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use crmmap_ids::RecordId;
 use crmmap_store::{Action, FailureClass, RetryItem, record_lock_item};
-use crmmap_sync::PlanIds;
 use crmmap_sync::failure::Classified;
 use serde_json::Value as Json;
 
@@ -123,12 +122,12 @@ impl Webhook {
         let id = &RecordId::parse(id)
             .map_err(|e| permanent(&format!("queued change names no record id: {e}")))?;
         let store = &self.inner.ctx.store;
-        let sobject = plan.sobject_name();
+        let sobject = plan.sobject.clone();
         let link = store.link_by_record(&sobject, id).await?;
         let lock_item = link
             .as_ref()
             .map_or_else(|| record_lock_item(&sobject, id), |l| l.item_id);
-        let guard = store.lock_item(plan.board_id(), lock_item).await?;
+        let guard = store.lock_item(plan.board, lock_item).await?;
         // The link as it is now that the item is held.
         let link = store.link_by_record(&sobject, id).await?;
         let done = if change == "DELETE" {

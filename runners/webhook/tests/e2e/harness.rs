@@ -274,7 +274,7 @@ impl World {
             .webhook
             .context()
             .plans
-            .plan_for_board(board)
+            .plan_for_board(BoardId::new(board))
             .unwrap()
             .key_column
             .clone();

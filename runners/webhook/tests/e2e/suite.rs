@@ -304,13 +304,13 @@ pub async fn every_event_type_for_every_object(backend: Backend) {
             .webhook
             .context()
             .plans
-            .plan_for_board(board)
+            .plan_for_board(BoardId::new(board))
             .unwrap()
             .key_column
             .clone();
         let stored = w.monday.state().item(item.parse().unwrap()).unwrap();
         assert!(
-            format!("{:?}", stored.values.get(&key)).contains(&record),
+            format!("{:?}", stored.values.get(key.as_str())).contains(&record),
             "{stored:?}"
         );
 

@@ -116,7 +116,7 @@ impl Webhook {
             .plans()
             .plans
             .iter()
-            .map(|p| p.sobject.clone())
+            .map(|p| p.sobject.to_string())
             .collect();
         sobjects.sort();
         sobjects.dedup();
