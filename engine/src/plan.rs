@@ -27,6 +27,23 @@ pub struct PlanSet {
 
 impl PlanSet {
     /// The plan of the object called `name` (an [`ObjectName`] or its text; never an sObject).
+    ///
+    /// ```
+    /// use crmmap_engine::PlanSet;
+    /// use crmmap_ids::ObjectName;
+    ///
+    /// let plans = PlanSet { plans: vec![], order: vec![] };
+    /// assert!(plans.plan("Grant").is_none());
+    /// assert!(plans.plan(&ObjectName::new("Grant")).is_none());
+    /// ```
+    ///
+    /// ```compile_fail
+    /// use crmmap_engine::PlanSet;
+    /// use crmmap_ids::SObjectName;
+    ///
+    /// let plans = PlanSet { plans: vec![], order: vec![] };
+    /// plans.plan(&SObjectName::new("Grant__c")); // an sObject is not an object name
+    /// ```
     pub fn plan<N: ?Sized>(&self, name: &N) -> Option<&Plan>
     where
         ObjectName: PartialEq<N>,
