@@ -9,62 +9,20 @@
 //! (p50 / p99 over the samples).
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use lsp_types::Url;
 use serde_json::{Value, json};
 
 #[path = "../../webhook/benches/common/stats.rs"]
 mod stats;
 
+#[path = "../tests/common/client.rs"]
+mod client;
+use client::{at, start};
+
 /// Samples per request kind.
 const SAMPLES: usize = 300;
-
-struct Client {
-    conn: Connection,
-    next: i32,
-}
-
-impl Client {
-    fn request(&mut self, method: &str, params: Value) -> Response {
-        self.next += 1;
-        let id = RequestId::from(self.next);
-        let req = Request::new(id.clone(), method.to_owned(), params);
-        self.conn.sender.send(Message::Request(req)).expect("send");
-        loop {
-            match self.conn.receiver.recv_timeout(Duration::from_secs(60)) {
-                Ok(Message::Response(r)) if r.id == id => return r,
-                Ok(_) => {}
-                Err(e) => panic!("no answer to {method}: {e}"),
-            }
-        }
-    }
-
-    fn notify(&self, method: &str, params: Value) {
-        let n = Notification::new(method.to_owned(), params);
-        self.conn
-            .sender
-            .send(Message::Notification(n))
-            .expect("send");
-    }
-
-    /// Waits for the diagnostics of `uri` and returns how many there are.
-    fn diagnostics(&self, uri: &Url) -> usize {
-        loop {
-            match self.conn.receiver.recv_timeout(Duration::from_secs(60)) {
-                Ok(Message::Notification(n))
-                    if n.method == "textDocument/publishDiagnostics"
-                        && n.params["uri"] == uri.as_str() =>
-                {
-                    return n.params["diagnostics"].as_array().map_or(0, Vec::len);
-                }
-                Ok(_) => {}
-                Err(e) => panic!("no diagnostics for {uri}: {e}"),
-            }
-        }
-    }
-}
 
 /// The shipped mappings, a `crmmap.toml` naming them and a snapshot of the emulators' boards and
 /// sObjects, in `dir`.
@@ -95,20 +53,6 @@ fn project(dir: &Path) {
     crmmap_sync::schema::write_dir(&snapshot, &dir.join("schema")).expect("write the snapshot");
 }
 
-/// The zero-based line and UTF-16 column of `needle` in `text`, plus `plus` characters.
-fn at(text: &str, needle: &str, plus: usize) -> Value {
-    let start = text.find(needle).expect("the needle is in the text");
-    let before = text.get(..start).unwrap_or_default();
-    let line = before.matches('\n').count();
-    let column = before
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .encode_utf16()
-        .count();
-    json!({ "line": line, "character": column + plus })
-}
-
 fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
@@ -124,22 +68,14 @@ fn main() {
         .map(|t| t.lines().count())
         .sum();
 
-    let (server, conn) = Connection::memory();
-    let handle = std::thread::spawn(move || crmmap_lsp::serve(&server));
-    let mut client = Client { conn, next: 0 };
-    let init = client.request(
-        "initialize",
-        json!({ "capabilities": {}, "rootUri": Url::from_file_path(&root).expect("url") }),
-    );
-    assert!(init.error.is_none(), "{init:?}");
-    client.notify("initialized", json!({}));
+    let (mut client, handle, _) = start(&root);
 
     let lead = Url::from_file_path(&lead_path).expect("url");
     client.notify(
         "textDocument/didOpen",
         json!({ "textDocument": { "uri": lead, "languageId": "crmmap", "version": 1, "text": lead_text } }),
     );
-    let opened = client.diagnostics(&lead);
+    let opened = client.diagnostics(&lead).len();
 
     // A keystroke: the whole buffer again (full sync), then its diagnostics.
     let mut change = Vec::with_capacity(SAMPLES);
@@ -150,7 +86,7 @@ fn main() {
             "textDocument/didChange",
             json!({ "textDocument": { "uri": lead, "version": i + 2 }, "contentChanges": [{ "text": text }] }),
         );
-        let n = client.diagnostics(&lead);
+        let n = client.diagnostics(&lead).len();
         change.push(started.elapsed());
         assert_eq!(n, opened, "an edit of a comment changes no diagnostic");
     }

@@ -2,63 +2,18 @@
 //! disk with `crmmap.toml` and a schema snapshot, the requests an editor sends.
 
 use std::path::Path;
-use std::time::Duration;
 
 use crmmap_dsl::schema::{BoardSchema, ColumnSchema, FieldSchema, SObjectSchema, SchemaSnapshot};
-use lsp_server::{Connection, Message, Notification, Request, RequestId, Response};
 use lsp_types::Url;
 use serde_json::{Value, json};
+
+#[path = "common/client.rs"]
+mod client;
+use client::{at, start};
 
 const TABLES: &str = "translate stages {\n  \"Open\" = \"Offen\"\n}\n";
 const LEAD: &str = "object Lead {\n  salesforce Lead\n  board 7\n  key text_key\n  name <->  Company\n  field color_st : status <-> Status : picklist | translate(stages)\n}\n";
 const BROKEN: &str = "object Broken {\n  salesforce Lead\n  board 7\n  key text_key\n  field text_c : txt <-> City : string\n}\n";
-
-struct Client {
-    conn: Connection,
-    next: i32,
-}
-
-impl Client {
-    fn request(&mut self, method: &str, params: Value) -> Response {
-        self.next += 1;
-        let id = RequestId::from(self.next);
-        let req = Request::new(id.clone(), method.to_owned(), params);
-        self.conn.sender.send(Message::Request(req)).unwrap();
-        loop {
-            match self
-                .conn
-                .receiver
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap()
-            {
-                Message::Response(r) if r.id == id => return r,
-                _ => {}
-            }
-        }
-    }
-
-    fn notify(&self, method: &str, params: Value) {
-        let n = Notification::new(method.to_owned(), params);
-        self.conn.sender.send(Message::Notification(n)).unwrap();
-    }
-
-    /// The next diagnostics published for `uri`.
-    fn diagnostics(&self, uri: &Url) -> Vec<Value> {
-        loop {
-            let message = self
-                .conn
-                .receiver
-                .recv_timeout(Duration::from_secs(30))
-                .unwrap();
-            if let Message::Notification(n) = message
-                && n.method == "textDocument/publishDiagnostics"
-                && n.params["uri"] == uri.as_str()
-            {
-                return n.params["diagnostics"].as_array().unwrap().clone();
-            }
-        }
-    }
-}
 
 fn project(dir: &Path) {
     std::fs::write(
@@ -121,37 +76,13 @@ fn project(dir: &Path) {
     crmmap_sync::schema::write_dir(&snapshot, &dir.join("schema")).unwrap();
 }
 
-fn start(root: &Path) -> (Client, std::thread::JoinHandle<Result<(), String>>) {
-    let (server, client) = Connection::memory();
-    let handle = std::thread::spawn(move || crmmap_lsp::serve(&server));
-    let mut client = Client {
-        conn: client,
-        next: 0,
-    };
-    let root = Url::from_file_path(root).unwrap();
-    let init = client.request("initialize", json!({ "capabilities": {}, "rootUri": root }));
-    assert!(init.error.is_none(), "{init:?}");
-    assert_eq!(
-        init.result.as_ref().unwrap()["capabilities"]["renameProvider"],
-        true
-    );
-    client.notify("initialized", json!({}));
-    (client, handle)
-}
-
-fn at(text: &str, needle: &str, plus: u32) -> Value {
-    let before = &text[..text.find(needle).unwrap()];
-    let line = before.matches('\n').count();
-    let character = before.len() - before.rfind('\n').map_or(0, |i| i + 1);
-    json!({ "line": line, "character": character as u32 + plus })
-}
-
 #[test]
 fn an_editor_session_gets_diagnostics_hover_completion_definition_formatting_and_rename() {
     let dir = tempfile::tempdir().unwrap();
     let root = std::fs::canonicalize(dir.path()).unwrap();
     project(&root);
-    let (mut client, handle) = start(&root);
+    let (mut client, handle, capabilities) = start(&root);
+    assert_eq!(capabilities["renameProvider"], true);
     let broken = Url::from_file_path(root.join("mappings/broken.crmmap")).unwrap();
     let lead = Url::from_file_path(root.join("mappings/lead.crmmap")).unwrap();
     let tables = Url::from_file_path(root.join("mappings/tables.crmmap")).unwrap();
