@@ -250,6 +250,7 @@ async fn versus_seed() {
             .column("text_mkryhch5")
             .and_then(|c| c.text.clone())
             .unwrap_or_default();
+        let id = crmmap_ids::RecordId::parse(&id).expect("the key column holds a record id");
         // A new client, so a new token, per call.
         let sf = salesforce_client(&w.sf.base_url(), true);
         sf.update("Lead", &id, &json!({"FirstName": value}), None)

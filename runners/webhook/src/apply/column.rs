@@ -3,7 +3,7 @@
 
 use crmmap_engine::eval::{self, Record};
 use crmmap_engine::value::{Value, monday, salesforce};
-use crmmap_ids::ColumnId;
+use crmmap_ids::{ColumnId, RecordId};
 use crmmap_store::{Action, Side, column_key, field_key};
 use serde_json::{Map, Value as Json};
 
@@ -102,7 +102,14 @@ impl Webhook {
             let Some(id) = synced_value(&synced, &rule_key(&p.rule, &p.alias)) else {
                 continue;
             };
+            // Recorded by crmmap when the rule created the record; a row that is no id fails
+            // the update as the client would refuse it.
             let id = id.display();
+            let id = RecordId::parse(&id).map_err(|e| {
+                crmmap_salesforce::Error::InvalidArgument(format!(
+                    "{id:?} is not a Salesforce id: {e}"
+                ))
+            })?;
             let mut body = Map::new();
             body.insert(p.field.clone(), p.value.clone());
             self.inner

@@ -32,7 +32,7 @@ impl Webhook {
             DeleteAction::Delete => {
                 match ctx
                     .salesforce
-                    .delete(plan.sobject.as_str(), link.record_id.as_str())
+                    .delete(plan.sobject.as_str(), &link.record_id)
                     .await
                 {
                     Ok(()) | Err(crmmap_salesforce::Error::NotFound { .. }) => {}

@@ -35,7 +35,7 @@ impl Webhook {
             .collect();
         let record: Map<String, Json> = ctx
             .salesforce
-            .get(plan.sobject.as_str(), record_id.as_str(), Some(&select))
+            .get(plan.sobject.as_str(), record_id, Some(&select))
             .await?;
         let record = writes.apply_to(&record);
         let mut aliases = Aliases::new();

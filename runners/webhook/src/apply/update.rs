@@ -110,7 +110,7 @@ impl Webhook {
                 match sf
                     .update_if_unmodified(
                         plan.sobject.as_str(),
-                        record_id.as_str(),
+                        record_id,
                         &out.written.to_json(),
                         t,
                     )
@@ -143,7 +143,7 @@ impl Webhook {
                 fields.push("IsConverted");
             }
             let current: Map<String, Json> = sf
-                .get(plan.sobject.as_str(), record_id.as_str(), Some(&fields))
+                .get(plan.sobject.as_str(), record_id, Some(&fields))
                 .await?;
             if guarded && current.get("IsConverted") == Some(&Json::Bool(true)) {
                 out.written = SfWrites::default();

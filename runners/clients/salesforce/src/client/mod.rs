@@ -134,7 +134,7 @@ impl SalesforceClient {
     }
 }
 
-fn not_found(e: Error, sobject: &str, id: &str) -> Error {
+fn not_found(e: Error, sobject: &str, id: impl fmt::Display) -> Error {
     match e {
         Error::NotFound { errors, .. } => Error::NotFound {
             what: format!("{sobject} {id}"),

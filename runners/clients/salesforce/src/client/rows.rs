@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 
 use super::request::{Request, http_date};
-use super::{SalesforceClient, check_id, check_name, not_found};
+use super::{SalesforceClient, check_name, not_found};
 use crate::error::{ApiError, Error, Result};
+use crate::ids::RecordId;
 use crate::types::{ConditionalUpdate, SaveResult, UpsertOutcome};
 
 impl SalesforceClient {
@@ -16,12 +17,12 @@ impl SalesforceClient {
     pub async fn get<T: DeserializeOwned>(
         &self,
         sobject: &str,
-        id: &str,
+        id: &RecordId,
         fields: Option<&[&str]>,
     ) -> Result<T> {
         let mut req = Request::new(
             Method::GET,
-            Self::data(&["sobjects", check_name(sobject)?, check_id(id)?]),
+            Self::data(&["sobjects", check_name(sobject)?, id.as_str()]),
         );
         if let Some(fields) = fields {
             for f in fields {
@@ -60,14 +61,14 @@ impl SalesforceClient {
     pub async fn update(
         &self,
         sobject: &str,
-        id: &str,
+        id: &RecordId,
         fields: &impl Serialize,
         if_unmodified_since: Option<OffsetDateTime>,
     ) -> Result<()> {
         let Some(since) = if_unmodified_since else {
             let req = Request::new(
                 Method::PATCH,
-                Self::data(&["sobjects", check_name(sobject)?, check_id(id)?]),
+                Self::data(&["sobjects", check_name(sobject)?, id.as_str()]),
             )
             .json(fields)?;
             return self
@@ -112,13 +113,13 @@ impl SalesforceClient {
     pub async fn update_if_unmodified(
         &self,
         sobject: &str,
-        id: &str,
+        id: &RecordId,
         fields: &impl Serialize,
         since: OffsetDateTime,
     ) -> Result<ConditionalUpdate> {
         let mut req = Request::new(
             Method::PATCH,
-            Self::data(&["sobjects", check_name(sobject)?, check_id(id)?]),
+            Self::data(&["sobjects", check_name(sobject)?, id.as_str()]),
         )
         .json(fields)?;
         req.headers.push(("If-Unmodified-Since", http_date(since)));
@@ -130,10 +131,10 @@ impl SalesforceClient {
     }
 
     /// `DELETE /sobjects/{sobject}/{id}`.
-    pub async fn delete(&self, sobject: &str, id: &str) -> Result<()> {
+    pub async fn delete(&self, sobject: &str, id: &RecordId) -> Result<()> {
         let req = Request::new(
             Method::DELETE,
-            Self::data(&["sobjects", check_name(sobject)?, check_id(id)?]),
+            Self::data(&["sobjects", check_name(sobject)?, id.as_str()]),
         );
         self.send(req)
             .await

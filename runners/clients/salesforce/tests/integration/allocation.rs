@@ -7,6 +7,7 @@ use crmmap_emu_salesforce::{EmulatorOptions, EndpointKind};
 use crmmap_salesforce::{ApiUsage, Error, Record, SalesforceClient};
 use serde_json::json;
 
+use crate::common::rid;
 use crate::common::*;
 
 fn usage(used: u64, max: u64) -> ApiUsage {
@@ -20,11 +21,11 @@ async fn every_response_updates_the_usage() {
     let client = client(&emu);
     assert_eq!(client.api_usage(), None, "nothing known before a call");
     let id = emu.insert_record("Account", json!({"Name": "U"})).unwrap();
-    let _: Record = client.get("Account", &id, None).await.unwrap();
+    let _: Record = client.get("Account", &rid(&id), None).await.unwrap();
     assert_eq!(client.api_usage(), Some(usage(42, 15000)));
     // An error answer carries the header too.
     let err = client
-        .get::<Record>("Account", "001000000000000AAA", None)
+        .get::<Record>("Account", &rid("001000000000000AAA"), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");

@@ -2,6 +2,7 @@ use crmmap_emu_salesforce::{EndpointKind, test_keys};
 use crmmap_salesforce::{AuthFlow, Error, SalesforceClient, Secret};
 use futures::future::join_all;
 
+use crate::common::rid;
 use crate::common::*;
 
 async fn assert_flow_works(auth: AuthFlow) {
@@ -29,7 +30,7 @@ async fn assert_flow_works(auth: AuthFlow) {
         .await
         .unwrap();
     let lead: serde_json::Map<String, serde_json::Value> = client
-        .get("Lead", &id, Some(&["CreatedById"]))
+        .get("Lead", &rid(&id), Some(&["CreatedById"]))
         .await
         .unwrap();
     assert_eq!(lead["CreatedById"], serde_json::json!(me));
@@ -265,7 +266,7 @@ async fn no_token_or_secret_in_debug_output() {
     // Errors don't carry tokens either.
     let client = client(&emu);
     let err = client
-        .get::<crmmap_salesforce::Record>("Lead", "00Q000000000000AAA", None)
+        .get::<crmmap_salesforce::Record>("Lead", &rid("00Q000000000000EAA"), None)
         .await
         .unwrap_err();
     assert!(!format!("{err:?} {err}").contains("00D5g000004EmUl!"));

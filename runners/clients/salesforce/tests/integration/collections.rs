@@ -3,6 +3,7 @@ use crmmap_salesforce::{NewRecord, Record, RecordUpdate};
 use futures::TryStreamExt;
 use serde_json::{Map, Value, json};
 
+use crate::common::rid;
 use crate::common::*;
 
 fn fields(v: Value) -> Map<String, Value> {
@@ -49,7 +50,7 @@ async fn create_450_in_three_requests() {
     let first = client
         .get::<Record>(
             "Contact",
-            results[0].id.as_ref().unwrap(),
+            &rid(results[0].id.as_ref().unwrap()),
             Some(&["LastName"]),
         )
         .await
@@ -58,7 +59,7 @@ async fn create_450_in_three_requests() {
     let last = client
         .get::<Record>(
             "Contact",
-            results[449].id.as_ref().unwrap(),
+            &rid(results[449].id.as_ref().unwrap()),
             Some(&["LastName"]),
         )
         .await

@@ -72,3 +72,9 @@ pub fn config(emu: &RunningEmulator, auth: AuthFlow) -> Config {
 pub fn client(emu: &RunningEmulator) -> SalesforceClient {
     SalesforceClient::new(config(emu, password_flow())).expect("client")
 }
+
+/// A record id for the client's typed parameters (15 or 18 characters, as the emulator and
+/// the tests write them).
+pub fn rid(id: &str) -> crmmap_salesforce::ids::RecordId {
+    crmmap_salesforce::ids::RecordId::parse(id).expect("a salesforce record id")
+}

@@ -3,6 +3,7 @@ use crmmap_salesforce::{ConditionalUpdate, Error, Record, UpsertOutcome};
 use serde_json::json;
 use time::macros::datetime;
 
+use crate::common::rid;
 use crate::common::*;
 
 #[tokio::test]
@@ -14,29 +15,32 @@ async fn create_get_update_delete() {
         .await
         .unwrap();
     assert!(id.starts_with("00Q") && id.len() == 18);
-    let rec: Record = client.get("Lead", &id, None).await.unwrap();
+    let rec: Record = client.get("Lead", &rid(&id), None).await.unwrap();
     assert_eq!(rec.get_str("Name"), Some("Ada Lovelace"));
     assert_eq!(rec.sobject_type(), Some("Lead"));
     assert_eq!(rec.get("IsDeleted"), Some(&json!(false)));
     client
         .update(
             "Lead",
-            &id,
+            &rid(&id),
             &json!({"Title": "Analyst", "FirstName": null}),
             None,
         )
         .await
         .unwrap();
     let rec: Record = client
-        .get("Lead", &id, Some(&["Title", "FirstName", "Name"]))
+        .get("Lead", &rid(&id), Some(&["Title", "FirstName", "Name"]))
         .await
         .unwrap();
     assert_eq!(rec.get_str("Title"), Some("Analyst"));
     assert_eq!(rec.get("FirstName"), Some(&json!(null)));
     assert_eq!(rec.get_str("Name"), Some("Lovelace"));
     assert_eq!(rec.fields.len(), 3);
-    client.delete("Lead", &id).await.unwrap();
-    let err = client.get::<Record>("Lead", &id, None).await.unwrap_err();
+    client.delete("Lead", &rid(&id)).await.unwrap();
+    let err = client
+        .get::<Record>("Lead", &rid(&id), None)
+        .await
+        .unwrap_err();
     let Error::NotFound { errors, .. } = &err else {
         panic!("{err:?}")
     };
@@ -139,7 +143,7 @@ async fn validation_errors() {
         "Account ID: id value of incorrect type: 00Q000000000000"
     );
     let err = client
-        .get::<Record>("Lead", "00Q5g0000000000", None)
+        .get::<Record>("Lead", &rid("00Q5g0000000000"), None)
         .await
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
@@ -173,7 +177,7 @@ async fn upsert_created_updated_multiple() {
         panic!("{out:?}")
     };
     let rec: Record = client
-        .get("Account", &id, Some(&["External_Id__c"]))
+        .get("Account", &rid(&id), Some(&["External_Id__c"]))
         .await
         .unwrap();
     assert_eq!(
@@ -234,7 +238,7 @@ async fn conditional_update_conflict() {
     client
         .update(
             "Account",
-            &id,
+            &rid(&id),
             &json!({"Phone": "1"}),
             Some(datetime!(2024-06-01 12:00:00 UTC)),
         )
@@ -244,7 +248,7 @@ async fn conditional_update_conflict() {
     let err = client
         .update(
             "Account",
-            &id,
+            &rid(&id),
             &json!({"Phone": "2"}),
             Some(datetime!(2024-06-01 12:00:00 UTC)),
         )
@@ -261,7 +265,10 @@ async fn conditional_update_conflict() {
     };
     assert_eq!((sobject.as_str(), cid.as_str()), ("Account", id.as_str()));
     assert_eq!(since, "Sat, 01 Jun 2024 12:00:00 GMT");
-    let rec: Record = client.get("Account", &id, Some(&["Phone"])).await.unwrap();
+    let rec: Record = client
+        .get("Account", &rid(&id), Some(&["Phone"]))
+        .await
+        .unwrap();
     assert_eq!(
         rec.get_str("Phone"),
         Some("1"),
@@ -326,7 +333,7 @@ async fn update_if_unmodified_applies_chains_on_the_date_and_detects_a_later_edi
     let applied = client
         .update_if_unmodified(
             "Account",
-            &id,
+            &rid(&id),
             &json!({"Phone": "1"}),
             datetime!(2024-06-01 12:00:00 UTC),
         )
@@ -337,7 +344,7 @@ async fn update_if_unmodified_applies_chains_on_the_date_and_detects_a_later_edi
     };
     // The answer's Date is the condition of the next change: no conflict is invented.
     let again = client
-        .update_if_unmodified("Account", &id, &json!({"Phone": "2"}), date)
+        .update_if_unmodified("Account", &rid(&id), &json!({"Phone": "2"}), date)
         .await
         .unwrap();
     let ConditionalUpdate::Applied { date: Some(date) } = again else {
@@ -347,18 +354,21 @@ async fn update_if_unmodified_applies_chains_on_the_date_and_detects_a_later_edi
     emu.update_record(&id, json!({"Phone": "someone else"}));
     emu.set_last_modified(&id, date + time::Duration::seconds(1));
     let refused = client
-        .update_if_unmodified("Account", &id, &json!({"Phone": "3"}), date)
+        .update_if_unmodified("Account", &rid(&id), &json!({"Phone": "3"}), date)
         .await
         .unwrap();
     assert_eq!(refused, ConditionalUpdate::Modified);
-    let rec: Record = client.get("Account", &id, Some(&["Phone"])).await.unwrap();
+    let rec: Record = client
+        .get("Account", &rid(&id), Some(&["Phone"]))
+        .await
+        .unwrap();
     assert_eq!(rec.get_str("Phone"), Some("someone else"));
     // The old condition is refused too, and 412 is not retried.
     emu.reset_counters();
     let stale = client
         .update_if_unmodified(
             "Account",
-            &id,
+            &rid(&id),
             &json!({"Phone": "4"}),
             datetime!(2024-06-01 12:00:00 UTC),
         )
@@ -369,7 +379,7 @@ async fn update_if_unmodified_applies_chains_on_the_date_and_detects_a_later_edi
     // A missing record is an error, not an outcome.
     emu.delete_record(&id);
     let gone = client
-        .update_if_unmodified("Account", &id, &json!({"Phone": "5"}), date)
+        .update_if_unmodified("Account", &rid(&id), &json!({"Phone": "5"}), date)
         .await
         .unwrap_err();
     assert!(matches!(gone, Error::NotFound { .. }), "{gone:?}");
@@ -385,7 +395,7 @@ async fn converted_lead_refusal_is_recognised_and_not_retried() {
     emu.convert_lead(&id, None, None);
     emu.reset_counters();
     let err = client
-        .update("Lead", &id, &json!({"City": "Nope"}), None)
+        .update("Lead", &rid(&id), &json!({"City": "Nope"}), None)
         .await
         .unwrap_err();
     assert!(err.is_converted_lead(), "{err:?}");
@@ -395,7 +405,7 @@ async fn converted_lead_refusal_is_recognised_and_not_retried() {
     let err = client
         .update_if_unmodified(
             "Lead",
-            &id,
+            &rid(&id),
             &json!({"City": "Nope"}),
             time::OffsetDateTime::now_utc() + time::Duration::hours(1),
         )
@@ -407,14 +417,14 @@ async fn converted_lead_refusal_is_recognised_and_not_retried() {
         .insert_record("Lead", json!({"LastName": "Open", "Company": "Lead"}))
         .unwrap();
     let err = client
-        .update("Lead", &plain, &json!({"NoSuchField__c": 1}), None)
+        .update("Lead", &rid(&plain), &json!({"NoSuchField__c": 1}), None)
         .await
         .unwrap_err();
     assert!(!err.is_converted_lead(), "{err:?}");
     // Granted the permission, the update is accepted.
     emu.set_edit_converted_leads(true);
     client
-        .update("Lead", &id, &json!({"City": "Allowed"}), None)
+        .update("Lead", &rid(&id), &json!({"City": "Allowed"}), None)
         .await
         .unwrap();
 }
@@ -434,7 +444,7 @@ async fn a_missing_record_on_write_is_not_found_under_both_readings() {
         let client = client(&emu);
         let missing = "001000000000000AAA";
         let err = client
-            .update("Account", missing, &json!({"Phone": "1"}), None)
+            .update("Account", &rid(missing), &json!({"Phone": "1"}), None)
             .await
             .unwrap_err();
         assert!(
@@ -444,7 +454,7 @@ async fn a_missing_record_on_write_is_not_found_under_both_readings() {
         let err = client
             .update_if_unmodified(
                 "Account",
-                missing,
+                &rid(missing),
                 &json!({"Phone": "1"}),
                 datetime!(2024-06-01 12:00:00 UTC),
             )
@@ -454,7 +464,7 @@ async fn a_missing_record_on_write_is_not_found_under_both_readings() {
             matches!(err, Error::NotFound { .. }),
             "{reading:?}: {err:?}"
         );
-        let err = client.delete("Account", missing).await.unwrap_err();
+        let err = client.delete("Account", &rid(missing)).await.unwrap_err();
         assert!(
             matches!(err, Error::NotFound { .. }),
             "{reading:?}: {err:?}"

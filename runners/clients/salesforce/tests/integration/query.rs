@@ -7,6 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 use time::macros::datetime;
 
+use crate::common::rid;
 use crate::common::*;
 
 #[tokio::test]
@@ -85,7 +86,7 @@ async fn query_all_sees_deleted_rows() {
         .create("Account", &json!({"Name": "Gone"}))
         .await
         .unwrap();
-    client.delete("Account", &gone).await.unwrap();
+    client.delete("Account", &rid(&gone)).await.unwrap();
     let q = "SELECT Id, Name, IsDeleted FROM Account";
     let live: Vec<Record> = client.query(q).try_collect().await.unwrap();
     assert_eq!(

@@ -5,6 +5,7 @@ use crmmap_salesforce::{Error, RetryPolicy, SalesforceClient};
 use futures::TryStreamExt;
 use serde_json::json;
 
+use crate::common::rid;
 use crate::common::*;
 
 #[tokio::test]
@@ -22,11 +23,14 @@ async fn injected_503_and_lock_errors_are_recovered() {
         Fault::InternalError,
     ]);
     client
-        .update("Account", &id, &json!({"Name": "Retried"}), None)
+        .update("Account", &rid(&id), &json!({"Name": "Retried"}), None)
         .await
         .unwrap();
     assert_eq!(emu.counters().get(EndpointKind::Update), 4);
-    let row: serde_json::Value = client.get("Account", &id, Some(&["Name"])).await.unwrap();
+    let row: serde_json::Value = client
+        .get("Account", &rid(&id), Some(&["Name"]))
+        .await
+        .unwrap();
     assert_eq!(row["Name"], "Retried");
 }
 
@@ -183,7 +187,12 @@ async fn random_error_rate_is_survived() {
     for i in 0..10 {
         // Updates are idempotent: every one gets through.
         client
-            .update("Lead", &first, &json!({"City": format!("Flaky {i}")}), None)
+            .update(
+                "Lead",
+                &rid(&first),
+                &json!({"City": format!("Flaky {i}")}),
+                None,
+            )
             .await
             .unwrap();
     }
