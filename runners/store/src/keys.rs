@@ -101,8 +101,8 @@ impl std::str::FromStr for SyncedKey {
 pub const NAME_KEY: SyncedKey = SyncedKey::Name;
 
 /// The key of a monday column in the last-synced values: `column:<id>`.
-pub fn column_key(column_id: impl AsRef<str>) -> SyncedKey {
-    SyncedKey::Column(ColumnId::new(column_id.as_ref()))
+pub fn column_key(column_id: &ColumnId) -> SyncedKey {
+    SyncedKey::Column(column_id.clone())
 }
 
 /// The key of a Salesforce field in the last-synced values: `field:<name>`.
@@ -121,8 +121,8 @@ pub fn sent_key(field: &str) -> SyncedKey {
 
 /// The key of a board-relation column's last-synced link: `link:<column id>`, holding the
 /// Salesforce Id of the linked record (or `null`).
-pub fn link_key(column: impl AsRef<str>) -> SyncedKey {
-    SyncedKey::Link(ColumnId::new(column.as_ref()))
+pub fn link_key(column: &ColumnId) -> SyncedKey {
+    SyncedKey::Link(column.clone())
 }
 
 /// The key recording a record a lifecycle rule created for this item: `rule:<rule>:<alias>`.
@@ -153,10 +153,10 @@ mod tests {
     fn keys_of_different_things_never_collide() {
         let keys = [
             NAME_KEY.encode(),
-            column_key("status").encode(),
+            column_key(&"status".into()).encode(),
             field_key("Status").encode(),
             sent_key("Status").encode(),
-            link_key("status").encode(),
+            link_key(&"status".into()).encode(),
             rule_key("status", "status").encode(),
         ];
         let distinct: std::collections::BTreeSet<&String> = keys.iter().collect();
@@ -171,13 +171,16 @@ mod tests {
     fn every_stored_key_form_decodes_and_encodes_back_byte_for_byte() {
         let stored = [
             ("name", NAME_KEY),
-            ("column:status", column_key("status")),
-            ("column:text_mkry13cw", column_key("text_mkry13cw")),
+            ("column:status", column_key(&"status".into())),
+            ("column:text_mkry13cw", column_key(&"text_mkry13cw".into())),
             ("field:Status", field_key("Status")),
             ("field:LastModifiedDate", LAST_SEEN_KEY),
             ("field:IsConverted", CONVERTED_KEY),
             ("sent:FirstName", sent_key("FirstName")),
-            ("link:board_relation_mkrx", link_key("board_relation_mkrx")),
+            (
+                "link:board_relation_mkrx",
+                link_key(&"board_relation_mkrx".into()),
+            ),
             ("rule:won:contract", rule_key("won", "contract")),
         ];
         for (text, key) in stored {
@@ -195,10 +198,10 @@ mod tests {
         let ident = "[A-Za-z_][A-Za-z0-9_]{0,10}";
         prop_oneof![
             Just(SyncedKey::Name),
-            text.prop_map(|c| column_key(&c)),
+            text.prop_map(|c| column_key(&ColumnId::new(c))),
             text.prop_map(|f| field_key(&f)),
             text.prop_map(|f| sent_key(&f)),
-            text.prop_map(|c| link_key(&c)),
+            text.prop_map(|c| link_key(&ColumnId::new(c))),
             (ident, text).prop_map(|(r, a)| rule_key(&r, &a)),
         ]
     }

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-use crmmap_ids::RecordId;
+use crmmap_ids::{ObjectName, RecordId};
 use crmmap_store::{
     Action, BreakerChange, ClaimedRetry, EventOutcome, FailOutcome, Failure, FailureClass,
     ItemEvent, OpenBreaker, RetryItem, RunnerKind, StoreError,
@@ -359,7 +359,7 @@ impl Webhook {
         };
         let synced = crmmap_sync::migrate::sync_records(
             &self.inner.ctx,
-            object,
+            &ObjectName::new(object),
             std::slice::from_ref(&record),
             &mut crmmap_sync::migrate::NoProgress,
         )

@@ -49,20 +49,28 @@ pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
         .set_synced_values(
             BOARD,
             ItemId::new(1),
-            &[value(column_key("b"), 2), value(column_key("a"), 1)],
+            &[
+                value(column_key(&"b".into()), 2),
+                value(column_key(&"a".into()), 1),
+            ],
             now,
         )
         .await
         .unwrap();
     store
-        .set_synced_values(BOARD, ItemId::new(2), &[value(column_key("a"), 3)], now)
+        .set_synced_values(
+            BOARD,
+            ItemId::new(2),
+            &[value(column_key(&"a".into()), 3)],
+            now,
+        )
         .await
         .unwrap();
     store
         .set_synced_values(
             BoardId::new(6001),
             ItemId::new(1),
-            &[value(column_key("a"), 9)],
+            &[value(column_key(&"a".into()), 9)],
             now,
         )
         .await
@@ -78,7 +86,10 @@ pub async fn synced_values_by_items_match_one_at_a_time(db: &TestDb) {
     let first = many
         .get(&ItemId::new(1))
         .map(|v| v.iter().map(|s| s.key.clone()).collect::<Vec<_>>());
-    assert_eq!(first, Some(vec![column_key("a"), column_key("b")]));
+    assert_eq!(
+        first,
+        Some(vec![column_key(&"a".into()), column_key(&"b".into())])
+    );
     assert!(
         store
             .synced_values_by_items(BOARD, &[])

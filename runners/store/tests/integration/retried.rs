@@ -69,7 +69,7 @@ async fn begin(store: &Store, claim: &ClaimedRetry, check_dedup: bool) -> EventS
 
 fn values() -> Vec<SetValue> {
     vec![SetValue {
-        key: column_key("status"),
+        key: column_key(&"status".into()),
         value: json!("Working on it"),
         source: Side::Monday,
     }]

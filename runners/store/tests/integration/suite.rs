@@ -328,7 +328,7 @@ pub async fn synced_values_set_many_and_read_back(db: &TestDb) {
         )
         .await
         .unwrap();
-    let status = column_key("color_mksj2adq");
+    let status = column_key(&"color_mksj2adq".into());
     let first = field_key("FirstName");
     store
         .set_synced_values(
@@ -2011,7 +2011,7 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
                     .unwrap();
                 let n = values
                     .iter()
-                    .find(|v| v.key == column_key("n"))
+                    .find(|v| v.key == column_key(&"n".into()))
                     .and_then(|v| v.value.as_i64())
                     .unwrap_or(0);
                 tokio::task::yield_now().await;
@@ -2035,7 +2035,7 @@ pub async fn item_events_of_one_item_apply_one_at_a_time(db: &TestDb) {
     assert_eq!(
         values
             .iter()
-            .find(|v| v.key == column_key("n"))
+            .find(|v| v.key == column_key(&"n".into()))
             .map(|v| &v.value),
         Some(&json!(16))
     );

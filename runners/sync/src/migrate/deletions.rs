@@ -13,7 +13,7 @@ use futures::StreamExt as _;
 use serde_json::Value as Json;
 
 use super::migrator::Migrator;
-use super::query::{PlanKey as _, deleted_query, id_of};
+use super::query::{deleted_query, id_of};
 use super::{Counts, MigrateError};
 
 impl Migrator<'_> {
@@ -27,8 +27,8 @@ impl Migrator<'_> {
         plan: &Plan,
         counts: &mut Counts,
     ) -> Result<(), MigrateError> {
-        let object = plan.object_name();
-        let key = WatermarkKey::Deletions(&object);
+        let object = &plan.object;
+        let key = WatermarkKey::Deletions(object);
         let since = self.ctx.store.watermark(key).await?;
         let soql = deleted_query(plan, since.as_ref())?;
         let mut pages = self.ctx.salesforce.query_all_pages::<Record>(soql);

@@ -12,8 +12,6 @@ use crmmap_ids::ColumnId;
 use crmmap_store::{CONVERTED_KEY, NAME_KEY, SetValue, Side, SyncedKey, SyncedValue};
 use serde_json::Value as Json;
 
-pub use crmmap_store::link_key;
-
 /// Everything a record puts on its item: name, key column, mapped columns, links.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Desired {

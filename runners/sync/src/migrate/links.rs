@@ -88,7 +88,7 @@ impl Migrator<'_> {
             .links
             .iter()
             .filter_map(|l| self.ctx.plans.plan(&l.target))
-            .map(|t| ColumnId::new(t.key_column.as_str()))
+            .map(|t| t.key_column.clone())
             .collect();
         columns.sort();
         columns.dedup();

@@ -8,7 +8,7 @@ use crmmap_store::{Action, LogEntry, ObjectStep, Run, RunnerKind, Store, Waterma
 use futures::StreamExt as _;
 use serde_json::{Value as Json, json};
 
-use super::query::{PlanKey as _, id_of, object_query, parse_position, position_of};
+use super::query::{id_of, object_query, parse_position, position_of};
 use super::report::counts_json;
 use super::{
     Counts, FIRST_RETRY_DELAY, MigrateError, MigrateOptions, MigrateReport, ObjectReport,
@@ -72,7 +72,7 @@ impl Migrator<'_> {
         resumed: Option<&Run>,
     ) -> Result<(), MigrateError> {
         for plan in plans {
-            let saved = resumed.and_then(|r| r.object(&plan.object_name()));
+            let saved = resumed.and_then(|r| r.object(&plan.object));
             if let Some(p) = saved.filter(|p| p.done) {
                 let counts: Counts = serde_json::from_value(p.counts.clone()).unwrap_or_default();
                 let object_report = ObjectReport {
@@ -135,10 +135,10 @@ impl Migrator<'_> {
             Some(w) => Some(w),
             None if self.options.full => None,
             None => {
-                let object = plan.object_name();
+                let object = &plan.object;
                 self.ctx
                     .store
-                    .watermark(WatermarkKey::Records(&object))
+                    .watermark(WatermarkKey::Records(object))
                     .await?
             }
         };
@@ -189,7 +189,7 @@ impl Migrator<'_> {
             store
                 .save_progress(
                     run,
-                    &plan.object_name(),
+                    &plan.object,
                     ObjectStep::Done,
                     &counts_json(&counts),
                     self.ctx.now(),
@@ -233,10 +233,10 @@ impl Migrator<'_> {
         let Ok(w) = Watermark::from_salesforce(stamp, id.as_str()) else {
             return Ok(());
         };
-        let object = plan.object_name();
+        let object = &plan.object;
         store
             .advance_watermark(
-                WatermarkKey::Records(&object),
+                WatermarkKey::Records(object),
                 &self.capped(w.clone()),
                 self.ctx.now(),
             )
@@ -244,7 +244,7 @@ impl Migrator<'_> {
         store
             .save_progress(
                 run,
-                &object,
+                object,
                 ObjectStep::At {
                     phase: PHASE_RECORDS,
                     position: Some(&position_of(&w)),

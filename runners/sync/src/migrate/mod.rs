@@ -47,7 +47,7 @@ mod report;
 mod run;
 mod write;
 
-pub use desired::{Desired, column_read, link_key, prior_from_synced};
+pub use desired::{Desired, column_read, prior_from_synced};
 pub use error::MigrateError;
 pub use options::{MigrateOptions, StopSignal};
 pub use query::{deleted_query, object_query};

@@ -10,7 +10,6 @@ use serde_json::{Map, Value as Json, json};
 use super::error::stops_the_run;
 use super::links::{item_id_json, link_targets};
 use super::migrator::Migrator;
-use super::query::PlanKey as _;
 use super::{Counts, MigrateError, ObjectReport};
 
 /// A parked link ready to write, with the item of its source record.
@@ -23,11 +22,7 @@ impl Migrator<'_> {
     /// Completes parked links whose source and target both have items now.
     pub(super) async fn parked_links(&mut self, plans: &[&Plan]) -> Result<(), MigrateError> {
         for plan in plans {
-            let parked = self
-                .ctx
-                .store
-                .parked_for_object(&plan.object_name())
-                .await?;
+            let parked = self.ctx.store.parked_for_object(&plan.object).await?;
             if parked.is_empty() {
                 continue;
             }

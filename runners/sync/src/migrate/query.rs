@@ -2,7 +2,7 @@
 //! checkpoint positions that resume them.
 
 use crmmap_engine::plan::Plan;
-use crmmap_ids::{ObjectName, RecordId};
+use crmmap_ids::RecordId;
 use crmmap_salesforce::soql::{Condition, Direction, Literal, Soql};
 use crmmap_store::Watermark;
 
@@ -99,18 +99,6 @@ fn build(plan: &Plan, q: Soql) -> Result<String, MigrateError> {
         object: plan.object.clone(),
         message: e.to_string(),
     })
-}
-
-pub(super) trait PlanKey {
-    /// The object's mapping name: what watermarks, run checkpoints and parked links are kept
-    /// by (two mappings of one sObject with different selections keep separate watermarks).
-    fn object_name(&self) -> ObjectName;
-}
-
-impl PlanKey for Plan {
-    fn object_name(&self) -> ObjectName {
-        ObjectName::new(self.object.as_str())
-    }
 }
 
 /// A record's `Id`, parsed once as it comes from Salesforce; `None` when it has none or it is

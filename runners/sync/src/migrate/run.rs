@@ -13,7 +13,7 @@ use super::{
     RUN_KIND, RecordsSynced,
 };
 use crate::context::RunContext;
-use crmmap_ids::RecordId;
+use crmmap_ids::{ObjectName, RecordId};
 
 /// Runs a migration (or plans one, with `dry_run`). Resumes the most recent unfinished run
 /// with the same options. Per-record failures are in the report; an `Err` means the run could
@@ -173,14 +173,14 @@ async fn start_or_resume(
 /// are left alone (they are not counted as read). Watermarks and checkpoints are not touched.
 pub async fn sync_records(
     ctx: &RunContext,
-    object: &str,
+    object: &ObjectName,
     record_ids: &[RecordId],
     progress: &mut dyn Progress,
 ) -> Result<RecordsSynced, MigrateError> {
     let plan = ctx
         .plans
         .plan(object)
-        .ok_or_else(|| MigrateError::UnknownObject(object.to_owned()))?;
+        .ok_or_else(|| MigrateError::UnknownObject(object.to_string()))?;
     let options = MigrateOptions::default();
     let mut report = MigrateReport::empty(false);
     let mut migrator = Migrator::new(

@@ -674,7 +674,7 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
     // back classified (the value is refused: permanent) instead of being queued again.
     let again = migrate::sync_records(
         &w.ctx,
-        "Lead",
+        &"Lead".into(),
         &[RecordId::parse(&bad).unwrap()],
         &mut NoProgress,
     )
@@ -698,7 +698,7 @@ pub async fn a_failing_record_does_not_stop_the_run(backend: Backend) {
     );
     let retried = migrate::sync_records(
         &w.ctx,
-        "Lead",
+        &"Lead".into(),
         &[RecordId::parse(&bad).unwrap()],
         &mut NoProgress,
     )

@@ -29,8 +29,8 @@ pub(crate) fn create_columns(plan: &Plan) -> Vec<ColumnId> {
             .map(|l| &l.column),
     );
     for column in wanted {
-        if !cols.iter().any(|c| c.as_str() == column) {
-            cols.push(ColumnId::new(column.as_str()));
+        if !cols.contains(column) {
+            cols.push(column.clone());
         }
     }
     cols

@@ -5,9 +5,9 @@ use crmmap_dsl::model::ColumnType;
 use crmmap_engine::eval::{self};
 use crmmap_engine::plan::{LinkPlan, Plan};
 use crmmap_engine::value::{Value, monday};
-use crmmap_ids::{ColumnId, ItemId, RecordId};
+use crmmap_ids::{ItemId, RecordId};
 use crmmap_monday::ColumnValue;
-use crmmap_store::{Action, Side, column_key};
+use crmmap_store::{Action, Side, column_key, link_key};
 use serde_json::{Value as Json, json};
 
 use super::{ApplyError, Applying, Binding, Done, Synced, key_value, set_values, synced_value};
@@ -30,7 +30,7 @@ impl Webhook {
             .inner
             .ctx
             .monday
-            .active_items_by_id(items, Some(&[ColumnId::new(target.key_column.as_str())]))
+            .active_items_by_id(items, Some(std::slice::from_ref(&target.key_column)))
             .await?;
         Ok(items
             .iter()
@@ -133,7 +133,7 @@ impl Webhook {
         // The relation as crmmap last wrote it (from Salesforce, or from an earlier event):
         // seeing it again is an echo.
         let link_state = synced
-            .get(&crmmap_sync::migrate::link_key(column))
+            .get(&link_key(column))
             .map(|v| v.value.as_str().map(str::to_owned));
         if let Some(target) = &link_state
             && current.len() <= 1
@@ -189,11 +189,7 @@ impl Webhook {
         let updated = self.update_record(at, record_id, &writes, synced).await?;
         let mut remember = vec![remember_links];
         if let Some(v) = updated.written.fields.get(&link.via) {
-            remember.push((
-                crmmap_sync::migrate::link_key(column),
-                v.clone(),
-                Side::Monday,
-            ));
+            remember.push((link_key(column), v.clone(), Side::Monday));
         }
         Ok(self
             .update_done(

@@ -186,7 +186,7 @@ impl Webhook {
     ) -> Result<Done, Failed> {
         let synced = sync_records(
             &self.inner.ctx,
-            plan.object.as_str(),
+            &plan.object,
             std::slice::from_ref(id),
             &mut NoProgress,
         )

@@ -568,7 +568,7 @@ pub async fn crmmap_echoes_are_not_written_back(backend: Backend) {
                 iid(&item),
                 &[
                     SetValue {
-                        key: column_key(column),
+                        key: column_key(&column.into()),
                         value: v.clone(),
                         source: Side::Monday,
                     },
