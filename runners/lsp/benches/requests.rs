@@ -139,27 +139,16 @@ fn main() {
     );
     println!("| request | p50 | p99 |");
     println!("|---|---|---|");
-    println!(
-        "{}",
-        stats::p50_p99(
+    for (label, samples) in [
+        (
             "didChange → publishDiagnostics (lead.crmmap, every file checked)",
-            &mut change
-        )
-    );
-    println!(
-        "{}",
-        stats::p50_p99("hover on a column (title, type, labels)", &mut hover_column)
-    );
-    println!(
-        "{}",
-        stats::p50_p99("hover on a transform", &mut hover_transform)
-    );
-    println!(
-        "{}",
-        stats::p50_p99("completion after `| `", &mut completion)
-    );
-    println!(
-        "{}",
-        stats::p50_p99("formatting lead.crmmap", &mut formatting)
-    );
+            &mut change,
+        ),
+        ("hover on a column (title, type, labels)", &mut hover_column),
+        ("hover on a transform", &mut hover_transform),
+        ("completion after `| `", &mut completion),
+        ("formatting lead.crmmap", &mut formatting),
+    ] {
+        println!("{}", stats::p50_p99(label, samples));
+    }
 }

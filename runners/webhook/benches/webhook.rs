@@ -354,16 +354,9 @@ async fn load(backend: Backend) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: keep that quick.
-    if std::env::args().any(|a| a == "--list") {
+    let Some(rt) = spans::bench_runtime() else {
         return;
-    }
-    spans::install();
-    // One worker per core, as `crmmap serve` runs.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    };
     rt.block_on(async {
         println!("# crmmap webhook runner benchmarks\n");
         per_event(Backend::Sqlite).await;

@@ -974,28 +974,15 @@ pub async fn sync_log_scrubs_secrets(db: &TestDb) {
 
 pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
     let store = db.store();
-    assert!(
-        store
-            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    let lead_object = ObjectName::new("Lead");
+    let lead = WatermarkKey::Records(&lead_object);
+    assert!(store.watermark(lead).await.unwrap().is_none());
     let ts = "2026-02-01T10:00:00.000+0000";
     let w1 = Watermark::from_salesforce(ts, "00Q000000000003AAA").unwrap();
-    assert!(
-        store
-            .advance_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w1, T0)
-            .await
-            .unwrap()
-    );
+    assert!(store.advance_watermark(lead, &w1, T0).await.unwrap());
 
     // A page ended in the middle of records sharing the timestamp: the Id is kept.
-    let stored = store
-        .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = store.watermark(lead).await.unwrap().unwrap();
     assert_eq!(stored, w1);
     assert!(stored.covers(w1.modstamp, "00Q000000000002AAA"));
     assert!(
@@ -1005,107 +992,35 @@ pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
 
     // Forward within the tie, never back.
     let w2 = Watermark::from_salesforce(ts, "00Q000000000005AAA").unwrap();
-    assert!(
-        store
-            .advance_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w2, at(1))
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .advance_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w1, at(2))
-            .await
-            .unwrap()
-    );
+    assert!(store.advance_watermark(lead, &w2, at(1)).await.unwrap());
+    assert!(!store.advance_watermark(lead, &w1, at(2)).await.unwrap());
     let earlier = Watermark::from_salesforce("2026-02-01T09:59:59.999+0000", "00Q9").unwrap();
     assert!(
         !store
-            .advance_watermark(
-                WatermarkKey::Records(&ObjectName::new("Lead")),
-                &earlier,
-                at(2)
-            )
+            .advance_watermark(lead, &earlier, at(2))
             .await
             .unwrap()
     );
-    assert_eq!(
-        store
-            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-            .await
-            .unwrap()
-            .unwrap(),
-        w2
-    );
+    assert_eq!(store.watermark(lead).await.unwrap().unwrap(), w2);
 
     // Ids compare byte-wise (case-sensitive), the same in Rust and in the database.
     let upper = Watermark::new(w2.modstamp, "00Q000000000005AAZ");
     let lower = Watermark::new(w2.modstamp, "00Q000000000005AAa");
-    assert!(
-        store
-            .advance_watermark(
-                WatermarkKey::Records(&ObjectName::new("Lead")),
-                &upper,
-                at(3)
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .advance_watermark(
-                WatermarkKey::Records(&ObjectName::new("Lead")),
-                &lower,
-                at(3)
-            )
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .advance_watermark(
-                WatermarkKey::Records(&ObjectName::new("Lead")),
-                &upper,
-                at(3)
-            )
-            .await
-            .unwrap()
-    );
+    assert!(store.advance_watermark(lead, &upper, at(3)).await.unwrap());
+    assert!(store.advance_watermark(lead, &lower, at(3)).await.unwrap());
+    assert!(!store.advance_watermark(lead, &upper, at(3)).await.unwrap());
 
     // Sub-second precision survives (and orders) on both backends.
     let later = Watermark::from_salesforce("2026-02-01T10:00:00.001+0000", "00Q0").unwrap();
-    assert!(
-        store
-            .advance_watermark(
-                WatermarkKey::Records(&ObjectName::new("Lead")),
-                &later,
-                at(4)
-            )
-            .await
-            .unwrap()
-    );
+    assert!(store.advance_watermark(lead, &later, at(4)).await.unwrap());
     assert_eq!(
-        store
-            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-            .await
-            .unwrap()
-            .unwrap()
-            .modstamp,
+        store.watermark(lead).await.unwrap().unwrap().modstamp,
         datetime!(2026-02-01 10:00:00.001 UTC)
     );
 
     // An operator may reset it; objects are independent.
-    store
-        .set_watermark(WatermarkKey::Records(&ObjectName::new("Lead")), &w1, at(5))
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-            .await
-            .unwrap()
-            .unwrap(),
-        w1
-    );
+    store.set_watermark(lead, &w1, at(5)).await.unwrap();
+    assert_eq!(store.watermark(lead).await.unwrap().unwrap(), w1);
     assert!(
         store
             .watermark(WatermarkKey::Records(&ObjectName::new("Account")))
@@ -1113,19 +1028,8 @@ pub async fn watermark_keeps_ties_by_id(db: &TestDb) {
             .unwrap()
             .is_none()
     );
-    assert!(
-        store
-            .clear_watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-            .await
-            .unwrap()
-    );
-    assert!(
-        store
-            .watermark(WatermarkKey::Records(&ObjectName::new("Lead")))
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(store.clear_watermark(lead).await.unwrap());
+    assert!(store.watermark(lead).await.unwrap().is_none());
 }
 
 pub async fn checkpoints_resume_after_a_crash(db: &TestDb) {

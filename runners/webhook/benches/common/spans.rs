@@ -105,3 +105,19 @@ pub fn api_time(spans: &[Timed], from: Instant, to: Instant) -> Duration {
     }
     covered
 }
+
+/// A benchmark's start: `None` when only asked to list tests (`--list`, as test runners such as
+/// nextest ask: nothing runs); otherwise the span recorder installed and a runtime with one
+/// worker per core, as `crmmap serve` runs.
+pub fn bench_runtime() -> Option<tokio::runtime::Runtime> {
+    if std::env::args().any(|a| a == "--list") {
+        return None;
+    }
+    install();
+    Some(
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime"),
+    )
+}
